@@ -1,0 +1,38 @@
+# Bazres: `make run` serves the demo on SQLite + SpatiaLite; `make test` runs the suite
+# on SpatiaLite and, when BAZRES_TEST_POSTGIS_URL is set, again on PostGIS.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install spatialite migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+spatialite:
+	@$(BIN)/python scripts/ensure_spatialite.py
+
+migrate: install spatialite
+	$(FLASK) db upgrade
+
+run: migrate
+	$(FLASK) seed
+	@$(BIN)/python scripts/banner.py $(HOST) $(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install spatialite
+	@bash scripts/test.sh
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .test-results

@@ -1,0 +1,43 @@
+"""The HTTP API under /api/v1: one blueprint per resource, registered here."""
+
+from flask import Flask, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
+
+from app.extensions import api
+
+API_CONFIG = {
+    "API_TITLE": "Bazres",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    # Served from the swagger-ui-bundle package: the docs work with no internet.
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+    "OPENAPI_SWAGGER_UI_CONFIG": {"persistAuthorization": True},
+}
+
+SPEC_KWARGS = {
+    "info": {
+        "description": "Field-inspection sync service for Tehran's electronic services offices. "
+        "Log in with `POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`. "
+        "Errors are `application/problem+json` (RFC 9457).",
+    },
+}
+
+
+def register(app: Flask) -> None:
+    from app.api import auth, districts, offices
+
+    for key, value in API_CONFIG.items():
+        app.config.setdefault(key, value)
+    api.init_app(app, spec_kwargs=SPEC_KWARGS)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
+    )
+    for module in (auth, districts, offices):
+        api.register_blueprint(module.blp)
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_ui_assets(filename: str):
+        return send_from_directory(swagger_ui_path, filename)

@@ -1,0 +1,62 @@
+"""Who is calling: bearer-token authentication and the role each endpoint declares.
+
+Every API view is wrapped by `requires(...)` (or marked `public`), which is what the
+role × endpoint matrix test checks: an endpoint without a declaration is a test failure.
+"""
+
+from functools import wraps
+
+from flask import g, request
+from flask_smorest import Blueprint
+
+from app.errors import Problem
+from app.models import ApiToken, Role, User
+from app.services import accounts
+
+ALL_ROLES = frozenset(Role)
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def requires(*roles: Role):
+    """Let in only a valid token of one of `roles` (all roles when none are named)."""
+    allowed = frozenset(roles) or ALL_ROLES
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            token = accounts.authenticate(bearer_token())
+            if token.user.role not in allowed:
+                raise Problem("forbidden", f"Your role ({token.user.role}) may not do this; "
+                              f"it is for: {', '.join(sorted(allowed))}.")
+            g.token = token
+            g.user = token.user
+            return func(*args, **kwargs)
+
+        wrapper.bazres_roles = allowed
+        wrapper.__doc__ = (func.__doc__ or "").rstrip() + f"\n\nRoles: {', '.join(sorted(allowed))}."
+        return Blueprint.doc(
+            security=[{"bearerAuth": []}],
+            responses={"401": {"$ref": "#/components/responses/UNAUTHORIZED"},
+                       "403": {"$ref": "#/components/responses/FORBIDDEN"}},
+        )(wrapper)
+
+    return decorator
+
+
+def public(func):
+    """Mark an endpoint as open to anyone, on purpose."""
+    func.bazres_roles = None
+    return func
+
+
+def current_user() -> User:
+    return g.user
+
+
+def current_token() -> ApiToken:
+    return g.token

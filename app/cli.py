@@ -1,0 +1,58 @@
+"""Admin commands: `flask --app app seed | create-user | import-offices FILE`."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from app.errors import Problem
+from app.models import Role
+from app.services import accounts, office_import, seed
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(import_offices_command)
+
+
+@click.command("seed")
+def seed_command() -> None:
+    """Load Tehran's districts, the fixture offices and the demo users (idempotent)."""
+    result = seed.seed(current_app.config["BAZRES_DEMO_PASSWORD"])
+    click.echo(f"districts: {result.districts_created} created; offices: {len(result.offices.created)} created, "
+               f"{len(result.offices.updated)} updated, {len(result.offices.unchanged)} unchanged; "
+               f"users: {result.users_created} created")
+
+
+@click.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), prompt=True)
+@click.option("--district", "districts", type=int, multiple=True, help="Repeat for several districts.")
+@click.option("--full-name", default="")
+@click.password_option()
+def create_user_command(username: str, role: str, districts: tuple[int, ...], full_name: str, password: str) -> None:
+    """Create a user (inspectors need --district, heads exactly one)."""
+    try:
+        user = accounts.create_user(username, password, role, districts, full_name)
+    except Problem as problem:
+        for field, messages in (problem.errors or {}).items():
+            click.echo(f"error: {field}: {' '.join(messages)}", err=True)
+        sys.exit(1)
+    click.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@click.command("import-offices")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_offices_command(file: Path) -> None:
+    """Import offices from a CSV or GeoJSON FILE: all rows, or none if any is bad."""
+    try:
+        result = office_import.import_offices(file)
+    except office_import.ImportRejected as rejected:
+        for error in rejected.errors:
+            click.echo(f"error: {error}", err=True)
+        click.echo(f"{len(rejected.errors)} problem(s) in {file}; nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(result.created)} created, {len(result.updated)} updated, "
+               f"{len(result.unchanged)} unchanged")

@@ -1,0 +1,33 @@
+"""Settings, read from the environment once when the app is created."""
+
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'bazres.sqlite'}"
+
+
+def _secret_key() -> str:
+    # A random key per process is safe (tokens are stored hashed, not signed), but
+    # flashes and CSRF in the pages need one key shared by every worker: set it.
+    return os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+
+
+def from_environment() -> dict:
+    """The app's configuration, from environment variables with working defaults."""
+    database_url = os.environ.get("DATABASE_URL") or _default_database_url()
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": _secret_key(),
+        "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments")),
+        "BAZRES_DEMO_PASSWORD": os.environ.get("BAZRES_DEMO_PASSWORD", "bazres-demo"),
+        "TOKEN_TTL_HOURS": float(os.environ.get("BAZRES_TOKEN_TTL_HOURS", "168")),
+        # A push carries at most 5 MB of JSON (DESIGN §5.2); attachments have their own
+        # limit and are streamed, so this is the cap on everything else.
+        "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 5 * 1024 * 1024,
+    }

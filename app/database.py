@@ -1,0 +1,88 @@
+"""Engine set-up for the two supported databases, and column types shared by the models.
+
+SQLite + SpatiaLite is the embedded default and PostgreSQL + PostGIS the production
+database; everything above this module is written once for both through GeoAlchemy2.
+"""
+
+import os
+from datetime import UTC, datetime
+
+from flask import has_request_context, request
+from geoalchemy2.admin.dialects.sqlite import load_spatialite_driver, init_spatialite
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.types import TypeDecorator
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def engine_options(url: str) -> dict:
+    """Options for `create_engine` that suit the database named by `url`."""
+    if is_sqlite(url):
+        # CPython's sqlite3 on Debian cannot load extensions; pysqlite3 can.
+        import pysqlite3.dbapi2
+
+        os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+        return {"module": pysqlite3.dbapi2, "connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def configure_engine(engine: Engine) -> None:
+    """Attach the per-connection set-up an engine needs."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Take transaction control away from the driver (it would otherwise BEGIN lazily and
+    # break SAVEPOINTs); `_sqlite_begin` issues BEGIN itself.
+    dbapi_connection.isolation_level = None
+    load_spatialite_driver(dbapi_connection)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+    # Only WGS 84 systems: the full EPSG table takes seconds to build and we use 4326.
+    init_spatialite(dbapi_connection, transaction=True, init_mode="WGS84")
+
+
+def _sqlite_begin(connection) -> None:
+    # A deferred transaction that reads and then writes can fail at once with "database
+    # is locked" when another writer got in between (busy_timeout cannot help there).
+    # Writes therefore take the write lock up front; reads stay concurrent under WAL.
+    if has_request_context() and request.method in SAFE_METHODS:
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime, stored in UTC on both databases and read back aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

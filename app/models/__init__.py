@@ -1,0 +1,6 @@
+"""The ORM models. Import from here so that every table is registered on the metadata."""
+
+from app.models.places import District, Office
+from app.models.users import ApiToken, Device, Role, User, UserDistrict
+
+__all__ = ["ApiToken", "Device", "District", "Office", "Role", "User", "UserDistrict"]

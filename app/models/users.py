@@ -1,0 +1,87 @@
+"""People, their roles and districts, their devices and their API tokens."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+
+class Role(StrEnum):
+    INSPECTOR = "inspector"
+    DISTRICT_HEAD = "district_head"
+    COMMITTEE = "committee"
+    ADMIN = "admin"
+
+
+# Roles that see every district; the others see only the districts assigned to them.
+CITYWIDE_ROLES = frozenset({Role.COMMITTEE, Role.ADMIN})
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(sa.column("role").in_([r.value for r in Role]), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    district_links: Mapped[list["UserDistrict"]] = relationship(
+        cascade="all, delete-orphan", order_by="UserDistrict.district", lazy="selectin"
+    )
+
+    @property
+    def districts(self) -> list[int]:
+        return [link.district for link in self.district_links]
+
+    @property
+    def citywide(self) -> bool:
+        return self.role in CITYWIDE_ROLES
+
+
+class UserDistrict(db.Model):
+    """A district an inspector is assigned to, or the one district a head runs."""
+
+    __tablename__ = "user_districts"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    district: Mapped[int] = mapped_column(sa.ForeignKey("districts.number"), primary_key=True, index=True)
+
+
+class Device(db.Model):
+    """A phone (or browser) that has logged in; the sync protocol keys its state by it."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A bearer token. Only its SHA-256 is stored, so a database leak yields no tokens."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("devices.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    device: Mapped[Device | None] = relationship()

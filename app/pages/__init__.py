@@ -1,0 +1,21 @@
+"""The web pages (server-rendered shells; their data comes from the API)."""
+
+from flask import Blueprint, Flask, render_template
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    from app.services.health import check
+
+    return check()
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)

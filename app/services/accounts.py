@@ -1,0 +1,118 @@
+"""Accounts: creating users, logging in, checking and revoking tokens."""
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.database import utcnow
+from app.errors import Problem, invalid
+from app.models import ApiToken, Device, Role, User, UserDistrict
+from app.repositories import districts as district_repo
+from app.repositories import users as repo
+from app.services import unit_of_work
+
+# Checked against when the username is unknown, so that a wrong username takes as long
+# as a wrong password and login timing does not reveal which accounts exist.
+_DUMMY_HASH = generate_password_hash("not a password")
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_districts(role: str, districts: Collection[int]) -> list[int]:
+    districts = sorted(set(districts))
+    if role == Role.INSPECTOR and not districts:
+        raise invalid("districts", "An inspector needs at least one district.")
+    if role == Role.DISTRICT_HEAD and len(districts) != 1:
+        raise invalid("districts", "A district head runs exactly one district.")
+    if role in (Role.COMMITTEE, Role.ADMIN) and districts:
+        raise invalid("districts", "Committee members and admins see every district; give none.")
+    unknown = [n for n in districts if district_repo.get(n) is None]
+    if unknown:
+        raise invalid("districts", f"Unknown district(s): {', '.join(map(str, unknown))}.")
+    return districts
+
+
+def build_user(username: str, password: str, role: str, districts: Collection[int] = (),
+               full_name: str = "") -> User:
+    """A new user, checked, added to the session (the caller commits)."""
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise invalid("username", "Give 1 to 64 characters.")
+    if role not in set(Role):
+        raise invalid("role", f"Must be one of: {', '.join(Role)}.")
+    if len(password) < 8:
+        raise invalid("password", "Use at least 8 characters.")
+    if repo.get_by_username(username) is not None:
+        raise invalid("username", f"{username!r} is taken.")
+    user = User(username=username, role=role, full_name=full_name,
+                password_hash=generate_password_hash(password))
+    user.district_links = [UserDistrict(district=n) for n in _check_districts(role, districts)]
+    return repo.create(user)
+
+
+def create_user(username: str, password: str, role: str, districts: Collection[int] = (),
+                full_name: str = "") -> User:
+    with unit_of_work():
+        user = build_user(username, password, role, districts, full_name)
+    return user
+
+
+def login(username: str, password: str, device_id: uuid.UUID | None, user_agent: str = "") -> Login:
+    with unit_of_work():
+        user = repo.get_by_username(username)
+        if user is None or not user.active:
+            check_password_hash(_DUMMY_HASH, password)
+            raise Problem("invalid-credentials", "Wrong username or password.")
+        if not check_password_hash(user.password_hash, password):
+            raise Problem("invalid-credentials", "Wrong username or password.")
+        device = _record_device(user, device_id, user_agent) if device_id is not None else None
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+        repo.add_token(ApiToken(token_hash=hash_token(token), user_id=user.id, device=device,
+                                created_at=now, expires_at=expires_at))
+    return Login(token=token, expires_at=expires_at, user=user)
+
+
+def _record_device(user: User, device_id: uuid.UUID, user_agent: str) -> Device:
+    device = repo.get_device(device_id)
+    now = utcnow()
+    if device is None:
+        return repo.add_device(Device(id=device_id, user_id=user.id, user_agent=user_agent[:300],
+                                      first_seen_at=now, last_seen_at=now))
+    # A phone handed to another inspector follows its new holder.
+    device.user_id = user.id
+    device.user_agent = user_agent[:300]
+    device.last_seen_at = now
+    return device
+
+
+def authenticate(token: str) -> ApiToken:
+    """The live token row for a bearer token, or 401."""
+    row = repo.token_by_hash(hash_token(token)) if token else None
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
+        raise Problem("unauthenticated", "The token is missing, unknown, expired or revoked.",
+                      headers={"WWW-Authenticate": 'Bearer realm="bazres"'})
+    return row
+
+
+def revoke(token_id: int) -> None:
+    with unit_of_work() as session:
+        row = session.get(ApiToken, token_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()

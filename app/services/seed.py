@@ -1,0 +1,75 @@
+"""The demo data: Tehran's 22 districts, the fixture offices and the demo users.
+
+Every step is idempotent, so seeding twice (or after a half-finished seed) changes nothing.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from werkzeug.security import generate_password_hash
+
+from app.models import District, Role, User, UserDistrict
+from app.repositories import districts as district_repo
+from app.repositories import users as user_repo
+from app.services import unit_of_work
+from app.services.office_import import ImportResult, import_rows, read_rows
+from geo.geometry import parse_area, to_db
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+DISTRICT_COUNT = 22
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    districts_created: int
+    offices: ImportResult
+    users_created: int
+
+
+def demo_users() -> list[tuple[str, str, list[int]]]:
+    """(username, role, districts) of every demo user (DESIGN §10)."""
+    users = [("admin", Role.ADMIN, []), ("committee1", Role.COMMITTEE, []), ("committee2", Role.COMMITTEE, [])]
+    users += [(f"head-{n}", Role.DISTRICT_HEAD, [n]) for n in range(1, DISTRICT_COUNT + 1)]
+    users += [(f"inspector-{n}{s}", Role.INSPECTOR, [n]) for n in range(1, DISTRICT_COUNT + 1) for s in "ab"]
+    return users
+
+
+def seed(demo_password: str) -> SeedResult:
+    with unit_of_work():
+        districts_created = _seed_districts(FIXTURES / "districts.geojson")
+        offices = import_rows(read_rows(FIXTURES / "offices.geojson"))
+        users_created = _seed_users(demo_password)
+    return SeedResult(districts_created, offices, users_created)
+
+
+def _seed_districts(path: Path) -> int:
+    created = 0
+    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        number = int(feature["properties"]["area"])
+        if district_repo.get(number) is not None:
+            continue
+        district_repo.create(District(
+            number=number,
+            name_fa=feature["properties"]["name"],
+            name_en=f"District {number}",
+            geometry=to_db(parse_area(feature["geometry"])),
+        ))
+        created += 1
+    return created
+
+
+def _seed_users(password: str) -> int:
+    # One hash for all demo users: they share a published password anyway, and hashing
+    # 69 times with scrypt would cost several seconds on every fresh database.
+    password_hash = None
+    created = 0
+    for username, role, districts in demo_users():
+        if user_repo.get_by_username(username) is not None:
+            continue
+        password_hash = password_hash or generate_password_hash(password)
+        user = User(username=username, role=role, password_hash=password_hash,
+                    district_links=[UserDistrict(district=n) for n in districts])
+        user_repo.create(user)
+        created += 1
+    return created

@@ -1,0 +1,94 @@
+// The start page: log in through the API, then list districts and their offices.
+"use strict";
+
+const api = {
+  token: sessionStorage.getItem("bazres.token"),
+  async call(method, url, body) {
+    const headers = { Accept: "application/json" };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (body) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
+    const data = response.status === 204 ? null : await response.json();
+    if (!response.ok) throw Object.assign(new Error(data.detail || data.title), { problem: data });
+    return { data, response };
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+const faDigits = (value) => String(value).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]);
+const ROLES = { inspector: "بازرس", district_head: "شهردار منطقه", committee: "کمیته انضباطی", admin: "مدیر سامانه" };
+
+function cell(row, text) {
+  const td = document.createElement("td");
+  td.textContent = text; // never innerHTML: names and addresses are data
+  row.appendChild(td);
+}
+
+let officePage = 1;
+let officeDistrict = null;
+
+async function showOffices(district, page = 1) {
+  officeDistrict = district;
+  officePage = page;
+  const query = new URLSearchParams({ page, page_size: 25 });
+  if (district) query.set("district", district);
+  const { data, response } = await api.call("GET", `/api/v1/offices?${query}`);
+  const body = $("offices").querySelector("tbody");
+  if (page === 1) body.replaceChildren();
+  for (const office of data) {
+    const row = document.createElement("tr");
+    [office.code, office.name, faDigits(office.district), office.address, office.phone].forEach((t) => cell(row, t));
+    body.appendChild(row);
+  }
+  $("offices-title").textContent = district ? `دفاتر منطقه ${faDigits(district)}` : "دفاتر";
+  const meta = JSON.parse(response.headers.get("X-Pagination") || "{}");
+  $("more").hidden = !meta.next_page;
+}
+
+async function showSession() {
+  const { data: me } = await api.call("GET", "/api/v1/auth/me");
+  $("who").textContent = me.username;
+  $("role").textContent = ROLES[me.role] || me.role;
+  const { data } = await api.call("GET", "/api/v1/districts");
+  const body = $("districts").querySelector("tbody");
+  body.replaceChildren();
+  for (const feature of data.features) {
+    const p = feature.properties;
+    const row = document.createElement("tr");
+    [faDigits(p.number), p.name_fa, faDigits(p.office_count)].forEach((t) => cell(row, t));
+    row.addEventListener("click", () => showOffices(p.number));
+    body.appendChild(row);
+  }
+  $("login").hidden = true;
+  $("session").hidden = false;
+  await showOffices(null);
+}
+
+$("login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("login-error").hidden = true;
+  try {
+    const { data } = await api.call("POST", "/api/v1/auth/token", {
+      username: $("username").value, password: $("password").value,
+    });
+    api.token = data.token;
+    sessionStorage.setItem("bazres.token", data.token);
+    await showSession();
+  } catch (error) {
+    $("login-error").textContent = error.message;
+    $("login-error").hidden = false;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  try { await api.call("DELETE", "/api/v1/auth/token"); } finally {
+    api.token = null;
+    sessionStorage.removeItem("bazres.token");
+    $("session").hidden = true;
+    $("login").hidden = false;
+  }
+});
+
+$("more").addEventListener("click", () => showOffices(officeDistrict, officePage + 1));
+
+if (api.token) showSession().catch(() => { api.token = null; sessionStorage.removeItem("bazres.token"); });

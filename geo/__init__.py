@@ -1,0 +1,1 @@
+"""Geometry, distances and spatial SQL: everything that knows about coordinates lives here."""

@@ -1,0 +1,78 @@
+"""The one place that converts between database geometries, shapely and GeoJSON.
+
+Coordinates are always (longitude, latitude) in EPSG:4326, as GeoJSON has them.
+"""
+
+from collections.abc import Mapping
+
+import shapely
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+SRID = 4326
+
+
+class GeometryError(ValueError):
+    """A GeoJSON geometry that is malformed, invalid or of the wrong kind."""
+
+
+def to_shapely(value: WKBElement | BaseGeometry) -> BaseGeometry:
+    return value if isinstance(value, BaseGeometry) else to_shape(value)
+
+
+def to_geojson(value: WKBElement | BaseGeometry | None) -> dict | None:
+    if value is None:
+        return None
+    return mapping(to_shapely(value))
+
+
+def to_db(geom: BaseGeometry) -> WKBElement:
+    return from_shape(geom, srid=SRID)
+
+
+def point(lon: float, lat: float) -> Point:
+    return Point(float(lon), float(lat))
+
+
+def lon_lat(value: WKBElement | BaseGeometry) -> tuple[float, float]:
+    p = to_shapely(value)
+    return p.x, p.y
+
+
+def parse_point(data: Mapping) -> Point:
+    """A GeoJSON Point with a real longitude and latitude."""
+    geom = _parse(data)
+    if not isinstance(geom, Point) or geom.is_empty:
+        raise GeometryError("must be a GeoJSON Point")
+    lon, lat = geom.x, geom.y
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise GeometryError("coordinates must be [longitude, latitude] within ±180, ±90")
+    return Point(lon, lat)
+
+
+def parse_area(data: Mapping) -> MultiPolygon:
+    """A GeoJSON Polygon or MultiPolygon, repaired if self-intersecting, as a MultiPolygon."""
+    geom = _parse(data)
+    if not isinstance(geom, (Polygon, MultiPolygon)):
+        raise GeometryError("must be a GeoJSON Polygon or MultiPolygon")
+    geom = shapely.force_2d(geom)
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+        polygons = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, (Polygon, MultiPolygon))]
+        geom = shapely.union_all(polygons)
+    if isinstance(geom, Polygon):
+        geom = MultiPolygon([geom])
+    if geom.is_empty:
+        raise GeometryError("is empty")
+    return geom
+
+
+def _parse(data: Mapping) -> BaseGeometry:
+    if not isinstance(data, Mapping) or "type" not in data or "coordinates" not in data:
+        raise GeometryError("must be a GeoJSON geometry object with `type` and `coordinates`")
+    try:
+        return shape(data)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException) as exc:
+        raise GeometryError(f"is not valid GeoJSON: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the wire format. Separate read, create and update schemas."""

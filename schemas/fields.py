@@ -1,0 +1,72 @@
+"""Fields the wire format shares: instants with offsets, GeoJSON points, lat,lon pairs."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import marshmallow as ma
+
+from geo.geometry import GeometryError, parse_point, to_geojson
+from schemas.normalize import ascii_digits
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+
+
+class Instant(ma.fields.Field):
+    """An ISO 8601 instant that must carry its offset; written in Tehran time."""
+
+    default_error_messages = {
+        "invalid": "Not an ISO 8601 date-time.",
+        "naive": "Give the UTC offset (for example 2026-03-25T08:15:03+03:30).",
+    }
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(TEHRAN).isoformat(timespec="seconds")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            parsed = datetime.fromisoformat(ascii_digits(value.strip()))
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        if parsed.tzinfo is None:
+            raise self.make_error("naive")
+        return parsed
+
+
+class GeoJSONPoint(ma.fields.Field):
+    """A GeoJSON Point on the wire; a database geometry (or shapely Point) inside."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return to_geojson(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_point(value)
+        except GeometryError as exc:
+            raise ma.ValidationError(f"Location {exc}.") from exc
+
+
+class GeoJSONGeometry(ma.fields.Field):
+    """Any geometry, written as GeoJSON (read-only)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return to_geojson(value)
+
+
+class LatLon(ma.fields.Field):
+    """`lat,lon` in decimal degrees (any digits), as a (lat, lon) pair."""
+
+    default_error_messages = {"invalid": "Give latitude,longitude in decimal degrees, e.g. 35.7,51.4."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> tuple[float, float]:
+        try:
+            lat_text, lon_text = ascii_digits(str(value)).split(",")
+            lat, lon = float(lat_text), float(lon_text)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ma.ValidationError("Latitude must be within ±90 and longitude within ±180.")
+        return lat, lon

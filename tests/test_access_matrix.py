@@ -1,0 +1,63 @@
+"""Every endpoint, every role: the status each must get. A new endpoint must join the matrix."""
+
+import pytest
+
+from app.auth import ALL_ROLES
+from app.models import Role
+
+OFFICE_IN_6 = "/api/v1/offices/{office_6}"
+ANY = "committee1"
+
+# (method, path, {role_user: expected status}); path may name {office_6}.
+MATRIX = [
+    ("POST", "/api/v1/auth/token", {None: 422}),  # public: an empty body is invalid, not unauthorised
+    ("DELETE", "/api/v1/auth/token", {None: 401, "inspector-6a": 204, "head-6": 204, ANY: 204, "admin": 204}),
+    ("GET", "/api/v1/auth/me", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/districts", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/districts/6", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/districts/7", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/offices", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/offices?district=7", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),
+    ("GET", OFFICE_IN_6, {None: 401, "inspector-6a": 200, "inspector-7a": 403, "head-6": 200, "head-7": 403,
+                          ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/openapi.json", {None: 200}),
+]
+
+CASES = [(method, path, user, status) for method, path, expected in MATRIX for user, status in expected.items()]
+
+
+@pytest.fixture
+def office_6(client):
+    return client.as_("admin").get("/api/v1/offices?district=6&page_size=1").get_json()[0]["id"]
+
+
+@pytest.mark.parametrize(("method", "path", "user", "status"), CASES,
+                         ids=[f"{m} {p} as {u or 'anonymous'}" for m, p, u, _ in CASES])
+def test_role_gets_expected_status(client, office_6, method, path, user, status):
+    url = path.format(office_6=office_6)
+    kwargs = {"json": {}} if method == "POST" else {}
+    response = client.as_(user).request(method, url, **kwargs)
+    assert response.status_code == status, response.get_data(as_text=True)
+    if status >= 400:
+        assert response.mimetype == "application/problem+json"
+
+
+def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):
+    covered = {(m, p.split("?")[0]) for m, p, _ in MATRIX}
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.rule.startswith("/api/v1/docs"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            handler = getattr(getattr(view, "view_class", None), method.lower(), view)
+            if rule.rule != "/api/v1/openapi.json":
+                assert hasattr(handler, "bazres_roles"), f"{method} {rule.rule} declares no roles"
+                assert handler.bazres_roles is None or handler.bazres_roles <= ALL_ROLES
+            path = rule.rule.replace("<int:number>", "6").replace("<uuid:office_id>", "{office_6}")
+            routes.add((method, path))
+    assert routes <= covered | {("GET", "/api/v1/districts/7")}, routes - covered
+
+
+def test_roles_are_the_four_of_the_design():
+    assert {r.value for r in Role} == {"inspector", "district_head", "committee", "admin"}

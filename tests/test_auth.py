@@ -1,0 +1,88 @@
+"""Logging in and out: hashed passwords, random stored-hashed tokens, devices, revocation."""
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import ApiToken, Device, User
+from tests.conftest import DEMO_PASSWORD
+from tests.support import assert_problem
+
+
+def login(client, username, password=DEMO_PASSWORD, **extra):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password, **extra})
+
+
+def test_login_returns_a_token_with_expiry_and_the_user(client):
+    response = login(client, "inspector-3b")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert len(body["token"]) >= 40
+    assert body["expires_at"].endswith("+03:30")  # Tehran time on the wire (no DST since 2022)
+    assert body["user"]["username"] == "inspector-3b"
+    assert body["user"]["role"] == "inspector"
+    assert body["user"]["districts"] == [3]
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['token']}"})
+    assert me.get_json()["username"] == "inspector-3b"
+
+
+def test_tokens_and_passwords_are_stored_hashed(client, app_context):
+    token = login(client, "head-9").get_json()["token"]
+    user = db.session.scalar(sa.select(User).where(User.username == "head-9"))
+    assert DEMO_PASSWORD not in user.password_hash and user.password_hash.startswith("scrypt:")
+    stored = db.session.scalars(sa.select(ApiToken.token_hash).where(ApiToken.user_id == user.id)).all()
+    assert token not in stored and len(stored) >= 1
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(client):
+    wrong = assert_problem(login(client, "head-9", "not-the-password"), 401)
+    unknown = assert_problem(login(client, "nobody-at-all", "not-the-password"), 401)
+    assert wrong["detail"] == unknown["detail"]
+
+
+def test_login_records_the_device(client, app_context):
+    device_id = uuid.uuid4()
+    assert login(client, "inspector-4a", device_id=str(device_id)).status_code == 201
+    device = db.session.get(Device, device_id)
+    assert device is not None
+    assert device.user_id == db.session.scalar(sa.select(User.id).where(User.username == "inspector-4a"))
+
+
+def test_a_bad_device_id_is_named(client):
+    assert_problem(login(client, "inspector-4a", device_id="not-a-uuid"), 422, "device_id")
+
+
+def test_logout_revokes_only_that_token(client):
+    first = login(client, "inspector-8a").get_json()["token"]
+    second = login(client, "inspector-8a").get_json()["token"]
+    bearer = lambda t: {"Authorization": f"Bearer {t}"}  # noqa: E731
+    assert client.delete("/api/v1/auth/token", headers=bearer(first)).status_code == 204
+    assert_problem(client.get("/api/v1/auth/me", headers=bearer(first)), 401)
+    assert client.get("/api/v1/auth/me", headers=bearer(second)).status_code == 200
+
+
+def test_expired_token_is_refused(client, app_context):
+    token = login(client, "inspector-8b").get_json()["token"]
+    db.session.execute(sa.update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    response = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    body = assert_problem(response, 401)
+    assert "expired" in body["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_deactivated_user_cannot_log_in_or_use_old_tokens(client, app_context):
+    token = login(client, "inspector-9a").get_json()["token"]
+    db.session.execute(sa.update(User).where(User.username == "inspector-9a").values(active=False))
+    db.session.commit()
+    assert_problem(client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
+    assert_problem(login(client, "inspector-9a"), 401)
+
+
+def test_missing_or_malformed_authorization_is_401(client):
+    assert_problem(client.get("/api/v1/districts"), 401)
+    assert_problem(client.get("/api/v1/districts", headers={"Authorization": "Basic abc"}), 401)
+    assert_problem(client.get("/api/v1/districts", headers={"Authorization": "Bearer nope"}), 401)
