@@ -86,3 +86,22 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Indexes that exist on one database only, made by hand in migrations (not in the models).
+DIALECT_ONLY_INDEXES = frozenset({"ix_offices_location_geography"})  # PostGIS: geography GiST
+
+
+def own_tables_only(metadata):
+    """An Alembic `include_name` hook that compares only the tables of `metadata`.
+
+    SpatiaLite and PostGIS keep tables of their own (spatial_ref_sys, geometry_columns,
+    KNN, SpatialIndex, idx_* R-trees, …) that autogenerate would otherwise propose to drop.
+    """
+
+    def include_name(name, type_, parent_names):
+        if type_ == "table":
+            return name in metadata.tables
+        return not (type_ == "index" and name in DIALECT_ONLY_INDEXES)
+
+    return include_name

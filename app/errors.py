@@ -143,8 +143,26 @@ def wants_problem() -> bool:
     return request.path.startswith("/api/")
 
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+# Endpoints that take a body other than JSON (raw attachment bytes) say so here.
+RAW_BODY_ENDPOINTS: set[str] = set()
+
+
+def require_json_body() -> None:
+    """Refuse a non-JSON body on a JSON endpoint with 415 instead of a puzzling 422."""
+    if not wants_problem() or request.method not in BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
+        return
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    if has_body and not request.is_json:
+        raise Problem("unsupported-media-type",
+                      f"Send the body as application/json, not {request.mimetype or 'no Content-Type'}.")
+
+
 def register(app: Flask) -> None:
     """Make every /api/ error a problem+json answer, and serve the catalogue."""
+
+    app.before_request(require_json_body)
 
     @app.errorhandler(Problem)
     def _problem(error: Problem):

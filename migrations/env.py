@@ -7,6 +7,8 @@ from alembic import context
 from flask import current_app
 from geoalchemy2 import alembic_helpers
 
+from app.database import own_tables_only
+
 config = context.config
 if config.config_file_name is not None:
     # Keep the app's loggers working when migrations run inside it (tests, `make run`).
@@ -15,15 +17,6 @@ logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
 target_metadata = target_db.metadata
-
-
-def include_name(name, type_, parent_names):
-    # Compare only our own tables: SpatiaLite and PostGIS keep tables of their own
-    # (spatial_ref_sys, geometry_columns, KNN, SpatialIndex, idx_* R-trees, …) that
-    # autogenerate would otherwise propose to drop.
-    if type_ == "table":
-        return name in target_metadata.tables
-    return True
 
 
 def render_item(type_, obj, autogen_context):
@@ -49,7 +42,7 @@ def run_migrations_online() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            include_name=include_name,
+            include_name=own_tables_only(target_metadata),
             include_object=alembic_helpers.include_object,
             process_revision_directives=process_revision_directives,
             render_item=render_item,

@@ -1,0 +1,52 @@
+"""The schema comes from Alembic migrations alone, from an empty database of either kind."""
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from geoalchemy2 import alembic_helpers
+
+from app import create_app
+from app.database import own_tables_only
+from app.extensions import db
+from tests.support import fresh_database_url
+
+OUR_TABLES = {"districts", "offices", "users", "user_districts", "devices", "api_tokens"}
+
+
+@pytest.fixture
+def empty_app(database_url, tmp_path):
+    url = fresh_database_url(database_url, "migrations", tmp_path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _tables(app) -> set[str]:
+    with app.app_context():
+        return set(sa.inspect(db.engine).get_table_names()) & (OUR_TABLES | {"alembic_version"})
+
+
+def test_upgrade_from_empty_builds_every_table_and_matches_the_models(empty_app):
+    with empty_app.app_context():
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={
+                "include_name": own_tables_only(db.metadata),
+                "include_object": alembic_helpers.include_object,
+            })
+            diff = compare_metadata(context, db.metadata)
+    assert _tables(empty_app) >= OUR_TABLES
+    assert diff == []
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_app):
+    with empty_app.app_context():
+        flask_migrate.upgrade()
+        flask_migrate.downgrade(revision="base")
+        assert _tables(empty_app) == {"alembic_version"}
+        flask_migrate.upgrade()
+    assert _tables(empty_app) >= OUR_TABLES
