@@ -27,7 +27,7 @@ migrate: install spatialite
 	$(FLASK) db upgrade
 
 run: migrate
-	$(FLASK) seed
+	$(FLASK) seed --if-empty
 	@$(BIN)/python scripts/banner.py $(HOST) $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -18,8 +18,12 @@ def register(app: Flask) -> None:
 
 
 @click.command("seed")
-def seed_command() -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has districts or users.")
+def seed_command(if_empty: bool) -> None:
     """Load Tehran's districts, the fixture offices and the demo users (idempotent)."""
+    if if_empty and not seed.is_empty():
+        click.echo("The database already has data; not seeding (drop --if-empty to top it up).")
+        return
     result = seed.seed(current_app.config["BAZRES_DEMO_PASSWORD"])
     click.echo(f"districts: {result.districts_created} created; offices: {len(result.offices.created)} created, "
                f"{len(result.offices.updated)} updated, {len(result.offices.unchanged)} unchanged; "

@@ -13,6 +13,10 @@ def get(number: int) -> District | None:
     return db.session.get(District, number)
 
 
+def count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(District))
+
+
 def list_with_office_counts(numbers: Collection[int] | None, offset: int = 0, limit: int | None = None):
     """(District, office count) pairs in district order, with the total before paging."""
     counts = (

@@ -35,6 +35,10 @@ def demo_users() -> list[tuple[str, str, list[int]]]:
     return users
 
 
+def is_empty() -> bool:
+    return user_repo.count() == 0 and district_repo.count() == 0
+
+
 def seed(demo_password: str) -> SeedResult:
     with unit_of_work():
         districts_created = _seed_districts(FIXTURES / "districts.geojson")

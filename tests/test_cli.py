@@ -1,0 +1,51 @@
+"""The admin commands: seed and create-user (import-offices has its own file)."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import District, Office, User
+
+
+def _counts():
+    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m)) for m in (District, Office, User))
+
+
+def test_seeding_again_changes_nothing(app, app_context):
+    before = _counts()
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    assert "districts: 0 created; offices: 0 created, 0 updated" in result.output
+    assert "users: 0 created" in result.output
+    assert _counts() == before
+    assert before[0] == 22 and before[1] >= 110 and before[2] == 69
+
+
+def test_seed_if_empty_leaves_an_existing_database_alone(app):
+    result = app.test_cli_runner().invoke(args=["seed", "--if-empty"])
+    assert result.exit_code == 0 and "not seeding" in result.output
+
+
+def test_create_user_makes_a_user_who_can_log_in(app, client):
+    result = app.test_cli_runner().invoke(args=[
+        "create-user", "--username", "inspector-new", "--role", "inspector",
+        "--district", "4", "--district", "5", "--password", "long-enough-pw"])
+    assert result.exit_code == 0, result.output
+    login = client.post("/api/v1/auth/token", json={"username": "inspector-new", "password": "long-enough-pw"})
+    assert login.status_code == 201
+    assert login.get_json()["user"]["districts"] == [4, 5]
+
+
+def test_create_user_refuses_bad_input_with_the_field_named(app, app_context):
+    runner = app.test_cli_runner()
+    cases = [
+        (["--username", "head-x", "--role", "district_head", "--district", "1", "--district", "2"], "districts"),
+        (["--username", "insp-x", "--role", "inspector"], "districts"),
+        (["--username", "insp-y", "--role", "inspector", "--district", "23"], "districts"),
+        (["--username", "admin", "--role", "admin"], "username"),
+    ]
+    for args, field in cases:
+        result = runner.invoke(args=["create-user", *args, "--password", "long-enough-pw"])
+        assert result.exit_code == 1, (args, result.output)
+        assert f"error: {field}:" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+        User.username.in_(["head-x", "insp-x", "insp-y"]))) == 0
