@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install spatialite migrate seed clean
+.PHONY: run test install spatialite chromium migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-spatialite:
-	@$(BIN)/python scripts/ensure_spatialite.py
+spatialite: install
+	@$(BIN)/python scripts/ensure_packages.py spatialite
+
+chromium: install
+	@$(BIN)/python scripts/ensure_packages.py chromium
 
 migrate: install spatialite
 	$(FLASK) db upgrade
@@ -31,7 +34,7 @@ run: migrate
 	@$(BIN)/python scripts/banner.py $(HOST) $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install spatialite
+test: install spatialite chromium
 	@bash scripts/test.sh
 
 clean:

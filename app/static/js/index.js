@@ -18,9 +18,10 @@ const $ = (id) => document.getElementById(id);
 const faDigits = (value) => String(value).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]);
 const ROLES = { inspector: "بازرس", district_head: "شهردار منطقه", committee: "کمیته انضباطی", admin: "مدیر سامانه" };
 
-function cell(row, text) {
+function cell(row, text, className) {
   const td = document.createElement("td");
   td.textContent = text; // never innerHTML: names and addresses are data
+  if (className) td.className = className;
   row.appendChild(td);
 }
 
@@ -37,7 +38,9 @@ async function showOffices(district, page = 1) {
   if (page === 1) body.replaceChildren();
   for (const office of data) {
     const row = document.createElement("tr");
-    [office.code, office.name, faDigits(office.district), office.address, office.phone].forEach((t) => cell(row, t));
+    cell(row, office.code, "ltr");
+    [office.name, faDigits(office.district), office.address].forEach((t) => cell(row, t));
+    cell(row, office.phone, "ltr");
     body.appendChild(row);
   }
   $("offices-title").textContent = district ? `دفاتر منطقه ${faDigits(district)}` : "دفاتر";

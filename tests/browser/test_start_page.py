@@ -1,0 +1,52 @@
+"""The start page in a real browser: log in, see your districts, their offices, log out."""
+
+from tests.conftest import DEMO_PASSWORD
+
+
+def log_in(page, base, username, password=DEMO_PASSWORD):
+    page.goto(base + "/")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login button[type=submit]")
+
+
+def test_district_head_logs_in_and_sees_their_district_and_its_offices(page, live_server):
+    log_in(page, live_server, "head-6")
+    page.wait_for_selector("#session:not([hidden])")
+    assert page.inner_text("#who") == "head-6"
+    assert page.is_hidden("#login")
+    rows = page.locator("#districts tbody tr")
+    assert rows.count() == 1
+    assert "۶" in rows.first.inner_text()
+    page.wait_for_selector("#offices tbody tr")
+    offices = page.locator("#offices tbody tr")
+    assert offices.count() >= 2
+    assert all("دفتر خدمات الکترونیک شهر" in offices.nth(i).inner_text() for i in range(offices.count()))
+    assert page.console_errors == []
+
+
+def test_committee_sees_all_22_districts_and_can_open_one(page, live_server):
+    log_in(page, live_server, "committee2")
+    page.wait_for_selector("#districts tbody tr")
+    assert page.locator("#districts tbody tr").count() == 22
+    page.locator("#districts tbody tr").nth(11).click()  # district 12
+    page.wait_for_function("document.querySelector('#offices-title').textContent.includes('۱۲')")
+    cells = page.locator("#offices tbody tr td:nth-child(3)").all_inner_texts()
+    assert cells and set(cells) == {"۱۲"}
+    assert page.console_errors == []
+
+
+def test_wrong_password_shows_the_error_and_no_data(page, live_server):
+    log_in(page, live_server, "head-6", "wrong-password")
+    page.wait_for_selector("#login-error:not([hidden])")
+    assert "Wrong username or password" in page.inner_text("#login-error")
+    assert page.is_hidden("#session")
+
+
+def test_logout_forgets_the_token(page, live_server):
+    log_in(page, live_server, "inspector-3a")
+    page.wait_for_selector("#session:not([hidden])")
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    page.reload()
+    assert page.is_hidden("#session")
