@@ -49,11 +49,13 @@ class ImportResult:
 
 def read_rows(path: Path) -> list[tuple[str, dict]]:
     """(where, raw row) pairs from a .csv or .geojson/.json file."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected([RowError("file", "encoding", f"Not UTF-8 text (bad byte at offset {exc.start}); "
+                                       "save the file as UTF-8.")]) from exc
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        # DictReader's line_num counts physical lines read so far: the row's own line.
-        return [(f"line {reader.line_num}", row) for row in reader]
+        return _csv_rows(text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -61,6 +63,21 @@ def read_rows(path: Path) -> list[tuple[str, dict]]:
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise ImportRejected([RowError("file", "type", "A GeoJSON file must be a FeatureCollection.")])
     return [(f"feature {i}", _feature_row(feature)) for i, feature in enumerate(data.get("features") or [], 1)]
+
+
+def _csv_rows(text: str) -> list[tuple[str, dict]]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    while True:
+        # A row starts on the line after the last one read (a quoted field may span lines).
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            raise ImportRejected([RowError(f"line {start}", "file", f"Not valid CSV: {exc}.")]) from exc
+        rows.append((f"line {start}", row))
 
 
 def _feature_row(feature) -> dict:
