@@ -1,14 +1,12 @@
 """Fields the wire format shares: instants with offsets, GeoJSON points, lat,lon pairs."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 
+from app.hours.calendar import TEHRAN, CalendarError, format_date, parse_date, parse_time
 from geo.geometry import GeometryError, parse_point, to_geojson
 from schemas.normalize import ascii_digits
-
-TEHRAN = ZoneInfo("Asia/Tehran")
 
 
 class Instant(ma.fields.Field):
@@ -70,3 +68,29 @@ class LatLon(ma.fields.Field):
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ma.ValidationError("Latitude must be within ±90 and longitude within ±180.")
         return lat, lon
+
+
+class JalaliDate(ma.fields.Field):
+    """A Jalali date on the wire (`1405-01-05`); any digits and `/` accepted on input."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else format_date(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_date(value)
+        except CalendarError as exc:
+            raise ma.ValidationError(str(exc)) from exc
+
+
+class ClockTime(ma.fields.Field):
+    """A Tehran wall-clock time (`08:00`); any digits accepted on input."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M" if not value.second else "%H:%M:%S")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_time(value)
+        except CalendarError as exc:
+            raise ma.ValidationError(str(exc)) from exc

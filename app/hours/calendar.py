@@ -6,11 +6,13 @@ Pure functions, no database: every date a person reads or types is Jalali
 
 import re
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import jdatetime
 
-from schemas.fields import TEHRAN
 from schemas.normalize import ascii_digits
+
+TEHRAN = ZoneInfo("Asia/Tehran")  # from tzdata: no fixed offset, DST rules as they were
 
 MONTHS_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
              "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")

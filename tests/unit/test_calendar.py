@@ -85,3 +85,17 @@ def test_the_jalali_day_of_an_instant_is_reckoned_in_tehran():
 def test_the_week_starts_on_saturday_and_friday_is_the_weekend():
     assert calendar.weekday(calendar.parse_date("1405-01-01")) == "sat"  # 21 March 2026
     assert calendar.weekday(calendar.parse_date("1405-01-07")) == "fri"
+
+
+def test_wire_fields_read_any_digits_and_write_canonical_forms():
+    import marshmallow as ma
+
+    from schemas.fields import ClockTime, JalaliDate
+
+    schema = ma.Schema.from_dict({"date": JalaliDate(), "start": ClockTime()})()
+    loaded = schema.load({"date": "۱۴۰۵/۱/۵", "start": "۸:۰۰"})
+    assert schema.dump(loaded) == {"date": "1405-01-05", "start": "08:00"}
+    with pytest.raises(ma.ValidationError) as error:
+        schema.load({"date": "1404-12-30", "start": "25:00"})
+    assert "not a leap year" in error.value.messages["date"][0]
+    assert "start" in error.value.messages
