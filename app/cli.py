@@ -27,7 +27,8 @@ def seed_command(if_empty: bool) -> None:
     result = seed.seed(current_app.config["BAZRES_DEMO_PASSWORD"])
     click.echo(f"districts: {result.districts_created} created; offices: {len(result.offices.created)} created, "
                f"{len(result.offices.updated)} updated, {len(result.offices.unchanged)} unchanged; "
-               f"users: {result.users_created} created")
+               f"users: {result.users_created} created; holidays: {result.holidays_created} created; "
+               f"hours rules: {result.rules_created} created")
 
 
 @click.command("create-user")

@@ -20,6 +20,21 @@ MATRIX = [
     ("GET", "/api/v1/offices?district=7", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),
     ("GET", OFFICE_IN_6, {None: 401, "inspector-6a": 200, "inspector-7a": 403, "head-6": 200, "head-7": 403,
                           ANY: 200, "admin": 200}),
+    ("GET", OFFICE_IN_6 + "/mandated-hours?date=1405-01-05",
+     {None: 401, "inspector-6a": 200, "inspector-7a": 403, "head-6": 200, "head-7": 403, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/mandated-hours?date=1405-01-05",
+     {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/mandated-hours?date=1405-01-05&district=7",
+     {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/hours-rules", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("POST", "/api/v1/hours-rules", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
+    ("GET", "/api/v1/hours-rules/{rule}", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("PATCH", "/api/v1/hours-rules/{rule}", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
+    ("DELETE", "/api/v1/hours-rules/{rule}", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
+    ("GET", "/api/v1/holidays", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("POST", "/api/v1/holidays", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
+    ("DELETE", "/api/v1/holidays/{holiday}", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 200}),
+    ("GET", "/api/v1/hours-changes", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 
@@ -27,15 +42,20 @@ CASES = [(method, path, user, status) for method, path, expected in MATRIX for u
 
 
 @pytest.fixture
-def office_6(client):
-    return client.as_("admin").get("/api/v1/offices?district=6&page_size=1").get_json()[0]["id"]
+def ids(client) -> dict[str, str]:
+    admin = client.as_("admin")
+    return {
+        "office_6": admin.get("/api/v1/offices?district=6&page_size=1").get_json()[0]["id"],
+        "rule": admin.get("/api/v1/hours-rules?page_size=1").get_json()[0]["id"],
+        "holiday": admin.get("/api/v1/holidays?year=1405&page_size=1").get_json()[0]["id"],
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "user", "status"), CASES,
                          ids=[f"{m} {p} as {u or 'anonymous'}" for m, p, u, _ in CASES])
-def test_role_gets_expected_status(client, office_6, method, path, user, status):
-    url = path.format(office_6=office_6)
-    kwargs = {"json": {}} if method == "POST" else {}
+def test_role_gets_expected_status(client, ids, method, path, user, status):
+    url = path.format(**ids)
+    kwargs = {"json": {}} if method in ("POST", "PATCH") else {}
     response = client.as_(user).request(method, url, **kwargs)
     assert response.status_code == status, response.get_data(as_text=True)
     if status >= 400:
@@ -54,7 +74,8 @@ def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):
             if rule.rule != "/api/v1/openapi.json":
                 assert hasattr(handler, "bazres_roles"), f"{method} {rule.rule} declares no roles"
                 assert handler.bazres_roles is None or handler.bazres_roles <= ALL_ROLES
-            path = rule.rule.replace("<int:number>", "6").replace("<uuid:office_id>", "{office_6}")
+            path = (rule.rule.replace("<int:number>", "6").replace("<uuid:office_id>", "{office_6}")
+                    .replace("<uuid:rule_id>", "{rule}").replace("<uuid:holiday_id>", "{holiday}"))
             routes.add((method, path))
     assert routes <= covered | {("GET", "/api/v1/districts/7")}, routes - covered
 

@@ -13,7 +13,8 @@ from app.database import own_tables_only
 from app.extensions import db
 from tests.support import fresh_database_url
 
-OUR_TABLES = {"districts", "offices", "users", "user_districts", "devices", "api_tokens"}
+OUR_TABLES = {"districts", "offices", "users", "user_districts", "devices", "api_tokens",
+              "hours_rules", "holidays", "hours_changes"}
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ SPEC_KWARGS = {
 
 
 def register(app: Flask) -> None:
-    from app.api import auth, districts, offices
+    from app.api import auth, districts, hours, offices
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
-    for module in (auth, districts, offices):
+    for module in (auth, districts, offices, hours):
         api.register_blueprint(module.blp)
 
     @app.get("/api/v1/docs/assets/<path:filename>")

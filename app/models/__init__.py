@@ -1,6 +1,8 @@
 """The ORM models. Import from here so that every table is registered on the metadata."""
 
+from app.models.hours import Holiday, HoursChange, HoursRule
 from app.models.places import District, Office
 from app.models.users import ApiToken, Device, Role, User, UserDistrict
 
-__all__ = ["ApiToken", "Device", "District", "Office", "Role", "User", "UserDistrict"]
+__all__ = ["ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "Role", "User",
+           "UserDistrict"]

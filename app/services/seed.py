@@ -1,20 +1,26 @@
-"""The demo data: Tehran's 22 districts, the fixture offices and the demo users.
+"""The demo data: Tehran's 22 districts, the fixture offices, the demo users, the official
+holidays and the fixture mandated-hours rules.
 
 Every step is idempotent, so seeding twice (or after a half-finished seed) changes nothing.
 """
 
+import csv
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from werkzeug.security import generate_password_hash
 
+from app.hours import calendar
 from app.models import District, Role, User, UserDistrict
 from app.repositories import districts as district_repo
+from app.repositories import hours as hours_repo
 from app.repositories import users as user_repo
-from app.services import unit_of_work
+from app.services import hours, unit_of_work
 from app.services.office_import import ImportResult, import_rows, read_rows
 from geo.geometry import parse_area, to_db
+from schemas.hours import HoursRuleInputSchema
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DISTRICT_COUNT = 22
@@ -25,6 +31,8 @@ class SeedResult:
     districts_created: int
     offices: ImportResult
     users_created: int
+    holidays_created: int
+    rules_created: int
 
 
 def demo_users() -> list[tuple[str, str, list[int]]]:
@@ -44,7 +52,9 @@ def seed(demo_password: str) -> SeedResult:
         districts_created = _seed_districts(FIXTURES / "districts.geojson")
         offices = import_rows(read_rows(FIXTURES / "offices.geojson"))
         users_created = _seed_users(demo_password)
-    return SeedResult(districts_created, offices, users_created)
+        holidays_created = _seed_holidays(FIXTURES / "holidays" / "iran_official_holidays_1403_1405.csv")
+        rules_created = _seed_rules(FIXTURES / "hours_rules.json")
+    return SeedResult(districts_created, offices, users_created, holidays_created, rules_created)
 
 
 def _seed_districts(path: Path) -> int:
@@ -75,5 +85,30 @@ def _seed_users(password: str) -> int:
         user = User(username=username, role=role, password_hash=password_hash,
                     district_links=[UserDistrict(district=n) for n in districts])
         user_repo.create(user)
+        created += 1
+    return created
+
+
+def _seed_holidays(path: Path) -> int:
+    created = 0
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            day = calendar.parse_date(row["jalali"])
+            if hours_repo.find_holiday(calendar.format_date(day), row["title"]) is None:
+                hours.put_holiday(None, day, row["title"], source="official")
+                created += 1
+    return created
+
+
+def _seed_rules(path: Path) -> int:
+    existing = {rule.name for rule in hours_repo.list_rules(include_withdrawn=True)[0]}
+    created = 0
+    for raw in json.loads(path.read_text(encoding="utf-8")):
+        raw = dict(raw)
+        published_at = datetime.fromisoformat(raw.pop("published_at"))
+        if raw["name"] in existing:
+            continue
+        data = HoursRuleInputSchema().load(raw)
+        hours.publish_rule(None, data, published_at=published_at)
         created += 1
     return created
