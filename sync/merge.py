@@ -1,0 +1,164 @@
+"""The three-way merge of DESIGN §5.4: pure functions over plain report data.
+
+A client `update` carries the fields it changed and the version it started from (the
+base). When the server has moved on since the base, each field is merged against the
+base, never by overwriting the record:
+
+| field(s)                                  | both sides changed it since the base   |
+|-------------------------------------------|----------------------------------------|
+| office_id                                 | immutable: any change is rejected      |
+| observed_at, gps_fix_at, location,        | the later edit wins (`latest_edit`)    |
+| accuracy_m, office_state, staff_present   |                                        |
+| checklist                                 | per item; an item both changed: later  |
+| notes                                     | both texts kept, server's first        |
+| photos                                    | three-way set union by sha256          |
+| anything, on a locked report              | kept as an amendment, not applied      |
+| delete of a changed or locked report      | refused, the report stays              |
+
+"Later" compares edit times corrected by each push's clock skew, so a phone whose clock
+runs fast cannot win every conflict. Ties go to the server (it was there first).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+LATEST_EDIT_FIELDS = ("observed_at", "gps_fix_at", "location", "accuracy_m", "office_state", "staff_present")
+MERGEABLE_FIELDS = (*LATEST_EDIT_FIELDS, "checklist", "notes", "photos")
+NOTES_SEPARATOR = "\n\n"
+
+
+class ImmutableFieldChanged(ValueError):
+    """The client tried to change a field fixed at creation (office_id)."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    field: str
+    base: object
+    server: object
+    client: object
+    resolved: object
+    policy: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "base": self.base, "server": self.server, "client": self.client,
+                "resolved": self.resolved, "policy": self.policy}
+
+
+@dataclass
+class Merge:
+    """What to write: the new field values, their edit times, and the conflicts met."""
+
+    values: dict = field(default_factory=dict)
+    times: dict = field(default_factory=dict)  # field (or "checklist.item") -> edit instant
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def _photo_key(photo) -> str:
+    return photo["sha256"] if isinstance(photo, dict) else str(photo)
+
+
+def merge_update(base: dict, server: dict, server_times: dict, client: dict, client_time: datetime) -> Merge:
+    """Merge the fields a client changed (`client`) into the server's current state.
+
+    `base` is the report as the client last saw it (the version it based its edit on),
+    `server` the report now, `server_times` when each server field (and checklist item)
+    was last edited, `client_time` when the client made its edit (skew-corrected).
+    When base == server this simply applies the client's fields.
+    """
+    if "office_id" in client and client["office_id"] != server.get("office_id"):
+        raise ImmutableFieldChanged("office_id is fixed when a report is created")
+    merge = Merge()
+    for name in MERGEABLE_FIELDS:
+        if name not in client:
+            continue
+        b, s, c = base.get(name), server.get(name), client[name]
+        server_changed = s != b
+        if name == "checklist":
+            _merge_checklist(merge, b or {}, s or {}, c or {}, server_times, client_time)
+        elif not server_changed or c == s:
+            if c != s:
+                merge.values[name] = c
+                merge.times[name] = client_time
+        elif c == b:
+            continue  # only the server changed it: keep the server's value
+        elif name in LATEST_EDIT_FIELDS:
+            client_wins = client_time > _time(server_times, name)
+            resolved = c if client_wins else s
+            if client_wins:
+                merge.values[name] = c
+                merge.times[name] = client_time
+            merge.conflicts.append(Conflict(name, b, s, c, resolved, "latest_edit"))
+        elif name == "notes":
+            resolved = merge_text(b or "", s or "", c or "")
+            merge.values[name] = resolved
+            merge.times[name] = max(client_time, _time(server_times, name))
+            merge.conflicts.append(Conflict(name, b, s, c, resolved, "merge_text"))
+        elif name == "photos":
+            resolved = merge_photos(b or [], s or [], c or [])
+            merge.values[name] = resolved
+            merge.times[name] = max(client_time, _time(server_times, name))
+            merge.conflicts.append(Conflict(name, b, s, c, resolved, "union"))
+    return merge
+
+
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _time(times: dict, key: str) -> datetime:
+    return times.get(key) or NEVER
+
+
+def _merge_checklist(merge: Merge, base: dict, server: dict, client: dict, server_times: dict,
+                     client_time: datetime) -> None:
+    result = dict(server)
+    changed = False
+    for item, c in client.items():
+        b, s = base.get(item), server.get(item)
+        key = f"checklist.{item}"
+        if c == s:
+            continue
+        if s == b or item not in server and item not in base:
+            result[item] = c
+            merge.times[key] = client_time
+            changed = True
+        elif c == b:
+            continue
+        else:
+            client_wins = client_time > _time(server_times, key)
+            resolved = c if client_wins else s
+            if client_wins:
+                result[item] = c
+                merge.times[key] = client_time
+                changed = True
+            merge.conflicts.append(Conflict(key, b, s, c, resolved, "latest_edit"))
+    # An item missing from the client's checklist is "not touched", not "removed": updates
+    # carry what changed, and an answer once given is set to null rather than dropped.
+    if changed:
+        merge.values["checklist"] = result
+
+
+def merge_text(base: str, server: str, client: str) -> str:
+    """Both texts kept, the server's first. A client text that only appended to the base
+    contributes just what it appended, so nothing is repeated."""
+    addition = client[len(base):].lstrip("\n") if base and client.startswith(base) else client
+    if not addition or addition in server:
+        return server
+    return f"{server}{NOTES_SEPARATOR}{addition}" if server else addition
+
+
+def merge_photos(base: list, server: list, client: list) -> list:
+    """Three-way set merge by sha256: removals on either side stick, additions on either side join."""
+    in_base = {_photo_key(p) for p in base}
+    removed_by_client = in_base - {_photo_key(p) for p in client}
+    result = [p for p in server if _photo_key(p) not in removed_by_client]
+    present = {_photo_key(p) for p in result}
+    # A photo in the base that the server removed stays removed, even if the client kept it.
+    result += [p for p in client if _photo_key(p) not in in_base and _photo_key(p) not in present]
+    return result
+
+
+def amendments(server: dict, client: dict) -> list[Conflict]:
+    """A locked report takes nothing: each changed field becomes an amendment, kept aside."""
+    return [Conflict(name, None, server.get(name), value, server.get(name), "locked_amendment")
+            for name, value in client.items() if server.get(name) != value]
