@@ -14,7 +14,8 @@ from app.extensions import db
 from tests.support import fresh_database_url
 
 OUR_TABLES = {"districts", "offices", "users", "user_districts", "devices", "api_tokens",
-              "hours_rules", "holidays", "hours_changes"}
+              "hours_rules", "holidays", "hours_changes", "changes", "reports", "report_versions", "op_ledger",
+              "sync_conflicts", "quarantine", "attachments", "attachment_uploads", "office_corrections"}
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from app.models import Holiday, HoursChange, HoursRule, Office, User
 from app.repositories import districts as district_repo
 from app.repositories import hours as repo
 from app.repositories import offices as office_repo
-from app.services import unit_of_work
+from app.services import changefeed, unit_of_work
 from app.services.places import Page, get_office
 from app.services.scope import Scope as Visibility
 from schemas.hours import HolidaySchema, HoursRuleInputSchema, HoursRuleSchema
@@ -166,6 +166,8 @@ def _check_scope_exists(scope: Scope, exempt: list[str]) -> None:
 
 
 def _record(entity: str, row, action: str, user: User | None, before: dict | None, after: dict | None) -> HoursChange:
+    gone = action in ("withdraw", "cancel")
+    changefeed.record("hours_rules" if entity == "hours_rule" else "holidays", row.id, deleted=gone)
     change = repo.record_change(HoursChange(entity=entity, entity_id=row.id, action=action,
                                             user_id=user.id if user else None, at=utcnow(),
                                             before=before, after=after))
@@ -176,6 +178,7 @@ def _record(entity: str, row, action: str, user: User | None, before: dict | Non
 def create_rule(user: User | None, data: dict) -> HoursRule:
     """Publish a rule from its loaded input form (HoursRuleInputSchema)."""
     with unit_of_work():
+        changefeed.lock()
         rule = publish_rule(user, data)
     return rule
 
@@ -193,6 +196,7 @@ def publish_rule(user: User | None, data: dict, published_at: datetime | None = 
 def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
     """Change a rule. The change counts as a new publication: it takes precedence as of now."""
     with unit_of_work():
+        changefeed.lock()
         rule = _locked_current(rule_id, patch.pop("version"))
         if rule.withdrawn_at is not None:
             raise Problem("conflict", "This rule was withdrawn; publish a new one instead.",
@@ -210,6 +214,7 @@ def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
 
 def withdraw_rule(user: User, rule_id: uuid.UUID, version: int) -> HoursRule:
     with unit_of_work():
+        changefeed.lock()
         rule = _locked_current(rule_id, version)
         if rule.withdrawn_at is None:
             before = HoursRuleSchema().dump(rule)
@@ -239,6 +244,7 @@ def list_holidays(year: int | None, include_cancelled: bool, page: Page):
 
 def add_holiday(user: User | None, day: jdatetime.date, title: str, source: str = "admin") -> Holiday:
     with unit_of_work():
+        changefeed.lock()
         holiday = put_holiday(user, day, title, source)
     return holiday
 
@@ -266,6 +272,7 @@ def put_holiday(user: User | None, day: jdatetime.date, title: str, source: str)
 
 def cancel_holiday(user: User, holiday_id: uuid.UUID) -> Holiday:
     with unit_of_work():
+        changefeed.lock()
         holiday = repo.get_holiday(holiday_id)
         if holiday is None:
             raise Problem("not-found", f"There is no holiday {holiday_id}.")

@@ -14,7 +14,7 @@ from app.errors import flatten_messages
 from app.models import Office
 from app.repositories import districts as district_repo
 from app.repositories import offices as repo
-from app.services import unit_of_work
+from app.services import changefeed, unit_of_work
 from geo.geometry import lon_lat, point, to_db
 from schemas.places import OfficeImportRowSchema
 
@@ -95,6 +95,7 @@ def import_offices(path: Path) -> ImportResult:
     """Import or update offices by code; the district of each comes from its location."""
     rows = read_rows(path)
     with unit_of_work():
+        changefeed.lock()
         return import_rows(rows)
 
 
@@ -133,19 +134,31 @@ def _apply(rows: list[tuple[str, dict, int]]) -> ImportResult:
         values["district"] = district
         office = existing.get(row["code"])
         if office is None:
-            repo.create(Office(id=uuid.uuid5(OFFICE_ID_NAMESPACE, row["code"]), code=row["code"],
-                               location=to_db(point(row["longitude"], row["latitude"])), **values))
+            office = repo.create(Office(id=uuid.uuid5(OFFICE_ID_NAMESPACE, row["code"]), code=row["code"],
+                                        location=to_db(point(row["longitude"], row["latitude"])), **values))
+            changefeed.record("offices", office.id, district=district)
             result.created.append(row["code"])
         elif _changed(office, values, row):
-            for key, value in values.items():
-                setattr(office, key, value)
-            office.location = to_db(point(row["longitude"], row["latitude"]))
-            office.version += 1
-            office.updated_at = utcnow()
+            move(office, point(row["longitude"], row["latitude"]), district, values)
             result.updated.append(row["code"])
         else:
             result.unchanged.append(row["code"])
     return result
+
+
+def move(office: Office, location, district: int, values: dict | None = None) -> None:
+    """Change an office (its place, district and other fields) and tell the change feed.
+
+    An office that changes district leaves the old district's phones as a deletion."""
+    if office.district != district:
+        changefeed.record("offices", office.id, district=office.district, deleted=True)
+    for key, value in (values or {}).items():
+        setattr(office, key, value)
+    office.district = district
+    office.location = to_db(location)
+    office.version += 1
+    office.updated_at = utcnow()
+    changefeed.record("offices", office.id, district=district)
 
 
 def _changed(office: Office, values: dict, row: dict) -> bool:

@@ -17,7 +17,7 @@ from app.models import District, Role, User, UserDistrict
 from app.repositories import districts as district_repo
 from app.repositories import hours as hours_repo
 from app.repositories import users as user_repo
-from app.services import hours, unit_of_work
+from app.services import changefeed, hours, unit_of_work
 from app.services.office_import import ImportResult, import_rows, read_rows
 from geo.geometry import parse_area, to_db
 from schemas.hours import HoursRuleInputSchema
@@ -49,6 +49,7 @@ def is_empty() -> bool:
 
 def seed(demo_password: str) -> SeedResult:
     with unit_of_work():
+        changefeed.lock()
         districts_created = _seed_districts(FIXTURES / "districts.geojson")
         offices = import_rows(read_rows(FIXTURES / "offices.geojson"))
         users_created = _seed_users(demo_password)
@@ -69,6 +70,7 @@ def _seed_districts(path: Path) -> int:
             name_en=f"District {number}",
             geometry=to_db(parse_area(feature["geometry"])),
         ))
+        changefeed.record("districts", number, district=number)
         created += 1
     return created
 
