@@ -5,6 +5,7 @@ from flask import Flask
 from app import config, errors
 from app.database import configure_engine, engine_options, is_sqlite
 from app.extensions import db, migrate
+from app.gzip_body import GzipRequestBody
 
 MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 
@@ -34,4 +35,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.register(app)
     pages.register(app)
     cli.register(app)
+    app.wsgi_app = GzipRequestBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], _wsgi_problem(app))
     return app
+
+
+def _wsgi_problem(app: Flask):
+    """A problem+json answer from outside Flask's request handling (WSGI middleware)."""
+
+    def answer(environ, start_response, code, detail):
+        with app.request_context(environ):
+            return errors.problem_response(code, detail)(environ, start_response)
+
+    return answer

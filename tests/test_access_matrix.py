@@ -35,6 +35,9 @@ MATRIX = [
     ("POST", "/api/v1/holidays", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
     ("DELETE", "/api/v1/holidays/{holiday}", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 200}),
     ("GET", "/api/v1/hours-changes", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),
+    ("POST", "/api/v1/sync/pull", {None: 401, "inspector-6a": 422, "head-6": 422, ANY: 422, "admin": 422}),
+    ("POST", "/api/v1/sync/push", {None: 401, "inspector-6a": 422, "head-6": 422, ANY: 403, "admin": 403}),
+    ("GET", "/api/v1/sync/quarantine", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 

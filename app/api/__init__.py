@@ -27,7 +27,7 @@ SPEC_KWARGS = {
 
 
 def register(app: Flask) -> None:
-    from app.api import auth, districts, hours, offices
+    from app.api import auth, districts, hours, offices, sync
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
-    for module in (auth, districts, offices, hours):
+    for module in (auth, districts, offices, hours, sync):
         api.register_blueprint(module.blp)
 
     @app.get("/api/v1/docs/assets/<path:filename>")

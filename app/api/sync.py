@@ -1,0 +1,46 @@
+"""The sync protocol v1 (DESIGN §5): pull, push and the quarantine."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import current_user, requires
+from app.models import Role
+from app.services import sync_pull, sync_push
+from app.services.places import Page
+from schemas.sync import PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema, QuarantineSchema
+
+blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync protocol v1")
+
+
+@blp.route("/pull")
+class Pull(MethodView):
+    @requires()
+    @blp.arguments(PullRequestSchema)
+    @blp.response(200, PullResponseSchema)
+    def post(self, body):
+        """The changes in your scope since `cursor` (null: everything), a page at a time."""
+        return sync_pull.pull(current_user(), body["cursor"], body["limit"])
+
+
+@blp.route("/push")
+class Push(MethodView):
+    @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
+    @blp.arguments(PushRequestSchema)
+    @blp.response(200, PushResponseSchema)
+    @blp.alt_response(413, description="Over 500 ops or 5 MB")
+    def post(self, body):
+        """Apply ops in order; each lands, merges, is a duplicate, or is rejected alone."""
+        return sync_push.push(current_user(), body)
+
+
+@blp.route("/quarantine")
+class Quarantine(MethodView):
+    @requires()
+    @blp.response(200, QuarantineSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, pagination_parameters):
+        """Ops the server refused, with their payload and reasons: yours (heads: your district's)."""
+        rows, total = sync_push.quarantine(
+            current_user(), Page(pagination_parameters.first_item, pagination_parameters.page_size))
+        pagination_parameters.item_count = total
+        return rows

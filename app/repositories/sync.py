@@ -1,0 +1,81 @@
+"""Queries on reports, their versions, the op ledger, conflicts, quarantine and attachments."""
+
+import uuid
+from collections.abc import Collection
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (Attachment, LedgerEntry, Office, OfficeCorrection, QuarantinedOp, Report, ReportVersion,
+                        SyncConflict, UserDistrict)
+from geo.sql import distance_m, point_param
+
+
+def ledger_entry(op_id: uuid.UUID) -> LedgerEntry | None:
+    return db.session.get(LedgerEntry, op_id)
+
+
+def add(row):
+    db.session.add(row)
+    return row
+
+
+def get_report(report_id: uuid.UUID) -> Report | None:
+    return db.session.get(Report, report_id)
+
+
+def lock_report(report_id: uuid.UUID) -> Report | None:
+    """The report, row-locked until the transaction ends, so that two pushes to one report
+    merge one after the other instead of both from the same base (PostgreSQL; SQLite's
+    write transactions are already serial)."""
+    return db.session.scalar(
+        sa.select(Report).where(Report.id == report_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def report_version(report_id: uuid.UUID, version: int) -> ReportVersion | None:
+    return db.session.get(ReportVersion, (report_id, version))
+
+
+def reports_by_ids(ids: Collection[uuid.UUID]) -> list[Report]:
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Report).where(Report.id.in_(list(ids)))))
+
+
+def missing_attachments(shas: Collection[str]) -> set[str]:
+    """Which of these sha256s have not fully arrived."""
+    shas = set(shas)
+    if not shas:
+        return set()
+    present = set(db.session.scalars(sa.select(Attachment.sha256).where(Attachment.sha256.in_(sorted(shas)))))
+    return shas - present
+
+
+def distance_to_office(office_id: uuid.UUID, lon: float, lat: float) -> float:
+    return db.session.scalar(
+        sa.select(distance_m(Office.location, point_param(lon, lat))).where(Office.id == office_id)
+    )
+
+
+def get_correction(correction_id: uuid.UUID) -> OfficeCorrection | None:
+    return db.session.get(OfficeCorrection, correction_id)
+
+
+def conflicts_of(report_id: uuid.UUID) -> list[SyncConflict]:
+    return list(db.session.scalars(
+        sa.select(SyncConflict).where(SyncConflict.report_id == report_id).order_by(SyncConflict.id)))
+
+
+def quarantine_page(districts: Collection[int] | None, author_id: int | None, offset: int,
+                    limit: int):
+    """Quarantined ops: of one author, or of the authors assigned to some districts, or all."""
+    query = sa.select(QuarantinedOp)
+    if author_id is not None:
+        query = query.where(QuarantinedOp.user_id == author_id)
+    elif districts is not None:
+        authors = sa.select(UserDistrict.user_id).where(UserDistrict.district.in_(sorted(districts)))
+        query = query.where(QuarantinedOp.user_id.in_(authors))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(QuarantinedOp.id.desc()).offset(offset).limit(limit))
+    return list(rows), total

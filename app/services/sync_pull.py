@@ -1,0 +1,92 @@
+"""The pull of DESIGN §5.1: the caller's scope, paged over the change feed by an opaque cursor.
+
+Each page is the next `limit` feed entries the caller may see, in sequence order (which is
+commit order: app.services.changefeed), reduced to the latest entry per record; each record
+comes with its current state and version. A record that leaves the caller's scope (an
+office moved to another district) has a `deleted` entry scoped to where it was. A caller
+whose own scope changed (reassigned districts) holds a cursor for another scope: the pull
+then answers `reset: true` and pages the whole scope again from the start.
+"""
+
+import uuid
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.errors import invalid
+from app.extensions import db
+from app.models import Change, District, Holiday, HoursRule, Office, Report, Role, User
+from app.services.scope import Scope
+from app.services.sync_push import dump_report
+from schemas.hours import HolidaySchema, HoursRuleSchema
+from schemas.places import DistrictSchema, OfficeSchema
+from sync.cursor import BadCursor, Cursor, scope_key
+
+ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
+DISTRICT_SCOPED = ("offices", "districts", "rounds")
+CITYWIDE = ("hours_rules", "holidays")
+
+
+def pull(user: User, cursor_text: str | None, limit: int) -> dict:
+    key = scope_key(user.role, user.id, user.districts)
+    after, reset = 0, False
+    if cursor_text:
+        try:
+            cursor = Cursor.decode(cursor_text)
+        except BadCursor as exc:
+            raise invalid("cursor", str(exc)) from exc
+        if cursor.scope == key:
+            after = cursor.seq
+        else:
+            reset = True
+    rows = list(db.session.scalars(
+        sa.select(Change).where(Change.seq > after, _visible(user)).order_by(Change.seq).limit(limit + 1)))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last_seq = rows[-1].seq if rows else after
+    return {"protocol": 1, "cursor": Cursor(last_seq, key).encode(), "has_more": has_more, "reset": reset,
+            "server_time": utcnow(), "changes": _changes(user, rows)}
+
+
+def _visible(user: User):
+    if user.citywide:
+        return sa.true()
+    districts = sorted(Scope.of(user).districts)
+    reports = (Change.user_id == user.id) if user.role == Role.INSPECTOR else Change.district.in_(districts)
+    return sa.or_(
+        sa.and_(Change.entity.in_(DISTRICT_SCOPED), Change.district.in_(districts)),
+        Change.entity.in_(CITYWIDE),
+        sa.and_(Change.entity == "reports", reports),
+    )
+
+
+def _changes(user: User, rows: list[Change]) -> dict:
+    latest: dict[tuple[str, str], Change] = {}
+    for row in rows:  # in sequence order: the last entry per record wins
+        latest[(row.entity, row.entity_id)] = row
+    out = {entity: {"upserted": [], "deleted": []} for entity in ENTITIES}
+    wanted: dict[str, list[str]] = {entity: [] for entity in ENTITIES}
+    for (entity, entity_id), row in latest.items():
+        if row.deleted:
+            out[entity]["deleted"].append(int(entity_id) if entity == "districts" else entity_id)
+        else:
+            wanted[entity].append(entity_id)
+    scope = Scope.of(user)
+    for office in _load(Office, Office.id, wanted["offices"], uuid.UUID):
+        # An office that has since left the scope is skipped: its deletion entry follows.
+        if scope.covers(office.district):
+            out["offices"]["upserted"].append(OfficeSchema().dump(office))
+    for district in _load(District, District.number, wanted["districts"], int):
+        out["districts"]["upserted"].append(DistrictSchema().dump(district))
+    out["hours_rules"]["upserted"] = HoursRuleSchema(many=True).dump(
+        _load(HoursRule, HoursRule.id, wanted["hours_rules"], uuid.UUID))
+    out["holidays"]["upserted"] = HolidaySchema(many=True).dump(
+        _load(Holiday, Holiday.id, wanted["holidays"], uuid.UUID))
+    out["reports"]["upserted"] = [dump_report(r) for r in _load(Report, Report.id, wanted["reports"], uuid.UUID)]
+    return out
+
+
+def _load(model, key, ids: list[str], convert) -> list:
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(model).where(key.in_([convert(i) for i in ids]))))

@@ -1,0 +1,345 @@
+"""The push of DESIGN §5.2: ops in order, each in its own savepoint, nothing lost or doubled.
+
+One push is one transaction holding the change-feed lock (app.services.changefeed); each
+op runs in a savepoint, so a bad op rolls back alone and is quarantined while the others
+land. Every landed op is written to the ledger in its own savepoint with its effect: a
+replay (a lost response, a retry, the same push sent twice at once) finds it there and
+answers `duplicate` with the record as it now is. The response is written after commit.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import marshmallow as ma
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.database import utcnow
+from app.errors import Problem, flatten_messages
+from app.models import LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict, User
+from app.repositories import offices as office_repo
+from app.repositories import sync as repo
+from app.services import changefeed, unit_of_work
+from app.services.scope import Scope
+from geo.geometry import lon_lat, point, to_db, to_geojson
+from schemas.sync import (MAX_OPS, OfficeCorrectionSchema, OpSchema, ReportCreateSchema, ReportSchema,
+                          ReportUpdateSchema)
+from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
+from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, amendments, merge_update
+
+CLIENT_FIELDS = ("office_id", "round_id", *MERGEABLE_FIELDS)
+
+
+class OpRejected(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _reject(field: str, message: str) -> OpRejected:
+    return OpRejected({field: [message]})
+
+
+@dataclass(frozen=True)
+class Push:
+    user: User
+    device_id: uuid.UUID
+    received_at: datetime
+    skew_s: float
+
+
+# ---------------------------------------------------------------- the push
+
+
+def push(user: User, envelope: dict) -> dict:
+    ops = envelope["ops"]
+    if len(ops) > MAX_OPS:
+        raise Problem("payload-too-large", f"{len(ops)} ops in one push; send at most {MAX_OPS}.")
+    received_at = utcnow()
+    ctx = Push(user, envelope["device_id"], received_at, clock_skew_s(received_at, envelope["sent_at"]))
+    with unit_of_work() as session:
+        changefeed.lock()
+        results = []
+        for index, raw in enumerate(ops):
+            results.append(_apply_one(session, ctx, raw, index))
+    return {"protocol": 1, "server_time": received_at, "clock_skew_s": ctx.skew_s, "results": results}
+
+
+def _apply_one(session, ctx: Push, raw, index: int) -> dict:
+    op_id = raw.get("op_id") if isinstance(raw, dict) else None
+    savepoint = session.begin_nested()
+    try:
+        result = _dispatch(ctx, raw)
+        savepoint.commit()
+        return result
+    except OpRejected as rejected:
+        savepoint.rollback()
+        return _quarantine(ctx, raw, op_id, rejected.errors)
+    except SQLAlchemyError:
+        savepoint.rollback()
+        return _quarantine(ctx, raw, op_id, {"op": ["The server could not apply this op; it was not applied. "
+                                                     "Retry it later."]})
+
+
+def _dispatch(ctx: Push, raw) -> dict:
+    if not isinstance(raw, dict):
+        raise _reject("op", "Each op must be a JSON object.")
+    try:
+        op = OpSchema().load(raw)
+    except ma.ValidationError as exc:
+        raise OpRejected(flatten_messages(exc.messages)) from exc
+    entry = repo.ledger_entry(op["op_id"])
+    if entry is not None:
+        return _duplicate(ctx, entry)
+    handler = {("reports", "create"): _create_report, ("reports", "update"): _update_report,
+               ("reports", "delete"): _delete_report,
+               ("office_corrections", "create"): _create_correction}[(op["entity"], op["action"])]
+    return handler(ctx, op)
+
+
+def _quarantine(ctx: Push, raw, op_id, errors: dict) -> dict:
+    entity = raw.get("entity") if isinstance(raw, dict) else None
+    action = raw.get("action") if isinstance(raw, dict) else None
+    repo.add(QuarantinedOp(op_id=str(op_id)[:64] if op_id is not None else "", user_id=ctx.user.id,
+                           device_id=ctx.device_id, entity=str(entity)[:30] if entity else None,
+                           action=str(action)[:10] if action else None, payload=raw, errors=errors,
+                           received_at=ctx.received_at))
+    return {"op_id": op_id, "status": "rejected", "errors": errors}
+
+
+def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:
+    repo.add(LedgerEntry(op_id=op["op_id"], user_id=ctx.user.id, device_id=ctx.device_id, entity=op["entity"],
+                         entity_id=op["id"], action=op["action"], status=status, version=version,
+                         result=result, at=ctx.received_at))
+
+
+def _duplicate(ctx: Push, entry: LedgerEntry) -> dict:
+    if entry.user_id != ctx.user.id:
+        raise _reject("op_id", "This op_id was already used by someone else; make a new one.")
+    out = {"op_id": entry.op_id, "status": "duplicate", "id": entry.entity_id, **entry.result}
+    if entry.entity == "reports":
+        report = repo.get_report(entry.entity_id)
+        out["version"] = report.version
+        out["record"] = dump_report(report)
+    return out
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _load(schema, data: dict) -> dict:
+    try:
+        return schema.load(data)
+    except ma.ValidationError as exc:
+        raise OpRejected({f"data.{k}": v for k, v in flatten_messages(exc.messages).items()}) from exc
+
+
+def _create_report(ctx: Push, op: dict) -> dict:
+    data = _load(ReportCreateSchema(), op["data"])
+    existing = repo.get_report(op["id"])
+    if existing is not None:
+        if existing.author_id != ctx.user.id:
+            raise _reject("id", "A report with this id exists and is not yours; make a new id.")
+        # A create for an id that exists is never a second report.
+        _ledger(ctx, op, "duplicate", existing.version, {})
+        return {"op_id": op["op_id"], "status": "duplicate", "id": existing.id, "version": existing.version,
+                "record": dump_report(existing)}
+    office = office_repo.get(data["office_id"])
+    if office is None:
+        raise _reject("data.office_id", f"There is no office {data['office_id']}; pull to refresh your offices.")
+    if not Scope.of(ctx.user).covers(office.district):
+        raise _reject("data.office_id", f"This office is in district {office.district}, outside your districts.")
+    values = canonical(data)
+    edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s)
+    report = Report(id=op["id"], author_id=ctx.user.id, device_id=ctx.device_id, office_id=office.id,
+                    district=office.district, received_at=ctx.received_at, updated_at=ctx.received_at,
+                    clock_skew_s=ctx.skew_s, version=1, locked=False, flags=[], amendments=[],
+                    field_times={name: edit_time.isoformat() for name in MERGEABLE_FIELDS})
+    _write_fields(report, values)
+    _derive(report, ctx)
+    repo.add(report)
+    return _landed(ctx, op, report, "applied", [])
+
+
+def _update_report(ctx: Push, op: dict) -> dict:
+    data = _load(ReportUpdateSchema(), op["data"])
+    report = _own_report(ctx, op)
+    if op["base_version"] > report.version:
+        raise _reject("base_version", f"The report is at version {report.version}; "
+                                      f"{op['base_version']} was never issued.")
+    client = canonical(data)
+    edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s)
+    server = canonical_of(report)
+    if report.locked:
+        conflicts = amendments(server, {k: v for k, v in client.items() if k != "office_id"})
+        if not conflicts:
+            return _landed(ctx, op, report, "applied", [], changed=False)
+        report.amendments = [*report.amendments, *({"field": c.field, "value": c.client, "by": ctx.user.id,
+                                                     "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
+                                                    for c in conflicts)]
+        return _landed(ctx, op, report, "merged", conflicts, changed=True)
+    base = repo.report_version(report.id, op["base_version"])
+    try:
+        merge = merge_update(base.data, server, _times(report.field_times), client, edit_time)
+    except ImmutableFieldChanged as exc:
+        raise _reject("data.office_id", "A report's office cannot change; make a new report.") from exc
+    if merge.values:
+        _write_fields(report, merge.values)
+        report.field_times = {**report.field_times, **{k: t.isoformat() for k, t in merge.times.items()}}
+        _derive(report, ctx)
+    status = "merged" if merge.conflicts else "applied"
+    return _landed(ctx, op, report, status, merge.conflicts, changed=bool(merge.values))
+
+
+def _delete_report(ctx: Push, op: dict) -> dict:
+    report = _own_report(ctx, op)
+    if report.locked or op["base_version"] < report.version:
+        why = "the committee holds it" if report.locked else "it changed since you saw it"
+        conflict = Conflict("_deleted", False, False, True, False, "update_beats_delete")
+        result = _landed(ctx, op, report, "merged", [conflict], changed=False)
+        result["reason"] = f"Not deleted: {why}."
+        return result
+    report.deleted_at = ctx.received_at
+    report.version += 1
+    report.updated_at = ctx.received_at
+    changefeed.record("reports", report.id, district=report.district, user_id=report.author_id, deleted=True)
+    _ledger(ctx, op, "applied", report.version, {"conflicts": []})
+    return {"op_id": op["op_id"], "status": "applied", "id": report.id, "version": report.version, "record": {},
+            "conflicts": []}
+
+
+def _own_report(ctx: Push, op: dict) -> Report:
+    report = repo.lock_report(op["id"])
+    if report is None or report.author_id != ctx.user.id:
+        raise _reject("id", "There is no report of yours with this id.")
+    if report.deleted_at is not None:
+        raise _reject("id", "This report was deleted (from another device?); pull to refresh.")
+    return report
+
+
+def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Conflict],
+            changed: bool = True) -> dict:
+    """Write the version, feed entry, conflicts and ledger entry of a landed op."""
+    if changed and op["action"] != "create":
+        report.version += 1
+        report.updated_at = ctx.received_at
+    if changed or op["action"] == "create":
+        repo.add(ReportVersion(report_id=report.id, version=report.version, data=canonical_of(report),
+                               op_id=op["op_id"], at=ctx.received_at))
+        changefeed.record("reports", report.id, district=report.district, user_id=report.author_id)
+    for conflict in conflicts:
+        repo.add(SyncConflict(report_id=report.id, op_id=op["op_id"], user_id=ctx.user.id, field=conflict.field,
+                              policy=conflict.policy, base=conflict.base, server=conflict.server,
+                              client=conflict.client, resolved=conflict.resolved, at=ctx.received_at))
+    missing = sorted(repo.missing_attachments(p["sha256"] for p in report.photos))
+    result = {"conflicts": [c.as_dict() for c in conflicts], "missing_attachments": missing,
+              "flags": list(report.flags)}
+    _ledger(ctx, op, status, report.version, result)
+    return {"op_id": op["op_id"], "status": status, "id": report.id, "version": report.version,
+            "record": dump_report(report), **result}
+
+
+def _derive(report: Report, ctx: Push) -> None:
+    """The server-owned fields that follow from the client's: evidence time, distance."""
+    report.evidence_time, report.evidence_time_source = evidence_time(
+        report.observed_at, report.gps_fix_at, ctx.skew_s, ctx.received_at)
+    report.clock_skew_s = ctx.skew_s
+    if report.location is not None:
+        lon, lat = lon_lat(report.location)
+        report.distance_to_office_m = round(repo.distance_to_office(report.office_id, lon, lat), 1)
+    else:
+        report.distance_to_office_m = None
+
+
+def dump_report(report: Report) -> dict:
+    pending = repo.missing_attachments(p["sha256"] for p in report.photos)
+    return ReportSchema().dump((report, pending))
+
+
+# ---------------------------------------------------------------- canonical client fields
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+def _point(geom) -> dict | None:
+    if geom is None:
+        return None
+    geo = to_geojson(geom)
+    return {"type": "Point", "coordinates": [float(c) for c in geo["coordinates"][:2]]}
+
+
+def canonical(data: dict) -> dict:
+    """Loaded client fields as plain JSON values, comparable with stored versions."""
+    out = {}
+    for name, value in data.items():
+        if name in ("observed_at", "gps_fix_at"):
+            out[name] = _instant(value)
+        elif name == "location":
+            out[name] = _point(value)
+        elif name in ("office_id", "round_id"):
+            out[name] = None if value is None else str(value)
+        elif name == "photos":
+            out[name] = [{"sha256": p["sha256"], "taken_at": _instant(p.get("taken_at")),
+                          "caption": p.get("caption", "")} for p in value]
+        else:
+            out[name] = value
+    return out
+
+
+def canonical_of(report: Report) -> dict:
+    return {
+        "office_id": str(report.office_id), "round_id": None if report.round_id is None else str(report.round_id),
+        "observed_at": _instant(report.observed_at), "gps_fix_at": _instant(report.gps_fix_at),
+        "location": _point(report.location), "accuracy_m": report.accuracy_m, "office_state": report.office_state,
+        "staff_present": report.staff_present, "checklist": dict(report.checklist), "notes": report.notes,
+        "photos": list(report.photos),
+    }
+
+
+def _write_fields(report: Report, values: dict) -> None:
+    for name, value in values.items():
+        if name in ("observed_at", "gps_fix_at"):
+            value = None if value is None else datetime.fromisoformat(value)
+        elif name == "location":
+            value = None if value is None else to_db(point(*value["coordinates"]))
+        elif name in ("office_id", "round_id"):
+            value = None if value is None else uuid.UUID(value)
+        setattr(report, name, value)
+
+
+def _times(field_times: dict) -> dict:
+    return {k: datetime.fromisoformat(v) for k, v in field_times.items()}
+
+
+# ---------------------------------------------------------------- office corrections
+
+
+def _create_correction(ctx: Push, op: dict) -> dict:
+    data = _load(OfficeCorrectionSchema(), op["data"])
+    if repo.get_correction(op["id"]) is not None:
+        _ledger(ctx, op, "duplicate", None, {})
+        return {"op_id": op["op_id"], "status": "duplicate", "id": op["id"]}
+    office = office_repo.get(data["office_id"])
+    if office is None:
+        raise _reject("data.office_id", f"There is no office {data['office_id']}.")
+    if not Scope.of(ctx.user).covers(office.district):
+        raise _reject("data.office_id", f"This office is in district {office.district}, outside your districts.")
+    correction = repo.add(OfficeCorrection(
+        id=op["id"], office_id=office.id, author_id=ctx.user.id, kind=data["kind"],
+        location=None if data["location"] is None else to_db(data["location"]), phone=data["phone"],
+        note=data["note"], status="pending", created_at=ctx.received_at))
+    _ledger(ctx, op, "applied", None, {"conflicts": []})
+    return {"op_id": op["op_id"], "status": "applied", "id": correction.id, "conflicts": []}
+
+
+
+
+def quarantine(user: User, page) -> tuple[list, int]:
+    """Quarantined ops the caller may see: their own; a head's, their district's inspectors'."""
+    if user.citywide:
+        return repo.quarantine_page(None, None, page.offset, page.limit)
+    if user.role == "district_head":
+        return repo.quarantine_page(user.districts, None, page.offset, page.limit)
+    return repo.quarantine_page(None, user.id, page.offset, page.limit)
