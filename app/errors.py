@@ -40,6 +40,7 @@ CATALOGUE: dict[str, ProblemType] = {
                     "The resource exists but does not answer this HTTP method."),
         ProblemType("not-acceptable", 406, "Not acceptable", "No representation matches the Accept header."),
         ProblemType("conflict", 409, "Conflict", "The resource changed since you read it."),
+        ProblemType("length-required", 411, "Length required", "Give a Content-Length for this body."),
         ProblemType("payload-too-large", 413, "Payload too large", "The body is over the limit for this endpoint."),
         ProblemType("unsupported-media-type", 415, "Unsupported media type",
                     "The body's Content-Type (or Content-Encoding) is not one this endpoint takes."),

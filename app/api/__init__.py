@@ -3,6 +3,7 @@
 from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from app.errors import RAW_BODY_ENDPOINTS
 from app.extensions import api
 
 API_CONFIG = {
@@ -27,7 +28,7 @@ SPEC_KWARGS = {
 
 
 def register(app: Flask) -> None:
-    from app.api import auth, districts, hours, offices, sync
+    from app.api import attachments, auth, districts, hours, offices, sync
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -35,8 +36,10 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
-    for module in (auth, districts, offices, hours, sync):
+    for module in (auth, districts, offices, hours, sync, attachments):
         api.register_blueprint(module.blp)
+
+    RAW_BODY_ENDPOINTS.add("attachments.AttachmentBySha")
 
     @app.get("/api/v1/docs/assets/<path:filename>")
     def swagger_ui_assets(filename: str):

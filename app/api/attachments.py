@@ -1,0 +1,63 @@
+"""Photos (DESIGN §5.5): PUT whole, PATCH in pieces with Content-Range, HEAD for Upload-Offset, GET."""
+
+from flask import request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import current_user, requires
+from app.services import attachments
+
+blp = Blueprint("attachments", __name__, url_prefix="/api/v1/attachments", description="Photos")
+
+
+def _body_stream():
+    # Photos may be up to 15 MB, over the 5 MB limit for everything else; the size is
+    # checked from Content-Length before a byte is read.
+    request.max_content_length = attachments.MAX_BYTES
+    return request.stream
+
+
+@blp.route("/<string:sha256>")
+class AttachmentBySha(MethodView):
+    @requires()
+    @blp.response(200, description="The photo's bytes")
+    @blp.alt_response(404, description="No such photo, or not yours to see")
+    def get(self, sha256: str):
+        """A photo, to those allowed to see a report that uses it."""
+        stored = attachments.readable(current_user(), sha256)
+        return send_file(attachments.blob_path(sha256), mimetype=stored.content_type, max_age=31536000,
+                         etag=sha256, conditional=True)
+
+    @requires()
+    @blp.response(200, description="Upload-Offset: the bytes held so far")
+    def head(self, sha256: str):
+        """How much of this photo the server holds (resume a broken upload from there)."""
+        state = attachments.progress(sha256)
+        headers = {"Upload-Offset": str(state.offset), "Cache-Control": "no-store"}
+        if state.total is not None:
+            headers["Upload-Length"] = str(state.total)
+        return "", 200, headers
+
+    @requires()
+    @blp.response(201, description="Stored")
+    @blp.alt_response(200, description="Already there", success=True)
+    @blp.alt_response(400, description="The bytes do not hash to the name")
+    @blp.alt_response(413, description="Over 15 MB")
+    @blp.alt_response(415, description="Not image/jpeg, image/png or image/webp")
+    def put(self, sha256: str):
+        """Upload a whole photo; its name is the SHA-256 of its bytes."""
+        attachments.check_size(request.content_length)
+        created = attachments.put_whole(current_user(), sha256, request.content_type, request.content_length,
+                                        _body_stream())
+        return "", 201 if created else 200, {"Upload-Offset": str(request.content_length)}
+
+    @requires()
+    @blp.response(204, description="Piece stored; Upload-Offset says how much is held")
+    @blp.alt_response(201, description="The last piece: the photo is stored", success=True)
+    @blp.alt_response(409, description="START is not where the server is; Upload-Offset says where")
+    def patch(self, sha256: str):
+        """Upload a piece: `Content-Range: bytes START-END/TOTAL`, START = the server's Upload-Offset."""
+        attachments.check_size(request.content_length)
+        state = attachments.put_piece(current_user(), sha256, request.content_type,
+                                      request.headers.get("Content-Range"), request.content_length, _body_stream())
+        return "", 201 if state.complete else 204, {"Upload-Offset": str(state.offset)}

@@ -1,0 +1,44 @@
+"""Small builders for sync tests: envelopes, ops and reports as a phone would send them."""
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+
+
+def now() -> datetime:
+    return datetime.now(TEHRAN).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def op(action="create", entity="reports", id_=None, base_version=None, data=None, changed_at=None, op_id=None):
+    out = {"op_id": op_id or str(uuid.uuid4()), "entity": entity, "action": action, "id": id_ or str(uuid.uuid4()),
+           "base_version": base_version, "changed_at": iso(changed_at or now())}
+    if data is not None:
+        out["data"] = data
+    return out
+
+
+def report_data(office: dict, state="closed", observed_at=None, **extra) -> dict:
+    return {"office_id": office["id"], "observed_at": iso(observed_at or now() - timedelta(minutes=1)),
+            "location": office["location"], "accuracy_m": 15.0, "office_state": state, **extra}
+
+
+def envelope(ops, device_id=None, sent_at=None) -> dict:
+    return {"protocol": 1, "device_id": device_id or str(uuid.uuid4()), "sent_at": iso(sent_at or now()),
+            "ops": ops}
+
+
+def jpeg(seed: str, size: int = 3000) -> tuple[bytes, str]:
+    """Bytes that stand for a photo, and their sha256."""
+    body = (b"\xff\xd8\xff" + seed.encode() * (size // max(1, len(seed)) + 1))[:size]
+    return body, hashlib.sha256(body).hexdigest()
+
+
+def first_office(client, user="inspector-6a", district=6) -> dict:
+    return client.as_(user).get(f"/api/v1/offices?district={district}&page_size=1").get_json()[0]

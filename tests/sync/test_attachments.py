@@ -1,0 +1,83 @@
+"""Photos: content-addressed, whole or resumable, verified, limited, served only to those allowed."""
+
+from tests.support import assert_problem
+from tests.sync.helpers import envelope, first_office, jpeg, op, report_data
+
+URL = "/api/v1/attachments/"
+
+
+def put(client, user, body, sha, content_type="image/jpeg"):
+    return client.as_(user).request("PUT", URL + sha, data=body, headers={"Content-Type": content_type})
+
+
+def test_a_whole_upload_is_stored_once_and_verified(client):
+    body, sha = jpeg("whole")
+    assert put(client, "inspector-6a", body, sha).status_code == 201
+    assert put(client, "inspector-6a", body, sha).status_code == 200
+    assert client.as_("inspector-6a").get(URL + sha).data == body
+    other, other_sha = jpeg("other")
+    assert_problem(put(client, "inspector-6a", other, sha.replace(sha[0], "0" if sha[0] != "0" else "1", 1)), 400)
+
+
+def test_wrong_type_size_or_name_is_refused(client):
+    body, sha = jpeg("typed")
+    assert_problem(put(client, "inspector-6a", body, sha, "application/pdf"), 415)
+    big = b"\xff" * (15 * 1024 * 1024 + 1)
+    assert_problem(put(client, "inspector-6a", big, "a" * 64), 413)
+    assert_problem(put(client, "inspector-6a", body, "not-a-sha"), 404)
+    assert client.as_("inspector-6a").request("HEAD", URL + sha).headers["Upload-Offset"] == "0"
+
+
+def test_a_broken_upload_resumes_from_upload_offset(client):
+    body, sha = jpeg("resumable", 10_000)
+    inspector = client.as_("inspector-6a")
+
+    def piece(start, end):
+        return inspector.request("PATCH", URL + sha, data=body[start:end + 1], headers={
+            "Content-Type": "image/jpeg", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+
+    assert piece(0, 3999).status_code == 204
+    assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "4000"
+    skipped = piece(6000, 9999)  # the phone lost track: the server says where it is
+    assert_problem(skipped, 409)
+    assert skipped.headers["Upload-Offset"] == "4000"
+    assert inspector.get(URL + sha).status_code == 404  # not a photo until whole
+    assert piece(4000, 7999).status_code == 204
+    last = piece(8000, 9999)
+    assert last.status_code == 201 and last.headers["Upload-Offset"] == "10000"
+    assert inspector.get(URL + sha).data == body
+    head = inspector.request("HEAD", URL + sha)
+    assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == "10000"
+
+
+def test_a_resumed_upload_that_does_not_hash_right_is_discarded(client):
+    body, sha = jpeg("liar", 2000)
+    inspector = client.as_("inspector-6a")
+    wrong = b"\x00" * 1000
+    inspector.request("PATCH", URL + sha, data=body[:1000],
+                      headers={"Content-Type": "image/jpeg", "Content-Range": "bytes 0-999/2000"})
+    bad = inspector.request("PATCH", URL + sha, data=wrong,
+                            headers={"Content-Type": "image/jpeg", "Content-Range": "bytes 1000-1999/2000"})
+    assert_problem(bad, 400)
+    assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "0"
+    assert inspector.get(URL + sha).status_code == 404
+
+
+def test_a_report_lands_before_its_photo_and_shows_it_pending(client):
+    body, sha = jpeg("evidence")
+    office = first_office(client)
+    inspector = client.as_("inspector-6a")
+    push = inspector.post("/api/v1/sync/push", json=envelope([op(data=report_data(
+        office, photos=[{"sha256": sha, "taken_at": None, "caption": "در بسته"}]))])).get_json()
+    (result,) = push["results"]
+    assert result["status"] == "applied"
+    assert result["missing_attachments"] == [sha] and result["record"]["photos_pending"] == [sha]
+    assert put(client, "inspector-6a", body, sha).status_code == 201
+    pulled = inspector.post("/api/v1/sync/pull", json={"protocol": 1, "device_id": push["results"][0]["id"],
+                                                        "cursor": None}).get_json()
+    (report,) = [r for r in pulled["changes"]["reports"]["upserted"] if r["id"] == result["id"]]
+    assert report["photos_pending"] == []
+    # Who may see it: the author, their district head, the committee; not another inspector.
+    for user, status in [("inspector-6a", 200), ("head-6", 200), ("committee1", 200), ("admin", 200),
+                         ("inspector-6b", 404), ("head-7", 404)]:
+        assert client.as_(user).get(URL + sha).status_code == status, user
