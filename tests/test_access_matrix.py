@@ -42,6 +42,9 @@ MATRIX = [
     ("HEAD", "/api/v1/attachments/" + "0" * 64, {None: 401, "inspector-6a": 200, ANY: 200, "admin": 200}),
     ("PUT", "/api/v1/attachments/" + "0" * 64, {None: 401, "inspector-6a": 415, ANY: 415}),
     ("PATCH", "/api/v1/attachments/" + "0" * 64, {None: 401, "inspector-6a": 400, ANY: 400}),
+    ("GET", "/api/v1/office-corrections", {None: 401, "inspector-6a": 403, "head-6": 200, ANY: 200, "admin": 200}),
+    ("POST", "/api/v1/office-corrections/{correction}/decision",
+     {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 
@@ -55,6 +58,7 @@ def ids(client) -> dict[str, str]:
         "office_6": admin.get("/api/v1/offices?district=6&page_size=1").get_json()[0]["id"],
         "rule": admin.get("/api/v1/hours-rules?page_size=1").get_json()[0]["id"],
         "holiday": admin.get("/api/v1/holidays?year=1405&page_size=1").get_json()[0]["id"],
+        "correction": "00000000-0000-0000-0000-000000000000",
     }
 
 
@@ -85,7 +89,8 @@ def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):
                 assert hasattr(handler, "bazres_roles"), f"{method} {rule.rule} declares no roles"
                 assert handler.bazres_roles is None or handler.bazres_roles <= ALL_ROLES
             path = (rule.rule.replace("<int:number>", "6").replace("<string:sha256>", "0" * 64).replace("<uuid:office_id>", "{office_6}")
-                    .replace("<uuid:rule_id>", "{rule}").replace("<uuid:holiday_id>", "{holiday}"))
+                    .replace("<uuid:rule_id>", "{rule}").replace("<uuid:holiday_id>", "{holiday}")
+                    .replace("<uuid:correction_id>", "{correction}"))
             routes.add((method, path))
     assert routes <= covered | {("GET", "/api/v1/districts/7")}, routes - covered
 

@@ -42,3 +42,52 @@ def jpeg(seed: str, size: int = 3000) -> tuple[bytes, str]:
 
 def first_office(client, user="inspector-6a", district=6) -> dict:
     return client.as_(user).get(f"/api/v1/offices?district={district}&page_size=1").get_json()[0]
+
+
+class FlaskTransport:
+    """The reference client's transport over the Flask test client (WSGI, real HTTP handling)."""
+
+    def __init__(self, flask_client):
+        self.http = flask_client
+
+    def request(self, method, path, body=None, headers=None):
+        from sync.client import Response
+
+        response = self.http.open(path, method=method, data=body, headers=headers or {})
+        return Response(response.status_code, dict(response.headers), response.get_data())
+
+
+class Flaky:
+    """A transport that fails on chosen requests: `lose` delivers the request and loses the
+    answer (the server applied it); `drop` fails before the server sees it."""
+
+    def __init__(self, inner, lose=(), drop=()):
+        self.inner = inner
+        self.lose = set(lose)  # numbers (1-based) of matching requests
+        self.drop = set(drop)
+        self.count = 0
+        self.sent = []
+
+    def request(self, method, path, body=None, headers=None):
+        from sync.client import TransportError
+
+        self.count += 1
+        self.sent.append((method, path))
+        if self.count in self.drop:
+            raise TransportError("the line dropped before the request got through")
+        response = self.inner.request(method, path, body, headers)
+        if self.count in self.lose:
+            raise TransportError("the answer was lost on the way back")
+        return response
+
+
+def phone(client_fixture, tmp_path, username, name="phone", transport=None, clock=None):
+    """A logged-in reference client with its own store, talking to the app under test."""
+    from sync.client import Client
+
+    transport = transport or FlaskTransport(client_fixture.http)
+    kwargs = {"clock": clock} if clock else {}
+    device = Client(tmp_path / f"{name}.db", transport, sleep=lambda s: None, **kwargs)
+    device._set_meta("token", client_fixture.tokens[username])
+    device._set_meta("username", username)
+    return device

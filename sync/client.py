@@ -1,0 +1,440 @@
+"""A reference offline client: what a phone does, as a library and as a command.
+
+    python -m sync.client --server http://127.0.0.1:5000 --store phone.db login inspector-6a
+    python -m sync.client --store phone.db pull
+    python -m sync.client --store phone.db add-report --office <id> --state closed --photo door.jpg
+    python -m sync.client --store phone.db push
+    python -m sync.client --store phone.db status
+
+The store is a local SQLite file: the server's records (offices, rules, …), the inspector's
+reports with their last known server version, an outbox of ops and the photos to upload.
+Rules it keeps, so that nothing is lost or doubled:
+
+- every op gets its `op_id` once, when it is made, and keeps it through every retry, so a
+  retry after a lost response is answered `duplicate`, never applied twice;
+- an op is sealed once it has been sent: later edits to the same report go into a new op,
+  whose base is the version the edit was made on; edits made before the first send are
+  folded into one op;
+- network failures and 5xx answers are retried with exponential backoff;
+- photos go up after their report, in pieces, resuming from the server's Upload-Offset;
+- a pull with `reset` drops server records it did not get again, never unsynced reports.
+"""
+
+import argparse
+import getpass
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS records (entity TEXT, id TEXT, version INTEGER, data TEXT, PRIMARY KEY (entity, id));
+CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY, data TEXT, version INTEGER, server TEXT);
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, op_id TEXT UNIQUE, entity TEXT,
+    action TEXT, id TEXT, base_version INTEGER, changed_at TEXT, data TEXT, sealed INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS photos (sha256 TEXT PRIMARY KEY, path TEXT, uploaded INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS rejected (op_id TEXT PRIMARY KEY, op TEXT, errors TEXT);
+"""
+ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
+PIECE = 256 * 1024
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+
+class TransportError(Exception):
+    """The request may or may not have reached the server (a timeout, a dropped line)."""
+
+
+class HttpTransport:
+    """Plain HTTP with the standard library."""
+
+    def __init__(self, base_url: str, timeout: float = 30):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
+        req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return Response(resp.status, dict(resp.headers), resp.read())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, dict(err.headers), err.read())
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
+            raise TransportError(str(err)) from err
+
+
+class ServerError(Exception):
+    def __init__(self, response: Response):
+        super().__init__(f"HTTP {response.status}: {response.body[:300]!r}")
+        self.response = response
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Client:
+    def __init__(self, store: str | Path, transport=None, clock=utc_now, retries: int = 5,
+                 backoff_s: float = 0.5, sleep=time.sleep):
+        self.db = sqlite3.connect(str(store), isolation_level=None)
+        self.db.executescript(SCHEMA)
+        self.transport = transport
+        self.clock = clock  # the phone's clock, which may be wrong
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.sleep = sleep
+        if self._meta("device_id") is None:
+            self._set_meta("device_id", str(uuid.uuid4()))
+
+    # ------------------------------------------------------------ local state
+
+    def _meta(self, key: str):
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def device_id(self) -> str:
+        return self._meta("device_id")
+
+    def _now(self) -> str:
+        return self.clock().astimezone().isoformat(timespec="seconds")
+
+    def records(self, entity: str) -> list[dict]:
+        rows = self.db.execute("SELECT data FROM records WHERE entity = ? ORDER BY id", (entity,))
+        return [json.loads(r[0]) for r in rows]
+
+    def report(self, report_id: str) -> dict | None:
+        row = self.db.execute("SELECT data, version, server FROM reports WHERE id = ?", (report_id,)).fetchone()
+        if row is None:
+            return None
+        return {**json.loads(row[0]), "id": report_id, "version": row[1], "server": json.loads(row[2] or "null")}
+
+    def reports(self) -> list[dict]:
+        ids = [r[0] for r in self.db.execute("SELECT id FROM reports ORDER BY id")]
+        return [self.report(i) for i in ids]
+
+    def outbox(self) -> list[dict]:
+        rows = self.db.execute("SELECT op_id, entity, action, id, base_version, changed_at, data, sealed "
+                               "FROM outbox ORDER BY seq")
+        return [{"op_id": r[0], "entity": r[1], "action": r[2], "id": r[3], "base_version": r[4],
+                 "changed_at": r[5], "data": json.loads(r[6]) if r[6] else None, "sealed": bool(r[7])}
+                for r in rows]
+
+    def status(self) -> dict:
+        count = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        return {"user": self._meta("username"), "device_id": self.device_id, "cursor": self._meta("cursor"),
+                "offices": count("SELECT count(*) FROM records WHERE entity = 'offices'"),
+                "reports": count("SELECT count(*) FROM reports"),
+                "outbox": count("SELECT count(*) FROM outbox"),
+                "photos_to_upload": count("SELECT count(*) FROM photos WHERE uploaded = 0"),
+                "rejected": count("SELECT count(*) FROM rejected")}
+
+    # ------------------------------------------------------------ HTTP
+
+    def _call(self, method: str, path: str, payload=None, body: bytes | None = None, headers: dict | None = None,
+              retry: bool = True) -> Response:
+        headers = dict(headers or {})
+        token = self._meta("token")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if payload is not None:
+            body = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        attempts = self.retries if retry else 1
+        for attempt in range(attempts):
+            try:
+                response = self.transport.request(method, path, body, headers)
+                if response.status < 500 and response.status != 429:
+                    return response
+                error: Exception = ServerError(response)
+            except TransportError as exc:
+                error = exc
+            if attempt + 1 < attempts:
+                self.sleep(self.backoff_s * 2 ** attempt)
+        raise error
+
+    def login(self, username: str, password: str) -> dict:
+        response = self._call("POST", "/api/v1/auth/token",
+                              {"username": username, "password": password, "device_id": self.device_id})
+        if response.status != 201:
+            raise ServerError(response)
+        body = response.json()
+        self._set_meta("token", body["token"])
+        self._set_meta("username", username)
+        return body["user"]
+
+    # ------------------------------------------------------------ pull
+
+    def pull(self, limit: int = 500) -> int:
+        """Pull until up to date; returns how many records changed locally."""
+        changed, seen, resetting = 0, set(), False
+        while True:
+            response = self._call("POST", "/api/v1/sync/pull", {"protocol": 1, "device_id": self.device_id,
+                                                                 "cursor": self._meta("cursor"), "limit": limit})
+            if response.status != 200:
+                raise ServerError(response)
+            page = response.json()
+            resetting = resetting or page["reset"]
+            for entity in ENTITIES:
+                block = page["changes"].get(entity, {"upserted": [], "deleted": []})
+                for record in block["upserted"]:
+                    key = str(record.get("id", record.get("number")))
+                    seen.add((entity, key))
+                    self._store_record(entity, key, record)
+                    changed += 1
+                for key in block["deleted"]:
+                    self._drop_record(entity, str(key))
+                    changed += 1
+            self._set_meta("cursor", page["cursor"])
+            if not page["has_more"]:
+                break
+        if resetting:
+            self._drop_unseen(seen)
+        return changed
+
+    def _pending(self, report_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM outbox WHERE id = ?", (report_id,)).fetchone() is not None
+
+    def _store_record(self, entity: str, key: str, record: dict) -> None:
+        if entity == "reports":
+            if self._pending(key):
+                # Our own unsynced edits stay; only what the server owns is refreshed.
+                self.db.execute("UPDATE reports SET server = ? WHERE id = ?", (json.dumps(record), key))
+                return
+            self.db.execute("INSERT OR REPLACE INTO reports (id, data, version, server) VALUES (?, ?, ?, ?)",
+                            (key, json.dumps(_client_fields(record)), record["version"], json.dumps(record)))
+            return
+        self.db.execute("INSERT OR REPLACE INTO records (entity, id, version, data) VALUES (?, ?, ?, ?)",
+                        (entity, key, record.get("version"), json.dumps(record)))
+
+    def _drop_record(self, entity: str, key: str) -> None:
+        if entity == "reports":
+            if not self._pending(key):
+                self.db.execute("DELETE FROM reports WHERE id = ?", (key,))
+            return
+        self.db.execute("DELETE FROM records WHERE entity = ? AND id = ?", (entity, key))
+
+    def _drop_unseen(self, seen: set) -> None:
+        for entity, key in self.db.execute("SELECT entity, id FROM records").fetchall():
+            if (entity, key) not in seen:
+                self._drop_record(entity, key)
+        for (key,) in self.db.execute("SELECT id FROM reports WHERE version IS NOT NULL").fetchall():
+            if ("reports", key) not in seen:
+                self._drop_record("reports", key)
+
+    # ------------------------------------------------------------ offline work
+
+    def add_report(self, office_id: str, office_state: str, *, location: dict | None = None,
+                   accuracy_m: float | None = None, notes: str = "", checklist: dict | None = None,
+                   staff_present: int | None = None, photos: list[Path] = (), gps_fix_at: str | None = None,
+                   round_id: str | None = None) -> str:
+        report_id = str(uuid.uuid4())
+        photo_refs = [self._add_photo(Path(p)) for p in photos]
+        data = {"office_id": office_id, "observed_at": self._now(), "office_state": office_state,
+                "location": location, "accuracy_m": accuracy_m, "notes": notes, "checklist": checklist or {},
+                "staff_present": staff_present, "photos": photo_refs, "gps_fix_at": gps_fix_at,
+                "round_id": round_id}
+        self.db.execute("INSERT INTO reports (id, data, version) VALUES (?, ?, NULL)", (report_id, json.dumps(data)))
+        self._queue("create", report_id, None, data)
+        return report_id
+
+    def edit_report(self, report_id: str, **changes) -> None:
+        report = self.report(report_id)
+        if report is None:
+            raise KeyError(report_id)
+        data = {k: v for k, v in report.items() if k not in ("id", "version", "server")} | changes
+        self.db.execute("UPDATE reports SET data = ? WHERE id = ?", (json.dumps(data), report_id))
+        open_op = self.db.execute("SELECT op_id, action, data FROM outbox WHERE id = ? AND sealed = 0",
+                                  (report_id,)).fetchone()
+        if open_op is not None:  # fold into the unsent op: same op_id, same base
+            merged = json.loads(open_op[2]) | changes
+            self.db.execute("UPDATE outbox SET data = ?, changed_at = ? WHERE op_id = ?",
+                            (json.dumps(merged), self._now(), open_op[0]))
+            return
+        self._queue("update", report_id, report["version"], changes)
+
+    def delete_report(self, report_id: str) -> None:
+        report = self.report(report_id)
+        self._queue("delete", report_id, report["version"], None)
+
+    def propose_correction(self, office_id: str, kind: str, **data) -> str:
+        correction_id = str(uuid.uuid4())
+        self._queue("create", correction_id, None, {"office_id": office_id, "kind": kind, **data},
+                    entity="office_corrections")
+        return correction_id
+
+    def _queue(self, action: str, record_id: str, base_version, data, entity: str = "reports") -> None:
+        self.db.execute("INSERT INTO outbox (op_id, entity, action, id, base_version, changed_at, data) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (str(uuid.uuid4()), entity, action, record_id, base_version, self._now(),
+                         json.dumps(data) if data is not None else None))
+
+    def _add_photo(self, path: Path) -> dict:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        self.db.execute("INSERT OR IGNORE INTO photos (sha256, path) VALUES (?, ?)", (sha, str(path)))
+        return {"sha256": sha, "taken_at": self._now(), "caption": ""}
+
+    # ------------------------------------------------------------ push
+
+    def push(self, batch: int = 500) -> list[dict]:
+        """Send the outbox until it is empty (one op per report per round); then the photos."""
+        results = []
+        while True:
+            ops, taken = [], set()
+            for op in self.outbox():
+                if op["id"] in taken or len(ops) >= batch:
+                    continue
+                if op["base_version"] is None and op["action"] != "create":
+                    continue  # waits for its create to land and give it a base
+                taken.add(op["id"])
+                ops.append(op)
+            if not ops:
+                break
+            for op in ops:
+                self.db.execute("UPDATE outbox SET sealed = 1 WHERE op_id = ?", (op["op_id"],))
+            envelope = {"protocol": 1, "device_id": self.device_id, "sent_at": self._now(),
+                        "ops": [{k: op[k] for k in ("op_id", "entity", "action", "id", "base_version", "changed_at")}
+                                | ({"data": op["data"]} if op["data"] is not None else {}) for op in ops]}
+            response = self._call("POST", "/api/v1/sync/push", envelope)
+            if response.status != 200:
+                raise ServerError(response)
+            for op, result in zip(ops, response.json()["results"]):
+                self._settle(op, result)
+                results.append(result)
+        self.upload_photos()
+        return results
+
+    def _settle(self, op: dict, result: dict) -> None:
+        self.db.execute("DELETE FROM outbox WHERE op_id = ?", (op["op_id"],))
+        if result["status"] == "rejected":
+            self.db.execute("INSERT OR REPLACE INTO rejected (op_id, op, errors) VALUES (?, ?, ?)",
+                            (op["op_id"], json.dumps(op), json.dumps(result["errors"])))
+            return
+        if op["entity"] != "reports":
+            return
+        if op["action"] == "delete" and result["status"] == "applied":
+            self.db.execute("DELETE FROM reports WHERE id = ?", (op["id"],))
+            return
+        record = result.get("record") or {}
+        version = result.get("version")
+        # Ops made on top of this one (base = its base, or none yet) now build on its result.
+        self.db.execute("UPDATE outbox SET base_version = ? WHERE id = ? AND (base_version IS NULL OR "
+                        "base_version = ?)", (version, op["id"], op["base_version"]))
+        if self._pending(op["id"]):
+            self.db.execute("UPDATE reports SET version = ?, server = ? WHERE id = ?",
+                            (version, json.dumps(record), op["id"]))
+        elif record:
+            self.db.execute("UPDATE reports SET data = ?, version = ?, server = ? WHERE id = ?",
+                            (json.dumps(_client_fields(record)), version, json.dumps(record), op["id"]))
+
+    def upload_photos(self) -> int:
+        done = 0
+        for sha, path in self.db.execute("SELECT sha256, path FROM photos WHERE uploaded = 0").fetchall():
+            self.upload_photo(sha, Path(path))
+            self.db.execute("UPDATE photos SET uploaded = 1 WHERE sha256 = ?", (sha,))
+            done += 1
+        return done
+
+    def upload_photo(self, sha: str, path: Path, content_type: str = "image/jpeg") -> None:
+        """Upload in pieces; after any failure, ask the server where it is and go on from there."""
+        body = path.read_bytes()
+        url = f"/api/v1/attachments/{sha}"
+        for attempt in range(self.retries * 4):
+            try:
+                head = self._call("HEAD", url, retry=False)
+                offset = int(head.headers.get("Upload-Offset", 0))
+                while offset < len(body):
+                    piece = body[offset:offset + PIECE]
+                    end = offset + len(piece) - 1
+                    response = self._call("PATCH", url, body=piece, retry=False, headers={
+                        "Content-Type": content_type, "Content-Range": f"bytes {offset}-{end}/{len(body)}"})
+                    if response.status in (200, 201, 204):
+                        offset = int(response.headers.get("Upload-Offset", end + 1))
+                        if response.status == 201:
+                            return
+                    elif response.status == 409:
+                        offset = int(response.headers.get("Upload-Offset", 0))
+                    else:
+                        raise ServerError(response)
+                return
+            except (TransportError, ServerError) as exc:
+                if isinstance(exc, ServerError) and exc.response.status < 500:
+                    raise
+                self.sleep(self.backoff_s * 2 ** min(attempt, 6))
+        raise TransportError(f"could not upload {sha}")
+
+
+def _client_fields(record: dict) -> dict:
+    keep = ("office_id", "round_id", "observed_at", "gps_fix_at", "location", "accuracy_m", "office_state",
+            "staff_present", "checklist", "notes", "photos")
+    return {k: record.get(k) for k in keep}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sync.client", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", default="bazres-phone.db", help="the local SQLite store")
+    parser.add_argument("--server", help="base URL (remembered in the store)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    login = commands.add_parser("login")
+    login.add_argument("username")
+    login.add_argument("--password")
+    commands.add_parser("pull")
+    add = commands.add_parser("add-report")
+    add.add_argument("--office", required=True)
+    add.add_argument("--state", required=True)
+    add.add_argument("--notes", default="")
+    add.add_argument("--lat", type=float)
+    add.add_argument("--lon", type=float)
+    add.add_argument("--accuracy", type=float)
+    add.add_argument("--photo", action="append", default=[])
+    commands.add_parser("push")
+    commands.add_parser("status")
+    args = parser.parse_args(argv)
+
+    probe = Client(args.store)
+    if args.server:
+        probe._set_meta("server", args.server)
+    server = probe._meta("server")
+    client = Client(args.store, HttpTransport(server) if server else None)
+    try:
+        if args.command == "login":
+            user = client.login(args.username, args.password or getpass.getpass())
+            print(f"logged in as {user['username']} ({user['role']}, districts {user['districts']})")
+        elif args.command == "pull":
+            print(f"{client.pull()} records changed")
+        elif args.command == "add-report":
+            location = {"type": "Point", "coordinates": [args.lon, args.lat]} if args.lat is not None else None
+            report_id = client.add_report(args.office, args.state, notes=args.notes, location=location,
+                                          accuracy_m=args.accuracy, photos=[Path(p) for p in args.photo])
+            print(report_id)
+        elif args.command == "push":
+            for result in client.push():
+                print(f"{result['op_id']} {result['status']} {json.dumps(result.get('errors') or {})}")
+        print(json.dumps(client.status(), ensure_ascii=False))
+    except (ServerError, TransportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
