@@ -28,6 +28,7 @@ import sqlite3
 import sys
 import time
 import urllib.error
+from contextlib import contextmanager
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -111,6 +112,16 @@ class Client:
     def _set_meta(self, key: str, value) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    @contextmanager
+    def _transaction(self):
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     @property
     def device_id(self) -> str:
         return self._meta("device_id")
@@ -193,6 +204,8 @@ class Client:
             if response.status != 200:
                 raise ServerError(response)
             page = response.json()
+            # A page and its cursor are stored together: a crash mid-page re-pulls the page.
+            self.db.execute("BEGIN")
             resetting = resetting or page["reset"]
             for entity in ENTITIES:
                 block = page["changes"].get(entity, {"upserted": [], "deleted": []})
@@ -205,6 +218,7 @@ class Client:
                     self._drop_record(entity, str(key))
                     changed += 1
             self._set_meta("cursor", page["cursor"])
+            self.db.execute("COMMIT")
             if not page["has_more"]:
                 break
         if resetting:
@@ -317,9 +331,10 @@ class Client:
             response = self._call("POST", "/api/v1/sync/push", envelope)
             if response.status != 200:
                 raise ServerError(response)
-            for op, result in zip(ops, response.json()["results"]):
-                self._settle(op, result)
-                results.append(result)
+            with self._transaction():
+                for op, result in zip(ops, response.json()["results"]):
+                    self._settle(op, result)
+                    results.append(result)
         self.upload_photos()
         return results
 

@@ -6,9 +6,8 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Attachment, LedgerEntry, Office, OfficeCorrection, QuarantinedOp, Report, ReportVersion,
+from app.models import (Attachment, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion,
                         SyncConflict, UserDistrict)
-from geo.sql import distance_m, point_param
 
 
 def ledger_entry(op_id: uuid.UUID) -> LedgerEntry | None:
@@ -52,10 +51,22 @@ def missing_attachments(shas: Collection[str]) -> set[str]:
     return shas - present
 
 
-def distance_to_office(office_id: uuid.UUID, lon: float, lat: float) -> float:
-    return db.session.scalar(
-        sa.select(distance_m(Office.location, point_param(lon, lat))).where(Office.id == office_id)
-    )
+def existing_op_ids(op_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not op_ids:
+        return set()
+    return set(db.session.scalars(sa.select(LedgerEntry.op_id).where(LedgerEntry.op_id.in_(list(op_ids)))))
+
+
+def existing_report_ids(report_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not report_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(list(report_ids)))))
+
+
+def insert_many(model, rows: list[dict]) -> None:
+    """One multi-row INSERT (batched by SQLAlchemy's insertmanyvalues) for plain rows."""
+    if rows:
+        db.session.execute(sa.insert(model), rows)
 
 
 def get_correction(correction_id: uuid.UUID) -> OfficeCorrection | None:
