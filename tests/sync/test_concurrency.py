@@ -1,0 +1,143 @@
+"""Concurrent writers and pullers on the real databases. These tests commit for real (marked
+`concurrency`) from several connections, and delete what they made afterwards."""
+
+import random
+import threading
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import Change, LedgerEntry, QuarantinedOp, Report, ReportVersion
+from tests.sync.helpers import envelope, first_office, op, report_data
+
+pytestmark = pytest.mark.concurrency
+WRITERS = ("inspector-12a", "inspector-12b")
+
+
+@pytest.fixture
+def cleanup(app):
+    made: set[uuid.UUID] = set()
+    yield made
+    with app.app_context():
+        ids = list(made)
+        db.session.execute(sa.delete(ReportVersion).where(ReportVersion.report_id.in_(ids)))
+        db.session.execute(sa.delete(LedgerEntry).where(LedgerEntry.entity_id.in_(ids)))
+        db.session.execute(sa.delete(Change).where(Change.entity_id.in_([str(i) for i in ids])))
+        db.session.execute(sa.delete(Report).where(Report.id.in_(ids)))
+        db.session.execute(sa.delete(QuarantinedOp).where(QuarantinedOp.user_id.in_(
+            sa.select(sa.text("id")).select_from(sa.text("users")).where(sa.text("username LIKE 'inspector-12%'")))))
+        db.session.commit()
+
+
+@pytest.fixture
+def slow_commits(app):
+    """Widen the race: a writer dawdles between taking its sequence numbers and committing."""
+    def dawdle(session):
+        time.sleep(random.uniform(0, 0.05))
+
+    event.listen(db.session, "before_commit", dawdle)
+    yield
+    event.remove(db.session, "before_commit", dawdle)
+
+
+def test_a_puller_never_misses_a_change_committed_by_concurrent_writers(app, client, tokens, cleanup, slow_commits):
+    # This test can fail: with app.services.changefeed.lock patched to a no-op it misses
+    # reports on PostgreSQL (1 to 4 of 180 in trials), as a naive `seq > cursor` pull does.
+    office = first_office(client, "head-12", 12)
+    stop = threading.Event()
+    errors: list = []
+
+    def writer(username: str) -> None:
+        http = app.test_client()
+        try:
+            for _ in range(15):
+                ops = [op(data=report_data(office)) for _ in range(random.randint(1, 4))]
+                cleanup.update(uuid.UUID(o["id"]) for o in ops)
+                response = http.post("/api/v1/sync/push", json=envelope(ops),
+                                     headers={"Authorization": f"Bearer {tokens[username]}"})
+                assert response.status_code == 200, response.get_data(as_text=True)
+                assert {r["status"] for r in response.get_json()["results"]} == {"applied"}
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    seen: set[str] = set()
+
+    def pull_once(http, cursor):
+        response = http.post("/api/v1/sync/pull", json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                         "cursor": cursor, "limit": 5},
+                             headers={"Authorization": f"Bearer {tokens['head-12']}"})
+        page = response.get_json()
+        seen.update(r["id"] for r in page["changes"]["reports"]["upserted"])
+        return page
+
+    def puller() -> None:
+        http, cursor = app.test_client(), None
+        try:
+            while not stop.is_set():
+                page = pull_once(http, cursor)
+                cursor = page["cursor"]
+            while (page := pull_once(http, cursor))["has_more"] or page["changes"]["reports"]["upserted"]:
+                cursor = page["cursor"]
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(u,)) for u in WRITERS * 3]
+    reader = threading.Thread(target=puller)
+    reader.start()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    reader.join()
+    assert errors == []
+    assert {str(i) for i in cleanup} <= seen, f"missed {len({str(i) for i in cleanup} - seen)} reports"
+
+
+def test_the_same_push_sent_twice_at_once_lands_once(app, client, tokens, cleanup):
+    office = first_office(client, "inspector-12a", 12)
+    body = envelope([op(data=report_data(office)) for _ in range(20)])
+    cleanup.update(uuid.UUID(o["id"]) for o in body["ops"])
+    answers: list = []
+
+    def send() -> None:
+        response = app.test_client().post("/api/v1/sync/push", json=body,
+                                          headers={"Authorization": f"Bearer {tokens['inspector-12a']}"})
+        answers.append(response.get_json())
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted({r["status"] for r in answer["results"]}.pop() for answer in answers)
+    assert statuses == ["applied", "duplicate"]
+    with app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(Report.id.in_(list(cleanup))))
+    assert count == 20
+
+
+def test_two_devices_pushing_to_one_report_at_once_lose_no_update(app, client, tokens, cleanup):
+    office = first_office(client, "inspector-12a", 12)
+    headers = {"Authorization": f"Bearer {tokens['inspector-12a']}"}
+    create = op(data=report_data(office, notes="start"))
+    cleanup.add(uuid.UUID(create["id"]))
+    assert app.test_client().post("/api/v1/sync/push", json=envelope([create]), headers=headers).status_code == 200
+
+    def edit(field, value):
+        body = envelope([op("update", id_=create["id"], base_version=1, data={field: value})])
+        app.test_client().post("/api/v1/sync/push", json=body, headers=headers)
+
+    threads = [threading.Thread(target=edit, args=("staff_present", 3)),
+               threading.Thread(target=edit, args=("office_state", "open_not_serving"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        report = db.session.get(Report, uuid.UUID(create["id"]))
+        assert (report.staff_present, report.office_state, report.version) == (3, "open_not_serving", 3)
