@@ -1,0 +1,202 @@
+"""Push and pull through the HTTP API: the envelope, each conflict rule, deletes, scope changes."""
+
+import gzip
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Report, User, UserDistrict
+from tests.support import assert_problem
+from tests.sync.helpers import FlaskTransport, envelope, first_office, now, op, phone, report_data
+
+PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
+
+
+@pytest.fixture
+def office(client):
+    return first_office(client)
+
+
+def push(client, ops, user="inspector-6a", **kwargs):
+    response = client.as_(user).post(PUSH, json=envelope(ops, **kwargs))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["results"]
+
+
+def created(client, office, **data):
+    (result,) = push(client, [op(data=report_data(office, **data))])
+    assert result["status"] == "applied"
+    return result
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"protocol": 2, "device_id": str(uuid.uuid4()), "sent_at": "2026-03-25T08:00:00+03:30", "ops": []}, "protocol"),
+    ({"protocol": 1, "sent_at": "2026-03-25T08:00:00+03:30", "ops": []}, "device_id"),
+    ({"protocol": 1, "device_id": str(uuid.uuid4()), "sent_at": "yesterday", "ops": []}, "sent_at"),
+    ({"protocol": 1, "device_id": str(uuid.uuid4()), "sent_at": "2026-03-25T08:00:00", "ops": []}, "sent_at"),
+    ({"protocol": 1, "device_id": str(uuid.uuid4()), "sent_at": "2026-03-25T08:00:00+03:30", "ops": {}}, "ops"),
+    ({"protocol": 1, "device_id": str(uuid.uuid4()), "sent_at": "2026-03-25T08:00:00+03:30", "ops": [],
+      "extra": 1}, "extra"),
+])
+def test_a_malformed_envelope_is_refused_whole_naming_the_field(client, body, field):
+    assert_problem(client.as_("inspector-6a").post(PUSH, json=body), 422, field)
+
+
+def test_more_than_500_ops_is_413(client, office):
+    body = envelope([op(data=report_data(office)) for _ in range(501)])
+    assert_problem(client.as_("inspector-6a").post(PUSH, json=body), 413)
+
+
+def test_a_gzip_body_is_accepted_and_a_broken_one_refused(client, office):
+    body = gzip.compress(json.dumps(envelope([op(data=report_data(office))])).encode())
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    response = client.as_("inspector-6a").post(PUSH, data=body, headers=headers)
+    assert response.status_code == 200 and response.get_json()["results"][0]["status"] == "applied"
+    assert_problem(client.as_("inspector-6a").post(PUSH, data=body[:-8], headers=headers), 400)
+    assert_problem(client.as_("inspector-6a").post(PUSH, data=b"x", headers=headers | {"Content-Encoding": "br"}),
+                   415)
+    bomb = gzip.compress(b" " * (6 * 1024 * 1024))
+    assert_problem(client.as_("inspector-6a").post(PUSH, data=bomb, headers=headers), 413)
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"office_state": "ajar"}, "data.office_state"),
+    ({"notes": "x" * 4001}, "data.notes"),
+    ({"staff_present": -1}, "data.staff_present"),
+    ({"location": {"type": "Point", "coordinates": [200, 35]}}, "data.location"),
+    ({"observed_at": "2026-03-25 08:00"}, "data.observed_at"),
+    ({"photos": [{"sha256": "nope"}]}, "data.photos.0.sha256"),
+    ({"version": 7}, "data.version"),  # server-owned fields are not the client's to send
+    ({"office_id": "00000000-0000-0000-0000-000000000000"}, "data.office_id"),
+])
+def test_a_bad_op_is_rejected_alone_naming_the_field_and_quarantined(client, office, data, field):
+    good, bad = op(data=report_data(office)), op(data=report_data(office) | data)
+    results = push(client, [bad, good])
+    assert results[0]["status"] == "rejected" and field in results[0]["errors"]
+    assert results[1]["status"] == "applied"
+    quarantined = client.as_("inspector-6a").get("/api/v1/sync/quarantine").get_json()
+    assert quarantined[0]["op_id"] == bad["op_id"] and field in quarantined[0]["errors"]
+    assert quarantined[0]["payload"]["data"] == bad["data"]
+
+
+def test_an_office_outside_the_inspectors_districts_is_rejected(client):
+    elsewhere = first_office(client, "inspector-7a", 7)
+    (result,) = push(client, [op(data=report_data(elsewhere))])
+    assert result["status"] == "rejected" and "outside your districts" in result["errors"]["data.office_id"][0]
+
+
+def test_a_replayed_op_changes_nothing_and_answers_duplicate(client, office):
+    create = op(data=report_data(office))
+    (first,) = push(client, [create])
+    update = op("update", id_=create["id"], base_version=1, data={"notes": "later"})
+    push(client, [update])
+    (again,) = push(client, [create])
+    assert again["status"] == "duplicate" and again["version"] == 2 and again["record"]["notes"] == "later"
+    (twice,) = push(client, [update])
+    assert twice["status"] == "duplicate" and twice["version"] == 2
+
+
+def test_a_create_for_an_existing_id_is_never_a_second_report(client, office, app_context):
+    create = op(data=report_data(office))
+    push(client, [create])
+    (second,) = push(client, [op(id_=create["id"], data=report_data(office, notes="other"))])
+    assert second["status"] == "duplicate" and second["record"]["notes"] == ""
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report)
+                             .where(Report.id == uuid.UUID(create["id"]))) == 1
+    (other,) = push(client, [op(id_=create["id"], data=report_data(office))], user="inspector-6b")
+    assert other["status"] == "rejected" and "id" in other["errors"]
+
+
+def test_office_id_cannot_change(client, office):
+    report = created(client, office)
+    other = client.as_("inspector-6a").get("/api/v1/offices?district=6&page=2&page_size=1").get_json()[0]
+    (result,) = push(client, [op("update", id_=report["id"], base_version=1, data={"office_id": other["id"]})])
+    assert result["status"] == "rejected" and "data.office_id" in result["errors"]
+
+
+def test_a_stale_delete_is_refused_and_the_report_stays(client, office):
+    report = created(client, office)
+    push(client, [op("update", id_=report["id"], base_version=1, data={"notes": "seen again"})])
+    (result,) = push(client, [op("delete", id_=report["id"], base_version=1)])
+    assert result["status"] == "merged"
+    assert result["conflicts"][0]["policy"] == "update_beats_delete"
+    assert result["record"]["notes"] == "seen again"
+
+
+def test_a_delete_is_soft_and_reaches_the_authors_other_devices(client, office, tmp_path):
+    other_device = phone(client, tmp_path, "inspector-6a", "other")
+    report = created(client, office)
+    other_device.pull()
+    assert other_device.report(str(report["id"])) is not None
+    (result,) = push(client, [op("delete", id_=report["id"], base_version=1)])
+    assert result["status"] == "applied"
+    other_device.pull()
+    assert other_device.report(str(report["id"])) is None
+    stored = db.session.get(Report, uuid.UUID(str(report["id"])))
+    assert stored is not None and stored.deleted_at is not None  # kept for audit
+
+
+def test_a_locked_report_takes_amendments(client, office, app_context):
+    report = created(client, office, notes="closed at 09:10")
+    db.session.execute(sa.update(Report).where(Report.id == uuid.UUID(str(report["id"]))).values(locked=True))
+    db.session.commit()
+    (result,) = push(client, [op("update", id_=report["id"], base_version=1,
+                                 data={"office_state": "open", "notes": "closed at 09:10, opened 09:40"})])
+    assert result["status"] == "merged"
+    assert {c["policy"] for c in result["conflicts"]} == {"locked_amendment"}
+    record = result["record"]
+    assert record["office_state"] == "closed" and record["notes"] == "closed at 09:10"
+    assert {a["field"]: a["value"] for a in record["amendments"]} == {
+        "office_state": "open", "notes": "closed at 09:10, opened 09:40"}
+    (refused,) = push(client, [op("delete", id_=report["id"], base_version=result["version"])])
+    assert refused["status"] == "merged" and refused["conflicts"][0]["policy"] == "update_beats_delete"
+
+
+def test_the_later_edit_wins_by_skew_corrected_time(client, office):
+    report = created(client, office)
+    # Device A edits at T; device B's clock runs an hour fast, its edit made 10 min before A's.
+    t = now()
+    push(client, [op("update", id_=report["id"], base_version=1, data={"staff_present": 1}, changed_at=t)])
+    fast_clock = timedelta(hours=1)
+    (result,) = push(client, [op("update", id_=report["id"], base_version=1, data={"staff_present": 4},
+                                 changed_at=t - timedelta(minutes=10) + fast_clock)],
+                     sent_at=now() + fast_clock)
+    (conflict,) = result["conflicts"]
+    assert conflict["policy"] == "latest_edit" and conflict["resolved"] == 1
+    assert result["record"]["staff_present"] == 1
+
+
+def test_an_inspector_reassigned_gets_a_reset_and_keeps_unsynced_reports(client, tmp_path, office, app_context):
+    device = phone(client, tmp_path, "inspector-6a", transport=FlaskTransport(client.http))
+    device.pull()
+    unsynced = device.add_report(office["id"], "closed", location=office["location"], accuracy_m=5)
+    user = db.session.scalar(sa.select(User).where(User.username == "inspector-6a"))
+    db.session.execute(sa.update(UserDistrict).where(UserDistrict.user_id == user.id).values(district=8))
+    db.session.commit()
+    cursor = device._meta("cursor")
+    page = client.as_("inspector-6a").post(PULL, json={"protocol": 1, "device_id": device.device_id,
+                                                       "cursor": cursor}).get_json()
+    assert page["reset"] is True
+    device.pull()
+    assert {o["district"] for o in device.records("offices")} == {8}
+    assert [d["number"] for d in device.records("districts")] == [8]
+    assert device.report(unsynced) is not None and device.status()["outbox"] == 1
+
+
+def test_a_foreign_cursor_is_422(client):
+    body = {"protocol": 1, "device_id": str(uuid.uuid4()), "cursor": "not-ours"}
+    assert_problem(client.as_("inspector-6a").post(PULL, json=body), 422, "cursor")
+
+
+def test_reports_of_others_are_not_pulled_but_the_head_sees_the_districts(client, office):
+    report = created(client, office)
+    def pulled(user):
+        page = client.as_(user).post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                 "cursor": None, "limit": 1000}).get_json()
+        return {r["id"] for r in page["changes"]["reports"]["upserted"]}
+    assert str(report["id"]) in pulled("inspector-6a") and str(report["id"]) in pulled("head-6")
+    assert str(report["id"]) not in pulled("inspector-6b") and str(report["id"]) not in pulled("head-7")
