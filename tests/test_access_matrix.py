@@ -45,6 +45,11 @@ MATRIX = [
     ("GET", "/api/v1/office-corrections", {None: 401, "inspector-6a": 403, "head-6": 200, ANY: 200, "admin": 200}),
     ("POST", "/api/v1/office-corrections/{correction}/decision",
      {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 422}),
+    ("GET", "/api/v1/violations", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/violations/export.csv", {None: 401, "inspector-6a": 403, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/violations/{case}", {None: 401, "inspector-6a": 404, "head-6": 404, ANY: 404, "admin": 404}),
+    ("POST", "/api/v1/violations/{case}/decision",
+     {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 422, "admin": 403}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 
@@ -59,6 +64,7 @@ def ids(client) -> dict[str, str]:
         "rule": admin.get("/api/v1/hours-rules?page_size=1").get_json()[0]["id"],
         "holiday": admin.get("/api/v1/holidays?year=1405&page_size=1").get_json()[0]["id"],
         "correction": "00000000-0000-0000-0000-000000000000",
+        "case": "00000000-0000-0000-0000-000000000000",
     }
 
 
@@ -90,7 +96,7 @@ def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):
                 assert handler.bazres_roles is None or handler.bazres_roles <= ALL_ROLES
             path = (rule.rule.replace("<int:number>", "6").replace("<string:sha256>", "0" * 64).replace("<uuid:office_id>", "{office_6}")
                     .replace("<uuid:rule_id>", "{rule}").replace("<uuid:holiday_id>", "{holiday}")
-                    .replace("<uuid:correction_id>", "{correction}"))
+                    .replace("<uuid:correction_id>", "{correction}").replace("<uuid:case_id>", "{case}"))
             routes.add((method, path))
     assert routes <= covered | {("GET", "/api/v1/districts/7")}, routes - covered
 

@@ -218,9 +218,9 @@ def test_every_change_is_logged_with_who_and_when_and_calls_the_reevaluation_hoo
     assert all(c["user_id"] == admin_id and c["at"].endswith("+03:30") for c in log)
     assert log[1]["before"] is None and log[1]["after"]["name"] == "logged"
     assert log[0]["before"]["withdrawn"] is False and log[0]["after"]["withdrawn"] is True
-    # Flags arrive with issue 5: until then the hook re-judges nothing, and says so.
+    # No case is open here, so the hook re-judged nothing, and says so.
     assert all(c["reevaluated_flags"] == 0 for c in log)
 
 
-def test_the_reevaluation_hook_is_a_no_op_until_flags_exist():
+def test_the_reevaluation_hook_rejudges_nothing_when_no_case_is_open(app_context):
     assert reevaluate_open_flags(change=None) == 0

@@ -36,7 +36,7 @@ class CorrectionQuerySchema(ma.Schema):
     status = ma.fields.String(validate=validate.OneOf(["pending", "accepted", "rejected"]))
 
 
-class DecisionSchema(ma.Schema):
+class CorrectionDecisionSchema(ma.Schema):
     decision = ma.fields.String(required=True, validate=validate.OneOf(["accept", "reject"]))
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
@@ -58,7 +58,7 @@ class Corrections(MethodView):
 @blp.route("/<uuid:correction_id>/decision")
 class Decision(MethodView):
     @requires(Role.ADMIN)
-    @blp.arguments(DecisionSchema)
+    @blp.arguments(CorrectionDecisionSchema)
     @blp.response(200, CorrectionSchema)
     @blp.alt_response(404, description="No such correction")
     @blp.alt_response(409, description="Already decided")

@@ -4,9 +4,11 @@ from app.models.hours import Holiday, HoursChange, HoursRule
 from app.models.places import District, Office
 from app.models.sync import (Attachment, AttachmentUpload, Change, LedgerEntry, OfficeCorrection,
                              QuarantinedOp, Report, ReportVersion, SyncConflict)
+from app.models.violations import CaseEvent, ViolationCase
 from app.models.users import ApiToken, Device, Role, User, UserDistrict
 
-__all__ = ["Attachment", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection", "QuarantinedOp",
+__all__ = ["CaseEvent", "ViolationCase",
+           "Attachment", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection", "QuarantinedOp",
            "Report", "ReportVersion", "SyncConflict",
            "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "Role", "User",
            "UserDistrict"]

@@ -7,8 +7,9 @@ replay (a lost response, a retry, the same push sent twice at once) finds it the
 answers `duplicate` with the record as it now is. The response is written after commit.
 """
 
+import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from datetime import UTC, datetime
 
@@ -20,7 +21,8 @@ from app.errors import Problem, flatten_messages
 from app.models import Change, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict, User
 from app.repositories import offices as office_repo
 from app.repositories import sync as repo
-from app.services import changefeed, unit_of_work
+from app.services import changefeed, unit_of_work, violations
+from app.hours import calendar
 from app.services.scope import Scope
 from geo.distance import metres
 from geo.geometry import lon_lat, point, to_db, to_geojson
@@ -29,6 +31,7 @@ from schemas.sync import (MAX_OPS, OfficeCorrectionSchema, OpSchema, ReportCreat
 from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
 from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, amendments, merge_update
 
+log = logging.getLogger(__name__)
 CLIENT_FIELDS = ("office_id", "round_id", *MERGEABLE_FIELDS)
 # Schemas are built once: building one deep-copies its fields, which costs more than a load.
 OP_SCHEMA = OpSchema()
@@ -53,6 +56,7 @@ class Push:
     device_id: uuid.UUID
     received_at: datetime
     skew_s: float
+    book: violations.HoursBook = field(default_factory=lambda: violations.HoursBook())
 
 
 # ---------------------------------------------------------------- the push
@@ -97,6 +101,7 @@ def _apply_one(session, ctx: Push, raw, index: int) -> dict:
         savepoint.rollback()
         return _quarantine(ctx, raw, op_id, rejected.errors)
     except SQLAlchemyError:
+        log.exception("op %s could not be applied", op_id)
         savepoint.rollback()
         return _quarantine(ctx, raw, op_id, {"op": ["The server could not apply this op; it was not applied. "
                                                      "Retry it later."]})
@@ -214,6 +219,11 @@ class _FastCreates:
             # more than the INSERT itself, and these rows need none of it.
             reports = [SimpleNamespace(**_new_report_row(self.ctx, op, data, office))
                        for _, op, data, office in waiting]
+            days = {(office.id, calendar.format_date(calendar.tehran_day(r.evidence_time)))
+                    for (_, _, _, office), r in zip(waiting, reports)}
+            cases = violations.cases_for(days)
+            for (_, _, _, office), report in zip(waiting, reports):
+                violations.file_report(report, office, self.ctx.book, cases)
             repo.insert_many(Report, [vars(r) for r in reports])
             pending = repo.missing_attachments(p["sha256"] for r in reports for p in r.photos)
             landed = []
@@ -233,6 +243,8 @@ class _FastCreates:
                  "result": result, "at": self.ctx.received_at} for _, op, r, result in landed])
             savepoint.commit()
         except SQLAlchemyError:
+            log.warning("bulk insert of %d new reports failed; applying them one by one", len(waiting),
+                        exc_info=True)
             savepoint.rollback()
             for index, op, _, _ in waiting:  # one at a time, each in its own savepoint
                 results[index] = _apply_one(self.session, self.ctx, _raw_of(op), index)
@@ -300,7 +312,9 @@ def _create_report(ctx: Push, op: dict) -> dict:
         raise _reject("data.office_id", f"There is no office {data['office_id']}; pull to refresh your offices.")
     if not Scope.of(ctx.user).covers(office.district):
         raise _reject("data.office_id", f"This office is in district {office.district}, outside your districts.")
-    report = repo.add(_new_report(ctx, op, data, office))
+    report = _new_report(ctx, op, data, office)
+    violations.file_report(report, office, ctx.book)
+    repo.add(report)
     return _landed(ctx, op, report, "applied", [])
 
 
@@ -329,7 +343,9 @@ def _update_report(ctx: Push, op: dict) -> dict:
     if merge.values:
         _write_fields(report, merge.values)
         report.field_times = {**report.field_times, **{k: t.isoformat() for k, t in merge.times.items()}}
-        _derive(report, ctx, office_repo.get(report.office_id))
+        office = office_repo.get(report.office_id)
+        _derive(report, ctx, office)
+        violations.file_report(report, office, ctx.book)
     status = "merged" if merge.conflicts else "applied"
     return _landed(ctx, op, report, status, merge.conflicts, changed=bool(merge.values))
 

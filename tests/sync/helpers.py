@@ -24,7 +24,7 @@ def op(action="create", entity="reports", id_=None, base_version=None, data=None
     return out
 
 
-def report_data(office: dict, state="closed", observed_at=None, **extra) -> dict:
+def report_data(office: dict, state="open", observed_at=None, **extra) -> dict:
     return {"office_id": office["id"], "observed_at": iso(observed_at or now() - timedelta(minutes=1)),
             "location": office["location"], "accuracy_m": 15.0, "office_state": state, **extra}
 

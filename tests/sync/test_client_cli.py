@@ -43,7 +43,7 @@ def test_log_in_pull_add_a_report_push_and_see_the_status(app, server, tmp_path)
     assert status["offices"] >= 2 and status["outbox"] == 0
     with app.app_context():
         office = db.session.execute(sa.text("SELECT id FROM offices WHERE district = 15 ORDER BY code LIMIT 1")).scalar()
-    added = cli(store, "add-report", "--office", str(office), "--state", "closed", "--lat", "35.64", "--lon", "51.45",
+    added = cli(store, "add-report", "--office", str(office), "--state", "open", "--lat", "35.64", "--lon", "51.45",
                 "--accuracy", "9", "--notes", "بسته بود")
     report_id = added.stdout.strip().splitlines()[0]
     pushed = cli(store, "push")

@@ -133,11 +133,11 @@ def test_two_devices_pushing_to_one_report_at_once_lose_no_update(app, client, t
         app.test_client().post("/api/v1/sync/push", json=body, headers=headers)
 
     threads = [threading.Thread(target=edit, args=("staff_present", 3)),
-               threading.Thread(target=edit, args=("office_state", "open_not_serving"))]
+               threading.Thread(target=edit, args=("notes", "seen twice"))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     with app.app_context():
         report = db.session.get(Report, uuid.UUID(create["id"]))
-        assert (report.staff_present, report.office_state, report.version) == (3, "open_not_serving", 3)
+        assert (report.staff_present, report.notes, report.version) == (3, "seen twice", 3)

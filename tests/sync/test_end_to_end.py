@@ -31,7 +31,7 @@ def test_two_devices_of_one_inspector_editing_one_report_offline_are_merged(clie
     a = phone(client, tmp_path, "inspector-6a", "a")
     b = phone(client, tmp_path, "inspector-6a", "b")
     a.pull()
-    report_id = a.add_report(office["id"], "closed", location=office["location"], accuracy_m=10, notes="door shut")
+    report_id = a.add_report(office["id"], "open", location=office["location"], accuracy_m=10, notes="door shut")
     a.push()
     b.pull()
     assert b.report(report_id)["notes"] == "door shut"
@@ -54,7 +54,7 @@ def test_two_devices_of_one_inspector_editing_one_report_offline_are_merged(clie
 def test_a_lost_response_then_the_retry_makes_no_duplicate(client, tmp_path, office, app_context):
     flaky = Flaky(FlaskTransport(client.http), lose={1})
     device = phone(client, tmp_path, "inspector-6a", transport=flaky)
-    report_id = device.add_report(office["id"], "closed", location=office["location"], accuracy_m=8)
+    report_id = device.add_report(office["id"], "open", location=office["location"], accuracy_m=8)
     (result,) = device.push()
     assert flaky.sent[:2] == [("POST", "/api/v1/sync/push")] * 2  # sent, answer lost, sent again
     assert result["status"] == "duplicate" and result["version"] == 1 and result["id"] == report_id
@@ -65,7 +65,7 @@ def test_a_lost_response_then_the_retry_makes_no_duplicate(client, tmp_path, off
 def test_a_phone_clock_two_hours_slow_still_gives_the_right_evidence_time(client, tmp_path, office):
     slow = lambda: datetime.now(timezone.utc) - timedelta(hours=2)  # noqa: E731
     device = phone(client, tmp_path, "inspector-6a", clock=slow)
-    device.add_report(office["id"], "closed", location=office["location"], accuracy_m=8)
+    device.add_report(office["id"], "open", location=office["location"], accuracy_m=8)
     (result,) = device.push()
     record = result["record"]
     evidence = datetime.fromisoformat(record["evidence_time"])
@@ -82,7 +82,7 @@ def test_photos_pushed_after_their_report_over_a_broken_resumed_upload(client, t
     path.write_bytes(body)
     flaky = Flaky(FlaskTransport(client.http), drop={4})  # push, HEAD, PATCH 1, then PATCH 2 drops
     device = phone(client, tmp_path, "inspector-6a", transport=flaky)
-    report_id = device.add_report(office["id"], "closed", location=office["location"], accuracy_m=8, photos=[path])
+    report_id = device.add_report(office["id"], "open", location=office["location"], accuracy_m=8, photos=[path])
     (result,) = device.push()
     assert result["missing_attachments"] == [sha]  # the report landed first
     methods = [m for m, _ in flaky.sent]
@@ -95,7 +95,7 @@ def test_photos_pushed_after_their_report_over_a_broken_resumed_upload(client, t
 def test_a_batch_of_500_ops_with_three_bad_ones(client, tmp_path, office):
     device = phone(client, tmp_path, "inspector-6a")
     for i in range(500):
-        state = "closed" if i not in (7, 250, 499) else "ajar"  # three bad states
+        state = "open" if i not in (7, 250, 499) else "ajar"  # three bad states
         device.add_report(office["id"], state, location=office["location"], accuracy_m=5, notes=f"#{i}")
     results = device.push()
     statuses = [r["status"] for r in results]

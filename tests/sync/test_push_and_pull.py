@@ -141,7 +141,7 @@ def test_a_delete_is_soft_and_reaches_the_authors_other_devices(client, office, 
 
 
 def test_a_locked_report_takes_amendments(client, office, app_context):
-    report = created(client, office, notes="closed at 09:10")
+    report = created(client, office, state="closed", notes="closed at 09:10")
     db.session.execute(sa.update(Report).where(Report.id == uuid.UUID(str(report["id"]))).values(locked=True))
     db.session.commit()
     (result,) = push(client, [op("update", id_=report["id"], base_version=1,

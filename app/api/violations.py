@@ -1,0 +1,114 @@
+"""Violation cases: the committee's queue, the evidence, decisions and the CSV export."""
+
+import csv
+import io
+import uuid
+
+from flask import Response, jsonify, request, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.auth import current_user, requires
+from app.errors import invalid
+from app.hours import calendar
+from app.models import Office, Role
+from app.services import violations
+from app.services.places import Page
+from app.services.sync_push import dump_report
+from geo.geometry import to_geojson
+from schemas.violations import CaseDetailSchema, CaseEventSchema, CaseQuerySchema, CaseSchema, DecisionSchema
+
+blp = Blueprint("violations", __name__, url_prefix="/api/v1/violations", description="Violation cases")
+
+CSV_HEADERS = ["شناسه پرونده", "تاریخ", "منطقه", "کد دفتر", "نام دفتر", "نوع", "وضعیت", "جریمه",
+               "تعداد گزارش", "تاریخ تصمیم", "یادداشت تصمیم"]
+
+
+@blp.route("")
+class Cases(MethodView):
+    @requires()
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, CaseSchema(many=True))
+    @blp.paginate(page_size=50, max_page_size=500)
+    def get(self, args, pagination_parameters):
+        """Cases you may see, newest day first: all (committee), your district (heads), yours (inspectors)."""
+        rows, total = violations.list_cases(current_user(), args, Page(pagination_parameters.first_item,
+                                                                       pagination_parameters.page_size))
+        pagination_parameters.item_count = total
+        return list(rows)
+
+
+@blp.route("/export.csv")
+class Export(MethodView):
+    @requires(Role.COMMITTEE, Role.ADMIN, Role.DISTRICT_HEAD)
+    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.response(200, description="CSV, UTF-8 with BOM, Persian headers, Jalali dates")
+    def get(self, args):
+        """The cases as a spreadsheet (streamed; opens right in Excel)."""
+        rows, _ = violations.list_cases(current_user(), args, None)
+
+        def lines():
+            yield "\ufeff"
+            yield _csv_line(CSV_HEADERS)
+            for case in rows:
+                office = violations.db.session.get(Office, case.office_id)
+                decided = (calendar.format_date(calendar.tehran_day(case.decided_at)) + " " +
+                           case.decided_at.astimezone(calendar.TEHRAN).strftime("%H:%M")) if case.decided_at else ""
+                yield _csv_line([case.id, case.jalali_date, case.district, office.code, office.name, case.kind,
+                                 case.status, case.penalty or "", violations.report_count(case), decided,
+                                 case.decision_note])
+
+        return Response(stream_with_context(lines()), mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="violations.csv"'})
+
+
+def _csv_line(values) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
+
+
+@blp.route("/<uuid:case_id>")
+class CaseById(MethodView):
+    @requires()
+    @blp.response(200, CaseDetailSchema)
+    @blp.alt_response(404, description="No such case, or not yours to see")
+    def get(self, case_id: uuid.UUID):
+        """A case with its evidence: reports, photos, distances, time sources, skew, the rule, the history."""
+        return _detail(case_id)
+
+
+def _detail(case_id: uuid.UUID):
+    """The case, dumped piece by piece from the schemas (returned as a Response, so that
+    flask-smorest does not dump it a second time; CaseDetailSchema documents it)."""
+    user = current_user()
+    case = violations.get_case(user, case_id)
+    office = violations.db.session.get(Office, case.office_id)
+    out = CaseSchema().dump(case)
+    out["office_code"] = office.code
+    out["office"] = {"id": str(office.id), "code": office.code, "name": office.name, "address": office.address,
+                     "district": office.district, "location": to_geojson(office.location)}
+    out["reports"] = [dump_report(r) for r in violations.case_reports(user, case)]
+    out["events"] = CaseEventSchema(many=True).dump(violations.case_events(case))
+    return jsonify(out)
+
+
+@blp.route("/<uuid:case_id>/decision")
+class Decision(MethodView):
+    @requires(Role.COMMITTEE)
+    @blp.arguments(DecisionSchema)
+    @blp.response(200, CaseDetailSchema)
+    @blp.alt_response(404, description="No such case")
+    @blp.alt_response(409, description="The case changed since `version` (or cannot go to that status)")
+    def post(self, body, case_id: uuid.UUID):
+        """Review, confirm (with a penalty) or dismiss a case; give the `version` you read."""
+        version = body.get("version") or _if_match()
+        if version is None:
+            raise invalid("version", "Give the case version you read (or an If-Match header).")
+        violations.decide(current_user(), case_id, version, body["status"], body["penalty"], body["note"])
+        return _detail(case_id)
+
+
+def _if_match() -> int | None:
+    value = request.headers.get("If-Match", "").strip().strip('W/').strip('"')
+    return int(value) if value.isdigit() else None

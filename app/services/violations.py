@@ -1,0 +1,248 @@
+"""Flags and violation cases: judging reports as they land, re-judging when the hours change,
+and the committee's decisions (DESIGN §6)."""
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.errors import Problem, invalid
+from app.extensions import db
+from app.hours import calendar
+from app.hours.rules import Answer, must_be_open
+from app.models import CaseEvent, Office, Report, User, ViolationCase
+from app.services import changefeed, unit_of_work
+from app.services.hours import _facts, to_rule
+from app.repositories import hours as hours_repo
+from app.violations.judge import SOUND, Evidence, Verdict, judge
+
+OPEN_STATUSES = ("open", "under_review")
+TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
+
+
+class HoursBook:
+    """Rules and holidays loaded once per year and day, for judging many reports."""
+
+    def __init__(self):
+        self._rules: dict[int, list] = {}
+        self._holidays: dict[str, tuple] = {}
+
+    def answer(self, office: Office, instant: datetime) -> Answer:
+        day = calendar.tehran_day(instant)
+        if day.year not in self._rules:
+            self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
+        return must_be_open(_facts(office), instant, self._rules[day.year], self._holidays_on)
+
+    def _holidays_on(self, day) -> tuple:
+        key = calendar.format_date(day)
+        if key not in self._holidays:
+            self._holidays[key] = tuple(hours_repo.holiday_titles_on(key))
+        return self._holidays[key]
+
+
+def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answer]:
+    answer = book.answer(office, report.evidence_time)
+    evidence = Evidence(report.office_state, report.evidence_time, report.evidence_time_source,
+                        report.clock_skew_s, report.received_at, report.distance_to_office_m, report.accuracy_m)
+    return judge(evidence, answer.must_be_open, answer.hours.reason), answer
+
+
+def _rule_of(answer: Answer) -> dict | None:
+    rule = answer.hours.rule
+    if rule is None:
+        return {"kind": "holiday", "titles": list(answer.hours.holidays)} if answer.hours.holidays else None
+    window = answer.window or (answer.hours.windows[0] if answer.hours.windows else None)
+    return {"kind": "rule", "id": rule.id, "name": rule.name, "scope": str(rule.scope),
+            "window": None if window is None else f"{window.start:%H:%M}–{window.end:%H:%M}"}
+
+
+def file_report(report, office: Office, book: HoursBook, cases: dict | None = None) -> Verdict:
+    """Judge a report that is landing and put it in its case: a flagged report opens or joins
+    the case of its office and Jalali day; any other report joins an open case of that day as
+    context. Sets the report's flags, violation_id and locked (written by the caller)."""
+    verdict, answer = verdict_for(report, office, book)
+    report.flags = verdict.flags
+    day = calendar.format_date(calendar.tehran_day(report.evidence_time))
+    key = (office.id, day)
+    case = cases.get(key) if cases is not None else _case_of(office.id, day)
+    if verdict.flag:
+        if case is None:
+            case = ViolationCase(id=uuid.uuid4(), office_id=office.id, district=office.district, jalali_date=day,
+                                 kind=verdict.flag, status="open", reasons=verdict.reasons, rule=_rule_of(answer),
+                                 version=1, opened_at=utcnow(), updated_at=utcnow(), decision_note="")
+            db.session.add(case)
+            _event(case, "opened", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+        else:
+            if verdict.flag == SOUND and case.kind != SOUND:
+                case.kind = SOUND
+                case.reasons = verdict.reasons
+            _event(case, "joined", None, {"report_id": str(report.id), "flag": verdict.flag,
+                                          "reasons": verdict.reasons})
+    elif case is not None and case.status in OPEN_STATUSES:
+        _event(case, "context", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+    else:
+        return verdict
+    if cases is not None:
+        cases[key] = case
+    report.violation_id = case.id
+    report.locked = True
+    return verdict
+
+
+def cases_for(pairs: set[tuple[uuid.UUID, str]]) -> dict:
+    """The cases of these (office, Jalali day) pairs, in one query."""
+    if not pairs:
+        return {}
+    offices = {office for office, _ in pairs}
+    days = {day for _, day in pairs}
+    rows = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.office_id.in_(list(offices)),
+                                                            ViolationCase.jalali_date.in_(sorted(days))))
+    return {(c.office_id, c.jalali_date): c for c in rows}
+
+
+def _case_of(office_id, day: str) -> ViolationCase | None:
+    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.office_id == office_id,
+                                                            ViolationCase.jalali_date == day))
+
+
+def _event(case: ViolationCase, action: str, user: User | None, detail: dict) -> None:
+    db.session.add(CaseEvent(case=case, action=action, user_id=user.id if user else None, detail=detail,
+                             at=utcnow()))
+
+
+# ---------------------------------------------------------------- re-judging
+
+
+def rejudge_open_cases() -> int:
+    """Re-judge every report of every open case against the hours as they now are; a case no
+    longer upheld by any report is withdrawn with the reason. Returns the reports re-judged.
+
+    Runs in the transaction of the change to the hours (called by app.hours.reevaluation)."""
+    book = HoursBook()
+    count = 0
+    cases = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.status.in_(OPEN_STATUSES))
+                               .with_for_update())
+    for case in cases:
+        reports = db.session.scalars(sa.select(Report).where(Report.violation_id == case.id,
+                                                             Report.deleted_at.is_(None))).all()
+        office = db.session.get(Office, case.office_id)
+        verdicts = []
+        for report in reports:
+            verdict, answer = verdict_for(report, office, book)
+            count += 1
+            verdicts.append((verdict, answer))
+            if verdict.flags != list(report.flags):
+                report.flags = verdict.flags
+                report.version += 1
+                report.updated_at = utcnow()
+                changefeed.record("reports", report.id, district=report.district, user_id=report.author_id)
+        flagged = [(v, a) for v, a in verdicts if v.flag]
+        if not flagged:
+            reason = verdicts[0][0].reasons[-1] if verdicts else "no report left in the case"
+            case.status = "withdrawn"
+            case.version += 1
+            case.updated_at = utcnow()
+            _event(case, "withdrawn", None, {"reason": f"no longer holds: {reason}"})
+            for report in reports:
+                report.locked = False
+            continue
+        kind = SOUND if any(v.flag == SOUND for v, _ in flagged) else flagged[0][0].flag
+        best = next((v, a) for v, a in flagged if v.flag == kind)
+        if kind != case.kind or best[0].reasons != case.reasons:
+            _event(case, "rejudged", None, {"kind": kind, "reasons": best[0].reasons,
+                                            "before": {"kind": case.kind, "reasons": case.reasons}})
+            case.kind, case.reasons, case.rule = kind, best[0].reasons, _rule_of(best[1])
+            case.version += 1
+            case.updated_at = utcnow()
+    return count
+
+
+# ---------------------------------------------------------------- the committee
+
+
+def visible(user: User):
+    """A WHERE clause for the cases a user may see."""
+    if user.citywide:
+        return sa.true()
+    if user.role == "district_head":
+        return ViolationCase.district.in_(user.districts)
+    mine = sa.select(Report.violation_id).where(Report.author_id == user.id, Report.violation_id.is_not(None))
+    return ViolationCase.id.in_(mine)
+
+
+def list_cases(user: User, filters: dict, page):
+    query = sa.select(ViolationCase).where(visible(user))
+    if "status" in filters:
+        query = query.where(ViolationCase.status == filters["status"])
+    if "kind" in filters:
+        query = query.where(ViolationCase.kind == filters["kind"])
+    if "district" in filters:
+        query = query.where(ViolationCase.district == filters["district"])
+    if "date_from" in filters:
+        query = query.where(ViolationCase.jalali_date >= calendar.format_date(filters["date_from"]))
+    if "date_to" in filters:
+        query = query.where(ViolationCase.jalali_date <= calendar.format_date(filters["date_to"]))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    order = [ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc()]
+    rows = db.session.scalars(query.order_by(*order).offset(page.offset).limit(page.limit)) if page else \
+        db.session.scalars(query.order_by(*order).execution_options(yield_per=200))
+    return rows, total
+
+
+def get_case(user: User, case_id: uuid.UUID) -> ViolationCase:
+    case = db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id, visible(user)))
+    if case is None:
+        raise Problem("not-found", f"There is no case {case_id}, or it is not yours to see.")
+    return case
+
+
+def case_reports(user: User, case: ViolationCase) -> list[Report]:
+    query = sa.select(Report).where(Report.violation_id == case.id).order_by(Report.evidence_time)
+    if user.role == "inspector":
+        query = query.where(Report.author_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def case_events(case: ViolationCase) -> list[CaseEvent]:
+    return list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+
+
+def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: str | None, note: str):
+    with unit_of_work():
+        case = db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+        if case is None:
+            raise Problem("not-found", f"There is no case {case_id}.")
+        if case.version != version:
+            raise Problem("conflict", f"The case is at version {case.version}, not {version}: someone else "
+                                      "acted on it first. Reload it.", current=_brief(case))
+        if status not in TRANSITIONS.get(case.status, set()):
+            allowed = ", ".join(sorted(TRANSITIONS.get(case.status, set()))) or "nothing (it is decided)"
+            raise Problem("conflict", f"A case that is {case.status} can go to {allowed}, not {status}.",
+                          current=_brief(case))
+        if status == "confirmed" and penalty is None:
+            raise invalid("penalty", "Confirming a case needs a penalty: none, warning, fine or suspension.")
+        if status != "confirmed" and penalty not in (None, "none"):
+            raise invalid("penalty", "Only a confirmed case carries a penalty.")
+        before = _brief(case)
+        case.status = status
+        if status in ("confirmed", "dismissed"):
+            case.penalty = penalty or "none"
+            case.decision_note = note
+            case.decided_by = user.id
+            case.decided_at = utcnow()
+        case.version += 1
+        case.updated_at = utcnow()
+        _event(case, "decided" if status != "under_review" else "under_review", user,
+               {"before": before, "status": status, "penalty": case.penalty, "note": note})
+    return case
+
+
+def _brief(case: ViolationCase) -> dict:
+    return {"id": str(case.id), "status": case.status, "version": case.version, "penalty": case.penalty,
+            "decision_note": case.decision_note}
+
+
+def report_count(case: ViolationCase) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(Report.violation_id == case.id))

@@ -1,0 +1,135 @@
+"""A labelled set of scenarios: is each report flagged, and how? Through the HTTP API.
+
+Times are fixed Jalali instants in the past, pushed now with the phone's clock right
+(sent_at = now), so the evidence time is the observed time unless a scenario says otherwise.
+"""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from app.hours import calendar
+from tests.sync.helpers import envelope, first_office, iso, op, report_data
+
+TEHRAN = calendar.TEHRAN
+
+
+def at(day: str, clock: str) -> datetime:
+    return calendar.tehran_instant(calendar.parse_date(day), calendar.parse_time(clock))
+
+
+def moved(location: dict, metres_north: float) -> dict:
+    lon, lat = location["coordinates"]
+    return {"type": "Point", "coordinates": [lon, lat + metres_north / 111_320]}
+
+
+@pytest.fixture
+def office(client):
+    return first_office(client)
+
+
+def report(client, office, when: datetime, state="closed", user="inspector-6a", sent_at=None, **extra) -> dict:
+    data = report_data(office, state=state, observed_at=when) | extra
+    body = envelope([op(data=data, changed_at=when)], sent_at=sent_at)
+    (result,) = client.as_(user).post("/api/v1/sync/push", json=body).get_json()["results"]
+    assert result["status"] in ("applied", "merged"), result
+    return result["record"]
+
+
+def cases_of(client, office, day: str) -> list[dict]:
+    listed = client.as_("committee1").get(f"/api/v1/violations?date_from={day}&date_to={day}").get_json()
+    return [c for c in listed if c["office_id"] == office["id"]]
+
+
+SCENARIOS = [
+    # (label, day, clock, state, extra data, expected flag)
+    ("true closure in Nowruz hours", "1405-01-06", "10:00", "closed", {}, "closed_during_mandated_hours"),
+    ("open but not serving in hours", "1405-01-05", "11:00", "open_not_serving", {}, "closed_during_mandated_hours"),
+    ("closed on a holiday (Nature Day)", "1405-01-13", "10:00", "closed", {}, None),
+    ("closed before 08:00", "1405-01-05", "07:59", "closed", {}, None),
+    ("closed at 16:30:00, the end of the window", "1405-01-05", "16:30", "closed", {}, None),
+    ("closed at 16:29, still in the window", "1405-01-05", "16:29", "closed", {}, "closed_during_mandated_hours"),
+    ("closed on a Friday outside Nowruz", "1405-01-14", "10:00", "closed", {}, None),
+    ("found open in hours", "1405-01-06", "10:00", "open", {}, None),
+    ("GPS fix poor (±150 m)", "1405-01-06", "10:00", "closed", {"accuracy_m": 150.0}, "needs_verification"),
+    ("no position at all", "1405-01-06", "10:00", "closed", {"location": None}, "needs_verification"),
+]
+
+
+@pytest.mark.parametrize(("day", "clock", "state", "extra", "flag"), [s[1:] for s in SCENARIOS],
+                         ids=[s[0] for s in SCENARIOS])
+def test_scenario(client, office, day, clock, state, extra, flag):
+    record = report(client, office, at(day, clock), state=state, **extra)
+    assert record["flags"] == ([flag] if flag else [])
+    cases = cases_of(client, office, day)
+    if flag:
+        (case,) = cases
+        assert case["kind"] == flag and case["status"] == "open" and record["locked"]
+        assert record["violation_id"] == case["id"]
+    else:
+        assert cases == [] and not record["locked"]
+
+
+def test_gps_900_m_away_needs_verification_with_the_reason(client, office):
+    record = report(client, office, at("1405-01-06", "10:00"), location=moved(office["location"], 900))
+    assert record["flags"] == ["needs_verification"]
+    assert 890 < record["distance_to_office_m"] < 910
+    (case,) = cases_of(client, office, "1405-01-06")
+    assert any("m from the office" in reason for reason in case["reasons"])
+
+
+def test_a_phone_two_hours_slow_is_flagged_at_the_real_time(client, office):
+    # Really 09:00 on 1405-01-05 (mandated 08:00–16:30); the phone says 07:00 and is 2 h slow.
+    now = datetime.now(timezone.utc)
+    record = report(client, office, at("1405-01-05", "07:00"), sent_at=now - timedelta(hours=2))
+    assert record["evidence_time_source"] == "corrected_device"
+    assert datetime.fromisoformat(record["evidence_time"]) == at("1405-01-05", "09:00") or abs(
+        datetime.fromisoformat(record["evidence_time"]) - at("1405-01-05", "09:00")) < timedelta(seconds=5)
+    assert record["flags"] == ["closed_during_mandated_hours"]
+
+
+def test_two_inspectors_one_office_one_day_make_one_case(client, office):
+    first = report(client, office, at("1405-01-06", "09:30"), user="inspector-6a")
+    second = report(client, office, at("1405-01-06", "11:00"), user="inspector-6b")
+    (case,) = cases_of(client, office, "1405-01-06")
+    assert first["violation_id"] == second["violation_id"] == case["id"]
+    detail = client.as_("committee1").get(f"/api/v1/violations/{case['id']}").get_json()
+    assert {r["id"] for r in detail["reports"]} == {first["id"], second["id"]}
+    assert [e["action"] for e in detail["events"]] == ["opened", "joined"]
+
+
+def test_an_open_report_later_that_day_is_kept_as_context(client, office):
+    closed = report(client, office, at("1405-01-06", "09:30"))
+    later = report(client, office, at("1405-01-06", "14:00"), state="open")
+    assert later["flags"] == [] and later["violation_id"] == closed["violation_id"] and later["locked"]
+    (case,) = cases_of(client, office, "1405-01-06")
+    assert case["status"] == "open"
+    detail = client.as_("committee1").get(f"/api/v1/violations/{case['id']}").get_json()
+    assert [e["action"] for e in detail["events"]] == ["opened", "context"]
+
+
+def test_a_closure_covered_by_a_rule_published_that_night_closes_the_case(client, office):
+    report(client, office, at("1405-02-05", "10:00"))  # a Saturday: regular hours 08:00–16:00
+    (case,) = cases_of(client, office, "1405-02-05")
+    assert case["status"] == "open"
+    rule = client.as_("admin").post("/api/v1/hours-rules", json={
+        "name": "تعطیلی اضطراری ۵ اردیبهشت", "scope": "city", "date_from": "1405-02-05", "date_to": "1405-02-05",
+        "kind": "closed"})
+    assert rule.status_code == 201
+    (case,) = cases_of(client, office, "1405-02-05")
+    assert case["status"] == "withdrawn"
+    detail = client.as_("committee1").get(f"/api/v1/violations/{case['id']}").get_json()
+    (withdrawn,) = [e for e in detail["events"] if e["action"] == "withdrawn"]
+    assert "no longer holds" in withdrawn["detail"]["reason"] and "تعطیلی اضطراری" in withdrawn["detail"]["reason"]
+    assert detail["reports"][0]["flags"] == [] and not detail["reports"][0]["locked"]
+    log = client.as_("admin").get(f"/api/v1/hours-changes?entity_id={rule.get_json()['id']}").get_json()
+    assert log[0]["reevaluated_flags"] == 1
+
+
+def test_a_locked_report_in_a_case_takes_amendments(client, office):
+    record = report(client, office, at("1405-01-06", "10:00"))
+    body = envelope([op("update", id_=record["id"], base_version=1, data={"office_state": "open"})])
+    (result,) = client.as_("inspector-6a").post("/api/v1/sync/push", json=body).get_json()["results"]
+    assert result["status"] == "merged" and result["record"]["office_state"] == "closed"
+    assert result["record"]["amendments"][0]["value"] == "open"
