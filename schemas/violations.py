@@ -12,7 +12,7 @@ from schemas.sync import ReportSchema
 class CaseSchema(ma.Schema):
     id = ma.fields.UUID()
     office_id = ma.fields.UUID()
-    office_code = ma.fields.Function(lambda c: c.office_code if hasattr(c, "office_code") else None)
+    office_code = ma.fields.String(attribute="office.code")
     district = ma.fields.Integer()
     date = ma.fields.String(attribute="jalali_date", metadata={"description": "Jalali date of the finding"})
     kind = ma.fields.String(metadata={"description": f"{SOUND} or {WEAK}"})

@@ -51,7 +51,7 @@ class Export(MethodView):
             yield "\ufeff"
             yield _csv_line(CSV_HEADERS)
             for case in rows:
-                office = violations.db.session.get(Office, case.office_id)
+                office = case.office
                 decided = (calendar.format_date(calendar.tehran_day(case.decided_at)) + " " +
                            case.decided_at.astimezone(calendar.TEHRAN).strftime("%H:%M")) if case.decided_at else ""
                 yield _csv_line([case.id, case.jalali_date, case.district, office.code, office.name, case.kind,
@@ -85,7 +85,6 @@ def _detail(case_id: uuid.UUID):
     case = violations.get_case(user, case_id)
     office = violations.db.session.get(Office, case.office_id)
     out = CaseSchema().dump(case)
-    out["office_code"] = office.code
     out["office"] = {"id": str(office.id), "code": office.code, "name": office.name, "address": office.address,
                      "district": office.district, "location": to_geojson(office.location)}
     out["reports"] = [dump_report(r) for r in violations.case_reports(user, case)]

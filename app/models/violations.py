@@ -36,6 +36,8 @@ class ViolationCase(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    office: Mapped["Office"] = relationship(lazy="joined")  # noqa: F821
+
 
 class CaseEvent(db.Model):
     """The audit log of a case: opened, joined, re-judged, reviewed, decided, withdrawn."""

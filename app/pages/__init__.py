@@ -10,6 +10,11 @@ def index():
     return render_template("index.html")
 
 
+@bp.get("/committee")
+def committee():
+    return render_template("committee.html")
+
+
 @bp.get("/healthz")
 def healthz():
     from app.services.health import check

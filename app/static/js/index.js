@@ -1,30 +1,6 @@
 // The start page: log in through the API, then list districts and their offices.
 "use strict";
 
-const api = {
-  token: sessionStorage.getItem("bazres.token"),
-  async call(method, url, body) {
-    const headers = { Accept: "application/json" };
-    if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    if (body) headers["Content-Type"] = "application/json";
-    const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
-    const data = response.status === 204 ? null : await response.json();
-    if (!response.ok) throw Object.assign(new Error(data.detail || data.title), { problem: data });
-    return { data, response };
-  },
-};
-
-const $ = (id) => document.getElementById(id);
-const faDigits = (value) => String(value).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]);
-const ROLES = { inspector: "بازرس", district_head: "شهردار منطقه", committee: "کمیته انضباطی", admin: "مدیر سامانه" };
-
-function cell(row, text, className) {
-  const td = document.createElement("td");
-  td.textContent = text; // never innerHTML: names and addresses are data
-  if (className) td.className = className;
-  row.appendChild(td);
-}
-
 let officePage = 1;
 let officeDistrict = null;
 
@@ -71,11 +47,7 @@ $("login").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("login-error").hidden = true;
   try {
-    const { data } = await api.call("POST", "/api/v1/auth/token", {
-      username: $("username").value, password: $("password").value,
-    });
-    api.token = data.token;
-    sessionStorage.setItem("bazres.token", data.token);
+    await api.login($("username").value, $("password").value);
     await showSession();
   } catch (error) {
     $("login-error").textContent = error.message;
@@ -84,12 +56,9 @@ $("login").addEventListener("submit", async (event) => {
 });
 
 $("logout").addEventListener("click", async () => {
-  try { await api.call("DELETE", "/api/v1/auth/token"); } finally {
-    api.token = null;
-    sessionStorage.removeItem("bazres.token");
-    $("session").hidden = true;
-    $("login").hidden = false;
-  }
+  await api.logout();
+  $("session").hidden = true;
+  $("login").hidden = false;
 });
 
 $("more").addEventListener("click", () => showOffices(officeDistrict, officePage + 1));

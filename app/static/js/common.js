@@ -1,0 +1,55 @@
+// Shared by the pages: the API client (bearer token in sessionStorage), small DOM helpers.
+"use strict";
+
+const api = {
+  token: sessionStorage.getItem("bazres.token"),
+  async call(method, url, body, extraHeaders) {
+    const headers = { Accept: "application/json", ...(extraHeaders || {}) };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (body) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
+    const data = response.status === 204 ? null : await response.json();
+    if (!response.ok) throw Object.assign(new Error(data.detail || data.title), { problem: data, status: response.status });
+    return { data, response };
+  },
+  async blob(url) {
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return URL.createObjectURL(await response.blob());
+  },
+  async login(username, password) {
+    const { data } = await this.call("POST", "/api/v1/auth/token", { username, password });
+    this.token = data.token;
+    sessionStorage.setItem("bazres.token", data.token);
+    return data.user;
+  },
+  async logout() {
+    try { await this.call("DELETE", "/api/v1/auth/token"); } finally {
+      this.token = null;
+      sessionStorage.removeItem("bazres.token");
+    }
+  },
+};
+
+const $ = (id) => document.getElementById(id);
+const faDigits = (value) => String(value).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]);
+const ROLES = { inspector: "بازرس", district_head: "شهردار منطقه", committee: "کمیته انضباطی", admin: "مدیر سامانه" };
+const jalali = new Intl.DateTimeFormat("fa-IR-u-ca-persian", {
+  timeZone: "Asia/Tehran", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+});
+const jalaliTime = (iso) => (iso ? jalali.format(new Date(iso)) : "—");
+
+function cell(row, text, className) {
+  const td = document.createElement("td");
+  td.textContent = text; // never innerHTML: everything here is data
+  if (className) td.className = className;
+  row.appendChild(td);
+  return td;
+}
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}

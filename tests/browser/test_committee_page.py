@@ -1,0 +1,97 @@
+"""The committee page in Debian's Chromium: open a case, see its photo and map, decide it."""
+
+import hashlib
+import struct
+import uuid
+import zlib
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Attachment, CaseEvent, Change, LedgerEntry, Report, ReportVersion, ViolationCase
+from tests.conftest import DEMO_PASSWORD
+from tests.sync.helpers import envelope, op, report_data
+from tests.violations.test_scenarios import at
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def closed_office_case(app, tokens):
+    """A case with one report and its photo, committed for the live server; removed after."""
+    http = app.test_client()
+    auth = {"Authorization": f"Bearer {tokens['inspector-14a']}"}
+    office = http.get("/api/v1/offices?district=14&page_size=1", headers=auth).get_json()[0]
+    photo = png(40, 30, (200, 60, 40))
+    sha = hashlib.sha256(photo).hexdigest()
+    assert http.put(f"/api/v1/attachments/{sha}", data=photo,
+                    headers=auth | {"Content-Type": "image/png"}).status_code in (200, 201)
+    when = at("1405-01-06", "10:15")
+    data = report_data(office, state="closed", observed_at=when, notes="درِ دفتر <b>بسته</b> بود",
+                       photos=[{"sha256": sha, "taken_at": when.isoformat(), "caption": "در بسته"}])
+    result = http.post("/api/v1/sync/push", json=envelope([op(data=data, changed_at=when)]),
+                       headers=auth).get_json()["results"][0]
+    yield office, result["record"]
+    with app.app_context():
+        rid, cid = uuid.UUID(result["id"]), uuid.UUID(result["record"]["violation_id"])
+        for statement in (sa.delete(CaseEvent).where(CaseEvent.case_id == cid),
+                          sa.delete(ReportVersion).where(ReportVersion.report_id == rid),
+                          sa.delete(LedgerEntry).where(LedgerEntry.entity_id == rid),
+                          sa.delete(Change).where(Change.entity_id == str(rid)),
+                          sa.delete(Report).where(Report.id == rid),
+                          sa.delete(ViolationCase).where(ViolationCase.id == cid),
+                          sa.delete(Attachment).where(Attachment.sha256 == sha)):
+            db.session.execute(statement)
+        db.session.commit()
+
+
+def test_a_committee_member_reviews_and_decides_a_case(page, live_server, closed_office_case):
+    office, record = closed_office_case
+    page.goto(live_server + "/committee")
+    page.fill("#username", "committee1")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#login button[type=submit]")
+    row = page.locator(f"#queue tr[data-id='{record['violation_id']}']")
+    row.wait_for()
+    assert office["code"] in row.inner_text() and "باز" in row.inner_text()
+    row.click()
+    page.wait_for_selector("#case:not([hidden])")
+    assert office["code"] in page.inner_text("#case-title")
+    assert "ساعات کاری نوروز ۱۴۰۵" in page.inner_text("#case-rule")
+    report = page.inner_text("#case-reports")
+    assert "درِ دفتر <b>بسته</b> بود" in report  # typed text stays text
+    assert "۱۴۰۵/۰۱/۰۶" in report  # Jalali times
+    page.wait_for_function("document.querySelector('#case-reports img')?.naturalWidth === 40")
+    assert page.locator("#case-map circle.phone").count() == 1
+    page.select_option("#d-status", "under_review")
+    page.click("#decision button[type=submit]")
+    page.wait_for_function("document.querySelector('#case-title').textContent.includes('در حال بررسی')")
+    page.wait_for_function(f"!document.querySelector(\"#queue tr[data-id='{record['violation_id']}']\")")
+    page.select_option("#d-status", "confirmed")
+    page.select_option("#d-penalty", "fine")
+    page.fill("#d-note", "بار اول؛ جریمه طبق آیین‌نامه")
+    page.click("#decision button[type=submit]")
+    page.wait_for_function("document.querySelector('#case-title').textContent.includes('تأیید شده')")
+    assert page.is_hidden("#decision")
+    assert "بار اول" in page.inner_text("#case-events")
+    assert page.console_errors == []
+
+
+def test_a_district_head_sees_the_case_but_cannot_decide(page, live_server, closed_office_case):
+    _, record = closed_office_case
+    page.goto(live_server + "/committee")
+    page.fill("#username", "head-14")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#login button[type=submit]")
+    page.locator(f"#queue tr[data-id='{record['violation_id']}']").click()
+    page.wait_for_selector("#case:not([hidden])")
+    assert page.is_hidden("#decision")
+    assert page.console_errors == []
