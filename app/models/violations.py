@@ -36,7 +36,7 @@ class ViolationCase(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    office: Mapped["Office"] = relationship(lazy="joined")  # noqa: F821
+    office: Mapped["Office"] = relationship(lazy="selectin")  # noqa: F821  (not joined: cases are locked FOR UPDATE)
 
 
 class CaseEvent(db.Model):
