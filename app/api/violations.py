@@ -14,7 +14,7 @@ from app.hours import calendar
 from app.models import Office, Role
 from app.services import violations
 from app.services.places import Page
-from app.services.sync_push import dump_report
+from app.services.sync_push import dump_reports
 from geo.geometry import to_geojson
 from schemas.violations import CaseDetailSchema, CaseEventSchema, CaseQuerySchema, CaseSchema, DecisionSchema
 
@@ -87,7 +87,7 @@ def _detail(case_id: uuid.UUID):
     out = CaseSchema().dump(case)
     out["office"] = {"id": str(office.id), "code": office.code, "name": office.name, "address": office.address,
                      "district": office.district, "location": to_geojson(office.location)}
-    out["reports"] = [dump_report(r) for r in violations.case_reports(user, case)]
+    out["reports"] = dump_reports(violations.case_reports(user, case))
     out["events"] = CaseEventSchema(many=True).dump(violations.case_events(case))
     return jsonify(out)
 

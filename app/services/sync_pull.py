@@ -17,7 +17,7 @@ from app.errors import invalid
 from app.extensions import db
 from app.models import Change, District, Holiday, HoursRule, Office, Report, Role, User
 from app.services.scope import Scope
-from app.services.sync_push import dump_report
+from app.services.sync_push import dump_reports
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
 from sync.cursor import BadCursor, Cursor, scope_key
@@ -82,7 +82,7 @@ def _changes(user: User, rows: list[Change]) -> dict:
         _load(HoursRule, HoursRule.id, wanted["hours_rules"], uuid.UUID))
     out["holidays"]["upserted"] = HolidaySchema(many=True).dump(
         _load(Holiday, Holiday.id, wanted["holidays"], uuid.UUID))
-    out["reports"]["upserted"] = [dump_report(r) for r in _load(Report, Report.id, wanted["reports"], uuid.UUID)]
+    out["reports"]["upserted"] = dump_reports(_load(Report, Report.id, wanted["reports"], uuid.UUID))
     return out
 
 

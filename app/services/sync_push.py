@@ -431,6 +431,12 @@ def dump_report(report: Report) -> dict:
     return REPORT_SCHEMA.dump((report, pending))
 
 
+def dump_reports(reports: list[Report]) -> list[dict]:
+    """Many reports, with one query for all their missing photos (a pull page, a case)."""
+    pending = repo.missing_attachments(p["sha256"] for r in reports for p in r.photos)
+    return [REPORT_SCHEMA.dump((r, {p["sha256"] for p in r.photos} & pending)) for r in reports]
+
+
 # ---------------------------------------------------------------- canonical client fields
 
 
