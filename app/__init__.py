@@ -6,6 +6,7 @@ from app import config, errors
 from app.database import configure_engine, engine_options, is_sqlite
 from app.extensions import db, migrate
 from app.gzip_body import GzipRequestBody
+from app.jsonprovider import OrjsonProvider
 
 MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 
@@ -13,14 +14,13 @@ MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from the environment, with `overrides` (tests) taking precedence."""
     app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app.json = OrjsonProvider(app)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if is_sqlite(url):
         config.INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(url))
-    app.json.ensure_ascii = False  # Persian stays readable on the wire
-    app.json.sort_keys = False
 
     from app import models  # noqa: F401  (registers the tables on the metadata)
 
