@@ -47,7 +47,7 @@ def _span_texts(row: HoursRule) -> tuple[str, str]:
     return f"{prefix}{row.from_month:02d}-{row.from_day:02d}", f"{prefix}{row.to_month:02d}-{row.to_day:02d}"
 
 
-def _facts(office: Office) -> OfficeFacts:
+def office_facts(office: Office) -> OfficeFacts:
     return OfficeFacts(id=str(office.id), district=office.district, category=office.category)
 
 
@@ -60,7 +60,7 @@ class _Day:
         self.holidays = tuple(repo.holiday_titles_on(calendar.format_date(day)))
 
     def hours(self, office: Office) -> DayHours:
-        return day_hours(_facts(office), self.day, self.rules, self.holidays)
+        return day_hours(office_facts(office), self.day, self.rules, self.holidays)
 
 
 def _resolve_day(day: jdatetime.date | None, at: datetime | None) -> jdatetime.date:
@@ -81,7 +81,7 @@ def office_hours(user: User, office_id: uuid.UUID, day: jdatetime.date | None,
     loaded = _Day(day)
     if at is None:
         return OfficeHours(office, loaded.hours(office))
-    answer = must_be_open(_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
+    answer = must_be_open(office_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
     return OfficeHours(office, answer.hours, answer)
 
 
@@ -97,7 +97,7 @@ def district_hours(user: User, district: int | None, day: jdatetime.date | None,
         if at is None:
             results.append(OfficeHours(office, loaded.hours(office)))
         else:
-            answer = must_be_open(_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
+            answer = must_be_open(office_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
             results.append(OfficeHours(office, answer.hours, answer))
     return results, total
 

@@ -32,7 +32,6 @@ from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
 from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, amendments, merge_update
 
 log = logging.getLogger(__name__)
-CLIENT_FIELDS = ("office_id", "round_id", *MERGEABLE_FIELDS)
 # Schemas are built once: building one deep-copies its fields, which costs more than a load.
 OP_SCHEMA = OpSchema()
 REPORT_CREATE_SCHEMA = ReportCreateSchema()

@@ -13,7 +13,7 @@ from app.hours import calendar
 from app.hours.rules import Answer, must_be_open
 from app.models import CaseEvent, Office, Report, User, ViolationCase
 from app.services import changefeed, unit_of_work
-from app.services.hours import _facts, to_rule
+from app.services.hours import office_facts, to_rule
 from app.repositories import hours as hours_repo
 from app.violations.judge import SOUND, Evidence, Verdict, judge
 
@@ -32,7 +32,7 @@ class HoursBook:
         day = calendar.tehran_day(instant)
         if day.year not in self._rules:
             self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
-        return must_be_open(_facts(office), instant, self._rules[day.year], self._holidays_on)
+        return must_be_open(office_facts(office), instant, self._rules[day.year], self._holidays_on)
 
     def _holidays_on(self, day) -> tuple:
         key = calendar.format_date(day)

@@ -4,13 +4,12 @@ Times are fixed Jalali instants in the past, pushed now with the phone's clock r
 (sent_at = now), so the evidence time is the observed time unless a scenario says otherwise.
 """
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from app.hours import calendar
-from tests.sync.helpers import envelope, first_office, iso, op, report_data
+from tests.sync.helpers import envelope, first_office, op, report_data
 
 TEHRAN = calendar.TEHRAN
 
