@@ -30,7 +30,7 @@ migrate: install spatialite
 	$(FLASK) db upgrade
 
 run: migrate
-	$(FLASK) seed --if-empty
+	$(FLASK) seed --if-empty --with-demo-reports
 	@$(BIN)/python scripts/banner.py $(HOST) $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -19,7 +19,8 @@ def register(app: Flask) -> None:
 
 @click.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has districts or users.")
-def seed_command(if_empty: bool) -> None:
+@click.option("--with-demo-reports", is_flag=True, help="Also push a few sample Nowruz findings (cases to review).")
+def seed_command(if_empty: bool, with_demo_reports: bool) -> None:
     """Load Tehran's districts, the fixture offices and the demo users (idempotent)."""
     if if_empty and not seed.is_empty():
         click.echo("The database already has data; not seeding (drop --if-empty to top it up).")
@@ -29,6 +30,8 @@ def seed_command(if_empty: bool) -> None:
                f"{len(result.offices.updated)} updated, {len(result.offices.unchanged)} unchanged; "
                f"users: {result.users_created} created; holidays: {result.holidays_created} created; "
                f"hours rules: {result.rules_created} created")
+    if with_demo_reports:
+        click.echo(f"demo reports: {seed.demo_reports()} landed")
 
 
 @click.command("create-user")

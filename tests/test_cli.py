@@ -49,3 +49,16 @@ def test_create_user_refuses_bad_input_with_the_field_named(app, app_context):
         assert f"error: {field}:" in result.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
         User.username.in_(["head-x", "insp-x", "insp-y"]))) == 0
+
+
+def test_demo_reports_give_the_committee_cases_and_land_once(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed", "--with-demo-reports"])
+    assert result.exit_code == 0, result.output
+    assert "demo reports: 6 landed" in result.output
+    cases = client.as_("committee1").get("/api/v1/violations?date_from=1405-01-07&date_to=1405-01-08").get_json()
+    assert sorted((c["district"], c["kind"]) for c in cases) == [
+        (1, "closed_during_mandated_hours"), (2, "closed_during_mandated_hours"),
+        (3, "closed_during_mandated_hours"), (4, "needs_verification")]
+    again = runner.invoke(args=["seed", "--with-demo-reports"])
+    assert "demo reports: 0 landed" in again.output

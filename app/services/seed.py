@@ -6,6 +6,7 @@ Every step is idempotent, so seeding twice (or after a half-finished seed) chang
 
 import csv
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,8 @@ from app.repositories import hours as hours_repo
 from app.repositories import users as user_repo
 from app.services import changefeed, hours, unit_of_work
 from app.services.office_import import ImportResult, import_rows, read_rows
-from geo.geometry import parse_area, to_db
+from app.database import utcnow
+from geo.geometry import lon_lat, parse_area, to_db
 from schemas.hours import HoursRuleInputSchema
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -114,3 +116,40 @@ def _seed_rules(path: Path) -> int:
         hours.publish_rule(None, data, published_at=published_at)
         created += 1
     return created
+
+
+DEMO_NAMESPACE = uuid.UUID("0b8d5c8e-9f1e-4a57-8d7e-2f4c1b3a6d90")
+# (district, day, clock, state, metres from the office): a few Nowruz 1405 findings, so that
+# the committee page has cases to show. Pushed through the real sync service.
+DEMO_REPORTS = [
+    (1, "1405-01-07", "10:10", "closed", 0),
+    (2, "1405-01-07", "11:20", "closed", 15),
+    (2, "1405-01-07", "15:05", "open", 10),
+    (3, "1405-01-08", "09:40", "open_not_serving", 30),
+    (4, "1405-01-08", "12:00", "closed", 900),
+    (5, "1405-01-08", "10:30", "open", 5),
+]
+
+
+def demo_reports() -> int:
+    """Push the demo findings as their inspectors' phones would (idempotent: fixed op ids)."""
+    from app.hours import calendar
+    from app.repositories import offices as office_repo
+    from app.services import sync_push
+
+    landed = 0
+    for n, (district, day, clock, state, metres) in enumerate(DEMO_REPORTS):
+        user = user_repo.get_by_username(f"inspector-{district}a")
+        office = office_repo.list_page([district], None, 0, 1)[0][0][0]
+        lon, lat = lon_lat(office.location)
+        when = calendar.tehran_instant(calendar.parse_date(day), calendar.parse_time(clock))
+        data = {"office_id": str(office.id), "observed_at": when.isoformat(), "office_state": state,
+                "location": {"type": "Point", "coordinates": [lon, lat + metres / 111_320]}, "accuracy_m": 12.0,
+                "notes": "گزارش نمونه"}
+        op = {"op_id": str(uuid.uuid5(DEMO_NAMESPACE, f"op-{n}")), "entity": "reports", "action": "create",
+              "id": str(uuid.uuid5(DEMO_NAMESPACE, f"report-{n}")), "base_version": None,
+              "changed_at": when.isoformat(), "data": data}
+        answer = sync_push.push(user, {"device_id": uuid.uuid5(DEMO_NAMESPACE, "device"), "sent_at": utcnow(),
+                                       "ops": [op]})
+        landed += answer["results"][0]["status"] == "applied"
+    return landed
