@@ -157,21 +157,4 @@ async function showSession() {
 }
 
 $("filters").addEventListener("submit", (event) => { event.preventDefault(); showQueue(); });
-$("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").hidden = true;
-  try {
-    await api.login($("username").value, $("password").value);
-    await showSession();
-  } catch (error) {
-    $("login-error").textContent = error.message;
-    $("login-error").hidden = false;
-  }
-});
-$("logout").addEventListener("click", async () => {
-  await api.logout();
-  $("session").hidden = true;
-  $("login").hidden = false;
-});
-
-if (api.token) showSession().catch(() => api.logout());
+wireSession(showSession);

@@ -53,3 +53,25 @@ function el(tag, text, className) {
   if (className) node.className = className;
   return node;
 }
+
+
+// The login form, the logout button and a remembered token, the same on every page.
+function wireSession(showSession) {
+  $("login").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("login-error").hidden = true;
+    try {
+      await api.login($("username").value, $("password").value);
+      await showSession();
+    } catch (error) {
+      $("login-error").textContent = error.message;
+      $("login-error").hidden = false;
+    }
+  });
+  $("logout").addEventListener("click", async () => {
+    await api.logout();
+    $("session").hidden = true;
+    $("login").hidden = false;
+  });
+  if (api.token) showSession().catch(() => api.logout());
+}

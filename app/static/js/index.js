@@ -43,24 +43,6 @@ async function showSession() {
   await showOffices(null);
 }
 
-$("login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").hidden = true;
-  try {
-    await api.login($("username").value, $("password").value);
-    await showSession();
-  } catch (error) {
-    $("login-error").textContent = error.message;
-    $("login-error").hidden = false;
-  }
-});
-
-$("logout").addEventListener("click", async () => {
-  await api.logout();
-  $("session").hidden = true;
-  $("login").hidden = false;
-});
-
 $("more").addEventListener("click", () => showOffices(officeDistrict, officePage + 1));
 
-if (api.token) showSession().catch(() => { api.token = null; sessionStorage.removeItem("bazres.token"); });
+wireSession(showSession);
