@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install spatialite chromium migrate clean
+.PHONY: run serve test install spatialite chromium migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: migrate
 	$(FLASK) seed --if-empty --with-demo-reports
 	@$(BIN)/python scripts/banner.py $(HOST) $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production-style: gunicorn workers on PostGIS (DATABASE_URL, default the local `bazres` database).
+serve: install
+	@bash scripts/serve.sh
 
 test: install spatialite chromium
 	@bash scripts/test.sh

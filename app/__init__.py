@@ -2,9 +2,9 @@
 
 from flask import Flask
 
-from app import config, errors
+from app import config, errors, security
 from app.database import configure_engine, engine_options, is_sqlite
-from app.extensions import db, migrate
+from app.extensions import db, limiter, migrate
 from app.gzip_body import GzipRequestBody
 from app.jsonprovider import OrjsonProvider
 
@@ -28,10 +28,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
+    limiter.init_app(app)
 
     from app import api, cli, pages
 
     errors.register(app)
+    security.register(app)
     api.register(app)
     pages.register(app)
     cli.register(app)

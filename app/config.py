@@ -30,4 +30,15 @@ def from_environment() -> dict:
         # limit and are streamed, so this is the cap on everything else.
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 5 * 1024 * 1024,
+        # Visit lists and rounds (DESIGN §7): the travel model and the solver's budget.
+        "TRAVEL_DETOUR_FACTOR": float(os.environ.get("BAZRES_DETOUR_FACTOR", "1.35")),
+        "TRAVEL_SPEED_KMH": float(os.environ.get("BAZRES_SPEED_KMH", "20")),
+        "VISIT_SERVICE_MINUTES": int(os.environ.get("BAZRES_SERVICE_MINUTES", "15")),
+        "ROUTE_TIME_BUDGET_S": float(os.environ.get("BAZRES_ROUTE_BUDGET_S", "1.0")),
+        "VISIT_LOOK_BACK_DAYS": int(os.environ.get("BAZRES_VISIT_LOOK_BACK_DAYS", "30")),
+        # Failed logins allowed per address and per username before 429 (flask-limiter syntax).
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("BAZRES_LOGIN_LIMIT_PER_ADDRESS", "30/minute;300/hour"),
+        "LOGIN_LIMIT_PER_USER": os.environ.get("BAZRES_LOGIN_LIMIT_PER_USER", "5/minute;30/hour"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("BAZRES_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
     }

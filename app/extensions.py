@@ -1,5 +1,8 @@
 """The Flask extensions, created unbound so that models and blueprints can import them."""
 
+from flask import request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -18,3 +21,15 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 api = BazresApi()
+
+
+def login_username() -> str:
+    """The username a login tries (rate-limit key), read from the JSON body."""
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return f"user:{str(name).strip().lower()[:64]}" if name else "user:?"
+
+
+# Storage and limits come from the app config (RATELIMIT_*, see app.config). With the
+# default in-memory storage each gunicorn worker counts on its own.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

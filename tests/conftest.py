@@ -17,7 +17,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from app import create_app
 from app.database import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import ApiToken, User
 from app.services import seed
 from tests.support import Client, postgis_url, reset_postgis_database
@@ -102,6 +102,12 @@ def _rolled_back(request, app):
             db.session = original
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    """Each test starts with no failed logins counted (the limiter's storage is in memory)."""
+    limiter.reset()
 
 
 @pytest.fixture

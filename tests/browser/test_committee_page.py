@@ -6,6 +6,7 @@ import uuid
 import zlib
 
 import pytest
+from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -69,17 +70,17 @@ def test_a_committee_member_reviews_and_decides_a_case(page, live_server, closed
     report = page.inner_text("#case-reports")
     assert "درِ دفتر <b>بسته</b> بود" in report  # typed text stays text
     assert "۱۴۰۵/۰۱/۰۶" in report  # Jalali times
-    page.wait_for_function("document.querySelector('#case-reports img')?.naturalWidth === 40")
+    expect(page.locator("#case-reports img")).to_have_js_property("naturalWidth", 40)
     assert page.locator("#case-map circle.phone").count() == 1
     page.select_option("#d-status", "under_review")
     page.click("#decision button[type=submit]")
-    page.wait_for_function("document.querySelector('#case-title').textContent.includes('در حال بررسی')")
-    page.wait_for_function(f"!document.querySelector(\"#queue tr[data-id='{record['violation_id']}']\")")
+    expect(page.locator("#case-title")).to_contain_text("در حال بررسی")
+    expect(page.locator(f"#queue tr[data-id='{record['violation_id']}']")).to_have_count(0)
     page.select_option("#d-status", "confirmed")
     page.select_option("#d-penalty", "fine")
     page.fill("#d-note", "بار اول؛ جریمه طبق آیین‌نامه")
     page.click("#decision button[type=submit]")
-    page.wait_for_function("document.querySelector('#case-title').textContent.includes('تأیید شده')")
+    expect(page.locator("#case-title")).to_contain_text("تأیید شده")
     assert page.is_hidden("#decision")
     assert "بار اول" in page.inner_text("#case-events")
     assert page.console_errors == []

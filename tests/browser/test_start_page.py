@@ -1,5 +1,7 @@
 """The start page in a real browser: log in, see your districts, their offices, log out."""
 
+from playwright.sync_api import expect
+
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -30,7 +32,7 @@ def test_committee_sees_all_22_districts_and_can_open_one(page, live_server):
     page.wait_for_selector("#districts tbody tr")
     assert page.locator("#districts tbody tr").count() == 22
     page.locator("#districts tbody tr").nth(11).click()  # district 12
-    page.wait_for_function("document.querySelector('#offices-title').textContent.includes('۱۲')")
+    expect(page.locator("#offices-title")).to_contain_text("۱۲")
     cells = page.locator("#offices tbody tr td:nth-child(3)").all_inner_texts()
     assert cells and set(cells) == {"۱۲"}
     assert page.console_errors == []

@@ -1,0 +1,20 @@
+"""gunicorn settings for `make serve` (production-style serving). Environment overrides:
+BAZRES_WORKERS, BAZRES_THREADS, BAZRES_BIND, BAZRES_GRACEFUL_TIMEOUT_S."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("BAZRES_BIND", "127.0.0.1:8000")
+# Threads per worker keep a few slow 2G uploads from holding a whole worker.
+worker_class = "gthread"
+workers = int(os.environ.get("BAZRES_WORKERS", str(multiprocessing.cpu_count() * 2)))
+threads = int(os.environ.get("BAZRES_THREADS", "4"))
+# On SIGTERM (or SIGINT) gunicorn stops accepting, lets in-flight requests finish for up to
+# this long, then exits: a push in progress either commits whole or not at all.
+graceful_timeout = int(os.environ.get("BAZRES_GRACEFUL_TIMEOUT_S", "30"))
+timeout = 60
+keepalive = 5
+# Access log without query strings: nothing secret travels in URLs, and this keeps it so.
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
