@@ -14,15 +14,18 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import District, Office, Report, ViolationCase
 from app.models.places import OfficeStatus
+from geo.sql import as_geojson
 
 # What a visit finds that counts as "found closed" (the states a closure is judged on, DESIGN §6).
 CLOSED_STATES = ("closed", "open_not_serving")
 OPEN_CASE_STATUSES = ("open", "under_review")
 
 
-def _offices_in(districts: Collection[int] | None):
-    query = sa.select(Office.id)
-    return query if districts is None else query.where(Office.district.in_(sorted(districts)))
+def _of_offices_in(column, districts: Collection[int] | None):
+    """`column` (an office id) names an office of these districts (anything, for the city)."""
+    if districts is None:
+        return sa.true()
+    return column.in_(sa.select(Office.id).where(Office.district.in_(sorted(districts))))
 
 
 def _visits(start: datetime, end: datetime, districts: Collection[int] | None):
@@ -33,7 +36,7 @@ def _visits(start: datetime, end: datetime, districts: Collection[int] | None):
                   sa.func.count().label("visits"),
                   sa.func.count(sa.case((Report.office_state.in_(CLOSED_STATES), 1))).label("closures"))
         .where(Report.deleted_at.is_(None), Report.evidence_time >= start, Report.evidence_time < end,
-               Report.office_id.in_(_offices_in(districts)))
+               _of_offices_in(Report.office_id, districts))
         .group_by(Report.office_id)
         .subquery("visits")
     )
@@ -45,7 +48,7 @@ def _open_cases(first_day: str, last_day: str, districts: Collection[int] | None
         sa.select(ViolationCase.office_id.label("office_id"), sa.func.count().label("open_cases"))
         .where(ViolationCase.status.in_(OPEN_CASE_STATUSES),
                ViolationCase.jalali_date >= first_day, ViolationCase.jalali_date <= last_day,
-               ViolationCase.office_id.in_(_offices_in(districts)))
+               _of_offices_in(ViolationCase.office_id, districts))
         .group_by(ViolationCase.office_id)
         .subquery("cases")
     )
@@ -86,7 +89,7 @@ def list_offices(districts: Collection[int] | None, start: datetime, end: dateti
 
 def list_districts(districts: Collection[int] | None, start: datetime, end: datetime, first_day: str,
                    last_day: str):
-    """One row per district: the district (with its polygon) and its totals for the period.
+    """One row per district: its number, names, polygon (GeoJSON text) and totals for the period.
 
     `offices` and `offices_visited` count the offices in service (not closed for good), so
     that coverage is visited offices over offices that can be visited."""
@@ -108,7 +111,8 @@ def list_districts(districts: Collection[int] | None, start: datetime, end: date
         totals = totals.where(Office.district.in_(sorted(districts)))
     totals = totals.subquery("totals")
     query = (
-        sa.select(District,
+        sa.select(District.number, District.name_fa, District.name_en,
+                  as_geojson(District.geometry, 6).label("geometry"),
                   sa.func.coalesce(totals.c.offices, 0).label("offices"),
                   sa.func.coalesce(totals.c.offices_visited, 0).label("offices_visited"),
                   sa.func.coalesce(totals.c.visits, 0).label("visits"),

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import jdatetime
+import orjson
 
 from app.database import utcnow
 from app.errors import Problem
@@ -43,7 +44,7 @@ class DistrictCoverage:
     number: int
     name_fa: str
     name_en: str
-    geometry: object
+    geometry: dict  # GeoJSON
     offices: int
     offices_visited: int
     visits: int
@@ -120,9 +121,10 @@ def coverage(user: User, period: Period, district: int | None) -> CoverageMap:
     return CoverageMap(
         period=period,
         as_of=as_of,
-        districts=[DistrictCoverage(d.number, d.name_fa, d.name_en, d.geometry, offices, visited, visits, closures,
-                                    open_cases, percent(visited, offices))
-                   for d, offices, visited, visits, closures, open_cases in district_rows],
+        districts=[DistrictCoverage(d.number, d.name_fa, d.name_en, orjson.loads(d.geometry), d.offices,
+                                    d.offices_visited, d.visits, d.closures, d.open_cases,
+                                    percent(d.offices_visited, d.offices))
+                   for d in district_rows],
         offices=[_office(row, as_of) for row in office_rows],
     )
 
