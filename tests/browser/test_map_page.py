@@ -110,6 +110,11 @@ def test_a_bad_date_is_shown_and_the_committee_sees_the_whole_city(page, live_se
     log_in(page, live_server, "committee1")
     assert page.locator("path.district-shape").count() == 22
     assert page.input_value("#district") == ""
+    assert page.locator("#coverage-offices tbody tr").count() == page.locator("path.office-marker").count()
+    page.locator("path.district-shape[data-district='11']").dispatch_event("click")
+    page.wait_for_function("document.querySelector('#offices-title').textContent.includes('۱۱')")
+    assert "منطقه ۱۱" in page.inner_text("#details-title")
+    assert page.locator("#coverage-offices tbody tr").count() < page.locator("path.office-marker").count()
     page.fill("#from", "1405/13/01")
     page.click("#period button[type=submit]")
     page.wait_for_selector("#map-error:not([hidden])")
