@@ -38,7 +38,6 @@ class within_m(FunctionElement):
     name = "within_m"
 
 
-
 class as_geojson(FunctionElement):
     """A geometry as GeoJSON text made by the database, coordinates to `digits` decimals
     (6 decimals of a degree: 0.1 m). Cheaper than WKB parsed into shapely for large polygons."""
