@@ -196,7 +196,7 @@ function draw() {
     marker.getElement().setAttribute("data-code", p.code);
     markers.set(p.code, marker);
   }
-  if (districts.length) map.fitBounds(districtLayer.getBounds(), { padding: [12, 12] });
+  if (districts.length) map.fitBounds(districtLayer.getBounds(), { padding: [12, 12], animate: false });
   const t = current.totals;
   $("summary").textContent = `از ${jalaliDay(current.period.from)} تا ${jalaliDay(current.period.to)}: ` +
     `${faDigits(t.offices_visited)} از ${faDigits(t.offices)} دفتر بازدید شد (پوشش ${percent(t.coverage_pct)})، ` +
