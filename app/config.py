@@ -26,6 +26,10 @@ def from_environment() -> dict:
         "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments")),
         "BAZRES_DEMO_PASSWORD": os.environ.get("BAZRES_DEMO_PASSWORD", "bazres-demo"),
         "TOKEN_TTL_HOURS": float(os.environ.get("BAZRES_TOKEN_TTL_HOURS", "168")),
+        # The coverage map needs no tiles (the district polygons are its base map); a tile
+        # server of your own (`https://tiles.example/{z}/{x}/{y}.png`) may be laid under them.
+        "MAP_TILE_URL": os.environ.get("BAZRES_MAP_TILE_URL", ""),
+        "MAP_TILE_ATTRIBUTION": os.environ.get("BAZRES_MAP_TILE_ATTRIBUTION", ""),
         # A push carries at most 5 MB of JSON (DESIGN §5.2); attachments have their own
         # limit and are streamed, so this is the cap on everything else.
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,

@@ -20,13 +20,17 @@ class GeometryError(ValueError):
     """A GeoJSON geometry that is malformed, invalid or of the wrong kind."""
 
 
-def to_shapely(value: WKBElement | BaseGeometry) -> BaseGeometry:
+def to_shapely(value: WKBElement | BaseGeometry | Mapping) -> BaseGeometry:
+    if isinstance(value, Mapping):  # GeoJSON, as the database wrote it (geo.sql.as_geojson)
+        return shape(value)
     return value if isinstance(value, BaseGeometry) else to_shape(value)
 
 
-def to_geojson(value: WKBElement | BaseGeometry | None) -> dict | None:
+def to_geojson(value: WKBElement | BaseGeometry | Mapping | None) -> dict | None:
     if value is None:
         return None
+    if isinstance(value, Mapping):
+        return dict(value)
     coords = _wkb_point(value)
     if coords is not None:
         return {"type": "Point", "coordinates": list(coords)}

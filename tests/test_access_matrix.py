@@ -50,6 +50,11 @@ MATRIX = [
     ("GET", "/api/v1/violations/{case}", {None: 401, "inspector-6a": 404, "head-6": 404, ANY: 404, "admin": 404}),
     ("POST", "/api/v1/violations/{case}/decision",
      {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 422, "admin": 403}),
+    ("GET", "/api/v1/coverage", {None: 401, "inspector-6a": 403, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/coverage?district=7", {None: 401, "inspector-6a": 403, "head-6": 403, "head-7": 200, ANY: 200,
+                                            "admin": 200}),
+    ("GET", "/api/v1/coverage.png?district=6", {None: 401, "inspector-6a": 403, "head-6": 200, "head-7": 403,
+                                                ANY: 200, "admin": 200}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 

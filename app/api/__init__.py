@@ -28,7 +28,7 @@ SPEC_KWARGS = {
 
 
 def register(app: Flask) -> None:
-    from app.api import attachments, auth, corrections, districts, hours, offices, sync, violations
+    from app.api import attachments, auth, corrections, coverage, districts, hours, offices, sync, violations
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -36,7 +36,7 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
-    for module in (auth, districts, offices, hours, sync, attachments, corrections, violations):
+    for module in (auth, districts, offices, hours, sync, attachments, corrections, violations, coverage):
         api.register_blueprint(module.blp)
 
     RAW_BODY_ENDPOINTS.add("attachments.AttachmentBySha")

@@ -15,6 +15,11 @@ def committee():
     return render_template("committee.html")
 
 
+@bp.get("/map")
+def coverage_map():
+    return render_template("map.html")
+
+
 @bp.get("/healthz")
 def healthz():
     from app.services.health import check

@@ -1,0 +1,101 @@
+"""Wire forms of coverage maps (DESIGN §8): district polygons with their totals and office
+points with their last visit, in one GeoJSON FeatureCollection."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.models.sync import REPORT_STATES
+from app.services.coverage import MARKS
+from schemas.fields import GeoJSONGeometry, GeoJSONPoint, Instant, JalaliDate
+from schemas.geojson import feature_collection
+
+class CoverageQuerySchema(ma.Schema):
+    from_ = JalaliDate(data_key="from", metadata={"description": "First Jalali day of the period (Tehran); "
+                                                                "default: 29 days before `to`"})
+    to = JalaliDate(metadata={"description": "Last Jalali day of the period, included; default: today"})
+    district = ma.fields.Integer(validate=validate.Range(1, 22),
+                                 metadata={"description": "One district (default: all of yours)"})
+
+
+class _Totals(ma.Schema):
+    offices = ma.fields.Integer(metadata={"description": "Offices in service (not closed for good)"})
+    offices_visited = ma.fields.Integer(metadata={"description": "Of those, the ones visited in the period"})
+    visits = ma.fields.Integer(metadata={"description": "Reports whose evidence time falls in the period"})
+    closures_found = ma.fields.Integer(metadata={"description": "Visits that found the office closed or "
+                                                               "open but not serving"})
+    open_cases = ma.fields.Integer(metadata={"description": "Cases of the period's days still open or under "
+                                                           "review"})
+    coverage_pct = ma.fields.Float(allow_none=True, metadata={"description": "100 × offices_visited / offices, "
+                                                                             "one decimal; null with no offices"})
+
+
+class DistrictCoverageSchema(_Totals):
+    kind = ma.fields.Constant("district")
+    number = ma.fields.Integer()
+    name_fa = ma.fields.String()
+    name_en = ma.fields.String()
+    geometry = GeoJSONGeometry(metadata={"description": "GeoJSON MultiPolygon"})
+
+
+class OfficeCoverageSchema(ma.Schema):
+    kind = ma.fields.Constant("office")
+    id = ma.fields.UUID()
+    code = ma.fields.String()
+    name = ma.fields.String()
+    district = ma.fields.Integer()
+    category = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "active, suspended or closed_permanently"})
+    address = ma.fields.String()
+    location = GeoJSONPoint()
+    visits = ma.fields.Integer(metadata={"description": "Visits in the period"})
+    closures_found = ma.fields.Integer(metadata={"description": "Visits in the period that found it closed"})
+    open_cases = ma.fields.Integer(metadata={"description": "Its cases of the period still undecided"})
+    open_case = ma.fields.Boolean()
+    last_visit_at = Instant(allow_none=True, metadata={"description": "Evidence time of its last visit up to the "
+                                                                      "period's end (may be before the period)"})
+    last_visit_date = JalaliDate(allow_none=True, metadata={"description": "The Jalali day of that visit"})
+    last_state = ma.fields.String(allow_none=True, validate=validate.OneOf(REPORT_STATES),
+                                  metadata={"description": "What that visit found"})
+    days_since_last_visit = ma.fields.Integer(allow_none=True, metadata={
+        "description": "Days from the last visit to `as_of`; null if never visited"})
+    mark = ma.fields.String(validate=validate.OneOf(MARKS), metadata={
+        "description": "How the map draws it: " + ", ".join(MARKS)})
+
+
+class PeriodSchema(ma.Schema):
+    from_ = JalaliDate(data_key="from", attribute="first")
+    to = JalaliDate(attribute="last")
+
+
+def coverage_collection(result) -> dict:
+    """A CoverageMap as its GeoJSON FeatureCollection: the districts first, then the offices."""
+    districts = feature_collection(DistrictCoverageSchema(many=True).dump(result.districts), "geometry", "number")
+    offices = feature_collection(OfficeCoverageSchema(many=True).dump(result.offices), "location", "id")
+    return {"type": "FeatureCollection",
+            "period": PeriodSchema().dump(result.period),
+            "as_of": JalaliDate()._serialize(result.as_of, None, None),
+            "totals": _Totals().dump(result.totals),
+            "features": districts["features"] + offices["features"]}
+
+
+# Documentation only: the collection's shape in the OpenAPI document.
+_CoverageProperties = ma.Schema.from_dict(
+    {**{name: field for name, field in DistrictCoverageSchema._declared_fields.items() if name != "geometry"},
+     **{name: field for name, field in OfficeCoverageSchema._declared_fields.items() if name != "location"},
+     "kind": ma.fields.String(metadata={"description": "`district` (a polygon with its totals) or `office` "
+                                                       "(a point with its last visit)"})},
+    name="CoverageProperties")
+_CoverageFeature = ma.Schema.from_dict({
+    "type": ma.fields.Constant("Feature"),
+    "id": ma.fields.Raw(metadata={"description": "District number or office id"}),
+    "geometry": ma.fields.Dict(metadata={"description": "A GeoJSON MultiPolygon (district) or Point (office)"}),
+    "properties": ma.fields.Nested(_CoverageProperties),
+}, name="CoverageFeature")
+CoverageCollectionSchema = ma.Schema.from_dict({
+    "type": ma.fields.Constant("FeatureCollection"),
+    "period": ma.fields.Nested(PeriodSchema),
+    "as_of": JalaliDate(metadata={"description": "The day days_since_last_visit counts to: the period's last "
+                                                 "day, or today if that is earlier"}),
+    "totals": ma.fields.Nested(_Totals),
+    "features": ma.fields.List(ma.fields.Nested(_CoverageFeature)),
+}, name="CoverageFeatureCollection")
