@@ -1,0 +1,205 @@
+"""One inspector's day: which offices to visit and in what order (DESIGN §7), as pure code.
+
+    plan = plan_day(travel, visits, start_s=8 * 3600)
+
+`travel` is a `geo.travel.TravelMatrix` over the inspector's start (index 0) and the
+visits (index i + 1 is `visits[i]`). Times are whole seconds since midnight.
+
+- The route is open: the day ends at the last visit, the inspector does not drive back.
+- A visit's window is half-open, `[open, close)`: the inspector may arrive early and wait,
+  and the visit must start before `close`. With `day_end_s`, every visit must also end by
+  then.
+- Every visit is optional, but priority is strict: a visit of a more important tier
+  (0 suspected closure, 1 never visited this period, 2 past violation, 3 the rest) is
+  never dropped to make room for any number of less important ones. Within that, the
+  plan keeps as many visits as it can, tier by tier, then drives the fewest metres.
+- What cannot be visited is returned in `Plan.dropped` with one of the `REASONS`.
+
+The solver is PyVRP (iterated local search over a prize-collecting VRP with time windows);
+README "Routing (visit lists)" has the measurements it was chosen by. `solve` holds its
+settings, shared with `bench/route_bench.py`.
+"""
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+
+from geo.travel import TravelMatrix
+
+TIERS = (0, 1, 2, 3)
+
+CLOSED_AT_START = "window closed before the day starts"
+UNREACHABLE = "window closes before the inspector can get there"
+PAST_DAY_END = "cannot be done before the day ends"
+NO_ROOM = "no room in the day beside the visits kept"
+REASONS = (CLOSED_AT_START, UNREACHABLE, PAST_DAY_END, NO_ROOM)
+
+SOLVER = f"pyvrp {version('pyvrp')}"
+
+# With stop_early, PyVRP stops after this many iterations per client without a better
+# solution (or at the budget, whichever comes first). See README "Routing (visit lists)".
+NO_IMPROVEMENT_PER_CLIENT = 20
+
+
+@dataclass(frozen=True)
+class Visit:
+    key: str
+    window: tuple[int, int]
+    service_s: int
+    tier: int
+
+
+@dataclass(frozen=True)
+class PlannedStop:
+    key: str
+    arrival_s: int  # ETA
+    start_s: int  # max(arrival_s, window open): the visit starts after any wait
+    travel_m: int  # from the previous stop (or the start)
+    travel_s: int
+
+
+@dataclass(frozen=True)
+class Dropped:
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    stops: list[PlannedStop]  # in driving order
+    dropped: list[Dropped]  # in the order of the visits given
+    solver: str
+    time_budget_s: float
+    elapsed_s: float
+
+    @property
+    def travel_m(self) -> int:
+        return sum(stop.travel_m for stop in self.stops)
+
+
+def plan_day(travel: TravelMatrix, visits: Sequence[Visit], start_s: int, day_end_s: int | None = None,
+             time_budget_s: float = 1.0, seed: int = 1, stop_early: bool = True) -> Plan:
+    """The day's stops in driving order and the visits dropped, with why. The solver stops
+    at `time_budget_s`, or before once converged unless `stop_early` is false."""
+    began = time.perf_counter()
+    _check(travel, visits, start_s)
+    dropped: dict[int, str] = {}
+    for i, visit in enumerate(visits):
+        reason = _alone_impossible(travel, i, visit, start_s, day_end_s)
+        if reason:
+            dropped[i] = reason
+    candidates = [i for i in range(len(visits)) if i not in dropped]
+
+    order: list[int] = []
+    if candidates:
+        data = _problem(travel, visits, candidates, start_s, day_end_s)
+        best = solve(data, time_budget_s, seed, stop_early).best
+        if not best.is_feasible():
+            # The search never met a feasible plan (it starts from a random, usually
+            # infeasible one). Visiting nothing is feasible: search again from there.
+            empty = pyvrp.Solution(data, [])
+            best = solve(data, time_budget_s, seed, stop_early, initial_solution=empty).best
+        order = [candidates[activity.idx] for route in best.routes() for activity in route if activity.is_client()]
+    for i in set(candidates) - set(order):
+        dropped[i] = NO_ROOM
+
+    return Plan(stops=_schedule(travel, visits, order, start_s, day_end_s),
+                dropped=[Dropped(visits[i].key, dropped[i]) for i in sorted(dropped)],
+                solver=SOLVER, time_budget_s=time_budget_s, elapsed_s=time.perf_counter() - began)
+
+
+def solve(data: pyvrp.ProblemData, time_budget_s: float, seed: int, stop_early: bool = True,
+          initial_solution: pyvrp.Solution | None = None) -> pyvrp.Result:
+    """PyVRP with the settings Bazres plans with: the time budget, or earlier once the
+    search has stopped improving (most days converge long before the budget)."""
+    stop = MaxRuntime(time_budget_s)
+    if stop_early:
+        stop = MultipleCriteria([stop, NoImprovement(NO_IMPROVEMENT_PER_CLIENT * data.num_clients)])
+    return pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False,
+                       initial_solution=initial_solution)
+
+
+def prizes(tiers: Sequence[int], max_route_cost: int) -> list[int]:
+    """Lexicographic prizes: each tier's prize exceeds every less important visit's prize
+    together plus the dearest possible route, so no trade can drop a more important visit."""
+    prize: dict[int, int] = {}
+    lower = 0
+    for tier in reversed(TIERS):
+        prize[tier] = lower + max_route_cost + 1
+        lower += prize[tier] * sum(1 for t in tiers if t == tier)
+    return [prize[t] for t in tiers]
+
+
+def _check(travel: TravelMatrix, visits: Sequence[Visit], start_s: int) -> None:
+    n = len(visits) + 1
+    if travel.metres.shape != (n, n) or travel.seconds.shape != (n, n):
+        raise ValueError(f"the travel matrix must be {n}×{n}: the start, then one row per visit")
+    for visit in visits:
+        opens, closes = visit.window
+        if not opens < closes or visit.service_s < 0 or visit.tier not in TIERS:
+            raise ValueError(f"visit {visit.key}: needs open < close, service_s >= 0 and a tier in {TIERS}")
+
+
+def _alone_impossible(travel: TravelMatrix, i: int, visit: Visit, start_s: int, day_end_s: int | None) -> str | None:
+    """Why the visit could not be made even if it were the only one, going straight there.
+    (Straight there is the earliest arrival as long as the matrix keeps the triangle
+    inequality, which straight lines do and a road router's fastest paths do too.)"""
+    opens, closes = visit.window
+    if closes <= start_s:
+        return CLOSED_AT_START
+    arrival = start_s + int(travel.seconds[0, i + 1])
+    if arrival >= closes:
+        return UNREACHABLE
+    if day_end_s is not None and max(arrival, opens) + visit.service_s > day_end_s:
+        return PAST_DAY_END
+    return None
+
+
+def _problem(travel: TravelMatrix, visits: Sequence[Visit], candidates: list[int], start_s: int,
+             day_end_s: int | None) -> pyvrp.ProblemData:
+    index = [0] + [i + 1 for i in candidates]
+    metres = np.ascontiguousarray(travel.metres[np.ix_(index, index)], dtype=np.int64)
+    seconds = np.ascontiguousarray(travel.seconds[np.ix_(index, index)], dtype=np.int64)
+    # An open route: the way back to the start (the route's formal end) is free.
+    metres[:, 0] = 0
+    seconds[:, 0] = 0
+    # No route can cost more than entering every visit by its dearest arc.
+    max_route_cost = int(metres[:, 1:].max(axis=0).sum())
+    prize = prizes([visits[i].tier for i in candidates], max_route_cost)
+    end = {} if day_end_s is None else {"tw_late": day_end_s}
+    clients = [pyvrp.Client(location=k + 1, service_duration=visits[i].service_s,
+                            # half-open window: the last second a visit may start is close - 1
+                            tw_early=visits[i].window[0], tw_late=visits[i].window[1] - 1,
+                            prize=prize[k], required=False, name=visits[i].key)
+               for k, i in enumerate(candidates)]
+    return pyvrp.ProblemData(
+        locations=[pyvrp.Location(0, 0) for _ in index],  # coordinates are only for plots
+        clients=clients,
+        depots=[pyvrp.Depot(location=0, tw_early=start_s, **end)],
+        vehicle_types=[pyvrp.VehicleType(num_available=1, tw_early=start_s, start_late=start_s, **end)],
+        distance_matrices=[metres],
+        duration_matrices=[seconds],
+    )
+
+
+def _schedule(travel: TravelMatrix, visits: Sequence[Visit], order: list[int], start_s: int,
+              day_end_s: int | None) -> list[PlannedStop]:
+    """ETAs recomputed from the matrix (the solver's own times are not trusted to be ours),
+    and every window checked again: a plan that breaks one is a bug, never an answer."""
+    stops, clock, here = [], start_s, 0
+    for i in order:
+        visit, there = visits[i], i + 1
+        metres, seconds = int(travel.metres[here, there]), int(travel.seconds[here, there])
+        arrival = clock + seconds
+        begins = max(arrival, visit.window[0])
+        clock = begins + visit.service_s
+        if begins >= visit.window[1] or (day_end_s is not None and clock > day_end_s):
+            raise RuntimeError(f"the plan breaks the window of visit {visit.key}")
+        stops.append(PlannedStop(visit.key, arrival, begins, metres, seconds))
+        here = there
+    return stops
