@@ -55,6 +55,16 @@ MATRIX = [
                                             "admin": 200}),
     ("GET", "/api/v1/coverage.png?district=6", {None: 401, "inspector-6a": 403, "head-6": 200, "head-7": 403,
                                                 ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/visit-list?date=1405-01-05",
+     {None: 401, "inspector-6a": 200, "head-6": 422, ANY: 403, "admin": 422}),
+    ("GET", "/api/v1/visit-list?date=1405-01-05&inspector=inspector-6a",
+     {None: 401, "inspector-6a": 200, "inspector-7a": 403, "head-6": 200, "head-7": 403, ANY: 403, "admin": 200}),
+    ("GET", "/api/v1/rounds", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/rounds?district=7", {None: 401, "inspector-6a": 200, "head-6": 403, ANY: 200, "admin": 200}),
+    ("POST", "/api/v1/rounds", {None: 401, "inspector-6a": 403, "head-6": 422, ANY: 403, "admin": 422}),
+    ("GET", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 404, "head-6": 404, ANY: 404, "admin": 404}),
+    ("PATCH", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 403, "head-6": 422, ANY: 403, "admin": 422}),
+    ("DELETE", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 403, "head-6": 422, ANY: 403, "admin": 422}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 
@@ -70,6 +80,7 @@ def ids(client) -> dict[str, str]:
         "holiday": admin.get("/api/v1/holidays?year=1405&page_size=1").get_json()[0]["id"],
         "correction": "00000000-0000-0000-0000-000000000000",
         "case": "00000000-0000-0000-0000-000000000000",
+        "round": "00000000-0000-0000-0000-000000000000",
     }
 
 
@@ -101,7 +112,8 @@ def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):
                 assert handler.bazres_roles is None or handler.bazres_roles <= ALL_ROLES
             path = (rule.rule.replace("<int:number>", "6").replace("<string:sha256>", "0" * 64).replace("<uuid:office_id>", "{office_6}")
                     .replace("<uuid:rule_id>", "{rule}").replace("<uuid:holiday_id>", "{holiday}")
-                    .replace("<uuid:correction_id>", "{correction}").replace("<uuid:case_id>", "{case}"))
+                    .replace("<uuid:correction_id>", "{correction}").replace("<uuid:case_id>", "{case}")
+                    .replace("<uuid:round_id>", "{round}"))
             routes.add((method, path))
     assert routes <= covered | {("GET", "/api/v1/districts/7")}, routes - covered
 

@@ -28,7 +28,8 @@ SPEC_KWARGS = {
 
 
 def register(app: Flask) -> None:
-    from app.api import attachments, auth, corrections, coverage, districts, hours, offices, sync, violations
+    from app.api import (attachments, auth, corrections, coverage, districts, hours, offices, rounds, sync,
+                         violations, visits)
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -36,7 +37,8 @@ def register(app: Flask) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
-    for module in (auth, districts, offices, hours, sync, attachments, corrections, violations, coverage):
+    for module in (auth, districts, offices, hours, sync, attachments, corrections, violations, coverage, visits,
+                   rounds):
         api.register_blueprint(module.blp)
 
     RAW_BODY_ENDPOINTS.add("attachments.AttachmentBySha")

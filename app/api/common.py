@@ -2,6 +2,8 @@
 
 from flask import current_app, json, request
 
+from app.errors import invalid
+
 GEOJSON = "application/geo+json"
 
 
@@ -16,3 +18,13 @@ def wants_geojson(args: dict) -> bool:
 def geojson_response(collection: dict):
     # Returned as a Response so flask-smorest passes it through (pagination headers kept).
     return current_app.response_class(json.dumps(collection, ensure_ascii=False), mimetype=GEOJSON)
+
+
+def expected_version(args: dict, what: str) -> int:
+    """The version the client read: `version` in the body or query, or an If-Match header
+    (`"3"`, `W/"3"` or `3`). Without one, a 422 naming `version`."""
+    value = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    version = args.get("version") or (int(value) if value.isdigit() else None)
+    if version is None:
+        raise invalid("version", f"Give the {what} version you read (`version` or an If-Match header).")
+    return version

@@ -4,12 +4,12 @@ import csv
 import io
 import uuid
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.common import expected_version
 from app.auth import current_user, requires
-from app.errors import invalid
 from app.hours import calendar
 from app.models import Office, Role
 from app.services import violations
@@ -101,13 +101,6 @@ class Decision(MethodView):
     @blp.alt_response(409, description="The case changed since `version` (or cannot go to that status)")
     def post(self, body, case_id: uuid.UUID):
         """Review, confirm (with a penalty) or dismiss a case; give the `version` you read."""
-        version = body.get("version") or _if_match()
-        if version is None:
-            raise invalid("version", "Give the case version you read (or an If-Match header).")
-        violations.decide(current_user(), case_id, version, body["status"], body["penalty"], body["note"])
+        violations.decide(current_user(), case_id, expected_version(body, "case"), body["status"], body["penalty"], body["note"])
         return _detail(case_id)
 
-
-def _if_match() -> int | None:
-    value = request.headers.get("If-Match", "").strip().strip('W/').strip('"')
-    return int(value) if value.isdigit() else None

@@ -2,6 +2,7 @@
 
 from app.models.hours import Holiday, HoursChange, HoursRule
 from app.models.places import District, Office
+from app.models.rounds import Round, RoundStop
 from app.models.sync import (Attachment, AttachmentUpload, Change, LedgerEntry, OfficeCorrection,
                              QuarantinedOp, Report, ReportVersion, SyncConflict)
 from app.models.violations import CaseEvent, ViolationCase
@@ -9,6 +10,6 @@ from app.models.users import ApiToken, Device, Role, User, UserDistrict
 
 __all__ = ["CaseEvent", "ViolationCase",
            "Attachment", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection", "QuarantinedOp",
-           "Report", "ReportVersion", "SyncConflict",
+           "Report", "ReportVersion", "SyncConflict", "Round", "RoundStop",
            "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "Role", "User",
            "UserDistrict"]

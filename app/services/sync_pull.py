@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.errors import invalid
 from app.extensions import db
-from app.models import Change, District, Holiday, HoursRule, Office, Report, Role, User
+from app.models import Change, District, Holiday, HoursRule, Office, Report, Role, Round, User
 from app.services.scope import Scope
 from app.services.sync_push import dump_reports
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
+from schemas.rounds import RoundSchema
 from sync.cursor import BadCursor, Cursor, scope_key
 
 ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
@@ -82,6 +83,8 @@ def _changes(user: User, rows: list[Change]) -> dict:
         _load(HoursRule, HoursRule.id, wanted["hours_rules"], uuid.UUID))
     out["holidays"]["upserted"] = HolidaySchema(many=True).dump(
         _load(Holiday, Holiday.id, wanted["holidays"], uuid.UUID))
+    out["rounds"]["upserted"] = RoundSchema(many=True).dump(
+        [r for r in _load(Round, Round.id, wanted["rounds"], uuid.UUID) if scope.covers(r.district)])
     out["reports"]["upserted"] = dump_reports(_load(Report, Report.id, wanted["reports"], uuid.UUID))
     return out
 

@@ -1,0 +1,316 @@
+"""Visit lists (DESIGN §7): the offices an inspector should visit on a day, in driving order.
+
+The list is built from what the server knows, then handed to the routing solver
+(`geo.routing`): which offices are the inspector's (their round that day, or their
+districts), which are already done (reported that day), which are closed that day (no
+mandated hours: nothing to check), each office's mandated window, and its priority:
+
+  0  suspected closure   an open case against the office
+  1  not visited         no report in the look-back period
+  2  past violation      a confirmed violation on record
+  3  routine             the rest
+
+The solver never drops a higher priority to fit a lower one (see geo.routing). Asked again
+mid-round with the current position and time, the list plans only what is left.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+import jdatetime
+import sqlalchemy as sa
+from flask import current_app
+
+from app.database import utcnow
+from app.errors import Problem, invalid
+from app.extensions import db
+from app.hours import calendar
+from app.hours.rules import DayHours, Window
+from app.models import District, Office, Report, Role, Round, User, ViolationCase
+from app.models.places import OfficeStatus
+from app.repositories import users as user_repo
+from app.services.hours import _Day
+from app.services.scope import Scope
+from geo.geometry import lon_lat
+from geo.routing import Plan, Visit, plan_day
+from geo.sql import distance_m, point_param
+from geo.travel import StraightLineTravel, TravelModel
+
+PRIORITIES = {0: "suspected_closure", 1: "not_visited", 2: "past_violation", 3: "routine"}
+OPEN_CASE = ("open", "under_review")
+MAX_OUTSIDE_M = 5_000  # a start this far beyond the city's districts is a wrong position
+
+
+@dataclass(frozen=True)
+class Settings:
+    service_min: int
+    budget_s: float
+    look_back_days: int
+
+    @classmethod
+    def from_config(cls, service_min: int | None = None, budget_s: float | None = None) -> "Settings":
+        config = current_app.config
+        return cls(service_min if service_min is not None else config["VISIT_SERVICE_MINUTES"],
+                   budget_s if budget_s is not None else config["ROUTE_TIME_BUDGET_S"],
+                   config["VISIT_LOOK_BACK_DAYS"])
+
+
+def travel_model() -> TravelModel:
+    config = current_app.config
+    return StraightLineTravel(detour=config["TRAVEL_DETOUR_FACTOR"], speed_kmh=config["TRAVEL_SPEED_KMH"])
+
+
+@dataclass
+class Candidate:
+    office: Office
+    hours: DayHours
+    priority: int = 3
+    reason: str = ""
+
+
+@dataclass
+class VisitList:
+    inspector: User
+    day: jdatetime.date
+    start: datetime
+    position: tuple[float, float]  # lon, lat
+    position_source: str
+    round: Round | None
+    settings: Settings
+    plan: Plan | None
+    candidates: dict[str, Candidate]
+    done: list[dict] = field(default_factory=list)
+    closed: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- who and where
+
+
+def inspector_for(user: User, username: str | None) -> User:
+    """The inspector whose list is asked for: the caller, or one a head or admin names."""
+    if user.role == Role.INSPECTOR:
+        if username not in (None, user.username):
+            raise Problem("forbidden", "An inspector may ask only for their own visit list.")
+        return user
+    if username is None:
+        raise invalid("inspector", "Name the inspector whose visit list you want.")
+    inspector = user_repo.get_by_username(username)
+    if inspector is None or inspector.role != Role.INSPECTOR or not inspector.active:
+        raise invalid("inspector", f"There is no active inspector «{username}».")
+    scope = Scope.of(user)
+    if scope.districts is not None and not scope.districts.intersection(inspector.districts):
+        raise Problem("forbidden", f"Inspector «{username}» works outside your districts.")
+    return inspector
+
+
+def check_in_tehran(lon: float, lat: float) -> None:
+    """Refuse a start position that is not in (or just beside) one of Tehran's districts."""
+    gap = db.session.scalar(sa.select(sa.func.min(distance_m(District.geometry, point_param(lon, lat)))))
+    if gap is not None and gap > MAX_OUTSIDE_M:
+        message = (f"({lat:.5f}, {lon:.5f}) is {gap / 1000:.1f} km outside Tehran's districts; "
+                   "give the inspector's position in the city (latitude first).")
+        raise Problem("validation-failed", f"Invalid field: lat/lon. {message}",
+                      errors={"lat": [message], "lon": [message]})
+
+
+# ---------------------------------------------------------------- what to visit
+
+
+def _offices_of(inspector: User, round_: Round | None) -> list[Office]:
+    if round_ is not None:
+        ids = [stop.office_id for stop in round_.stops]
+        by_id = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(ids)))}
+        return [by_id[i] for i in ids if i in by_id]
+    districts = sorted(inspector.districts)
+    return list(db.session.scalars(
+        sa.select(Office).where(Office.district.in_(districts)).order_by(Office.district, Office.code)))
+
+
+def round_of(inspector: User, day: jdatetime.date) -> Round | None:
+    return db.session.scalar(sa.select(Round).where(Round.inspector_id == inspector.id,
+                                                    Round.jalali_date == calendar.format_date(day)))
+
+
+def _day_bounds(day: jdatetime.date) -> tuple[datetime, datetime]:
+    start = calendar.tehran_instant(day, time(0))
+    return start, calendar.tehran_instant(day + timedelta(days=1), time(0))
+
+
+def _reported(office_ids: list[uuid.UUID], since: datetime, until: datetime) -> dict[uuid.UUID, tuple]:
+    """The latest live report per office in [since, until): (report id, evidence time, state)."""
+    if not office_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Report.office_id, Report.id, Report.evidence_time, Report.office_state)
+        .where(Report.office_id.in_(office_ids), Report.deleted_at.is_(None),
+               Report.evidence_time >= since, Report.evidence_time < until)
+        .order_by(Report.office_id, Report.evidence_time))
+    return {office_id: (report_id, at, state) for office_id, report_id, at, state in rows}
+
+
+def _cases(office_ids: list[uuid.UUID], before_day: str) -> tuple[dict, dict]:
+    """Open cases, and the latest confirmed violation, per office (up to the day)."""
+    open_cases: dict[uuid.UUID, str] = {}
+    confirmed: dict[uuid.UUID, str] = {}
+    if not office_ids:
+        return open_cases, confirmed
+    rows = db.session.execute(
+        sa.select(ViolationCase.office_id, ViolationCase.status, ViolationCase.jalali_date)
+        .where(ViolationCase.office_id.in_(office_ids), ViolationCase.jalali_date <= before_day,
+               ViolationCase.status.in_(OPEN_CASE + ("confirmed",)))
+        .order_by(ViolationCase.jalali_date))
+    for office_id, status, day in rows:
+        (open_cases if status in OPEN_CASE else confirmed)[office_id] = day
+    return open_cases, confirmed
+
+
+def _prioritise(candidates: list[Candidate], day: jdatetime.date, look_back_days: int) -> None:
+    ids = [c.office.id for c in candidates]
+    day_start, _ = _day_bounds(day)
+    since_day = day - timedelta(days=look_back_days)
+    last_visits = _reported(ids, calendar.tehran_instant(since_day, time(0)), day_start)
+    open_cases, confirmed = _cases(ids, calendar.format_date(day))
+    for c in candidates:
+        office_id = c.office.id
+        if office_id in open_cases:
+            c.priority, c.reason = 0, f"suspected closure: case of {open_cases[office_id]} still open"
+        elif office_id not in last_visits:
+            c.priority, c.reason = 1, f"not visited since {calendar.format_date(since_day)}"
+        elif office_id in confirmed:
+            c.priority, c.reason = 2, f"violation confirmed on {confirmed[office_id]}"
+        else:
+            seen = calendar.format_date(calendar.tehran_day(last_visits[office_id][1]))
+            c.priority, c.reason = 3, f"routine: last visited {seen}"
+
+
+def _window(hours: DayHours, after: time) -> Window:
+    """The day's window to visit in: the first that is still open at `after`, else the last."""
+    return next((w for w in hours.windows if w.end > after), hours.windows[-1])
+
+
+def _seconds(clock: time) -> int:
+    return clock.hour * 3600 + clock.minute * 60 + clock.second
+
+
+# ---------------------------------------------------------------- the list
+
+
+def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | None, start: time | None,
+               inspector_name: str | None, settings: Settings) -> VisitList:
+    inspector = inspector_for(user, inspector_name)
+    round_ = round_of(inspector, day)
+    offices = _offices_of(inspector, round_)
+    if not offices:
+        why = ("their round that day has no offices" if round_ is not None
+               else "their districts have no offices")
+        message = f"{inspector.username} has no offices to visit on {calendar.format_date(day)}: {why}."
+        raise Problem("validation-failed", f"Invalid field: inspector. {message}", errors={"inspector": [message]})
+    if position is not None:
+        check_in_tehran(*position)
+
+    loaded = _Day(day)
+    day_start, day_end = _day_bounds(day)
+    today = _reported([o.id for o in offices], day_start, day_end)
+    result = VisitList(inspector, day, day_start, position or (0.0, 0.0), "given", round_, settings, None, {})
+    candidates: list[Candidate] = []
+    for office in offices:
+        hours = loaded.hours(office)
+        if office.id in today:
+            report_id, at, state = today[office.id]
+            result.done.append({"office": office, "report_id": report_id, "at": at, "office_state": state})
+        elif office.status != OfficeStatus.ACTIVE:
+            result.closed.append({"office": office, "reason": f"office is {office.status}"})
+        elif not hours.windows:
+            result.closed.append({"office": office, "reason": hours.reason})
+        else:
+            candidates.append(Candidate(office, hours))
+    if not candidates and not result.done:
+        reason = result.closed[0]["reason"] if result.closed else "no mandated hours"
+        raise invalid("date", f"No office of {inspector.username}'s must be open on "
+                              f"{calendar.format_date(day)} ({reason}): there is nothing to visit.")
+
+    clock = start or _default_start(day, candidates)
+    result.start = calendar.tehran_instant(day, clock)
+    if position is None:
+        result.position = _centre([c.office for c in candidates] or [d["office"] for d in result.done])
+        result.position_source = "offices_centre"
+    if not candidates:
+        return result
+
+    _prioritise(candidates, day, settings.look_back_days)
+    points = [result.position] + [lon_lat(c.office.location) for c in candidates]
+    matrix = travel_model().matrix(points)
+    visits = []
+    for c in candidates:
+        window = _window(c.hours, clock)
+        visits.append(Visit(key=str(c.office.id), window=(_seconds(window.start), _seconds(window.end)),
+                            service_s=settings.service_min * 60, tier=c.priority))
+    result.plan = plan_day(matrix, visits, start_s=_seconds(clock), time_budget_s=settings.budget_s)
+    result.candidates = {str(c.office.id): c for c in candidates}
+    return result
+
+
+def _default_start(day: jdatetime.date, candidates: list[Candidate]) -> time:
+    """Now (to the minute) when planning today; otherwise the earliest opening of the day."""
+    now = utcnow().astimezone(calendar.TEHRAN)
+    if calendar.tehran_day(now) == day:
+        return now.time().replace(second=0, microsecond=0)
+    openings = [c.hours.windows[0].start for c in candidates]
+    return min(openings) if openings else time(8, 0)
+
+
+def _centre(offices: list[Office]) -> tuple[float, float]:
+    points = [lon_lat(o.location) for o in offices]
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+# ---------------------------------------------------------------- the answer
+
+
+def describe(result: VisitList) -> dict:
+    """The visit list as the wire form (schemas.visits.VisitListSchema) expects it."""
+    day, plan, settings = result.day, result.plan, result.settings
+    at = lambda seconds: calendar.tehran_instant(day, time(0)) + timedelta(seconds=seconds)  # noqa: E731
+    stops, dropped = [], []
+    if plan is not None:
+        for seq, stop in enumerate(plan.stops, start=1):
+            c = result.candidates[stop.key]
+            stops.append({"seq": seq, "office": _brief(c.office), "eta": at(stop.arrival_s), "visit_at": at(stop.start_s),
+                          "wait_min": round((stop.start_s - stop.arrival_s) / 60), "travel_m": stop.travel_m,
+                          "travel_min": round(stop.travel_s / 60), "window": _window_out(c, result.start),
+                          "priority": PRIORITIES[c.priority], "priority_rank": c.priority, "reason": c.reason})
+        for drop in plan.dropped:
+            c = result.candidates[drop.key]
+            dropped.append({"office": _brief(c.office), "window": _window_out(c, result.start),
+                            "priority": PRIORITIES[c.priority], "priority_rank": c.priority, "reason": drop.reason})
+    finish = at(plan.stops[-1].start_s + settings.service_min * 60) if plan and plan.stops else None
+    model = travel_model()
+    travel = {"kind": type(model).__name__, **{k: v for k, v in vars(model).items() if not k.startswith("_")}}
+    return {
+        "date": day, "inspector": result.inspector.username,
+        "round_id": result.round.id if result.round else None,
+        "start": {"at": result.start, "lon": result.position[0], "lat": result.position[1],
+                  "position_source": result.position_source},
+        "stops": stops, "dropped": dropped,
+        "done": [{**d, "office": _brief(d["office"])} for d in result.done],
+        "closed": [{**d, "office": _brief(d["office"])} for d in result.closed],
+        "totals": {"stops": len(stops), "dropped": len(dropped), "done": len(result.done),
+                   "closed": len(result.closed), "travel_m": sum(s["travel_m"] for s in stops),
+                   "travel_min": round(sum(s.travel_s for s in plan.stops) / 60) if plan else 0,
+                   "service_min": settings.service_min * len(stops), "finish_at": finish},
+        "solver": None if plan is None else {
+            "name": plan.solver, "time_budget_s": plan.time_budget_s, "elapsed_s": round(plan.elapsed_s, 3),
+            "service_min": settings.service_min, "travel_model": travel},
+    }
+
+
+def _brief(office: Office) -> dict:
+    lon, lat = lon_lat(office.location)
+    return {"id": office.id, "code": office.code, "name": office.name, "district": office.district,
+            "address": office.address, "lat": lat, "lon": lon}
+
+
+def _window_out(c: Candidate, start: datetime) -> dict:
+    window = _window(c.hours, start.astimezone(calendar.TEHRAN).time())
+    return {"start": f"{window.start:%H:%M}", "end": f"{window.end:%H:%M}"}
