@@ -25,6 +25,10 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+# What an inspector typed, hostile or not: it must show as text, never run or render.
+NOTE = 'درِ دفتر <b>بسته</b> بود <script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
+
+
 @pytest.fixture
 def closed_office_case(app, tokens):
     """A case with one report and its photo, committed for the live server; removed after."""
@@ -36,7 +40,7 @@ def closed_office_case(app, tokens):
     assert http.put(f"/api/v1/attachments/{sha}", data=photo,
                     headers=auth | {"Content-Type": "image/png"}).status_code in (200, 201)
     when = at("1405-01-06", "10:15")
-    data = report_data(office, state="closed", observed_at=when, notes="درِ دفتر <b>بسته</b> بود",
+    data = report_data(office, state="closed", observed_at=when, notes=NOTE,
                        photos=[{"sha256": sha, "taken_at": when.isoformat(), "caption": "در بسته"}])
     result = http.post("/api/v1/sync/push", json=envelope([op(data=data, changed_at=when)]),
                        headers=auth).get_json()["results"][0]
@@ -68,7 +72,9 @@ def test_a_committee_member_reviews_and_decides_a_case(page, live_server, closed
     assert office["code"] in page.inner_text("#case-title")
     assert "ساعات کاری نوروز ۱۴۰۵" in page.inner_text("#case-rule")
     report = page.inner_text("#case-reports")
-    assert "درِ دفتر <b>بسته</b> بود" in report  # typed text stays text
+    assert NOTE in report  # typed text stays text
+    assert page.locator("#case-reports script, #case-reports b, #case-reports img[src='x']").count() == 0
+    assert page.evaluate("window.pwned") is None
     assert "۱۴۰۵/۰۱/۰۶" in report  # Jalali times
     expect(page.locator("#case-reports img")).to_have_js_property("naturalWidth", 40)
     assert page.locator("#case-map circle.phone").count() == 1
