@@ -125,3 +125,66 @@ def _has_head(app, rule) -> bool:
 
 def test_roles_are_the_four_of_the_design():
     assert {r.value for r in Role} == {"inspector", "district_head", "committee", "admin"}
+
+
+# ---------------------------------------------------------------- other districts' objects
+
+
+@pytest.fixture
+def district_7(client):
+    """Real private objects of district 7: a report with a photo and its case, a round, a
+    quarantined op — made through the API by district 7's own people."""
+    from tests.sync.helpers import envelope, jpeg, op, report_data
+    from tests.violations.test_scenarios import at
+
+    inspector = client.as_("inspector-7a")
+    office = inspector.get("/api/v1/offices?district=7&page_size=1").get_json()[0]
+    photo, sha = jpeg("district-7")
+    assert inspector.request("PUT", f"/api/v1/attachments/{sha}", data=photo,
+                             headers={"Content-Type": "image/jpeg"}).status_code in (200, 201)
+    when = at("1405-01-06", "10:00")
+    data = report_data(office, state="closed", observed_at=when, photos=[{"sha256": sha}])
+    bad = op(data=report_data(office) | {"office_state": "on_fire"})
+    results = inspector.post("/api/v1/sync/push", json=envelope([op(data=data, changed_at=when), bad])).get_json()
+    report = results["results"][0]["record"]
+    rounds = client.as_("head-7").post("/api/v1/rounds", json={"date": "1405-01-05",
+                                                                "inspectors": ["inspector-7a"]}).get_json()
+    return {"report": report, "case": report["violation_id"], "sha": sha, "round": rounds["rounds"][0],
+            "quarantined": bad["op_id"]}
+
+
+def test_private_objects_of_another_district_are_not_found(client, district_7):
+    case, sha, round_ = district_7["case"], district_7["sha"], district_7["round"]
+    for user in ("inspector-6a", "head-6", "inspector-7b"):
+        assert client.as_(user).get(f"/api/v1/violations/{case}").status_code == 404, user
+        assert client.as_(user).get(f"/api/v1/attachments/{sha}").status_code == 404, user
+        assert client.as_(user).get(f"/api/v1/rounds/{round_['id']}").status_code == 404, user
+    for user in ("inspector-7a", "head-7", "committee1"):
+        assert client.as_(user).get(f"/api/v1/violations/{case}").status_code == 200, user
+        assert client.as_(user).get(f"/api/v1/attachments/{sha}").status_code == 200, user
+    version = {"version": round_["version"]}
+    assert client.as_("head-6").request("PATCH", f"/api/v1/rounds/{round_['id']}", json=version).status_code == 404
+    assert client.as_("head-6").delete(f"/api/v1/rounds/{round_['id']}?version=1").status_code == 404
+    assert client.as_("head-7").get(f"/api/v1/rounds/{round_['id']}").status_code == 200
+
+
+def test_lists_leave_out_another_districts_objects(client, district_7):
+    for user in ("inspector-6a", "head-6"):
+        cases = client.as_(user).get("/api/v1/violations?page_size=500").get_json()
+        assert district_7["case"] not in {c["id"] for c in cases}
+        quarantined = client.as_(user).get("/api/v1/sync/quarantine?page_size=500").get_json()
+        assert district_7["quarantined"] not in {q["op_id"] for q in quarantined}
+    assert district_7["quarantined"] in {q["op_id"] for q in
+                                         client.as_("head-7").get("/api/v1/sync/quarantine").get_json()}
+
+
+def test_a_push_aimed_at_another_inspectors_report_is_refused_and_changes_nothing(client, district_7):
+    from tests.sync.helpers import envelope, op
+
+    report = district_7["report"]
+    attack = op("update", id_=report["id"], base_version=report["version"], data={"notes": "overwritten"})
+    (result,) = client.as_("inspector-6a").post("/api/v1/sync/push", json=envelope([attack])).get_json()["results"]
+    assert result["status"] == "rejected", result
+    case = client.as_("committee1").get(f"/api/v1/violations/{district_7['case']}").get_json()
+    (stored,) = case["reports"]
+    assert stored["notes"] == report["notes"] and stored["version"] == report["version"]
