@@ -1,5 +1,7 @@
 """Photos: content-addressed, whole or resumable, verified, limited, served only to those allowed."""
 
+import pytest
+
 from tests.support import assert_problem
 from tests.sync.helpers import envelope, first_office, jpeg, op, report_data
 
@@ -81,3 +83,38 @@ def test_a_report_lands_before_its_photo_and_shows_it_pending(client):
     for user, status in [("inspector-6a", 200), ("head-6", 200), ("committee1", 200), ("admin", 200),
                          ("inspector-6b", 404), ("head-7", 404)]:
         assert client.as_(user).get(URL + sha).status_code == status, user
+
+
+class _Huge:
+    """A 200 MB request body that counts what the server reads of it."""
+
+    size = 200 * 1024 * 1024
+
+    def __init__(self):
+        self.position = self.read_bytes = 0
+
+    def read(self, size=-1):
+        size = min(self.size - self.position, 65536 if size is None or size < 0 else size)
+        self.position += size
+        self.read_bytes += size
+        return b"\xff" * size
+
+    def readline(self, size=-1):
+        return self.read(size)
+
+    def tell(self):
+        return self.position
+
+    def seek(self, offset, whence=0):
+        self.position = self.size + offset if whence == 2 else offset
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(client, method):
+    body = _Huge()
+    headers = {"Content-Type": "image/jpeg"}
+    if method == "PATCH":
+        headers["Content-Range"] = f"bytes 0-{body.size - 1}/{body.size}"
+    response = client.as_("inspector-6a").request(method, URL + "b" * 64, input_stream=body, headers=headers)
+    assert_problem(response, 413)
+    assert body.read_bytes == 0
