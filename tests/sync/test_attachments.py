@@ -81,3 +81,23 @@ def test_a_report_lands_before_its_photo_and_shows_it_pending(client):
     for user, status in [("inspector-6a", 200), ("head-6", 200), ("committee1", 200), ("admin", 200),
                          ("inspector-6b", 404), ("head-7", 404)]:
         assert client.as_(user).get(URL + sha).status_code == status, user
+
+
+def test_a_photo_sent_in_one_piece_is_stored(client):
+    # The reference client sends a photo of up to 256 KiB as one PATCH: first and last piece at once.
+    body, sha = jpeg("one-piece", 4096)
+    inspector = client.as_("inspector-6a")
+    whole = inspector.request("PATCH", URL + sha, data=body, headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
+    assert whole.status_code == 201 and whole.headers["Upload-Offset"] == str(len(body))
+    assert inspector.get(URL + sha).data == body
+    assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == str(len(body))
+
+
+def test_a_photo_sent_in_one_piece_that_does_not_hash_right_is_refused(client):
+    body, sha = jpeg("one-piece-liar", 2000)
+    inspector = client.as_("inspector-6a")
+    bad = inspector.request("PATCH", URL + sha, data=b"\x00" * len(body), headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
+    assert_problem(bad, 400)
+    assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "0"
