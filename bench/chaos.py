@@ -55,7 +55,7 @@ class ScenarioResult:
     phones: int
     faults: list[Fault] = field(default_factory=list)
     answers: dict[str, int] = field(default_factory=dict)  # push results by status, retries included
-    failed_requests: dict[str, int] = field(default_factory=dict)  # "transport" or "5xx" -> count
+    failed_requests: dict[str, int] = field(default_factory=dict)  # "endpoint: cut or 5xx status" -> count
     setbacks: int = 0  # syncs a phone had to start again
     phone_errors: list[str] = field(default_factory=list)
     findings: invariants.Findings | None = None
@@ -170,8 +170,8 @@ def run_scenario(scenario: str, server: Server, cluster: PrivateCluster, *, phon
     if injector.error is not None:
         result.phone_errors.append(f"the fault injector failed: {injector.error!r}")
     result.answers = dict(recorder.answers)
-    result.failed_requests = dict(Counter("transport" if s.status is None else "5xx" for s in recorder.samples
-                                          if s.status is None or s.status >= 500))
+    result.failed_requests = dict(Counter(f"{s.endpoint}: {'cut' if s.status is None else s.status}"
+                                          for s in recorder.samples if s.status is None or s.status >= 500))
     result.setbacks = sum(p.setbacks for p in crew)
     for phone in crew:
         o = phone.outcome
@@ -182,7 +182,7 @@ def run_scenario(scenario: str, server: Server, cluster: PrivateCluster, *, phon
         report_ids=[r for p in crew for r in p.outcome.report_ids],
         device_ids=[p.outcome.device_id for p in crew if p.outcome.device_id],
         photos={sha: size for p in crew for sha, size in p.outcome.photos.items()},
-        acknowledged=dict(recorder.acknowledged))
+        acknowledged=dict(recorder.acknowledged), photos_acknowledged=set(recorder.photos_stored))
     return result
 
 
@@ -219,7 +219,8 @@ def describe(r: ScenarioResult) -> str:
     f = r.findings
     if f is not None:
         lines.append(f"   reports {f.reports_found}/{f.reports_expected}, photos {f.photos_stored}/"
-                     f"{f.photos_expected}, {f.ops_acknowledged} ops acknowledged; leftovers {f.leftovers}")
+                     f"{f.photos_expected}, {f.ops_acknowledged} ops acknowledged; leftovers {f.leftovers}; "
+                     f"never delivered {f.undelivered or 'nothing'}")
         lines += [f"   - {p}" for p in f.problems]
     lines += [f"   - {e}" for e in r.phone_errors]
     return "\n".join(lines)

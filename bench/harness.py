@@ -166,6 +166,14 @@ class Server:
         return sum(sizes), max(sizes, default=0)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
 def _rss_bytes(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -188,6 +196,7 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         self.cpu_start = self.cpu_end = self.server.cpu_seconds()
+        self.machine_start = machine_cpu()
         while not self.halt.is_set():
             total, largest = self.server.rss()
             self.peak_total = max(self.peak_total, total)
@@ -198,6 +207,8 @@ class RssSampler(threading.Thread):
     def stop(self) -> None:
         self.halt.set()
         self.join()
+        busy, total = (end - start for end, start in zip(machine_cpu(), self.machine_start))
+        self.machine_busy = busy / total if total else 0.0  # of all cores, everyone's work included
 
 
 # ---------------------------------------------------------------- a private PostgreSQL
@@ -276,6 +287,7 @@ class Recorder:
         self.samples: list[Sample] = []
         self.acknowledged: dict[str, str] = {}  # op_id -> status the server last answered
         self.answers: Counter = Counter()  # every push result's status, retries included
+        self.photos_stored: set[str] = set()  # sha256s the server answered 201 (or 200 to a PUT) for
         self.in_flight_pushes = 0
         self.lock = threading.Lock()
 
@@ -301,6 +313,9 @@ class TimedTransport:
         try:
             response = self.inner.request(method, path, body, headers)
             status = response.status
+            if (method == "PATCH" and status == 201) or (method == "PUT" and status in (200, 201)):
+                with self.recorder.lock:
+                    self.recorder.photos_stored.add(path.rsplit("/", 1)[-1])
             if push and status == 200:
                 with self.recorder.lock:
                     for result in response.json()["results"]:

@@ -30,6 +30,7 @@ class Findings:
     ops_acknowledged: int = 0
     problems: list[str] = field(default_factory=list)
     leftovers: dict[str, int] = field(default_factory=dict)  # harmless: partial/tmp files, stray blobs
+    undelivered: dict[str, int] = field(default_factory=dict)  # what phones gave up on before an answer
 
     @property
     def ok(self) -> bool:
@@ -41,15 +42,17 @@ class Findings:
 
 
 def check(database_url: str, attachments_dir: Path | None, *, report_ids: list[str], device_ids: list[str],
-          photos: dict[str, int], acknowledged: dict[str, str]) -> Findings:
-    """Check the invariants for what the phones made (`photos`: sha256 -> size)."""
+          photos: dict[str, int], acknowledged: dict[str, str], photos_acknowledged: set[str]) -> Findings:
+    """Check the invariants for what the phones made (`photos`: sha256 -> size). What the server
+    acknowledged (ops answered, photos answered 201) must be there; what a phone gave up on
+    before it was acknowledged is counted as not delivered, not as lost."""
     found = Findings(reports_expected=len(report_ids), photos_expected=len(photos),
                      ops_acknowledged=len(acknowledged))
     with psycopg.connect(libpq(database_url)) as conn:
         _reports(conn, found, report_ids, device_ids)
         _ledger(conn, found, report_ids, acknowledged)
         _whole_reports(conn, found, report_ids)
-        _photos(conn, found, attachments_dir, photos, report_ids)
+        _photos(conn, found, attachments_dir, photos, photos_acknowledged, report_ids)
         quarantined = conn.execute("SELECT count(*) FROM quarantine WHERE device_id = ANY(%s::uuid[])",
                                    (device_ids,)).fetchone()[0]
         if quarantined:
@@ -63,7 +66,7 @@ def _reports(conn, found: Findings, report_ids: list[str], device_ids: list[str]
     found.reports_found = len(present)
     missing = set(report_ids) - present
     if missing:
-        found.problem(f"{len(missing)} report(s) the phones made are not on the server", sorted(missing))
+        found.undelivered["reports"] = len(missing)  # lost only if acknowledged: see _ledger
     extra = conn.execute("SELECT id::text FROM reports WHERE device_id = ANY(%s::uuid[]) AND NOT id = ANY(%s::uuid[])",
                          (device_ids, report_ids)).fetchall()
     if extra:
@@ -78,6 +81,11 @@ def _ledger(conn, found: Findings, report_ids: list[str], acknowledged: dict[str
     lost = [op for op in acked if acknowledged[op] != "rejected" and op not in in_ledger]
     if lost:
         found.problem(f"{len(lost)} acknowledged op(s) missing from the op ledger", lost)
+    orphaned = conn.execute(
+        "SELECT l.op_id::text FROM op_ledger l LEFT JOIN reports r ON r.id = l.entity_id "
+        "WHERE l.op_id = ANY(%s::uuid[]) AND l.entity = 'reports' AND r.id IS NULL", (acked,)).fetchall()
+    if orphaned:
+        found.problem(f"{len(orphaned)} acknowledged op(s) whose report is not there", [r[0] for r in orphaned])
     creates = conn.execute(
         "SELECT entity_id::text, count(*) FROM op_ledger WHERE entity_id = ANY(%s::uuid[]) AND action = 'create' "
         "GROUP BY entity_id", (report_ids,)).fetchall()
@@ -104,15 +112,18 @@ def _whole_reports(conn, found: Findings, report_ids: list[str]) -> None:
         found.problem(f"{len(half)} half-written report(s) (versions, ledger entry or change missing)", half)
 
 
-def _photos(conn, found: Findings, attachments_dir: Path | None, photos: dict[str, int],
+def _photos(conn, found: Findings, attachments_dir: Path | None, photos: dict[str, int], acknowledged: set[str],
             report_ids: list[str]) -> None:
     shas = sorted(photos)
     stored = {sha: size for sha, size in conn.execute(
         "SELECT sha256, size FROM attachments WHERE sha256 = ANY(%s)", (shas,))}
     found.photos_stored = len(stored)
-    missing = [sha for sha in shas if sha not in stored]
-    if missing:
-        found.problem(f"{len(missing)} photo(s) not stored", missing)
+    lost = [sha for sha in shas if sha in acknowledged and sha not in stored]
+    if lost:
+        found.problem(f"{len(lost)} photo(s) acknowledged but not stored", lost)
+    undelivered = [sha for sha in shas if sha not in acknowledged and sha not in stored]
+    if undelivered:
+        found.undelivered["photos"] = len(undelivered)
     wrong_size = [sha for sha, size in stored.items() if size != photos[sha]]
     if wrong_size:
         found.problem(f"{len(wrong_size)} photo(s) stored with the wrong size", wrong_size)
@@ -120,8 +131,8 @@ def _photos(conn, found: Findings, attachments_dir: Path | None, photos: dict[st
         SELECT count(*) FROM reports r, json_array_elements(r.photos::json) p
         WHERE r.id = ANY(%s::uuid[]) AND NOT EXISTS (SELECT 1 FROM attachments a WHERE a.sha256 = p->>'sha256')""",
                            (report_ids,)).fetchone()[0]
-    if pending:
-        found.problem(f"{pending} photo(s) of these reports still pending")
+    if pending > len(undelivered):
+        found.problem(f"{pending} photo(s) of these reports still pending, {len(undelivered)} never delivered")
     unfinished = conn.execute("SELECT count(*) FROM attachment_uploads WHERE sha256 = ANY(%s)", (shas,)).fetchone()[0]
     if unfinished:
         found.problem(f"{unfinished} finished photo(s) still have an upload in progress")

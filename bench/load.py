@@ -79,8 +79,9 @@ def run_batch(plans: list[PhonePlan], url: str, workdir: str, start_at: float, l
     for thread in threads:
         thread.join()
     return {"outcomes": [asdict(o) for o in outcomes], "samples": [asdict(s) for s in recorder.samples],
-            "acknowledged": recorder.acknowledged,
-            "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            "acknowledged": recorder.acknowledged, "photos_stored": sorted(recorder.photos_stored),
+            "peak_rss": (usage := resource.getrusage(resource.RUSAGE_SELF)).ru_maxrss * 1024,
+            "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -156,7 +157,8 @@ def run(phones: int, args, label: str = "") -> dict:
     findings = invariants.check(
         database_url, attachments, report_ids=[r for o in outcomes for r in o["report_ids"]],
         device_ids=[o["device_id"] for o in outcomes if o["device_id"]],
-        photos={sha: size for o in outcomes for sha, size in o["photos"].items()}, acknowledged=acknowledged)
+        photos={sha: size for o in outcomes for sha, size in o["photos"].items()}, acknowledged=acknowledged,
+        photos_acknowledged={sha for p in parts for sha in p["photos_stored"]})
     stopped = None
     if server:
         began = time.monotonic()
@@ -175,9 +177,12 @@ def run(phones: int, args, label: str = "") -> dict:
         "server_peak_rss_mb": sampler.peak_total / 2**20 if sampler else None,
         "server_peak_process_rss_mb": sampler.peak_process / 2**20 if sampler else None,
         "server_cpu_s": sampler.cpu_end - sampler.cpu_start if sampler else None,
+        "loadgen_cpu_s": sum(p["cpu_s"] for p in parts),
+        "machine_busy": sampler.machine_busy if sampler else None,
         "check": {"ok": findings.ok, "problems": findings.problems, "reports": f"{findings.reports_found}/"
                   f"{findings.reports_expected}", "photos": f"{findings.photos_stored}/{findings.photos_expected}",
-                  "ops_acknowledged": findings.ops_acknowledged, "leftovers": findings.leftovers},
+                  "ops_acknowledged": findings.ops_acknowledged, "leftovers": findings.leftovers,
+                  "undelivered": findings.undelivered},
         "server_stop": stopped,
     }
     result["goal_held"] = (findings.ok and errors == 0 and not failed and wall_s <= args.goal_s)
@@ -200,11 +205,13 @@ def show(result: dict) -> None:
               f"{r['server_peak_process_rss_mb']:.0f} MB)" if r["server_peak_rss_mb"] else "")
     print(f"load generator peak RSS {r['loadgen_peak_rss_mb']:.0f} MB{server}")
     if r["server_cpu_s"] is not None:
-        print(f"server CPU (gunicorn, not PostgreSQL) {r['server_cpu_s']:.1f} s, "
-              f"{r['server_cpu_s'] / r['phones'] * 1000:.0f} ms a phone")
+        print(f"CPU: server (gunicorn, not PostgreSQL) {r['server_cpu_s']:.1f} s, "
+              f"{r['server_cpu_s'] / r['phones'] * 1000:.0f} ms a phone; load generator {r['loadgen_cpu_s']:.1f} s; "
+              f"the machine's cores {r['machine_busy']:.0%} busy (everyone's work)")
     c = r["check"]
     print(f"database check: {'OK' if c['ok'] else 'FAILED'}: reports {c['reports']}, photos {c['photos']}, "
-          f"{c['ops_acknowledged']} ops acknowledged; leftovers {c['leftovers']}")
+          f"{c['ops_acknowledged']} ops acknowledged; leftovers {c['leftovers']}"
+          + (f"; never delivered (the phone gave up first) {c['undelivered']}" if c["undelivered"] else ""))
     for problem in c["problems"] + r["failures"]:
         print(f"  - {problem}")
     if r["server_stop"]:
