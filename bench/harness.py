@@ -94,7 +94,11 @@ class Server:
                                         stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.starts += 1
-        self.wait_healthy(timeout)
+        try:
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.kill()
+            raise
         return time.monotonic() - began
 
     def wait_healthy(self, timeout: float) -> None:

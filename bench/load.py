@@ -24,11 +24,12 @@ import json
 import math
 import multiprocessing
 import resource
+import signal
 import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
@@ -80,6 +81,7 @@ def run_batch(plans: list[PhonePlan], url: str, workdir: str, start_at: float, l
         thread.join()
     return {"outcomes": [asdict(o) for o in outcomes], "samples": [asdict(s) for s in recorder.samples],
             "acknowledged": recorder.acknowledged, "photos_stored": sorted(recorder.photos_stored),
+            "answers": dict(recorder.answers),
             "peak_rss": (usage := resource.getrusage(resource.RUSAGE_SELF)).ru_maxrss * 1024,
             "cpu_s": usage.ru_utime + usage.ru_stime}
 
@@ -127,6 +129,15 @@ def run(phones: int, args, label: str = "") -> dict:
         started = server.start()
         print(f"{label}server up in {started:.1f} s at {server.url} (log {server.log_path})", flush=True)
         url = server.url
+    try:
+        return _measure(phones, args, label, workdir, server, url, database_url, attachments)
+    finally:
+        if server:  # also when interrupted: the server is in a session of its own
+            server.stop()
+
+
+def _measure(phones: int, args, label: str, workdir: Path, server: Server | None, url: str, database_url: str,
+             attachments: Path | None) -> dict:
     sampler = RssSampler(server) if server else None
     think = tuple(float(x) for x in args.think.split("-"))
     plans = [PhonePlan(i, INSPECTORS[i % len(INSPECTORS)], args.reports, args.photo_kb * 1024, think)
@@ -173,6 +184,7 @@ def run(phones: int, args, label: str = "") -> dict:
         "phone_cycle_s": {"p50": percentile(sorted(o["seconds"] for o in outcomes), 50),
                           "max": max(o["seconds"] for o in outcomes)},
         "endpoints": endpoints,
+        "push_answers": dict(sum((Counter(p["answers"]) for p in parts), Counter())),
         "loadgen_peak_rss_mb": sum(p["peak_rss"] for p in parts) / 2**20,
         "server_peak_rss_mb": sampler.peak_total / 2**20 if sampler else None,
         "server_peak_process_rss_mb": sampler.peak_process / 2**20 if sampler else None,
@@ -210,7 +222,7 @@ def show(result: dict) -> None:
               f"the machine's cores {r['machine_busy']:.0%} busy (everyone's work)")
     c = r["check"]
     print(f"database check: {'OK' if c['ok'] else 'FAILED'}: reports {c['reports']}, photos {c['photos']}, "
-          f"{c['ops_acknowledged']} ops acknowledged; leftovers {c['leftovers']}"
+          f"{c['ops_acknowledged']} ops acknowledged (push answers {r['push_answers']}); leftovers {c['leftovers']}"
           + (f"; never delivered (the phone gave up first) {c['undelivered']}" if c["undelivered"] else ""))
     for problem in c["problems"] + r["failures"]:
         print(f"  - {problem}")
@@ -239,6 +251,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="threads per worker (BAZRES_THREADS)")
     parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops our server
     counts = [int(n) for n in args.sweep.split(",")] if args.sweep else [args.phones]
     results = []
     for n in counts:
