@@ -2,14 +2,18 @@
 
 Checked straight in the database (and the attachments directory), not through the API:
 
-- every report a phone made is there once, and no other report came from those devices;
-- every op the server acknowledged is in the op ledger, and each report was created by
-  exactly one ledger entry (a retried op applied once);
+- every op the server acknowledged is in the op ledger with its report, each report was
+  created by exactly one ledger entry (a retried op applied once), and no report came from
+  those devices that no phone made;
 - no half-written report: each has its version rows 1…version, a ledger entry and a change
   in the feed;
-- every photo is stored once, and only as a complete file whose SHA-256 is its name; no
-  attachment row anywhere lacks its file; no report still has photos pending;
+- every photo the server acknowledged is stored, and only as a complete file whose SHA-256
+  is its name; no attachment row anywhere lacks its file; no report has a photo pending
+  but one its phone never delivered;
 - nothing the phones sent was quarantined.
+
+What a phone made but gave up on before the server answered (an overloaded run) is counted
+in `undelivered`, apart from the problems: the server never had a chance to lose it.
 """
 
 import hashlib
