@@ -15,6 +15,8 @@ uploads are cut half-way — and pushes them. While pushes are in flight:
 - restart-database: `pg_ctl restart -m fast` (sessions cut, open transactions rolled back)
   or `-m immediate` (no checkpoint: crash recovery on start).
 
+Besides, every phone's line loses the answer to every third push (the server applied it;
+the phone sends the same ops again), so retried ops are there whatever the kills' timing.
 A phone treats a failed sync as a real one would: it keeps its outbox (every op keeps its
 op_id) and syncs again shortly after. When every phone is done, bench/invariants.py checks
 the database: every acknowledged op stored, every retried op applied once, no half-written
@@ -34,7 +36,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import invariants  # noqa: E402
-from bench.harness import INSPECTORS, Phone, PhonePlan, PrivateCluster, Recorder, Server  # noqa: E402
+from bench.harness import (INSPECTORS, LosingTransport, Phone, PhonePlan, PrivateCluster, Recorder,  # noqa: E402
+                           Server)
 from sync.client import ServerError, TransportError  # noqa: E402
 
 SCENARIOS = ("kill-server", "restart-database")
@@ -57,6 +60,7 @@ class ScenarioResult:
     answers: dict[str, int] = field(default_factory=dict)  # push results by status, retries included
     failed_requests: dict[str, int] = field(default_factory=dict)  # "endpoint: cut or 5xx status" -> count
     setbacks: int = 0  # syncs a phone had to start again
+    answers_lost: int = 0  # push answers dropped on the way back (LosingTransport)
     phone_errors: list[str] = field(default_factory=list)
     findings: invariants.Findings | None = None
     seconds: float = 0.0
@@ -69,10 +73,13 @@ class ScenarioResult:
 class ChaosPhone(Phone):
     """A phone that, like the app, syncs again after a failed sync until `deadline`."""
 
-    def __init__(self, *args, rounds: int, deadline: float, **kwargs):
+    def __init__(self, *args, rounds: int, deadline: float, lose_every: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.rounds, self.deadline = rounds, deadline
         self.setbacks = 0
+        # Beside the faults, a line that drops some answers: retried pushes the server has
+        # already applied, whatever the timing of the kills.
+        self.transport = LosingTransport(self.transport, lose_every)
 
     def persist(self, step):
         while True:
@@ -136,7 +143,8 @@ class Injector(threading.Thread):
 
 
 def run_scenario(scenario: str, server: Server, cluster: PrivateCluster, *, phones: int, reports: int, rounds: int,
-                 faults: list[str], first_phone: int, workdir: Path, deadline_s: float = 120) -> ScenarioResult:
+                 faults: list[str], first_phone: int, workdir: Path, lose_every: int = 3,
+                 deadline_s: float = 120) -> ScenarioResult:
     """Phones sync while the faults strike; then the database is checked."""
     result = ScenarioResult(scenario, phones)
     recorder = Recorder()
@@ -145,7 +153,7 @@ def run_scenario(scenario: str, server: Server, cluster: PrivateCluster, *, phon
              for i in range(phones)]
     # Few retries, quickly: a sync that fails is started again by the phone (ChaosPhone.persist).
     crew = [ChaosPhone(plan, server.url, workdir, recorder, retries=3, backoff_s=0.2, rounds=rounds,
-                       deadline=deadline) for plan in plans]
+                       deadline=deadline, lose_every=lose_every) for plan in plans]
 
     def strike(kind: str) -> None:
         if kind == "kill":
@@ -173,6 +181,7 @@ def run_scenario(scenario: str, server: Server, cluster: PrivateCluster, *, phon
     result.failed_requests = dict(Counter(f"{s.endpoint}: {'cut' if s.status is None else s.status}"
                                           for s in recorder.samples if s.status is None or s.status >= 500))
     result.setbacks = sum(p.setbacks for p in crew)
+    result.answers_lost = sum(p.transport.lost for p in crew)
     for phone in crew:
         o = phone.outcome
         if o.error or o.status.get("outbox") or o.status.get("photos_to_upload") or o.status.get("rejected"):
@@ -214,8 +223,8 @@ def describe(r: ScenarioResult) -> str:
     for f in r.faults:
         lines.append(f"   fault {f.kind}: {f.pushes_in_flight} push(es) in flight, {f.acknowledged_before} ops "
                      f"acknowledged before; back in {f.recovery_s} s")
-    lines.append(f"   push answers {r.answers}; failed requests {r.failed_requests}; syncs started again "
-                 f"{r.setbacks}")
+    lines.append(f"   push answers {r.answers} ({r.answers_lost} lost on the way back); failed requests "
+                 f"{r.failed_requests}; syncs started again {r.setbacks}")
     f = r.findings
     if f is not None:
         lines.append(f"   reports {f.reports_found}/{f.reports_expected}, photos {f.photos_stored}/"

@@ -333,6 +333,24 @@ class TimedTransport:
                     self.recorder.in_flight_pushes -= 1
 
 
+class LosingTransport:
+    """Loses the answer to every `every`-th push on its way back: the server applied it, the
+    phone never hears so, and sends the same ops again (they must come back `duplicate`)."""
+
+    def __init__(self, inner, every: int):
+        self.inner, self.every = inner, every
+        self.pushes = self.lost = 0
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
+        response = self.inner.request(method, path, body, headers)
+        if endpoint(method, path) == "POST /sync/push" and response.status == 200:
+            self.pushes += 1
+            if self.pushes % self.every == 0:
+                self.lost += 1
+                raise TransportError("the answer was lost on the way back")
+        return response
+
+
 # ---------------------------------------------------------------- one phone
 
 
