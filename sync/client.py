@@ -370,13 +370,20 @@ class Client:
         return done
 
     def upload_photo(self, sha: str, path: Path, content_type: str = "image/jpeg") -> None:
-        """Upload in pieces; after any failure, ask the server where it is and go on from there."""
+        """Upload in pieces; after any failure, ask the server where it is and go on from there.
+
+        The first attempt starts at 0 without asking: a photo the server has never seen (the
+        usual case) then costs one request a piece, and one it holds some of answers 409
+        with its Upload-Offset, from where the upload goes on.
+        """
         body = path.read_bytes()
         url = f"/api/v1/attachments/{sha}"
         for attempt in range(self.retries * 4):
             try:
-                head = self._call("HEAD", url, retry=False)
-                offset = int(head.headers.get("Upload-Offset", 0))
+                offset = 0
+                if attempt > 0:
+                    head = self._call("HEAD", url, retry=False)
+                    offset = int(head.headers.get("Upload-Offset", 0))
                 while offset < len(body):
                     piece = body[offset:offset + PIECE]
                     end = offset + len(piece) - 1

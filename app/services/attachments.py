@@ -140,7 +140,12 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
         if held < total:
             return Progress(held, total, False)
         digest = _hash_file(partial)
-        session.delete(upload)
+        # A photo that came in one piece has an upload row only in this session, never
+        # written: it is dropped from the session, not deleted from the table.
+        if upload in session.new:
+            session.expunge(upload)
+        else:
+            session.delete(upload)
         if digest != sha:
             partial.unlink(missing_ok=True)
             session.commit()

@@ -118,3 +118,23 @@ def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(client, met
     response = client.as_("inspector-6a").request(method, URL + "b" * 64, input_stream=body, headers=headers)
     assert_problem(response, 413)
     assert body.read_bytes == 0
+
+
+def test_a_photo_sent_in_one_piece_is_stored(client):
+    # The reference client sends a photo of up to 256 KiB as one PATCH: first and last piece at once.
+    body, sha = jpeg("one-piece", 4096)
+    inspector = client.as_("inspector-6a")
+    whole = inspector.request("PATCH", URL + sha, data=body, headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
+    assert whole.status_code == 201 and whole.headers["Upload-Offset"] == str(len(body))
+    assert inspector.get(URL + sha).data == body
+    assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == str(len(body))
+
+
+def test_a_photo_sent_in_one_piece_that_does_not_hash_right_is_refused(client):
+    body, sha = jpeg("one-piece-liar", 2000)
+    inspector = client.as_("inspector-6a")
+    bad = inspector.request("PATCH", URL + sha, data=b"\x00" * len(body), headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
+    assert_problem(bad, 400)
+    assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "0"
