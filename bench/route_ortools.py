@@ -68,6 +68,7 @@ def vrptw(inst, budget: float, seed: int) -> list[list[int]]:
 
 
 def day(travel, visits, budget: float, seed: int, stop_early: bool = True):
+    """Guided local search runs to the budget either way: it has no convergence test."""
     n = len(visits) + 1
     metres = travel.metres.copy()
     metres[:, 0] = 0  # open route, as in geo.routing
