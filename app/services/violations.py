@@ -10,7 +10,7 @@ from app.database import utcnow
 from app.errors import Problem, invalid
 from app.extensions import db
 from app.hours import calendar
-from app.hours.rules import Answer, must_be_open
+from app.hours.rules import Answer, DayHours, answer_at, day_hours
 from app.models import CaseEvent, Office, Report, User, ViolationCase
 from app.services import changefeed, unit_of_work
 from app.services.hours import office_facts, to_rule
@@ -22,17 +22,24 @@ TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismisse
 
 
 class HoursBook:
-    """Rules and holidays loaded once per year and day, for judging many reports."""
+    """Rules and holidays loaded once per year and day, and each office's hours decided once
+    per Tehran day, for judging many reports in one transaction (a push: most of its reports
+    share an office and a day; a re-judging: all of a case's reports do)."""
 
     def __init__(self):
         self._rules: dict[int, list] = {}
         self._holidays: dict[str, tuple] = {}
+        self._hours: dict[tuple, DayHours] = {}
 
     def answer(self, office: Office, instant: datetime) -> Answer:
         day = calendar.tehran_day(instant)
-        if day.year not in self._rules:
-            self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
-        return must_be_open(office_facts(office), instant, self._rules[day.year], self._holidays_on)
+        facts = office_facts(office)
+        key = (facts, calendar.format_date(day))
+        if key not in self._hours:
+            if day.year not in self._rules:
+                self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
+            self._hours[key] = day_hours(facts, day, self._rules[day.year], self._holidays_on(day))
+        return answer_at(self._hours[key], instant)
 
     def _holidays_on(self, day) -> tuple:
         key = calendar.format_date(day)
