@@ -165,23 +165,21 @@ class _FastCreates:
         self.waiting: list[tuple[int, dict, dict, object]] = []
         self.seen_ops: set = set()
         self.seen_reports: set = set()
-        op_ids, report_ids = set(), set()
-        for raw in ops:
-            if isinstance(raw, dict):
-                op_ids.add(_as_uuid(raw.get("op_id")))
-                report_ids.add(_as_uuid(raw.get("id")))
-        op_ids.discard(None)
-        report_ids.discard(None)
-        self.landed_ops = repo.existing_op_ids(op_ids)
-        self.existing_reports = repo.existing_report_ids(report_ids)
+        # The plain creates are loaded once, here, so that the ids of all the ops and the
+        # offices they name are each looked up in one query.
+        self.plain = [load_plain_create(raw) for raw in ops]
+        ids = [(p[0]["op_id"], p[0]["id"]) if p else _ids_of(raw) for p, raw in zip(self.plain, ops)]
+        self.landed_ops = repo.existing_op_ids({op_id for op_id, _ in ids} - {None})
+        self.existing_reports = repo.existing_report_ids({report_id for _, report_id in ids} - {None})
+        wanted = {p[1]["office_id"] for p in self.plain if p}
+        self.offices: dict = dict.fromkeys(wanted) | {o.id: o for o in office_repo.get_many(wanted)}
         self.scope = Scope.of(ctx.user)
-        self.offices: dict = {}
 
     def take(self, index: int, raw) -> bool:
         if not (isinstance(raw, dict) and raw.get("entity") == "reports" and raw.get("action") == "create"):
             self._touch(raw)
             return False
-        loaded = load_plain_create(raw)
+        loaded = self.plain[index]
         if loaded is None:
             try:
                 loaded = (op := OP_SCHEMA.load(raw)), REPORT_CREATE_SCHEMA.load(op["data"])
@@ -200,9 +198,9 @@ class _FastCreates:
 
     def _touch(self, raw) -> None:
         # An op on the slow path may land this op_id or report id: later ops must see it.
-        if isinstance(raw, dict):
-            self.seen_ops.add(_as_uuid(raw.get("op_id")))
-            self.seen_reports.add(_as_uuid(raw.get("id")))
+        op_id, report_id = _ids_of(raw)
+        self.seen_ops.add(op_id)
+        self.seen_reports.add(report_id)
 
     def _office(self, office_id):
         if office_id not in self.offices:
@@ -254,6 +252,13 @@ class _FastCreates:
             record = write_report(report, result["missing_attachments"])
             results[index] = {"op_id": op["op_id"], "status": "applied", "id": report.id, "version": 1,
                               "record": record, **result}
+
+
+def _ids_of(raw) -> tuple:
+    """(op_id, id) of a raw op as UUIDs, None where there is no valid one."""
+    if not isinstance(raw, dict):
+        return None, None
+    return _as_uuid(raw.get("op_id")), _as_uuid(raw.get("id"))
 
 
 def _as_uuid(value):

@@ -33,13 +33,14 @@ class HoursBook:
 
     def answer(self, office: Office, instant: datetime) -> Answer:
         day = calendar.tehran_day(instant)
-        facts = office_facts(office)
-        key = (facts, calendar.format_date(day))
-        if key not in self._hours:
+        key = (office.id, office.district, office.category, day)  # all that an office's hours depend on
+        hours = self._hours.get(key)
+        if hours is None:
             if day.year not in self._rules:
                 self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
-            self._hours[key] = day_hours(facts, day, self._rules[day.year], self._holidays_on(day))
-        return answer_at(self._hours[key], instant)
+            hours = self._hours[key] = day_hours(office_facts(office), day, self._rules[day.year],
+                                                 self._holidays_on(day))
+        return answer_at(hours, instant)
 
     def _holidays_on(self, day) -> tuple:
         key = calendar.format_date(day)
@@ -70,7 +71,7 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     context. Sets the report's flags, violation_id and locked (written by the caller)."""
     verdict, answer = verdict_for(report, office, book)
     report.flags = verdict.flags
-    day = calendar.format_date(calendar.tehran_day(report.evidence_time))
+    day = calendar.format_date(answer.hours.day)  # the Jalali day of the evidence time
     key = (office.id, day)
     case = cases.get(key) if cases is not None else _case_of(office.id, day)
     if verdict.flag:

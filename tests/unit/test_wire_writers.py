@@ -1,4 +1,4 @@
-"""The hand-written report dump writes exactly what ReportSchema does, on any report."""
+"""The hand-written writers give exactly what the schemas dump: reports, push answers."""
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from app.models import Report
 from geo.geometry import to_db
-from schemas.sync import ReportSchema, write_report
+from schemas.sync import PushResponseSchema, ReportSchema, write_push_response, write_report
 
 SCHEMA = ReportSchema()
 SHA = st.text("0123456789abcdef", min_size=64, max_size=64)
@@ -70,6 +70,39 @@ def test_a_report_with_every_optional_field_empty_is_written_as_the_schema_does(
     assert written["observed_at"] == "2026-03-25T08:30:00+03:30" and written["location"] is None
 
 
+NOW = datetime(2026, 3, 25, 5, 0, tzinfo=UTC)
+RECORD = {"id": str(uuid.UUID(int=1)), "notes": "seen", "photos_pending": []}
+CONFLICT = {"field": "notes", "base": "a", "server": "a b", "client": "a c", "resolved": "a b\n\na c",
+            "policy": "merge_text"}
+# Every shape of result the push service answers with, and a few it never does.
+RESULTS = [
+    {"op_id": uuid.UUID(int=2), "status": "applied", "id": uuid.UUID(int=1), "version": 1, "record": RECORD,
+     "conflicts": [], "missing_attachments": ["ab" * 32], "flags": ["closed_during_mandated_hours"]},
+    {"op_id": uuid.UUID(int=3), "status": "merged", "id": uuid.UUID(int=1), "version": 3, "record": RECORD,
+     "conflicts": [CONFLICT, {"field": "_deleted", "base": False, "server": False, "client": True,
+                              "resolved": False, "policy": "update_beats_delete"}],
+     "missing_attachments": [], "flags": [], "reason": "Not deleted: it changed since you saw it."},
+    {"op_id": uuid.UUID(int=4), "status": "duplicate", "id": uuid.UUID(int=1), "conflicts": [CONFLICT],
+     "missing_attachments": [], "flags": [], "version": 3, "record": RECORD},
+    {"op_id": uuid.UUID(int=5), "status": "duplicate", "id": uuid.UUID(int=9)},
+    {"op_id": uuid.UUID(int=6), "status": "applied", "id": uuid.UUID(int=1), "version": 4, "record": {},
+     "conflicts": []},
+    {"op_id": "not-a-uuid", "status": "rejected", "errors": {"data.office_state": ["Must be one of: open."]}},
+    {"op_id": None, "status": "rejected", "errors": {"op": ["Each op must be a JSON object."]}},
+    {"op_id": 17, "status": "rejected", "errors": {}},
+    {"op_id": uuid.UUID(int=7), "status": "applied", "id": None, "version": None, "record": None,
+     "conflicts": None, "missing_attachments": None, "flags": None, "errors": None},
+    {"op_id": uuid.UUID(int=8), "status": "merged", "conflicts": [{"field": "notes", "policy": "merge_text"}]},
+    {},
+]
+
+
+def test_the_written_push_answer_equals_the_schemas_dump_for_every_kind_of_result():
+    answer = {"protocol": 1, "server_time": NOW, "clock_skew_s": -3.2, "results": RESULTS}
+    assert _json(write_push_response(answer)) == _json(PushResponseSchema().dump(answer))
+    assert "reason" not in write_push_response(answer)["results"][1]  # not in the wire form
+
+
 def _json(record: dict) -> bytes:
     # Compared as the bytes sent, so that 5 and 5.0, or the order of keys, count as different.
-    return orjson.dumps(record)
+    return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS)
