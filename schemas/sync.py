@@ -5,10 +5,9 @@ from datetime import datetime
 
 import marshmallow as ma
 from marshmallow import validate
-from shapely.geometry import Point
 
 from app.models.sync import REPORT_STATES
-from geo.geometry import plain_point, to_geojson
+from geo.geometry import plain_point, points, to_geojson
 from schemas.fields import GeoJSONPoint, Instant, write_instant
 from schemas.normalize import ascii_digits
 
@@ -108,123 +107,146 @@ class ReportUpdateSchema(ReportCreateSchema):
         super().__init__(partial=True, **kwargs)
 
 
-def load_plain_create(raw) -> tuple[dict, dict] | None:
-    """`(OpSchema().load(raw), ReportCreateSchema().load(raw["data"]))` for the op a phone
-    sends most, the create of a report in plain JSON shapes; None for anything else.
+def load_plain_creates(raws: list) -> list[tuple[dict, dict] | None]:
+    """For each raw op, `(OpSchema().load(raw), ReportCreateSchema().load(raw["data"]))` if
+    it is the op a phone sends most, the create of a report in plain JSON shapes; else None.
 
     marshmallow costs some 0.4 ms to load one such op, more than landing it. This reads only
     what is plainly valid (ids and instants as strings, numbers as JSON numbers within their
     ranges, a Point with two coordinates, known keys only) and gives what the schemas give;
     everything else, valid or not, is left to the schemas, which alone word the errors.
     tests/unit/test_plain_create.py holds the two equal on valid and invalid ops alike."""
-    if type(raw) is not dict or not raw.keys() <= _OP_KEYS or raw.get("base_version") is not None:
-        return None
-    if raw.get("entity") != "reports" or raw.get("action") != "create":
-        return None
-    op_id, report_id = _plain_uuid(raw.get("op_id")), _plain_uuid(raw.get("id"))
-    changed_at, data = _plain_instant(raw.get("changed_at")), raw.get("data")
-    if op_id is None or report_id is None or changed_at is None or type(data) is not dict:
-        return None
-    op = {"op_id": op_id, "entity": "reports", "action": "create", "id": report_id, "base_version": None,
-          "changed_at": changed_at, "data": dict(data)}
-    report = _plain_report(data)
-    return None if report is None else (op, report)
+    loaded: list[tuple[dict, dict] | None] = []
+    for raw in raws:
+        try:
+            loaded.append(_plain_create(raw))
+        except _NotPlain:
+            loaded.append(None)
+    # The Points are made in one vectorised call: one at a time, shapely takes longer than
+    # all the rest of the load.
+    located = [data for _, data in filter(None, loaded) if data["location"] is not None]
+    for data, made in zip(located, points([data["location"] for data in located])):
+        data["location"] = made
+    return loaded
+
+
+class _NotPlain(Exception):
+    """Not in the plain shapes: for the schemas to load (or to say what is wrong)."""
 
 
 _OP_KEYS = frozenset(OpSchema._declared_fields)
-_CREATE_KEYS_IN_ORDER = tuple(ReportCreateSchema._declared_fields)
-_CREATE_KEYS = frozenset(_CREATE_KEYS_IN_ORDER)
+_CREATE_KEYS = frozenset(ReportCreateSchema._declared_fields)
 _PHOTO_KEYS = frozenset(PhotoSchema._declared_fields)
-_MISSING = object()
 
 
-def _plain_report(data: dict) -> dict | None:
+def _plain_create(raw) -> tuple[dict, dict]:
+    if (type(raw) is not dict or not raw.keys() <= _OP_KEYS or raw.get("entity") != "reports"
+            or raw.get("action") != "create" or raw.get("base_version") is not None
+            or type(raw.get("data")) is not dict):
+        raise _NotPlain
+    op = {"op_id": _plain_uuid(raw.get("op_id")), "entity": "reports", "action": "create",
+          "id": _plain_uuid(raw.get("id")), "base_version": None, "changed_at": _plain_instant(raw.get("changed_at")),
+          "data": dict(raw["data"])}
+    return op, _plain_report(raw["data"])
+
+
+def _plain_report(data: dict) -> dict:
     if not data.keys() <= _CREATE_KEYS:
-        return None
-    out = {"office_id": _plain_uuid(data.get("office_id")), "observed_at": _plain_instant(data.get("observed_at"))}
-    if out["office_id"] is None or out["observed_at"] is None:
-        return None
-    for name, read in _OPTIONAL_READERS:  # absent or null: None
-        value = data.get(name)
-        out[name] = None if value is None else read(value)
-        if out[name] is None and value is not None:
-            return None
-    state, notes = data.get("office_state"), data.get("notes", "")
-    if state not in REPORT_STATES or type(notes) is not str or len(notes) > 4000:
-        return None
-    checklist, photos = _plain_checklist(data.get("checklist", _MISSING)), _plain_photos(data.get("photos", _MISSING))
-    if checklist is None or photos is None:
-        return None
-    out |= {"office_state": state, "checklist": checklist, "notes": notes, "photos": photos}
-    return {name: out[name] for name in _CREATE_KEYS_IN_ORDER}  # the order the schema loads them in
+        raise _NotPlain
+    get = data.get
+    return {  # in the order the schema loads them
+        "office_id": _plain_uuid(get("office_id")),
+        "round_id": _or_none(_plain_uuid, get("round_id")),
+        "observed_at": _plain_instant(get("observed_at")),
+        "gps_fix_at": _or_none(_plain_instant, get("gps_fix_at")),
+        "location": _or_none(_plain_lon_lat, get("location")),  # made a Point by load_plain_creates
+        "accuracy_m": _or_none(_plain_accuracy, get("accuracy_m")),
+        "office_state": _plain_choice(get("office_state"), REPORT_STATES),
+        "staff_present": _or_none(_plain_count, get("staff_present")),
+        "checklist": _plain_checklist(get("checklist", {})),
+        "notes": _plain_text(get("notes", ""), 4000),
+        "photos": _plain_photos(get("photos", [])),
+    }
 
 
-def _plain_uuid(value) -> uuid.UUID | None:
+def _or_none(read, value):
+    return None if value is None else read(value)
+
+
+def _plain_uuid(value) -> uuid.UUID:
     if type(value) is not str:
-        return None
+        raise _NotPlain
     try:
         return uuid.UUID(value)
     except ValueError:
-        return None
+        raise _NotPlain from None
 
 
-def _plain_instant(value) -> datetime | None:
+def _plain_instant(value) -> datetime:
     if type(value) is not str:
-        return None
+        raise _NotPlain
     try:
         parsed = datetime.fromisoformat(ascii_digits(value.strip()))
     except ValueError:
-        return None
-    return None if parsed.tzinfo is None else parsed
+        raise _NotPlain from None
+    if parsed.tzinfo is None:
+        raise _NotPlain
+    return parsed
 
 
-def _plain_number(low, high):
-    def read(value):
-        return float(value) if type(value) in (int, float) and low <= value <= high else None
-    return read
-
-
-def _plain_count(value) -> int | None:
-    return value if type(value) is int and 0 <= value <= 10_000 else None
-
-
-def _plain_location(value) -> Point | None:
+def _plain_lon_lat(value) -> tuple[float, float]:
     lon_lat = plain_point(value)
-    return None if lon_lat is None else Point(*lon_lat)  # as parse_point makes it
+    if lon_lat is None:
+        raise _NotPlain
+    return lon_lat
 
 
-_OPTIONAL_READERS = (("round_id", _plain_uuid), ("gps_fix_at", _plain_instant), ("location", _plain_location),
-                     ("accuracy_m", _plain_number(0, 100_000)), ("staff_present", _plain_count))
+def _plain_accuracy(value) -> float:
+    if type(value) not in (int, float) or not 0 <= value <= 100_000:
+        raise _NotPlain
+    return float(value)
 
 
-def _plain_checklist(value) -> dict | None:
-    if value is _MISSING:
-        return {}
+def _plain_count(value) -> int:
+    if type(value) is not int or not 0 <= value <= 10_000:
+        raise _NotPlain
+    return value
+
+
+def _plain_choice(value, choices) -> str:
+    if type(value) is not str or value not in choices:
+        raise _NotPlain
+    return value
+
+
+def _plain_text(value, longest: int) -> str:
+    if type(value) is not str or len(value) > longest:
+        raise _NotPlain
+    return value
+
+
+def _plain_checklist(value) -> dict:
     if type(value) is not dict or len(value) > 100:
-        return None
+        raise _NotPlain
     for key, answer in value.items():
         if type(key) is not str or not 1 <= len(key) <= 64 or not (answer is None or answer is True
                                                                      or answer is False):
-            return None
+            raise _NotPlain
     return dict(value)
 
 
-def _plain_photos(value) -> list | None:
-    if value is _MISSING:
-        return []
+def _plain_photos(value) -> list:
     if type(value) is not list or len(value) > 50:
-        return None
+        raise _NotPlain
     out = []
     for photo in value:
         if type(photo) is not dict or not photo.keys() <= _PHOTO_KEYS:
-            return None
-        sha, taken_at, caption = photo.get("sha256"), photo.get("taken_at"), photo.get("caption", "")
-        if type(sha) is not str or not SHA256.regex.match(sha) or type(caption) is not str or len(caption) > 500:
-            return None
-        taken = None if taken_at is None else _plain_instant(taken_at)
-        if taken is None and taken_at is not None:
-            return None
-        out.append({"sha256": sha, "taken_at": taken, "caption": caption})
+            raise _NotPlain
+        sha = photo.get("sha256")
+        if type(sha) is not str or not SHA256.regex.match(sha):
+            raise _NotPlain
+        out.append({"sha256": sha, "taken_at": _or_none(_plain_instant, photo.get("taken_at")),
+                    "caption": _plain_text(photo.get("caption", ""), 500)})
     return out
 
 

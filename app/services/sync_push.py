@@ -27,7 +27,7 @@ from app.services.scope import Scope
 from geo.distance import metres
 from geo.geometry import lon_lat, point, to_db, to_geojson
 from schemas.sync import (MAX_OPS, OfficeCorrectionSchema, OpSchema, ReportCreateSchema, ReportUpdateSchema,
-                          load_plain_create, write_report)
+                          load_plain_creates, write_report)
 from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
 from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, amendments, merge_update
 
@@ -167,7 +167,7 @@ class _FastCreates:
         self.seen_reports: set = set()
         # The plain creates are loaded once, here, so that the ids of all the ops and the
         # offices they name are each looked up in one query.
-        self.plain = [load_plain_create(raw) for raw in ops]
+        self.plain = load_plain_creates(ops)
         ids = [(p[0]["op_id"], p[0]["id"]) if p else _ids_of(raw) for p, raw in zip(self.plain, ops)]
         self.landed_ops = repo.existing_op_ids({op_id for op_id, _ in ids} - {None})
         self.existing_reports = repo.existing_report_ids({report_id for _, report_id in ids} - {None})

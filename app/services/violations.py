@@ -32,10 +32,13 @@ class HoursBook:
         self._hours: dict[tuple, DayHours] = {}
 
     def answer(self, office: Office, instant: datetime) -> Answer:
-        day = calendar.tehran_day(instant)
-        key = (office.id, office.district, office.category, day)  # all that an office's hours depend on
+        # All that an office's hours depend on, and its day in Tehran (as a Gregorian date:
+        # jdatetime's dates are slow to hash).
+        local_day = instant.astimezone(calendar.TEHRAN).date()
+        key = (office.id, office.district, office.category, local_day)
         hours = self._hours.get(key)
         if hours is None:
+            day = calendar.from_gregorian(local_day)
             if day.year not in self._rules:
                 self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
             hours = self._hours[key] = day_hours(office_facts(office), day, self._rules[day.year],

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from schemas.sync import OpSchema, ReportCreateSchema, load_plain_create
+from schemas.sync import OpSchema, ReportCreateSchema, load_plain_creates
 
 OP, CREATE = OpSchema(), ReportCreateSchema()
 ABSENT = object()  # the key is left out
@@ -85,7 +85,7 @@ def _schemas(raw):
 
 def _check(raw) -> bool:
     """The plain loader gives the schemas' result, or leaves the op to them; True if it loaded it."""
-    plain = load_plain_create(raw)
+    (plain,) = load_plain_creates([raw])
     if plain is not None:
         schemas = _schemas(raw)
         assert schemas is not None and raw["entity"] == "reports" and raw["action"] == "create"
@@ -114,7 +114,7 @@ def test_what_phones_send_is_loaded_the_plain_way():
     for data in (reference_client, minimal):
         raw = {"op_id": str(uuid.uuid4()), "entity": "reports", "action": "create", "id": str(uuid.uuid4()),
                "base_version": None, "changed_at": "2026-03-25T08:02:15+03:30", "data": data}
-        plain = load_plain_create(raw)
+        (plain,) = load_plain_creates([raw])
         assert plain is not None and _typed(plain) == _typed(_schemas(raw))
 
 
