@@ -8,8 +8,8 @@ from app.auth import current_user, requires
 from app.models import Role
 from app.services import sync_pull, sync_push
 from app.services.places import Page
-from schemas.sync import (PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema, QuarantineSchema,
-                          write_push_response)
+from schemas.sync import (PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema,
+                          QuarantineSchema, write_push_response)
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync protocol v1")
 

@@ -33,8 +33,9 @@ REPORT_FIELDS = {
                  {"type": "point", "coordinates": [51.4, 35.7]}, {"type": "Point", "coordinates": [51.4, 35.7, 1200]},
                  {"type": "Point", "coordinates": [51.4, 35.7], "bbox": [51, 35, 52, 36]},
                  {"type": "Point", "coordinates": [200, 35.7]}, {"type": "Point", "coordinates": ["51.4", 35.7]},
-                 {"type": "Point", "coordinates": [True, 35.7]}, {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
-                 {"type": "Point"}, [51.4, 35.7], "POINT(51.4 35.7)"],
+                 {"type": "Point", "coordinates": [True, 35.7]},
+                 {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, {"type": "Point"}, [51.4, 35.7],
+                 "POINT(51.4 35.7)"],
     "accuracy_m": [ABSENT, None, 12.0, 12, 0, 100_000, 100_000.5, -1, "12", True, 10**400],
     "office_state": ["open", "closed", "open_not_serving", "inaccessible", "ajar", "", None, 3, ABSENT],
     "staff_present": [ABSENT, None, 0, 3, 10_000, 10_001, -1, 3.0, 3.5, "3", False],
@@ -96,6 +97,15 @@ def _check(raw) -> bool:
 def test_each_variant_alone_is_loaded_as_the_schemas_load_it_or_left_to_them():
     loaded = [_check(_varied([variant])) for variant in VARIANTS]
     assert 40 < sum(loaded) < len(VARIANTS)  # both ways are exercised
+
+
+def test_a_batch_loads_each_op_as_it_would_be_loaded_alone():
+    raws = [_varied([variant]) for variant in VARIANTS]
+    for i, raw in enumerate(raws):  # each at its own place, so that no Point lands on the wrong report
+        if isinstance(raw.get("data"), dict) and raw["data"].get("location") == BASE_DATA["location"]:
+            raw["data"]["location"] = {"type": "Point", "coordinates": [51 + i / 1000, 35.7]}
+    alone = [load_plain_creates([raw])[0] for raw in raws]
+    assert [_typed(x) for x in load_plain_creates(raws)] == [_typed(x) for x in alone]
 
 
 @settings(max_examples=1000)
