@@ -43,6 +43,8 @@ _WKT_POINT = re.compile(r"^\s*(?:SRID=\d+;)?POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$"
 def _wkb_point(value) -> tuple[float, float] | None:
     """The coordinates of a 2-D point in (E)WKB or WKT, read directly: points are most of what
     the API writes (every report and office), and a GEOS round trip per point is the slow part."""
+    if isinstance(value, _PointWKT):
+        return value.lon_lat
     if isinstance(value, WKTElement):
         match = _WKT_POINT.match(value.data)
         return (float(match[1]), float(match[2])) if match else None
@@ -70,8 +72,18 @@ def to_db(geom: BaseGeometry) -> WKBElement | WKTElement:
     database parses it, where GeoAlchemy2 would otherwise turn WKB into WKT through GEOS
     for every row (the dearest part of inserting 500 reports)."""
     if isinstance(geom, Point) and not geom.has_z:
-        return WKTElement(f"POINT({geom.x!r} {geom.y!r})", srid=SRID)
+        return _PointWKT(geom.x, geom.y)
     return from_shape(geom, srid=SRID)
+
+
+class _PointWKT(WKTElement):
+    """A point `to_db` wrote as WKT, which keeps the coordinates it was written from: a push
+    reads every report's point back twice (its version, its answer), and `repr` round-trips,
+    so they are exactly what parsing the WKT would give."""
+
+    def __init__(self, lon: float, lat: float):
+        super().__init__(f"POINT({lon!r} {lat!r})", srid=SRID)
+        self.lon_lat = (lon, lat)
 
 
 def point(lon: float, lat: float) -> Point:

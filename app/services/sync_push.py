@@ -290,7 +290,7 @@ def _new_report_row(ctx: Push, op: dict, data: dict, office) -> dict:
                 location=None if data["location"] is None else to_db(data["location"]),
                 accuracy_m=data["accuracy_m"], office_state=data["office_state"],
                 staff_present=data["staff_present"], checklist=data["checklist"], notes=data["notes"],
-                photos=canonical({"photos": data["photos"]})["photos"], evidence_time=evidence,
+                photos=_canonical_photos(data["photos"]), evidence_time=evidence,
                 evidence_time_source=source)
 
 
@@ -478,11 +478,15 @@ def canonical(data: dict) -> dict:
         elif name in ("office_id", "round_id"):
             out[name] = None if value is None else str(value)
         elif name == "photos":
-            out[name] = [{"sha256": p["sha256"], "taken_at": _instant(p.get("taken_at")),
-                          "caption": p.get("caption", "")} for p in value]
+            out[name] = _canonical_photos(value)
         else:
             out[name] = value
     return out
+
+
+def _canonical_photos(photos: list) -> list:
+    return [{"sha256": p["sha256"], "taken_at": _instant(p.get("taken_at")), "caption": p.get("caption", "")}
+            for p in photos]
 
 
 def canonical_of(report: Report) -> dict:

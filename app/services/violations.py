@@ -15,7 +15,7 @@ from app.models import CaseEvent, Office, Report, User, ViolationCase
 from app.services import changefeed, unit_of_work
 from app.services.hours import office_facts, to_rule
 from app.repositories import hours as hours_repo
-from app.violations.judge import SOUND, Evidence, Verdict, judge
+from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Verdict, judge
 
 OPEN_STATUSES = ("open", "under_review")
 TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
@@ -52,10 +52,14 @@ class HoursBook:
         return self._holidays[key]
 
 
-def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answer]:
-    answer = book.answer(office, report.evidence_time)
+def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answer | None]:
+    """The verdict on a report, and the hours it was judged against: None for a report not
+    found closed, whose verdict does not depend on them (most of a round's reports)."""
     evidence = Evidence(report.office_state, report.evidence_time, report.evidence_time_source,
                         report.clock_skew_s, report.received_at, report.distance_to_office_m, report.accuracy_m)
+    if report.office_state not in CLOSED_STATES:
+        return judge(evidence, False, ""), None
+    answer = book.answer(office, report.evidence_time)
     return judge(evidence, answer.must_be_open, answer.hours.reason), answer
 
 
@@ -74,7 +78,7 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     context. Sets the report's flags, violation_id and locked (written by the caller)."""
     verdict, answer = verdict_for(report, office, book)
     report.flags = verdict.flags
-    day = calendar.format_date(answer.hours.day)  # the Jalali day of the evidence time
+    day = calendar.format_date(calendar.tehran_day(report.evidence_time))
     key = (office.id, day)
     case = cases.get(key) if cases is not None else _case_of(office.id, day)
     if verdict.flag:
