@@ -6,7 +6,8 @@
 Each figure is the median of --repeat runs, through the HTTP layer (Flask's WSGI test
 client: routing, auth, JSON and the service, without a network). Beside each push of N new
 reports stands the floor a push cannot beat: N plain single-row INSERTs, in one
-transaction, into a table with the same columns and indexes as `reports`. The reports are
+transaction, into a table with the same columns and indexes as `reports`, its runs
+alternating with the push's so that the ratio compares the two under the same load. The reports are
 `open` (most of a round's findings), so that the figures do not depend on whether the
 moment of the run falls in mandated hours (a closure is judged and opens a case). Peak memory is
 Python's (tracemalloc) during the measured call. The PostGIS database is emptied first:
@@ -108,8 +109,7 @@ def main() -> None:
         return run
 
     for n in (1, 50, 500):
-        push_s, push_mem = _measure_fresh(lambda: push(n), args.repeat)
-        floor_s, floor_mem = measure(floor(n), args.repeat)
+        (push_s, push_mem), (floor_s, _) = _measure_alternately(lambda: push(n), lambda: floor(n), args.repeat)
         rows.append((f"push of {n} new report{'s' if n > 1 else ''}", push_s, push_mem,
                      f"{n / push_s:,.0f} ops/s", f"{floor_s * 1000:.1f} ms", f"{push_s / floor_s:.1f}×"))
 
@@ -168,18 +168,33 @@ def _first_pull_without_reports(app, http, repeat):
 
 def _measure_fresh(make, repeat):
     """Like measure, but builds a new input (new ids) for each run outside the timing."""
-    times = []
+    times = [_timed(make()) for _ in range(repeat)]
+    return statistics.median(times), _peak(make())
+
+
+def _measure_alternately(make_a, make_b, repeat):
+    """`_measure_fresh` of two operations whose runs alternate, a then b, so that their ratio
+    compares them under the same load: this machine is shared, and its load can double
+    between one minute and the next."""
+    times_a, times_b = [], []
     for _ in range(repeat):
-        fn = make()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    fn = make()
+        times_a.append(_timed(make_a()))
+        times_b.append(_timed(make_b()))
+    return (statistics.median(times_a), _peak(make_a())), (statistics.median(times_b), _peak(make_b()))
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _peak(fn) -> int:
     tracemalloc.start()
     fn()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    return statistics.median(times), peak
+    return peak
 
 
 def _floor_table():

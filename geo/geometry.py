@@ -7,6 +7,7 @@ import re
 import struct
 from collections.abc import Mapping
 
+import numpy as np
 import shapely
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
@@ -46,6 +47,8 @@ _WKT_POINT = re.compile(r"^\s*(?:SRID=\d+;)?POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*$"
 def _wkb_point(value) -> tuple[float, float] | None:
     """The coordinates of a 2-D point in (E)WKB or WKT, read directly: points are most of what
     the API writes (every report and office), and a GEOS round trip per point is the slow part."""
+    if isinstance(value, _PointWKT):
+        return value.lon_lat
     if isinstance(value, WKTElement):
         match = _WKT_POINT.match(value.data)
         return (float(match[1]), float(match[2])) if match else None
@@ -73,12 +76,29 @@ def to_db(geom: BaseGeometry) -> WKBElement | WKTElement:
     database parses it, where GeoAlchemy2 would otherwise turn WKB into WKT through GEOS
     for every row (the dearest part of inserting 500 reports)."""
     if isinstance(geom, Point) and not geom.has_z:
-        return WKTElement(f"POINT({geom.x!r} {geom.y!r})", srid=SRID)
+        return _PointWKT(geom.x, geom.y)
     return from_shape(geom, srid=SRID)
+
+
+class _PointWKT(WKTElement):
+    """A point `to_db` wrote as WKT, which keeps the coordinates it was written from: a push
+    reads every report's point back twice (its version, its answer), and `repr` round-trips,
+    so they are exactly what parsing the WKT would give."""
+
+    def __init__(self, lon: float, lat: float):
+        super().__init__(f"POINT({lon!r} {lat!r})", srid=SRID)
+        self.lon_lat = (lon, lat)
 
 
 def point(lon: float, lat: float) -> Point:
     return Point(float(lon), float(lat))
+
+
+def points(lon_lats: list[tuple[float, float]]) -> list[Point]:
+    """Many Points at once, made in one vectorised call (ten times quicker than one by one)."""
+    if not lon_lats:
+        return []
+    return list(shapely.points(np.asarray(lon_lats, dtype=float)))
 
 
 def lon_lat(value: WKBElement | BaseGeometry) -> tuple[float, float]:
@@ -91,6 +111,9 @@ def lon_lat(value: WKBElement | BaseGeometry) -> tuple[float, float]:
 
 def parse_point(data: Mapping) -> Point:
     """A GeoJSON Point with a real longitude and latitude."""
+    plain = plain_point(data)
+    if plain is not None:
+        return Point(*plain)
     geom = _parse(data)
     if not isinstance(geom, Point) or geom.is_empty:
         raise GeometryError("must be a GeoJSON Point")
@@ -98,6 +121,23 @@ def parse_point(data: Mapping) -> Point:
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise GeometryError("coordinates must be [longitude, latitude] within ±180, ±90")
     return Point(lon, lat)
+
+
+def plain_point(data) -> tuple[float, float] | None:
+    """(lon, lat) of the Point every phone sends, `{"type": "Point", "coordinates": [lon, lat]}`
+    with both in range, read without a trip through shapely's GeoJSON parser (a push parses
+    500 of them); None for any other shape, which `parse_point` then reads the long way."""
+    if type(data) is not dict or len(data) != 2 or data.get("type") != "Point":
+        return None
+    coords = data.get("coordinates")
+    if type(coords) is not list or len(coords) != 2:
+        return None
+    lon, lat = coords
+    if type(lon) not in (int, float) or type(lat) not in (int, float):
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return float(lon), float(lat)
 
 
 def parse_area(data: Mapping) -> MultiPolygon:

@@ -18,9 +18,7 @@ class Instant(ma.fields.Field):
     }
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(TEHRAN).isoformat(timespec="seconds")
+        return write_instant(value)
 
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
         if not isinstance(value, str):
@@ -32,6 +30,13 @@ class Instant(ma.fields.Field):
         if parsed.tzinfo is None:
             raise self.make_error("naive")
         return parsed
+
+
+def write_instant(value: datetime | None) -> str | None:
+    """An instant as the wire shows it: Tehran time, to the second, with its offset."""
+    if value is None:
+        return None
+    return value.astimezone(TEHRAN).isoformat(timespec="seconds")
 
 
 class GeoJSONPoint(ma.fields.Field):

@@ -1,10 +1,15 @@
 """The sync protocol's wire format (DESIGN §5): envelopes, ops, reports, corrections, results."""
 
+import uuid
+from datetime import datetime
+
 import marshmallow as ma
 from marshmallow import validate
 
 from app.models.sync import REPORT_STATES
-from schemas.fields import GeoJSONPoint, Instant
+from geo.geometry import plain_point, points, to_geojson
+from schemas.fields import GeoJSONPoint, Instant, write_instant
+from schemas.normalize import ascii_digits
 
 PROTOCOL = 1
 MAX_OPS = 500
@@ -102,6 +107,149 @@ class ReportUpdateSchema(ReportCreateSchema):
         super().__init__(partial=True, **kwargs)
 
 
+def load_plain_creates(raws: list) -> list[tuple[dict, dict] | None]:
+    """For each raw op, `(OpSchema().load(raw), ReportCreateSchema().load(raw["data"]))` if
+    it is the op a phone sends most, the create of a report in plain JSON shapes; else None.
+
+    marshmallow costs some 0.4 ms to load one such op, more than landing it. This reads only
+    what is plainly valid (ids and instants as strings, numbers as JSON numbers within their
+    ranges, a Point with two coordinates, known keys only) and gives what the schemas give;
+    everything else, valid or not, is left to the schemas, which alone word the errors.
+    tests/unit/test_plain_create.py holds the two equal on valid and invalid ops alike."""
+    loaded: list[tuple[dict, dict] | None] = []
+    for raw in raws:
+        try:
+            loaded.append(_plain_create(raw))
+        except _NotPlain:
+            loaded.append(None)
+    # The Points are made in one vectorised call: one at a time, shapely takes longer than
+    # all the rest of the load.
+    located = [data for _, data in filter(None, loaded) if data["location"] is not None]
+    for data, made in zip(located, points([data["location"] for data in located])):
+        data["location"] = made
+    return loaded
+
+
+class _NotPlain(Exception):
+    """Not in the plain shapes: for the schemas to load (or to say what is wrong)."""
+
+
+_OP_KEYS = frozenset(OpSchema._declared_fields)
+_CREATE_KEYS = frozenset(ReportCreateSchema._declared_fields)
+_PHOTO_KEYS = frozenset(PhotoSchema._declared_fields)
+
+
+def _plain_create(raw) -> tuple[dict, dict]:
+    if (type(raw) is not dict or not raw.keys() <= _OP_KEYS or raw.get("entity") != "reports"
+            or raw.get("action") != "create" or raw.get("base_version") is not None
+            or type(raw.get("data")) is not dict):
+        raise _NotPlain
+    op = {"op_id": _plain_uuid(raw.get("op_id")), "entity": "reports", "action": "create",
+          "id": _plain_uuid(raw.get("id")), "base_version": None, "changed_at": _plain_instant(raw.get("changed_at")),
+          "data": dict(raw["data"])}
+    return op, _plain_report(raw["data"])
+
+
+def _plain_report(data: dict) -> dict:
+    if not data.keys() <= _CREATE_KEYS:
+        raise _NotPlain
+    get = data.get
+    return {  # in the order the schema loads them
+        "office_id": _plain_uuid(get("office_id")),
+        "round_id": _or_none(_plain_uuid, get("round_id")),
+        "observed_at": _plain_instant(get("observed_at")),
+        "gps_fix_at": _or_none(_plain_instant, get("gps_fix_at")),
+        "location": _or_none(_plain_lon_lat, get("location")),  # made a Point by load_plain_creates
+        "accuracy_m": _or_none(_plain_accuracy, get("accuracy_m")),
+        "office_state": _plain_choice(get("office_state"), REPORT_STATES),
+        "staff_present": _or_none(_plain_count, get("staff_present")),
+        "checklist": _plain_checklist(get("checklist", {})),
+        "notes": _plain_text(get("notes", ""), 4000),
+        "photos": _plain_photos(get("photos", [])),
+    }
+
+
+def _or_none(read, value):
+    return None if value is None else read(value)
+
+
+def _plain_uuid(value) -> uuid.UUID:
+    if type(value) is not str:
+        raise _NotPlain
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _NotPlain from None
+
+
+def _plain_instant(value) -> datetime:
+    if type(value) is not str:
+        raise _NotPlain
+    try:
+        parsed = datetime.fromisoformat(ascii_digits(value.strip()))
+    except ValueError:
+        raise _NotPlain from None
+    if parsed.tzinfo is None:
+        raise _NotPlain
+    return parsed
+
+
+def _plain_lon_lat(value) -> tuple[float, float]:
+    lon_lat = plain_point(value)
+    if lon_lat is None:
+        raise _NotPlain
+    return lon_lat
+
+
+def _plain_accuracy(value) -> float:
+    if type(value) not in (int, float) or not 0 <= value <= 100_000:
+        raise _NotPlain
+    return float(value)
+
+
+def _plain_count(value) -> int:
+    if type(value) is not int or not 0 <= value <= 10_000:
+        raise _NotPlain
+    return value
+
+
+def _plain_choice(value, choices) -> str:
+    if type(value) is not str or value not in choices:
+        raise _NotPlain
+    return value
+
+
+def _plain_text(value, longest: int) -> str:
+    if type(value) is not str or len(value) > longest:
+        raise _NotPlain
+    return value
+
+
+def _plain_checklist(value) -> dict:
+    if type(value) is not dict or len(value) > 100:
+        raise _NotPlain
+    for key, answer in value.items():
+        if type(key) is not str or not 1 <= len(key) <= 64 or not (answer is None or answer is True
+                                                                     or answer is False):
+            raise _NotPlain
+    return dict(value)
+
+
+def _plain_photos(value) -> list:
+    if type(value) is not list or len(value) > 50:
+        raise _NotPlain
+    out = []
+    for photo in value:
+        if type(photo) is not dict or not photo.keys() <= _PHOTO_KEYS:
+            raise _NotPlain
+        sha = photo.get("sha256")
+        if type(sha) is not str or not SHA256.regex.match(sha):
+            raise _NotPlain
+        out.append({"sha256": sha, "taken_at": _or_none(_plain_instant, photo.get("taken_at")),
+                    "caption": _plain_text(photo.get("caption", ""), 500)})
+    return out
+
+
 class OfficeCorrectionSchema(ma.Schema):
     office_id = ma.fields.UUID(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(["moved", "phone", "closed_permanently"]))
@@ -153,6 +301,63 @@ class ReportSchema(ma.Schema):
         return out
 
 
+def write_report(report, pending) -> dict:
+    """`ReportSchema().dump((report, pending))`, written out field by field, in the same
+    order and with the same conversions.
+
+    A push answers with every report it landed, and a pull sends thousands: marshmallow's
+    per-field machinery costs some 0.2 ms a report, more than inserting it. ReportSchema
+    stays the documented wire form; tests/unit/test_wire_writers.py holds the two equal on
+    varied reports (a new field in the schema fails it until it is written here too)."""
+    return {
+        "id": _text(report.id),
+        "office_id": _text(report.office_id),
+        "round_id": _text(report.round_id),
+        "observed_at": write_instant(report.observed_at),
+        "gps_fix_at": write_instant(report.gps_fix_at),
+        "location": to_geojson(report.location),
+        "accuracy_m": _float(report.accuracy_m),
+        "office_state": _text(report.office_state),
+        "staff_present": _int(report.staff_present),
+        "checklist": _dict(report.checklist),
+        "notes": _text(report.notes),
+        "photos": _dicts(report.photos),
+        "version": _int(report.version),
+        "received_at": write_instant(report.received_at),
+        "evidence_time": write_instant(report.evidence_time),
+        "evidence_time_source": _text(report.evidence_time_source),
+        "clock_skew_s": _float(report.clock_skew_s),
+        "distance_to_office_m": _float(report.distance_to_office_m),
+        "locked": report.locked,
+        "flags": None if report.flags is None else [_text(f) for f in report.flags],
+        "violation_id": _text(report.violation_id),
+        "amendments": _dicts(report.amendments),
+        "photos_pending": sorted(pending),
+    }
+
+
+# marshmallow's conversions on dump: String and UUID write str(), Float float(), Integer
+# int(), Dict a shallow copy, Boolean the value as it is; None stays None.
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _float(value):
+    return None if value is None else float(value)
+
+
+def _int(value):
+    return None if value is None else int(value)
+
+
+def _dict(value):
+    return None if value is None else dict(value)
+
+
+def _dicts(value):
+    return None if value is None else [_dict(item) for item in value]
+
+
 class ConflictSchema(ma.Schema):
     field = ma.fields.String()
     base = ma.fields.Raw(allow_none=True)
@@ -179,6 +384,35 @@ class PushResponseSchema(ma.Schema):
     server_time = Instant()
     clock_skew_s = ma.fields.Float()
     results = ma.fields.List(ma.fields.Nested(OpResultSchema))
+
+
+def write_push_response(answer: dict) -> dict:
+    """`PushResponseSchema().dump(answer)`, written out: marshmallow's nested dumps cost
+    more than the rest of answering a push of 500 reports. The same keys, order and
+    conversions (unknown keys dropped, absent ones left out); tests/unit/test_wire_writers.py
+    holds the two equal on every kind of result."""
+    return {"protocol": _int(answer["protocol"]), "server_time": write_instant(answer["server_time"]),
+            "clock_skew_s": _float(answer["clock_skew_s"]),
+            "results": [_written(result, _RESULT_WRITERS) for result in answer["results"]]}
+
+
+def _written(item: dict, writers: tuple) -> dict:
+    return {key: write(item[key]) for key, write in writers if key in item}
+
+
+def _list_of(write):
+    return lambda values: None if values is None else [write(value) for value in values]
+
+
+def _as_is(value):
+    return value
+
+
+_CONFLICT_WRITERS = (("field", _text), ("base", _as_is), ("server", _as_is), ("client", _as_is),
+                     ("resolved", _as_is), ("policy", _text))
+_RESULT_WRITERS = (("op_id", _as_is), ("status", _text), ("id", _text), ("version", _int), ("record", _dict),
+                   ("conflicts", _list_of(lambda c: None if c is None else _written(c, _CONFLICT_WRITERS))),
+                   ("missing_attachments", _list_of(_text)), ("flags", _list_of(_text)), ("errors", _dict))
 
 
 class QuarantineSchema(ma.Schema):

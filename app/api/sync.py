@@ -1,5 +1,6 @@
 """The sync protocol v1 (DESIGN §5): pull, push and the quarantine."""
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -7,7 +8,8 @@ from app.auth import current_user, requires
 from app.models import Role
 from app.services import sync_pull, sync_push
 from app.services.places import Page
-from schemas.sync import PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema, QuarantineSchema
+from schemas.sync import (PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema,
+                          QuarantineSchema, write_push_response)
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync protocol v1")
 
@@ -30,7 +32,10 @@ class Push(MethodView):
     @blp.alt_response(413, description="Over 500 ops or 5 MB")
     def post(self, body):
         """Apply ops in order; each lands, merges, is a duplicate, or is rejected alone."""
-        return sync_push.push(current_user(), body)
+        # Written once, by write_push_response (PushResponseSchema's dump, by hand), and
+        # returned as a Response so that flask-smorest does not dump 500 results again;
+        # PushResponseSchema documents it.
+        return jsonify(write_push_response(sync_push.push(current_user(), body)))
 
 
 @blp.route("/quarantine")

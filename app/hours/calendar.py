@@ -5,6 +5,7 @@ Pure functions, no database: every date a person reads or types is Jalali
 """
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -74,7 +75,11 @@ def to_gregorian(day: jdatetime.date) -> date:
     return day.togregorian()
 
 
+@lru_cache(maxsize=4096)
 def from_gregorian(day: date) -> jdatetime.date:
+    # Cached: judging a push of 500 reports asks for the same few days a thousand times,
+    # and jdatetime's conversion costs more than the judging. Its dates are immutable, and
+    # the locale they carry is only used by strftime, which nothing here calls.
     return jdatetime.date.fromgregorian(date=day)
 
 

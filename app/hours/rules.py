@@ -20,6 +20,7 @@ The precedence, in full (README, "Mandated hours", has a worked example):
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import cached_property
 
 import jdatetime
 
@@ -191,7 +192,7 @@ class DayHours:
     holidays: tuple[str, ...] = ()
     overruled: tuple[Rule, ...] = field(default=())  # rules that applied but lost
 
-    @property
+    @cached_property  # worded once: judging a push asks it of every report of the day
     def reason(self) -> str:
         if self.rule is not None:
             state = "closed" if not self.windows else "open " + ", ".join(
@@ -231,6 +232,10 @@ class Answer:
 def must_be_open(office: OfficeFacts, instant: datetime, rules, holidays_on) -> Answer:
     """`holidays_on(day)` gives the holiday titles of a Jalali day (empty if none)."""
     day = tehran_day(instant)
-    hours = day_hours(office, day, rules, tuple(holidays_on(day)))
+    return answer_at(day_hours(office, day, rules, tuple(holidays_on(day))), instant)
+
+
+def answer_at(hours: DayHours, instant: datetime) -> Answer:
+    """The answer at an instant that falls on the day `hours` decides (in Tehran)."""
     window = hours.window_at(instant.astimezone(TEHRAN).time())
     return Answer(instant, window is not None, window, hours)

@@ -22,6 +22,12 @@ def get(office_id: uuid.UUID) -> Office | None:
     return db.session.get(Office, office_id)
 
 
+def get_many(office_ids: Collection[uuid.UUID]) -> list[Office]:
+    if not office_ids:
+        return []
+    return list(db.session.scalars(sa.select(Office).where(Office.id.in_(list(office_ids)))))
+
+
 def get_by_code(code: str) -> Office | None:
     return db.session.scalar(sa.select(Office).where(Office.code == code))
 

@@ -10,29 +10,40 @@ from app.database import utcnow
 from app.errors import Problem, invalid
 from app.extensions import db
 from app.hours import calendar
-from app.hours.rules import Answer, must_be_open
+from app.hours.rules import Answer, DayHours, answer_at, day_hours
 from app.models import CaseEvent, Office, Report, User, ViolationCase
 from app.services import changefeed, unit_of_work
 from app.services.hours import office_facts, to_rule
 from app.repositories import hours as hours_repo
-from app.violations.judge import SOUND, Evidence, Verdict, judge
+from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Verdict, judge
 
 OPEN_STATUSES = ("open", "under_review")
 TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
 
 
 class HoursBook:
-    """Rules and holidays loaded once per year and day, for judging many reports."""
+    """Rules and holidays loaded once per year and day, and each office's hours decided once
+    per Tehran day, for judging many reports in one transaction (a push: most of its reports
+    share an office and a day; a re-judging: all of a case's reports do)."""
 
     def __init__(self):
         self._rules: dict[int, list] = {}
         self._holidays: dict[str, tuple] = {}
+        self._hours: dict[tuple, DayHours] = {}
 
     def answer(self, office: Office, instant: datetime) -> Answer:
-        day = calendar.tehran_day(instant)
-        if day.year not in self._rules:
-            self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
-        return must_be_open(office_facts(office), instant, self._rules[day.year], self._holidays_on)
+        # All that an office's hours depend on, and its day in Tehran (as a Gregorian date:
+        # jdatetime's dates are slow to hash).
+        local_day = instant.astimezone(calendar.TEHRAN).date()
+        key = (office.id, office.district, office.category, local_day)
+        hours = self._hours.get(key)
+        if hours is None:
+            day = calendar.from_gregorian(local_day)
+            if day.year not in self._rules:
+                self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
+            hours = self._hours[key] = day_hours(office_facts(office), day, self._rules[day.year],
+                                                 self._holidays_on(day))
+        return answer_at(hours, instant)
 
     def _holidays_on(self, day) -> tuple:
         key = calendar.format_date(day)
@@ -41,10 +52,14 @@ class HoursBook:
         return self._holidays[key]
 
 
-def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answer]:
-    answer = book.answer(office, report.evidence_time)
+def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answer | None]:
+    """The verdict on a report, and the hours it was judged against: None for a report not
+    found closed, whose verdict does not depend on them (most of a round's reports)."""
     evidence = Evidence(report.office_state, report.evidence_time, report.evidence_time_source,
                         report.clock_skew_s, report.received_at, report.distance_to_office_m, report.accuracy_m)
+    if report.office_state not in CLOSED_STATES:
+        return judge(evidence, False, ""), None
+    answer = book.answer(office, report.evidence_time)
     return judge(evidence, answer.must_be_open, answer.hours.reason), answer
 
 
