@@ -45,7 +45,8 @@ class PushRequestSchema(ma.Schema):
     protocol = _Protocol(required=True)
     device_id = ma.fields.UUID(required=True)
     sent_at = Instant(required=True, metadata={"description": "The phone's clock when it sent the push"})
-    ops = ma.fields.List(ma.fields.Raw(), required=True,
+    # Any JSON, null too: a bad op is refused alone, in its result (DESIGN §5.2).
+    ops = ma.fields.List(ma.fields.Raw(allow_none=True), required=True,
                          metadata={"description": f"At most {MAX_OPS}; each is checked on its own"})
 
 

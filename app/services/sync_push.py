@@ -320,9 +320,6 @@ def _create_report(ctx: Push, op: dict) -> dict:
 def _update_report(ctx: Push, op: dict) -> dict:
     data = _load(REPORT_UPDATE_SCHEMA, op["data"])
     report = _own_report(ctx, op)
-    if op["base_version"] > report.version:
-        raise _reject("base_version", f"The report is at version {report.version}; "
-                                      f"{op['base_version']} was never issued.")
     client = canonical(data)
     edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s)
     server = canonical_of(report)
@@ -367,11 +364,17 @@ def _delete_report(ctx: Push, op: dict) -> dict:
 
 
 def _own_report(ctx: Push, op: dict) -> Report:
+    """The report an update or delete is about: the author's, not deleted, and at least at
+    the version the op was based on (a version from the future was never issued: a delete
+    based on one must not pass for a delete of the current version)."""
     report = repo.lock_report(op["id"])
     if report is None or report.author_id != ctx.user.id:
         raise _reject("id", "There is no report of yours with this id.")
     if report.deleted_at is not None:
         raise _reject("id", "This report was deleted (from another device?); pull to refresh.")
+    if op["base_version"] > report.version:
+        raise _reject("base_version", f"The report is at version {report.version}; "
+                                      f"{op['base_version']} was never issued.")
     return report
 
 
