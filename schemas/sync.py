@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from app.models.sync import REPORT_STATES
 from schemas.fields import GeoJSONPoint, Instant
+from schemas.input import InputSchema
 
 PROTOCOL = 1
 MAX_OPS = 500
@@ -19,7 +20,7 @@ class _Protocol(ma.fields.Integer):
         return number
 
 
-class PullRequestSchema(ma.Schema):
+class PullRequestSchema(InputSchema):
     protocol = _Protocol(required=True)
     device_id = ma.fields.UUID(required=True)
     cursor = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
@@ -41,7 +42,7 @@ class PullResponseSchema(ma.Schema):
     changes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ChangesSchema))
 
 
-class PushRequestSchema(ma.Schema):
+class PushRequestSchema(InputSchema):
     protocol = _Protocol(required=True)
     device_id = ma.fields.UUID(required=True)
     sent_at = Instant(required=True, metadata={"description": "The phone's clock when it sent the push"})
@@ -50,7 +51,7 @@ class PushRequestSchema(ma.Schema):
                          metadata={"description": f"At most {MAX_OPS}; each is checked on its own"})
 
 
-class OpSchema(ma.Schema):
+class OpSchema(InputSchema):
     op_id = ma.fields.UUID(required=True)
     entity = ma.fields.String(required=True, validate=validate.OneOf(["reports", "office_corrections"]))
     action = ma.fields.String(required=True, validate=validate.OneOf(["create", "update", "delete"]))
@@ -74,13 +75,13 @@ class OpSchema(ma.Schema):
             raise ma.ValidationError("A delete carries no data.", "data")
 
 
-class PhotoSchema(ma.Schema):
+class PhotoSchema(InputSchema):
     sha256 = ma.fields.String(required=True, validate=SHA256)
     taken_at = Instant(allow_none=True, load_default=None)
     caption = ma.fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class ReportCreateSchema(ma.Schema):
+class ReportCreateSchema(InputSchema):
     office_id = ma.fields.UUID(required=True)
     round_id = ma.fields.UUID(allow_none=True, load_default=None)
     observed_at = Instant(required=True, metadata={"description": "The phone's clock when the office was seen"})
@@ -103,7 +104,7 @@ class ReportUpdateSchema(ReportCreateSchema):
         super().__init__(partial=True, **kwargs)
 
 
-class OfficeCorrectionSchema(ma.Schema):
+class OfficeCorrectionSchema(InputSchema):
     office_id = ma.fields.UUID(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(["moved", "phone", "closed_permanently"]))
     location = GeoJSONPoint(allow_none=True, load_default=None)

@@ -125,11 +125,18 @@ def _dispatch(ctx: Push, raw) -> dict:
 def _quarantine(ctx: Push, raw, op_id, errors: dict) -> dict:
     entity = raw.get("entity") if isinstance(raw, dict) else None
     action = raw.get("action") if isinstance(raw, dict) else None
-    repo.add(QuarantinedOp(op_id=str(op_id)[:64] if op_id is not None else "", user_id=ctx.user.id,
-                           device_id=ctx.device_id, entity=str(entity)[:30] if entity else None,
-                           action=str(action)[:10] if action else None, payload=raw, errors=errors,
+    repo.add(QuarantinedOp(op_id=_label(op_id, 64) or "", user_id=ctx.user.id, device_id=ctx.device_id,
+                           entity=_label(entity, 30), action=_label(action, 10), payload=raw, errors=errors,
                            received_at=ctx.received_at))
     return {"op_id": op_id, "status": "rejected", "errors": errors}
+
+
+def _label(value, size: int) -> str | None:
+    """A quarantined op's id, entity or action as a short text column can hold it, whatever
+    was sent (PostgreSQL's text refuses U+0000; the payload keeps the original)."""
+    if value is None or value == "":
+        return None
+    return str(value).replace("\x00", "\ufffd")[:size]
 
 
 def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:

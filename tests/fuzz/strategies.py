@@ -7,6 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import strategies as st
 
 from app.models.sync import REPORT_STATES
+from schemas.input import NUL
+
+
+def text(**kwargs):
+    """Text a person could type: anything but U+0000, which no input may hold (schemas.input)."""
+    return st.text(st.characters(exclude_characters=NUL), **kwargs)
+
+
+NUL_TEXT = st.text(max_size=10).map(lambda value: value + NUL)
 
 # Any JSON value (what a broken or hostile phone could send where an object is due).
 JSON = st.recursive(
@@ -54,7 +63,7 @@ BAD_POINTS = st.one_of(
 
 def photos(valid: bool):
     photo = st.fixed_dictionaries({"sha256": SHA256}, optional={"taken_at": st.none() | INSTANTS,
-                                                                "caption": st.text(max_size=500)})
+                                                                "caption": text(max_size=500)})
     if valid:
         return st.lists(photo, max_size=4, unique_by=lambda p: p["sha256"])
     return st.one_of(st.lists(st.fixed_dictionaries({"sha256": st.text(max_size=70)}), min_size=1, max_size=3),
@@ -75,12 +84,12 @@ REPORT_FIELDS = {
     # (A float or a numeric string is taken as an integer: marshmallow's Integer is not strict.)
     "staff_present": (st.none() | st.integers(0, 10_000), st.integers(10_001) | st.integers(max_value=-1)
                       | st.sampled_from([True, "three", 10**30])),
-    "checklist": (st.dictionaries(st.text(min_size=1, max_size=64), st.none() | st.booleans(), max_size=5),
+    "checklist": (st.dictionaries(text(min_size=1, max_size=64), st.none() | st.booleans(), max_size=5),
                   st.one_of(st.dictionaries(st.text(min_size=65, max_size=70), st.booleans(), min_size=1, max_size=1),
                             st.dictionaries(st.text(min_size=1, max_size=5), st.sampled_from(["maybe", 2, [], {}]),
                                             min_size=1, max_size=2),
                             st.lists(st.booleans(), max_size=2))),
-    "notes": (st.text(max_size=300) | st.just("ن" * 4000), st.just("x" * 4001) | st.integers() | st.none()),
+    "notes": (text(max_size=300) | st.just("ن" * 4000), st.just("x" * 4001) | st.integers() | st.none() | NUL_TEXT),
     "photos": (photos(valid=True), photos(valid=False)),
 }
 REQUIRED = ("office_id", "observed_at", "office_state")

@@ -157,3 +157,25 @@ def test_a_delete_based_on_a_version_never_issued_deletes_nothing(client, office
     (edit,) = push(client, envelope([op("update", id_=create["id"], base_version=1, data={"notes": "still here"})]))\
         .get_json()["results"]
     assert edit["status"] == "applied" and edit["record"]["notes"] == "still here"
+
+
+@pytest.mark.parametrize(("user", "method", "url", "body", "field"), [
+    (None, "POST", "/api/v1/auth/token", {"username": "admin\x00", "password": "x"}, "username"),
+    ("head-6", "GET", "/api/v1/visit-list?date=1405-01-05&inspector=inspector-6a%00", None, "inspector"),
+    ("admin", "POST", "/api/v1/holidays", {"date": "1405-02-02", "title": "روز\x00"}, "title"),
+    ("head-6", "POST", "/api/v1/rounds", {"date": "1405-01-05", "inspectors": ["inspector-6a\x00"]}, "inspectors.0"),
+])
+def test_text_with_a_nul_character_is_refused_by_name(client, user, method, url, body, field):
+    # PostgreSQL's text cannot hold U+0000: the query failed, a 500 (SQLite stored it).
+    assert_problem(client.as_(user).request(method, url, json=body), 422, field)
+
+
+def test_a_pushed_op_with_a_nul_character_is_refused_alone(client, office):
+    notes = op(data=report_data(office, notes="closed\x00"))
+    entity = op(data=report_data(office)) | {"entity": "reports\x00", "op_id": "x\x00"}
+    good = op(data=report_data(office))
+    results = push(client, envelope([notes, entity, good])).get_json()["results"]
+    assert "data.notes" in results[0]["errors"] and "entity" in results[1]["errors"]
+    assert results[2]["status"] == "applied"
+    kept = client.as_("inspector-6a").get("/api/v1/sync/quarantine?page_size=2").get_json()
+    assert {k["payload"]["op_id"] for k in kept} == {notes["op_id"], "x\x00"}
