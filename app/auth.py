@@ -41,8 +41,8 @@ def requires(*roles: Role):
         wrapper.__doc__ = (func.__doc__ or "").rstrip() + f"\n\nRoles: {', '.join(sorted(allowed))}."
         return Blueprint.doc(
             security=[{"bearerAuth": []}],
-            responses={"401": {"$ref": "#/components/responses/UNAUTHORIZED"},
-                       "403": {"$ref": "#/components/responses/FORBIDDEN"}},
+            # Names of flask-smorest's shared responses, resolved (and registered) by apispec.
+            responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
         )(wrapper)
 
     return decorator

@@ -4,6 +4,7 @@ SQLite + SpatiaLite is the embedded default and PostgreSQL + PostGIS the product
 database; everything above this module is written once for both through GeoAlchemy2.
 """
 
+import json
 import os
 from datetime import UTC, datetime
 
@@ -22,7 +23,11 @@ def is_sqlite(url: str) -> bool:
 
 
 def _json_dumps(value) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        # orjson stops at 64-bit integers; a quarantined op keeps whatever numbers it was sent with.
+        return json.dumps(value)
 
 
 # JSON columns (reports' checklists and photos, versions, the ledger) go through orjson:

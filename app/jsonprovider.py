@@ -1,6 +1,7 @@
 """JSON for requests and responses through orjson: a 500-op push answer is most of a
 megabyte, which orjson writes several times faster than the standard library."""
 
+import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +14,11 @@ OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
-        return orjson.dumps(obj, default=_default, option=OPTIONS).decode()
+        try:
+            return orjson.dumps(obj, default=_default, option=OPTIONS).decode()
+        except TypeError:
+            # orjson stops at 64-bit integers, and a rejected op is echoed as it was sent.
+            return json.dumps(obj, default=_default, ensure_ascii=False)
 
     def loads(self, s, **kwargs):
         return orjson.loads(s)

@@ -4,9 +4,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from schemas.fields import Instant
+from schemas.input import InputSchema
 
 
-class TokenRequestSchema(ma.Schema):
+class TokenRequestSchema(InputSchema):
     username = ma.fields.String(required=True, validate=validate.Length(1, 64))
     password = ma.fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
     device_id = ma.fields.UUID(metadata={"description": "The phone's id; recorded for sync"})

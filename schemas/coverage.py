@@ -8,8 +8,9 @@ from app.models.sync import REPORT_STATES
 from app.services.coverage import MARKS
 from schemas.fields import GeoJSONGeometry, GeoJSONPoint, Instant, JalaliDate
 from schemas.geojson import feature_collection
+from schemas.input import InputSchema
 
-class CoverageQuerySchema(ma.Schema):
+class CoverageQuerySchema(InputSchema):
     from_ = JalaliDate(data_key="from", metadata={"description": "First Jalali day of the period (Tehran); "
                                                                 "default: 29 days before `to`"})
     to = JalaliDate(metadata={"description": "Last Jalali day of the period, included; default: today"})

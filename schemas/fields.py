@@ -1,6 +1,6 @@
 """Fields the wire format shares: instants with offsets, GeoJSON points, lat,lon pairs."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import marshmallow as ma
 
@@ -12,9 +12,15 @@ from schemas.normalize import ascii_digits
 class Instant(ma.fields.Field):
     """An ISO 8601 instant that must carry its offset; written in Tehran time."""
 
+    # Wide enough for a phone whose clock reset to 1970, narrow enough that correcting one
+    # by the push's clock skew (DESIGN §5.3) stays within datetime's years 1–9999.
+    EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+    LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
     default_error_messages = {
         "invalid": "Not an ISO 8601 date-time.",
         "naive": "Give the UTC offset (for example 2026-03-25T08:15:03+03:30).",
+        "range": "Give a time between 1900 and 2200.",
     }
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
@@ -29,6 +35,8 @@ class Instant(ma.fields.Field):
             raise self.make_error("invalid") from exc
         if parsed.tzinfo is None:
             raise self.make_error("naive")
+        if not self.EARLIEST <= parsed < self.LATEST:
+            raise self.make_error("range")
         return parsed
 
 

@@ -10,6 +10,7 @@ from marshmallow import validate
 from app.hours.calendar import WEEKDAYS
 from app.hours.rules import KINDS
 from schemas.fields import ClockTime, Instant, JalaliDate
+from schemas.input import InputSchema
 
 
 class WindowSchema(ma.Schema):
@@ -17,7 +18,7 @@ class WindowSchema(ma.Schema):
     end = ma.fields.String(metadata={"description": "HH:MM (exclusive: 16:30 means open until 16:29:59)"})
 
 
-class WindowInputSchema(ma.Schema):
+class WindowInputSchema(InputSchema):
     start = ClockTime(required=True)
     end = ClockTime(required=True)
 
@@ -54,7 +55,7 @@ class HoursRuleSchema(ma.Schema):
         }
 
 
-class HoursRuleInputSchema(ma.Schema):
+class HoursRuleInputSchema(InputSchema):
     """A rule as an admin writes it; checked as a whole by the service (app.services.hours)."""
 
     name = ma.fields.String(required=True, validate=validate.Length(1, 200))
@@ -69,7 +70,7 @@ class HoursRuleInputSchema(ma.Schema):
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class HoursRulePatchSchema(ma.Schema):
+class HoursRulePatchSchema(InputSchema):
     """Any fields of a rule, with the version they were based on (stale: 409)."""
 
     version = ma.fields.Integer(required=True, validate=validate.Range(min=1))
@@ -85,7 +86,7 @@ class HoursRulePatchSchema(ma.Schema):
     note = ma.fields.String()
 
 
-class VersionSchema(ma.Schema):
+class VersionSchema(InputSchema):
     version = ma.fields.Integer(required=True, validate=validate.Range(min=1))
 
 
@@ -99,17 +100,17 @@ class HolidaySchema(ma.Schema):
     version = ma.fields.Integer()
 
 
-class HolidayInputSchema(ma.Schema):
+class HolidayInputSchema(InputSchema):
     date = JalaliDate(required=True)
     title = ma.fields.String(required=True, validate=validate.Length(1, 300))
 
 
-class HolidayQuerySchema(ma.Schema):
+class HolidayQuerySchema(InputSchema):
     year = ma.fields.Integer(validate=validate.Range(1300, 1500))
     include_cancelled = ma.fields.Boolean(load_default=False)
 
 
-class RuleQuerySchema(ma.Schema):
+class RuleQuerySchema(InputSchema):
     include_withdrawn = ma.fields.Boolean(load_default=False)
 
 
@@ -125,7 +126,7 @@ class HoursChangeSchema(ma.Schema):
     reevaluated_flags = ma.fields.Integer()
 
 
-class ChangeQuerySchema(ma.Schema):
+class ChangeQuerySchema(InputSchema):
     entity_id = ma.fields.UUID()
 
 
@@ -155,7 +156,7 @@ class OfficeHoursSchema(ma.Schema):
     window_at = ma.fields.Nested(WindowSchema, allow_none=True)
 
 
-class HoursQuerySchema(ma.Schema):
+class HoursQuerySchema(InputSchema):
     date = JalaliDate(metadata={"description": "Jalali date (any digits, - or /)"})
     at = Instant(metadata={"description": "An instant with offset; its Tehran day is the date"})
 

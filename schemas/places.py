@@ -6,6 +6,7 @@ from marshmallow import validate
 from schemas.fields import GeoJSONGeometry, GeoJSONPoint, LatLon
 from schemas.normalize import ascii_digits
 from schemas.geojson import feature_collection_schema
+from schemas.input import InputSchema
 
 OFFICE_STATUSES = ("active", "suspended", "closed_permanently")
 
@@ -37,7 +38,7 @@ class OfficeHitSchema(OfficeSchema):
         return item
 
 
-class OfficeQuerySchema(ma.Schema):
+class OfficeQuerySchema(InputSchema):
     district = ma.fields.Integer(validate=validate.Range(1, 22))
     near = LatLon(metadata={"description": "`lat,lon`: list nearest first, with `distance_m`"})
     within_m = ma.fields.Float(validate=validate.Range(min=1, max=100_000),

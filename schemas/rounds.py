@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from app.models.rounds import ROUND_METHODS
 from schemas.fields import Instant, JalaliDate
+from schemas.input import InputSchema
 
 
 class RoundStopSchema(ma.Schema):
@@ -42,12 +43,12 @@ class SplitSchema(ma.Schema):
                                 metadata={"description": "Offices in no round, and why (closed that day…)"})
 
 
-class AssignmentSchema(ma.Schema):
+class AssignmentSchema(InputSchema):
     inspector = ma.fields.String(required=True)
     offices = ma.fields.List(ma.fields.UUID(), required=True, validate=validate.Length(max=500))
 
 
-class RoundsInputSchema(ma.Schema):
+class RoundsInputSchema(InputSchema):
     date = JalaliDate(required=True)
     district = ma.fields.Integer(validate=validate.Range(1, 22),
                                  metadata={"description": "Needed unless you head exactly one district"})
@@ -65,7 +66,7 @@ class RoundsInputSchema(ma.Schema):
                                      "inspectors")
 
 
-class RoundPatchSchema(ma.Schema):
+class RoundPatchSchema(InputSchema):
     version = ma.fields.Integer(validate=validate.Range(min=1),
                                 metadata={"description": "The version you read; or send If-Match"})
     offices = ma.fields.List(ma.fields.UUID(), validate=validate.Length(max=500),
@@ -73,10 +74,10 @@ class RoundPatchSchema(ma.Schema):
     inspector = ma.fields.String()
 
 
-class RoundQuerySchema(ma.Schema):
+class RoundQuerySchema(InputSchema):
     date = JalaliDate()
     district = ma.fields.Integer(validate=validate.Range(1, 22))
 
 
-class VersionQuerySchema(ma.Schema):
+class VersionQuerySchema(InputSchema):
     version = ma.fields.Integer(validate=validate.Range(min=1))

@@ -9,6 +9,7 @@ from marshmallow import validate
 from app.models.sync import REPORT_STATES
 from geo.geometry import plain_point, points, to_geojson
 from schemas.fields import GeoJSONPoint, Instant, write_instant
+from schemas.input import NUL, InputSchema
 from schemas.normalize import ascii_digits
 
 PROTOCOL = 1
@@ -24,7 +25,7 @@ class _Protocol(ma.fields.Integer):
         return number
 
 
-class PullRequestSchema(ma.Schema):
+class PullRequestSchema(InputSchema):
     protocol = _Protocol(required=True)
     device_id = ma.fields.UUID(required=True)
     cursor = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
@@ -46,15 +47,16 @@ class PullResponseSchema(ma.Schema):
     changes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ChangesSchema))
 
 
-class PushRequestSchema(ma.Schema):
+class PushRequestSchema(InputSchema):
     protocol = _Protocol(required=True)
     device_id = ma.fields.UUID(required=True)
     sent_at = Instant(required=True, metadata={"description": "The phone's clock when it sent the push"})
-    ops = ma.fields.List(ma.fields.Raw(), required=True,
+    # Any JSON, null too: a bad op is refused alone, in its result (DESIGN §5.2).
+    ops = ma.fields.List(ma.fields.Raw(allow_none=True), required=True,
                          metadata={"description": f"At most {MAX_OPS}; each is checked on its own"})
 
 
-class OpSchema(ma.Schema):
+class OpSchema(InputSchema):
     op_id = ma.fields.UUID(required=True)
     entity = ma.fields.String(required=True, validate=validate.OneOf(["reports", "office_corrections"]))
     action = ma.fields.String(required=True, validate=validate.OneOf(["create", "update", "delete"]))
@@ -78,13 +80,13 @@ class OpSchema(ma.Schema):
             raise ma.ValidationError("A delete carries no data.", "data")
 
 
-class PhotoSchema(ma.Schema):
+class PhotoSchema(InputSchema):
     sha256 = ma.fields.String(required=True, validate=SHA256)
     taken_at = Instant(allow_none=True, load_default=None)
     caption = ma.fields.String(load_default="", validate=validate.Length(max=500))
 
 
-class ReportCreateSchema(ma.Schema):
+class ReportCreateSchema(InputSchema):
     office_id = ma.fields.UUID(required=True)
     round_id = ma.fields.UUID(allow_none=True, load_default=None)
     observed_at = Instant(required=True, metadata={"description": "The phone's clock when the office was seen"})
@@ -189,7 +191,7 @@ def _plain_instant(value) -> datetime:
         parsed = datetime.fromisoformat(ascii_digits(value.strip()))
     except ValueError:
         raise _NotPlain from None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or not Instant.EARLIEST <= parsed < Instant.LATEST:
         raise _NotPlain
     return parsed
 
@@ -220,7 +222,7 @@ def _plain_choice(value, choices) -> str:
 
 
 def _plain_text(value, longest: int) -> str:
-    if type(value) is not str or len(value) > longest:
+    if type(value) is not str or len(value) > longest or NUL in value:
         raise _NotPlain
     return value
 
@@ -229,7 +231,7 @@ def _plain_checklist(value) -> dict:
     if type(value) is not dict or len(value) > 100:
         raise _NotPlain
     for key, answer in value.items():
-        if type(key) is not str or not 1 <= len(key) <= 64 or not (answer is None or answer is True
+        if type(key) is not str or not 1 <= len(key) <= 64 or NUL in key or not (answer is None or answer is True
                                                                      or answer is False):
             raise _NotPlain
     return dict(value)
@@ -250,7 +252,7 @@ def _plain_photos(value) -> list:
     return out
 
 
-class OfficeCorrectionSchema(ma.Schema):
+class OfficeCorrectionSchema(InputSchema):
     office_id = ma.fields.UUID(required=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(["moved", "phone", "closed_permanently"]))
     location = GeoJSONPoint(allow_none=True, load_default=None)

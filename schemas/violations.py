@@ -6,6 +6,7 @@ from marshmallow import validate
 from app.models.violations import CASE_STATUSES, PENALTIES
 from app.violations.judge import SOUND, WEAK
 from schemas.fields import Instant, JalaliDate
+from schemas.input import InputSchema
 from schemas.sync import ReportSchema
 
 
@@ -41,7 +42,7 @@ class CaseDetailSchema(CaseSchema):
     events = ma.fields.List(ma.fields.Nested(CaseEventSchema))
 
 
-class CaseQuerySchema(ma.Schema):
+class CaseQuerySchema(InputSchema):
     status = ma.fields.String(validate=validate.OneOf(CASE_STATUSES))
     kind = ma.fields.String(validate=validate.OneOf([SOUND, WEAK]))
     district = ma.fields.Integer(validate=validate.Range(1, 22))
@@ -49,7 +50,7 @@ class CaseQuerySchema(ma.Schema):
     date_to = JalaliDate()
 
 
-class DecisionSchema(ma.Schema):
+class DecisionSchema(InputSchema):
     version = ma.fields.Integer(validate=validate.Range(min=1),
                                 metadata={"description": "The case version you read; or send If-Match"})
     status = ma.fields.String(required=True, validate=validate.OneOf(["under_review", "confirmed", "dismissed"]))

@@ -4,9 +4,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from schemas.fields import ClockTime, Instant, JalaliDate
+from schemas.input import InputSchema
 
 
-class VisitListQuerySchema(ma.Schema):
+class VisitListQuerySchema(InputSchema):
     date = JalaliDate(required=True, metadata={"description": "Jalali date of the round, e.g. 1405-01-05"})
     lat = ma.fields.Float(validate=validate.Range(-90, 90),
                           metadata={"description": "Where the inspector starts (with lon); "

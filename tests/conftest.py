@@ -27,7 +27,9 @@ LEG = os.environ.get("BAZRES_TEST_DB", "spatialite")
 
 
 def pytest_report_header(config):
-    return f"database leg: {LEG}"
+    from tests.fuzz.support import EXAMPLES, SEED
+
+    return [f"database leg: {LEG}", f"fuzz: {EXAMPLES} examples per test, seed {SEED}"]
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,22 @@ from app.services import attachments
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/attachments", description="Photos")
 
+BYTES = {"type": "string", "format": "binary"}
+PHOTO_BODY = {"required": True, "content": {kind: {"schema": BYTES} for kind in attachments.CONTENT_TYPES}}
+UPLOAD_OFFSET = {"Upload-Offset": {"description": "Bytes of the photo the server holds", "schema": {"type": "integer"}}}
+CONTENT_RANGE = {"in": "header", "name": "Content-Range", "required": True,
+                 "description": "`bytes START-END/TOTAL`; START is the server's Upload-Offset",
+                 "schema": {"type": "string"}}
+NOT_A_NAME = "Not a lower-case hex SHA-256"
+
+
+def photo_responses(func):
+    """The photo's bytes, in the type it was uploaded as."""
+    for kind in reversed(attachments.CONTENT_TYPES):
+        func = blp.alt_response(200, schema=BYTES, content_type=kind, success=True,
+                                description="The photo's bytes")(func)
+    return func
+
 
 def _body_stream():
     # Photos may be up to 15 MB, over the 5 MB limit for everything else; the size is
@@ -20,7 +36,8 @@ def _body_stream():
 @blp.route("/<string:sha256>")
 class AttachmentBySha(MethodView):
     @requires()
-    @blp.response(200, description="The photo's bytes")
+    @photo_responses
+    @blp.alt_response(304, description="Not modified (If-None-Match)")
     @blp.alt_response(404, description="No such photo, or not yours to see")
     def get(self, sha256: str):
         """A photo, to those allowed to see a report that uses it."""
@@ -29,7 +46,10 @@ class AttachmentBySha(MethodView):
                          etag=sha256, conditional=True)
 
     @requires()
-    @blp.response(200, description="Upload-Offset: the bytes held so far")
+    @blp.response(200, description="Upload-Offset: the bytes held so far", headers={
+        **UPLOAD_OFFSET, "Upload-Length": {"description": "The whole photo's size, once known",
+                                           "schema": {"type": "integer"}}})
+    @blp.alt_response(404, description=NOT_A_NAME)
     def head(self, sha256: str):
         """How much of this photo the server holds (resume a broken upload from there)."""
         state = attachments.progress(sha256)
@@ -39,9 +59,12 @@ class AttachmentBySha(MethodView):
         return "", 200, headers
 
     @requires()
-    @blp.response(201, description="Stored")
-    @blp.alt_response(200, description="Already there", success=True)
+    @blp.doc(requestBody=PHOTO_BODY)
+    @blp.response(201, description="Stored", headers=UPLOAD_OFFSET)
+    @blp.alt_response(200, description="Already there", success=True, headers=UPLOAD_OFFSET)
     @blp.alt_response(400, description="The bytes do not hash to the name")
+    @blp.alt_response(404, description=NOT_A_NAME)
+    @blp.alt_response(411, description="No Content-Length")
     @blp.alt_response(413, description="Over 15 MB")
     @blp.alt_response(415, description="Not image/jpeg, image/png or image/webp")
     def put(self, sha256: str):
@@ -52,9 +75,15 @@ class AttachmentBySha(MethodView):
         return "", 201 if created else 200, {"Upload-Offset": str(request.content_length)}
 
     @requires()
-    @blp.response(204, description="Piece stored; Upload-Offset says how much is held")
-    @blp.alt_response(201, description="The last piece: the photo is stored", success=True)
+    @blp.doc(requestBody=PHOTO_BODY, parameters=[CONTENT_RANGE])
+    @blp.response(204, description="Piece stored; Upload-Offset says how much is held", headers=UPLOAD_OFFSET)
+    @blp.alt_response(201, description="The last piece: the photo is stored", success=True, headers=UPLOAD_OFFSET)
+    @blp.alt_response(400, description="No or a bad Content-Range, or the whole does not hash to the name")
+    @blp.alt_response(404, description=NOT_A_NAME)
     @blp.alt_response(409, description="START is not where the server is; Upload-Offset says where")
+    @blp.alt_response(411, description="No Content-Length")
+    @blp.alt_response(413, description="Over 15 MB")
+    @blp.alt_response(415, description="Not image/jpeg, image/png or image/webp")
     def patch(self, sha256: str):
         """Upload a piece: `Content-Range: bytes START-END/TOTAL`, START = the server's Upload-Offset."""
         attachments.check_size(request.content_length)

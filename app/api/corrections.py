@@ -12,6 +12,7 @@ from app.models import Role
 from app.services import corrections
 from app.services.places import Page
 from schemas.fields import GeoJSONPoint, Instant
+from schemas.input import InputSchema
 
 blp = Blueprint("corrections", __name__, url_prefix="/api/v1/office-corrections",
                 description="Office corrections proposed by inspectors")
@@ -32,11 +33,11 @@ class CorrectionSchema(ma.Schema):
     created_at = Instant()
 
 
-class CorrectionQuerySchema(ma.Schema):
+class CorrectionQuerySchema(InputSchema):
     status = ma.fields.String(validate=validate.OneOf(["pending", "accepted", "rejected"]))
 
 
-class CorrectionDecisionSchema(ma.Schema):
+class CorrectionDecisionSchema(InputSchema):
     decision = ma.fields.String(required=True, validate=validate.OneOf(["accept", "reject"]))
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 

@@ -10,6 +10,10 @@ from geo.sql import point_param
 
 
 def get(number: int) -> District | None:
+    # The column is a 32-bit INTEGER: a larger number names no district, and asking for it
+    # would overflow the query parameter (a 500 where a 404 is due).
+    if not -(2**31) <= number < 2**31:
+        return None
     return db.session.get(District, number)
 
 

@@ -11,10 +11,18 @@ from app.repositories.offices import Near
 from app.services.scope import Scope
 
 
+# The furthest row a list skips to. Any page past the data is empty, however far past, but
+# an offset beyond 64 bits overflows the database's integer (a 500 where an empty page is due).
+MAX_OFFSET = 2**53
+
+
 @dataclass(frozen=True)
 class Page:
     offset: int
     limit: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "offset", min(self.offset, MAX_OFFSET))
 
 
 def list_districts(user: User, page: Page):

@@ -124,11 +124,18 @@ def _dispatch(ctx: Push, raw) -> dict:
 def _quarantine(ctx: Push, raw, op_id, errors: dict) -> dict:
     entity = raw.get("entity") if isinstance(raw, dict) else None
     action = raw.get("action") if isinstance(raw, dict) else None
-    repo.add(QuarantinedOp(op_id=str(op_id)[:64] if op_id is not None else "", user_id=ctx.user.id,
-                           device_id=ctx.device_id, entity=str(entity)[:30] if entity else None,
-                           action=str(action)[:10] if action else None, payload=raw, errors=errors,
+    repo.add(QuarantinedOp(op_id=_label(op_id, 64) or "", user_id=ctx.user.id, device_id=ctx.device_id,
+                           entity=_label(entity, 30), action=_label(action, 10), payload=raw, errors=errors,
                            received_at=ctx.received_at))
     return {"op_id": op_id, "status": "rejected", "errors": errors}
+
+
+def _label(value, size: int) -> str | None:
+    """A quarantined op's id, entity or action as a short text column can hold it, whatever
+    was sent (PostgreSQL's text refuses U+0000; the payload keeps the original)."""
+    if value is None or value == "":
+        return None
+    return str(value).replace("\x00", "\ufffd")[:size]
 
 
 def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:
@@ -328,9 +335,6 @@ def _create_report(ctx: Push, op: dict) -> dict:
 def _update_report(ctx: Push, op: dict) -> dict:
     data = _load(REPORT_UPDATE_SCHEMA, op["data"])
     report = _own_report(ctx, op)
-    if op["base_version"] > report.version:
-        raise _reject("base_version", f"The report is at version {report.version}; "
-                                      f"{op['base_version']} was never issued.")
     client = canonical(data)
     edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s)
     server = canonical_of(report)
@@ -375,11 +379,17 @@ def _delete_report(ctx: Push, op: dict) -> dict:
 
 
 def _own_report(ctx: Push, op: dict) -> Report:
+    """The report an update or delete is about: the author's, not deleted, and at least at
+    the version the op was based on (a version from the future was never issued: a delete
+    based on one must not pass for a delete of the current version)."""
     report = repo.lock_report(op["id"])
     if report is None or report.author_id != ctx.user.id:
         raise _reject("id", "There is no report of yours with this id.")
     if report.deleted_at is not None:
         raise _reject("id", "This report was deleted (from another device?); pull to refresh.")
+    if op["base_version"] > report.version:
+        raise _reject("base_version", f"The report is at version {report.version}; "
+                                      f"{op['base_version']} was never issued.")
     return report
 
 
