@@ -100,6 +100,20 @@ def reads_as_one(value) -> bool:
         return False
 
 
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20)
+
+
+@given(content_type=st.sampled_from(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                      "image/jpeg", "application/xml", "application/jsonx"]) | HEADER_TEXT,
+       encoding=st.sampled_from(["", "identity", "br", "deflate", "compress", "gzip, br"]) | HEADER_TEXT,
+       body=st.binary(min_size=1, max_size=100))
+@fuzz
+def test_a_body_that_is_not_json_or_not_gzip_is_refused(client, content_type, encoding, body):
+    headers = {"Content-Type": content_type} | ({"Content-Encoding": encoding} if encoding else {})
+    response = client.as_("inspector-6a").post(PUSH, data=body, headers=headers)
+    refused(response)
+
+
 ENVELOPE_FIELDS = {
     "protocol": (AWKWARD_NUMBERS | st.integers(2, 10) | st.none() | JSON).filter(lambda value: not reads_as_one(value)),
     "device_id": BAD_UUIDS | st.none(),
