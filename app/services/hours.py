@@ -51,8 +51,9 @@ def office_facts(office: Office) -> OfficeFacts:
     return OfficeFacts(id=str(office.id), district=office.district, category=office.category)
 
 
-class _Day:
-    """The rules and holidays of one Jalali day, loaded once and used for many offices."""
+class DayRules:
+    """The rules and holidays of one Jalali day, loaded once and used for many offices
+    (the hours API, visit lists and rounds)."""
 
     def __init__(self, day: jdatetime.date):
         self.day = day
@@ -78,7 +79,7 @@ def office_hours(user: User, office_id: uuid.UUID, day: jdatetime.date | None,
     """An office's mandated hours on a Jalali day; with `at`, whether it must be open then."""
     office = get_office(user, office_id)
     day = _resolve_day(day, at)
-    loaded = _Day(day)
+    loaded = DayRules(day)
     if at is None:
         return OfficeHours(office, loaded.hours(office))
     answer = must_be_open(office_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
@@ -91,7 +92,7 @@ def district_hours(user: User, district: int | None, day: jdatetime.date | None,
     districts = Visibility.of(user).narrowed_to(district)
     day = _resolve_day(day, at)
     hits, total = office_repo.list_page(districts, None, page.offset, page.limit)
-    loaded = _Day(day)
+    loaded = DayRules(day)
     results = []
     for office, _ in hits:
         if at is None:

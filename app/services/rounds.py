@@ -27,7 +27,7 @@ from app.models import Office, Role, Round, RoundStop, User
 from app.models.places import OfficeStatus
 from app.repositories import users as user_repo
 from app.services import changefeed, unit_of_work
-from app.services.hours import _Day
+from app.services.hours import DayRules
 from app.services.scope import Scope
 from app.services.visits import Settings, travel_model
 from geo.geometry import lon_lat
@@ -237,7 +237,7 @@ def _district_offices(district: int) -> list[Office]:
 
 
 def _offices_open(day: jdatetime.date, district: int) -> tuple[list[Office], list[dict]]:
-    loaded = _Day(day)
+    loaded = DayRules(day)
     offices, unassigned = [], []
     for office in _district_offices(district):
         hours = loaded.hours(office)
@@ -283,7 +283,7 @@ def _take_from_other_rounds(round_: Round, office_ids: list[uuid.UUID]) -> None:
 def _write_stops(round_: Round, offices: list[Office], settings: Settings, ordered: bool) -> None:
     """Put the offices in driving order (or keep the given one) and store them with ETAs."""
     day = calendar.parse_date(round_.jalali_date)
-    loaded = _Day(day)
+    loaded = DayRules(day)
     if not offices:
         _replace_stops(round_, [])
         round_.planned_minutes = 0

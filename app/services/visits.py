@@ -30,7 +30,7 @@ from app.hours.rules import DayHours, Window
 from app.models import District, Office, Report, Role, Round, User, ViolationCase
 from app.models.places import OfficeStatus
 from app.repositories import users as user_repo
-from app.services.hours import _Day
+from app.services.hours import DayRules
 from app.services.scope import Scope
 from geo.geometry import lon_lat
 from geo.routing import Plan, Visit, plan_day
@@ -209,7 +209,7 @@ def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | 
     if position is not None:
         check_in_tehran(*position)
 
-    loaded = _Day(day)
+    loaded = DayRules(day)
     day_start, day_end = _day_bounds(day)
     today = _reported([o.id for o in offices], day_start, day_end)
     result = VisitList(inspector, day, day_start, position or (0.0, 0.0), "given", round_, settings, None, {})

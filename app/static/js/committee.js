@@ -147,12 +147,7 @@ $("export").addEventListener("click", async (event) => {
 });
 
 async function showSession() {
-  const { data } = await api.call("GET", "/api/v1/auth/me");
-  me = data;
-  $("who").textContent = me.username;
-  $("role").textContent = ROLES[me.role] || me.role;
-  $("login").hidden = true;
-  $("session").hidden = false;
+  me = await signedIn();
   await showQueue();
 }
 

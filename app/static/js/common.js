@@ -55,6 +55,16 @@ function el(tag, text, className) {
 }
 
 
+// The signed-in user, shown in the header; the login form hidden. Every page starts so.
+async function signedIn() {
+  const { data: me } = await api.call("GET", "/api/v1/auth/me");
+  $("who").textContent = me.username;
+  $("role").textContent = ROLES[me.role] || me.role;
+  $("login").hidden = true;
+  $("session").hidden = false;
+  return me;
+}
+
 // The login form, the logout button and a remembered token, the same on every page.
 function wireSession(showSession) {
   $("login").addEventListener("submit", async (event) => {

@@ -25,9 +25,7 @@ async function showOffices(district, page = 1) {
 }
 
 async function showSession() {
-  const { data: me } = await api.call("GET", "/api/v1/auth/me");
-  $("who").textContent = me.username;
-  $("role").textContent = ROLES[me.role] || me.role;
+  await signedIn();
   const { data } = await api.call("GET", "/api/v1/districts");
   const body = $("districts").querySelector("tbody");
   body.replaceChildren();
@@ -38,8 +36,6 @@ async function showSession() {
     row.addEventListener("click", () => showOffices(p.number));
     body.appendChild(row);
   }
-  $("login").hidden = true;
-  $("session").hidden = false;
   await showOffices(null);
 }
 

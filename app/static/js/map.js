@@ -285,12 +285,7 @@ function fillDistricts() {
 }
 
 async function showSession() {
-  const { data } = await api.call("GET", "/api/v1/auth/me");
-  me = data;
-  $("who").textContent = me.username;
-  $("role").textContent = ROLES[me.role] || me.role;
-  $("login").hidden = true;
-  $("session").hidden = false;
+  me = await signedIn();
   if (me.role === "inspector") {
     $("map-error").textContent = "نقشه پوشش برای شهرداران مناطق، کمیته انضباطی و مدیران است.";
     $("map-error").hidden = false;
