@@ -182,6 +182,10 @@ def _store_in(session, user: User, sha: str, mimetype: str, source: Path) -> Non
     target.parent.mkdir(parents=True, exist_ok=True)
     size = source.stat().st_size
     os.replace(source, target)
+    # Stored whole, by whatever path: an upload of it begun earlier (a request cut by a
+    # crash, then the photo sent again) is over, row and partial file alike.
+    session.execute(sa.delete(AttachmentUpload).where(AttachmentUpload.sha256 == sha))
+    _partial_path(sha).unlink(missing_ok=True)
     session.add(Attachment(sha256=sha, size=size, content_type=mimetype, uploaded_by=user.id, created_at=utcnow()))
 
 
