@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from app.database import utcnow
 from app.extensions import db
@@ -32,9 +33,23 @@ def test_login_returns_a_token_with_expiry_and_the_user(client):
 def test_tokens_and_passwords_are_stored_hashed(client, app_context):
     token = login(client, "head-9").get_json()["token"]
     user = db.session.scalar(sa.select(User).where(User.username == "head-9"))
-    assert DEMO_PASSWORD not in user.password_hash and user.password_hash.startswith("scrypt:")
+    assert DEMO_PASSWORD not in user.password_hash and user.password_hash.startswith("$argon2id$")
     stored = db.session.scalars(sa.select(ApiToken.token_hash).where(ApiToken.user_id == user.id)).all()
     assert token not in stored and len(stored) >= 1
+
+
+def test_a_hash_of_an_older_scheme_still_logs_in_and_is_replaced_by_argon2id(client, app_context):
+    user = db.session.scalar(sa.select(User).where(User.username == "head-9"))
+    user.password_hash = generate_password_hash(DEMO_PASSWORD, method="scrypt")
+    db.session.commit()
+    assert login(client, "head-9", "wrong password").status_code == 401
+    db.session.expire_all()
+    assert user.password_hash.startswith("scrypt:")  # a failed login changes nothing
+
+    assert login(client, "head-9").status_code == 201
+    db.session.expire_all()
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert login(client, "head-9").status_code == 201
 
 
 def test_wrong_password_and_unknown_user_get_the_same_401(client):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import passwords
 from app.database import utcnow
 from app.errors import Problem, invalid
 from app.models import ApiToken, Device, Role, User, UserDistrict
@@ -19,7 +19,7 @@ from app.services import unit_of_work
 
 # Checked against when the username is unknown, so that a wrong username takes as long
 # as a wrong password and login timing does not reveal which accounts exist.
-_DUMMY_HASH = generate_password_hash("not a password")
+_DUMMY_HASH = passwords.hash_password("not a password")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def build_user(username: str, password: str, role: str, districts: Collection[in
     if repo.get_by_username(username) is not None:
         raise invalid("username", f"{username!r} is taken.")
     user = User(username=username, role=role, full_name=full_name,
-                password_hash=generate_password_hash(password))
+                password_hash=passwords.hash_password(password))
     user.district_links = [UserDistrict(district=n) for n in _check_districts(role, districts)]
     return repo.create(user)
 
@@ -76,10 +76,12 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
     with unit_of_work():
         user = repo.get_by_username(username)
         if user is None or not user.active:
-            check_password_hash(_DUMMY_HASH, password)
+            passwords.verify(_DUMMY_HASH, password)
             raise Problem("invalid-credentials", "Wrong username or password.")
-        if not check_password_hash(user.password_hash, password):
+        if not passwords.verify(user.password_hash, password):
             raise Problem("invalid-credentials", "Wrong username or password.")
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash_password(password)
         device = _record_device(user, device_id, user_agent) if device_id is not None else None
         token = secrets.token_urlsafe(32)
         now = utcnow()

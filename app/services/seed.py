@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from werkzeug.security import generate_password_hash
-
+from app import passwords
 from app.hours import calendar
 from app.models import District, Role, User, UserDistrict
 from app.repositories import districts as district_repo
@@ -79,13 +78,13 @@ def _seed_districts(path: Path) -> int:
 
 def _seed_users(password: str) -> int:
     # One hash for all demo users: they share a published password anyway, and hashing
-    # 69 times with scrypt would cost several seconds on every fresh database.
+    # 69 times would cost over a second on every fresh database.
     password_hash = None
     created = 0
     for username, role, districts in demo_users():
         if user_repo.get_by_username(username) is not None:
             continue
-        password_hash = password_hash or generate_password_hash(password)
+        password_hash = password_hash or passwords.hash_password(password)
         user = User(username=username, role=role, password_hash=password_hash,
                     district_links=[UserDistrict(district=n) for n in districts])
         user_repo.create(user)
