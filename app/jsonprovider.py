@@ -17,8 +17,10 @@ class OrjsonProvider(DefaultJSONProvider):
         try:
             return orjson.dumps(obj, default=_default, option=OPTIONS).decode()
         except TypeError:
-            # orjson stops at 64-bit integers, and a rejected op is echoed as it was sent.
-            return json.dumps(obj, default=_default, ensure_ascii=False)
+            # orjson stops at 64-bit integers and at lone surrogates, and a rejected op is
+            # echoed as it was sent: the standard library writes both (a lone surrogate as
+            # its escape, `\\udc00`, which only ASCII output can carry).
+            return json.dumps(obj, default=_default, ensure_ascii=True)
 
     def loads(self, s, **kwargs):
         return orjson.loads(s)

@@ -9,7 +9,7 @@ from marshmallow import validate
 from app.models.sync import REPORT_STATES
 from geo.geometry import plain_point, points, to_geojson
 from schemas.fields import GeoJSONPoint, Instant, write_instant
-from schemas.input import NUL, InputSchema
+from schemas.input import InputSchema, unstorable
 from schemas.normalize import ascii_digits
 
 PROTOCOL = 1
@@ -222,7 +222,7 @@ def _plain_choice(value, choices) -> str:
 
 
 def _plain_text(value, longest: int) -> str:
-    if type(value) is not str or len(value) > longest or NUL in value:
+    if type(value) is not str or len(value) > longest or unstorable(value):
         raise _NotPlain
     return value
 
@@ -231,7 +231,7 @@ def _plain_checklist(value) -> dict:
     if type(value) is not dict or len(value) > 100:
         raise _NotPlain
     for key, answer in value.items():
-        if type(key) is not str or not 1 <= len(key) <= 64 or NUL in key or not (answer is None or answer is True
+        if type(key) is not str or not 1 <= len(key) <= 64 or unstorable(key) or not (answer is None or answer is True
                                                                      or answer is False):
             raise _NotPlain
     return dict(value)

@@ -26,6 +26,7 @@ from app.hours import calendar
 from app.services.scope import Scope
 from geo.distance import metres
 from geo.geometry import lon_lat, point, to_db, to_geojson
+from schemas.input import UNSTORABLE, without_lone_surrogates
 from schemas.sync import (MAX_OPS, OfficeCorrectionSchema, OpSchema, ReportCreateSchema, ReportUpdateSchema,
                           load_plain_creates, write_report)
 from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
@@ -124,6 +125,9 @@ def _dispatch(ctx: Push, raw) -> dict:
 def _quarantine(ctx: Push, raw, op_id, errors: dict) -> dict:
     entity = raw.get("entity") if isinstance(raw, dict) else None
     action = raw.get("action") if isinstance(raw, dict) else None
+    # Kept and echoed as sent, but for lone surrogates (U+FFFD instead), which no UTF-8
+    # column or answer can carry.
+    raw, op_id = without_lone_surrogates(raw), without_lone_surrogates(op_id)
     repo.add(QuarantinedOp(op_id=_label(op_id, 64) or "", user_id=ctx.user.id, device_id=ctx.device_id,
                            entity=_label(entity, 30), action=_label(action, 10), payload=raw, errors=errors,
                            received_at=ctx.received_at))
@@ -132,10 +136,10 @@ def _quarantine(ctx: Push, raw, op_id, errors: dict) -> dict:
 
 def _label(value, size: int) -> str | None:
     """A quarantined op's id, entity or action as a short text column can hold it, whatever
-    was sent (PostgreSQL's text refuses U+0000; the payload keeps the original)."""
+    was sent (U+0000 and lone surrogates become U+FFFD; the payload keeps the original)."""
     if value is None or value == "":
         return None
-    return str(value).replace("\x00", "\ufffd")[:size]
+    return UNSTORABLE.sub("\ufffd", str(value))[:size]
 
 
 def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:

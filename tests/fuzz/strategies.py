@@ -16,6 +16,9 @@ def text(**kwargs):
 
 
 NUL_TEXT = st.text(max_size=10).map(lambda value: value + NUL)
+# Text no database can store: U+0000, or a lone surrogate (sent as its JSON escape).
+UNSTORABLE_TEXT = NUL_TEXT | st.tuples(st.text(max_size=10), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF))\
+    .map("".join)
 
 # Any JSON value (what a broken or hostile phone could send where an object is due).
 JSON = st.recursive(
@@ -89,7 +92,7 @@ REPORT_FIELDS = {
                             st.dictionaries(st.text(min_size=1, max_size=5), st.sampled_from(["maybe", 2, [], {}]),
                                             min_size=1, max_size=2),
                             st.lists(st.booleans(), max_size=2))),
-    "notes": (text(max_size=300) | st.just("ن" * 4000), st.just("x" * 4001) | st.integers() | st.none() | NUL_TEXT),
+    "notes": (text(max_size=300) | st.just("ن" * 4000), st.just("x" * 4001) | st.integers() | st.none() | UNSTORABLE_TEXT),
     "photos": (photos(valid=True), photos(valid=False)),
 }
 REQUIRED = ("office_id", "observed_at", "office_state")

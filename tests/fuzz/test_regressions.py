@@ -170,6 +170,33 @@ def test_text_with_a_nul_character_is_refused_by_name(client, user, method, url,
     assert_problem(client.as_(user).request(method, url, json=body), 422, field)
 
 
+@pytest.mark.parametrize(("user", "method", "url", "body", "field"), [
+    (None, "POST", "/api/v1/auth/token", {"username": "admin\udc00", "password": "x"}, "username"),
+    ("admin", "POST", "/api/v1/holidays", {"date": "1405-02-02", "title": "روز\ud800"}, "title"),
+    ("head-6", "POST", "/api/v1/rounds", {"date": "1405-01-05", "inspectors": ["\udfffinspector-6a"]}, "inspectors.0"),
+])
+def test_text_with_a_lone_surrogate_is_refused_by_name(client, user, method, url, body, field):
+    # `"\ud800"` is valid JSON, but not Unicode text: encoding it for either database
+    # failed, a 500. (The body goes as ASCII JSON, the surrogate as its escape.)
+    response = client.as_(user).request(method, url, data=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert "lone surrogate" in assert_problem(response, 422, field)["errors"][field][0]
+
+
+def test_a_pushed_op_with_a_lone_surrogate_is_refused_alone_and_kept_readable(client, office):
+    notes = op(data=report_data(office, notes="closed \ud83d"))
+    entity = op(data=report_data(office)) | {"entity": "reports\udc00", "op_id": "x\udc00"}
+    checklist = op(data=report_data(office, checklist={"door\ud800": True}))
+    good = op(data=report_data(office))
+    response = push(client, envelope([notes, entity, checklist, good]))
+    results = response.get_json()["results"]  # strict UTF-8: no lone surrogate echoed
+    assert "lone surrogate" in results[0]["errors"]["data.notes"][0]
+    assert results[1]["op_id"] == "x\ufffd" and set(results[1]["errors"]) == {"entity", "op_id"}
+    assert results[2]["status"] == "rejected" and results[3]["status"] == "applied"
+    kept = client.as_("inspector-6a").get("/api/v1/sync/quarantine?page_size=5").get_json()
+    assert {k["payload"]["op_id"] for k in kept} == {notes["op_id"], "x\ufffd", checklist["op_id"]}
+    assert {k["payload"]["data"].get("notes") for k in kept} >= {"closed \ufffd"}
+
+
 def test_a_pushed_op_with_a_nul_character_is_refused_alone(client, office):
     notes = op(data=report_data(office, notes="closed\x00"))
     entity = op(data=report_data(office)) | {"entity": "reports\x00", "op_id": "x\x00"}
