@@ -3,6 +3,7 @@
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, Device, User
@@ -26,7 +27,11 @@ def create(user: User) -> User:
 
 
 def token_by_hash(token_hash: str) -> ApiToken | None:
-    return db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash))
+    """The token with its user and the user's districts, in one query: every request asks
+    (its user's selectin load would be a second round trip each time)."""
+    return db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.token_hash == token_hash)
+        .options(joinedload(ApiToken.user).joinedload(User.district_links))).unique().one_or_none()
 
 
 def add_token(token: ApiToken) -> ApiToken:
