@@ -15,7 +15,8 @@ Rules it keeps, so that nothing is lost or doubled:
 - an op is sealed once it has been sent: later edits to the same report go into a new op,
   whose base is the version the edit was made on; edits made before the first send are
   folded into one op;
-- network failures and 5xx answers are retried with exponential backoff;
+- network failures, 5xx and 429 answers are retried with jittered exponential backoff, waiting
+  at least what the server's Retry-After asks;
 - photos go up after their report, in pieces, resuming from the server's Upload-Offset;
 - a pull with `reset` drops server records it did not get again, never unsynced reports.
 """
@@ -24,6 +25,7 @@ import argparse
 import getpass
 import hashlib
 import json
+import random
 import sqlite3
 import sys
 import time
@@ -78,6 +80,16 @@ class HttpTransport:
             return Response(err.code, dict(err.headers), err.read())
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
             raise TransportError(str(err)) from err
+
+
+def _retry_after_s(response: Response, longest: float = 300) -> float:
+    """The server's Retry-After in seconds (0 if absent or not a number of seconds), at most
+    `longest`: a phone in the field does not wait an hour on one header."""
+    value = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), "")
+    try:
+        return min(max(float(value), 0.0), longest)
+    except ValueError:
+        return 0.0
 
 
 class ServerError(Exception):
@@ -180,8 +192,17 @@ class Client:
             except TransportError as exc:
                 error = exc
             if attempt + 1 < attempts:
-                self.sleep(self.backoff_s * 2 ** attempt)
+                self._pause(attempt, error)
         raise error
+
+    def _pause(self, attempt: int, error: Exception) -> None:
+        """Wait before retrying: half to all of backoff_s × 2^attempt at random, so phones
+        that failed together (a server restart, an overloaded morning) do not all come back
+        together; at least the server's Retry-After when it gives one (429, 503)."""
+        wait = self.backoff_s * 2 ** min(attempt, 6) * random.uniform(0.5, 1.0)
+        if isinstance(error, ServerError):
+            wait = max(wait, _retry_after_s(error.response))
+        self.sleep(wait)
 
     def login(self, username: str, password: str) -> dict:
         response = self._call("POST", "/api/v1/auth/token",
@@ -399,9 +420,9 @@ class Client:
                         raise ServerError(response)
                 return
             except (TransportError, ServerError) as exc:
-                if isinstance(exc, ServerError) and exc.response.status < 500:
+                if isinstance(exc, ServerError) and exc.response.status < 500 and exc.response.status != 429:
                     raise
-                self.sleep(self.backoff_s * 2 ** min(attempt, 6))
+                self._pause(attempt, exc)
         raise TransportError(f"could not upload {sha}")
 
 
