@@ -12,10 +12,37 @@ import orjson
 from flask import has_request_context, request
 from geoalchemy2.admin.dialects.sqlite import load_spatialite_driver, init_spatialite
 from sqlalchemy import DateTime, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.types import TypeDecorator
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# SQLSTATEs that mean "not now" rather than "not this": the connection was lost (08), the
+# transaction lost a race (40001 serialization failure, 40P01 deadlock), a lock or statement
+# timed out (55P03, 57014), the server is stopping or starting (57P01-03), or it is out of
+# connections or resources (53).
+_TRANSIENT_SQLSTATES = ("08", "40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03", "53")
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a database error that the same request, sent again a little later, would
+    not meet: the database restarting, a deadlock, a lock timeout, the pool exhausted."""
+    if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(_TRANSIENT_SQLSTATES)
+    # psycopg without a SQLSTATE: the connection broke. SQLite: another writer holds the lock.
+    message = str(error.orig).lower()
+    return isinstance(error, sa_exc.OperationalError) and any(
+        words in message for words in ("database is locked", "database is busy", "connection", "server closed",
+                                       "terminat"))
 
 
 def is_sqlite(url: str) -> bool:

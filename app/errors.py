@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from app.database import is_transient
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# How long a client is asked to wait when the database is unavailable: a restart here took
+# 0.5-2.5 s (README "Load and faults").
+RETRY_AFTER_UNAVAILABLE_S = 3
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,9 @@ CATALOGUE: dict[str, ProblemType] = {
         ProblemType("too-many-requests", 429, "Too many requests", "Slow down and retry after the given time."),
         ProblemType("internal-error", 500, "Internal server error",
                     "Something failed on the server; nothing was half-written. Retry later."),
-        ProblemType("unavailable", 503, "Service unavailable", "A dependency (the database) is unreachable."),
+        ProblemType("unavailable", 503, "Service unavailable",
+                    "A dependency (the database) is unreachable, restarting or busy; nothing was written. "
+                    "Retry after the `Retry-After` seconds."),
     ]
 }
 
@@ -174,6 +181,15 @@ def register(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return http_exception_to_problem(error) if wants_problem() else error
+        if is_transient(error):
+            # The transaction was rolled back whole; the same request later will do.
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, error.__class__.__name__,
+                        exc_info=True)
+            headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)}
+            if wants_problem():
+                return problem_response("unavailable", "The database is restarting or busy; nothing was written. "
+                                        f"Retry in {RETRY_AFTER_UNAVAILABLE_S} s.", headers=headers)
+            return Response("Service unavailable; retry shortly.", status=503, mimetype="text/plain", headers=headers)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_problem():
             return problem_response("internal-error")

@@ -39,11 +39,15 @@ class ProblemSchema(ma.Schema):
 class ProblemResponses(BasePlugin):
     """Every documented error is problem+json: an error response declared with only a
     description (`@blp.alt_response(404, description=...)`) gets the Problem schema, and an
-    operation that takes a JSON body documents what a bad body answers."""
+    operation that takes a JSON body documents what a bad body answers, and every operation
+    its 503 (the database restarting or busy)."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
+            # Any operation can meet the database restarting or busy (app.errors).
+            if 503 not in responses and "503" not in responses:
+                responses[503] = "SERVICE_UNAVAILABLE"
             if "application/json" in operation.get("requestBody", {}).get("content", {}):
                 for status, name in JSON_BODY_ERRORS.items():
                     if status not in responses and str(status) not in responses:

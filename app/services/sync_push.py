@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import marshmallow as ma
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.database import utcnow
+from app.database import is_transient, utcnow
 from app.errors import Problem, flatten_messages
 from app.models import Change, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict, User
 from app.repositories import offices as office_repo
@@ -99,11 +99,13 @@ def _apply_one(session, ctx: Push, raw, index: int) -> dict:
     except OpRejected as rejected:
         savepoint.rollback()
         return _quarantine(ctx, raw, op_id, rejected.errors)
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
+        if is_transient(error):
+            raise  # the whole push is rolled back and answered 503: the phone sends it again
         log.exception("op %s could not be applied", op_id)
         savepoint.rollback()
-        return _quarantine(ctx, raw, op_id, {"op": ["The server could not apply this op; it was not applied. "
-                                                     "Retry it later."]})
+        return _quarantine(ctx, raw, op_id, {"op": ["The server could not apply this op; it was not applied "
+                                                     "and is kept in quarantine."]})
 
 
 def _dispatch(ctx: Push, raw) -> dict:
@@ -252,7 +254,9 @@ class _FastCreates:
                  "entity": "reports", "entity_id": r.id, "action": "create", "status": "applied", "version": 1,
                  "result": result, "at": self.ctx.received_at} for _, op, r, result in landed])
             savepoint.commit()
-        except SQLAlchemyError:
+        except SQLAlchemyError as error:
+            if is_transient(error):
+                raise  # as in _apply_one
             log.warning("bulk insert of %d new reports failed; applying them one by one", len(waiting),
                         exc_info=True)
             savepoint.rollback()
