@@ -77,7 +77,7 @@ def test_a_committee_member_reviews_and_decides_a_case(page, live_server, closed
     assert page.evaluate("window.pwned") is None
     assert "۱۴۰۵/۰۱/۰۶" in report  # Jalali times
     expect(page.locator("#case-reports img")).to_have_js_property("naturalWidth", 40)
-    assert page.locator("#case-map circle.phone").count() == 1
+    expect(page.locator("#case-map circle.phone")).to_have_count(1)
     page.select_option("#d-status", "under_review")
     page.click("#decision button[type=submit]")
     expect(page.locator("#case-title")).to_contain_text("در حال بررسی")

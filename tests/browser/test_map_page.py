@@ -76,14 +76,14 @@ def test_a_district_head_sees_their_district_clicks_an_office_and_changes_the_pe
     now = today()
     assert page.input_value("#from") == fa(f"{now.year}/{now.month:02d}/01")
     assert page.is_disabled("#district") and page.input_value("#district") == "11"
-    assert page.locator("path.district-shape").count() == 1
-    assert page.locator("path.office-marker").count() == len(district_11)
-    assert page.locator("#coverage-offices tbody tr").count() == len(district_11)
+    expect(page.locator("path.district-shape")).to_have_count(1)
+    expect(page.locator("path.office-marker")).to_have_count(len(district_11))
+    expect(page.locator("#coverage-offices tbody tr")).to_have_count(len(district_11))
 
     show_period(page, "1405-02-01", "1405-02-31")
     assert figure(page, "دفاتر بازدیدشده") == fa(1) and figure(page, "پرونده‌های باز") == fa(1)
     assert f"{fa(1)} از {fa(len(district_11))} دفتر بازدید شد" in page.inner_text("#summary")
-    assert page.locator("path.office-marker.mark-case_open").count() == 1
+    expect(page.locator("path.office-marker.mark-case_open")).to_have_count(1)
 
     page.locator(f"path.office-marker[data-code='{a['code']}']").click()
     popup = page.locator(".leaflet-popup-content")
@@ -94,8 +94,8 @@ def test_a_district_head_sees_their_district_clicks_an_office_and_changes_the_pe
 
     show_period(page, "1405-03-01", "1405-03-31")
     assert figure(page, "دفاتر بازدیدشده") == fa(2) and figure(page, "پرونده‌های باز") == fa(0)
-    assert page.locator("path.office-marker.mark-open").count() == 2
-    assert page.locator("path.office-marker.mark-case_open").count() == 0
+    expect(page.locator("path.office-marker.mark-open")).to_have_count(2)
+    expect(page.locator("path.office-marker.mark-case_open")).to_have_count(0)
     # The table: longest since a visit first (never visited on top), then the other way round.
     rows = page.locator("#coverage-offices tbody tr")
     assert rows.nth(rows.count() - 1).get_attribute("data-code") == c["code"]  # 22 days, the latest
@@ -108,7 +108,7 @@ def test_a_district_head_sees_their_district_clicks_an_office_and_changes_the_pe
 
 def test_a_bad_date_is_shown_and_the_committee_sees_the_whole_city(page, live_server):
     log_in(page, live_server, "committee1")
-    assert page.locator("path.district-shape").count() == 22
+    expect(page.locator("path.district-shape")).to_have_count(22)
     assert page.input_value("#district") == ""
     assert page.locator("#coverage-offices tbody tr").count() == page.locator("path.office-marker").count()
     page.locator("path.district-shape[data-district='11']").dispatch_event("click")
