@@ -31,7 +31,7 @@ def list_corrections(user: User, status: str | None, page):
 
 def decide(user: User, correction_id: uuid.UUID, decision: str, note: str) -> OfficeCorrection:
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         correction = repo.get_correction(correction_id)
         if correction is None:
             raise Problem("not-found", f"There is no office correction {correction_id}.")

@@ -179,7 +179,7 @@ def _record(entity: str, row, action: str, user: User | None, before: dict | Non
 def create_rule(user: User | None, data: dict) -> HoursRule:
     """Publish a rule from its loaded input form (HoursRuleInputSchema)."""
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         rule = publish_rule(user, data)
     return rule
 
@@ -197,7 +197,7 @@ def publish_rule(user: User | None, data: dict, published_at: datetime | None = 
 def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
     """Change a rule. The change counts as a new publication: it takes precedence as of now."""
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         rule = _locked_current(rule_id, patch.pop("version"))
         if rule.withdrawn_at is not None:
             raise Problem("conflict", "This rule was withdrawn; publish a new one instead.",
@@ -215,7 +215,7 @@ def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
 
 def withdraw_rule(user: User, rule_id: uuid.UUID, version: int) -> HoursRule:
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         rule = _locked_current(rule_id, version)
         if rule.withdrawn_at is None:
             before = HoursRuleSchema().dump(rule)
@@ -245,7 +245,7 @@ def list_holidays(year: int | None, include_cancelled: bool, page: Page):
 
 def add_holiday(user: User | None, day: jdatetime.date, title: str, source: str = "admin") -> Holiday:
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         holiday = put_holiday(user, day, title, source)
     return holiday
 
@@ -273,7 +273,7 @@ def put_holiday(user: User | None, day: jdatetime.date, title: str, source: str)
 
 def cancel_holiday(user: User, holiday_id: uuid.UUID) -> Holiday:
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         holiday = repo.get_holiday(holiday_id)
         if holiday is None:
             raise Problem("not-found", f"There is no holiday {holiday_id}.")

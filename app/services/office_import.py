@@ -95,7 +95,7 @@ def import_offices(path: Path) -> ImportResult:
     """Import or update offices by code; the district of each comes from its location."""
     rows = read_rows(path)
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         return import_rows(rows)
 
 

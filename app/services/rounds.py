@@ -90,7 +90,7 @@ def plan_rounds(user: User, day: jdatetime.date, district: int | None, inspector
     district = _district_for(user, district)
     people = _inspectors(inspectors, district, "inspectors")
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock([district])
         _clear(day, district, replace, [p.id for p in people])
         offices, unassigned = _offices_open(day, district)
         groups = balanced_split([lon_lat(o.location) for o in offices], len(people), settings.service_min * 60)
@@ -105,7 +105,7 @@ def assign_rounds(user: User, day: jdatetime.date, district: int | None, assignm
     district = _district_for(user, district)
     people = _inspectors([a.inspector for a in assignments], district, "assignments", key="inspector")
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock([district])
         _clear(day, district, replace, [p.id for p in people])
         seen: dict[uuid.UUID, str] = {}
         rounds = []
@@ -123,7 +123,7 @@ def update_round(user: User, round_id: uuid.UUID, version: int, offices: list[uu
     """Change a round's offices (in the order given) or its inspector. An office taken
     from another round of the same day leaves that round."""
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(Scope.of(user).districts)
         round_ = _locked(user, round_id, version)
         day = calendar.parse_date(round_.jalali_date)
         if inspector is not None:
@@ -143,7 +143,7 @@ def update_round(user: User, round_id: uuid.UUID, version: int, offices: list[uu
 
 def delete_round(user: User, round_id: uuid.UUID, version: int) -> None:
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(Scope.of(user).districts)
         round_ = _locked(user, round_id, version)
         changefeed.record("rounds", round_.id, district=round_.district, deleted=True)
         db.session.delete(round_)

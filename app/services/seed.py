@@ -50,7 +50,7 @@ def is_empty() -> bool:
 
 def seed(demo_password: str) -> SeedResult:
     with unit_of_work():
-        changefeed.lock()
+        changefeed.lock(None)
         districts_created = _seed_districts(FIXTURES / "districts.geojson")
         offices = import_rows(read_rows(FIXTURES / "offices.geojson"))
         users_created = _seed_users(demo_password)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.database import is_transient, utcnow
 from app.errors import Problem, flatten_messages
-from app.models import Change, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict, User
+from app.models import LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict, User
 from app.repositories import offices as office_repo
 from app.repositories import sync as repo
 from app.services import changefeed, unit_of_work, violations
@@ -68,7 +68,7 @@ def push(user: User, envelope: dict) -> dict:
     received_at = utcnow()
     ctx = Push(user, envelope["device_id"], received_at, clock_skew_s(received_at, envelope["sent_at"]))
     with unit_of_work() as session:
-        changefeed.lock()
+        changefeed.lock(Scope.of(user).districts)
         results = _apply_all(session, ctx, ops)
     return {"protocol": 1, "server_time": received_at, "clock_skew_s": ctx.skew_s, "results": results}
 
@@ -246,7 +246,7 @@ class _FastCreates:
             repo.insert_many(ReportVersion, [
                 {"report_id": r.id, "version": 1, "data": canonical_of(r), "op_id": op["op_id"], "at": self.ctx.received_at}
                 for _, op, r, _ in landed])
-            repo.insert_many(Change, [
+            changefeed.record_many([
                 {"entity": "reports", "entity_id": str(r.id), "district": r.district, "user_id": r.author_id,
                  "deleted": False, "at": self.ctx.received_at} for _, _, r, _ in landed])
             repo.insert_many(LedgerEntry, [
