@@ -19,8 +19,10 @@ visits (index i + 1 is `visits[i]`). Times are whole seconds since midnight.
   clock depends on how fast the machine was.
 
 The solver is PyVRP (iterated local search over a prize-collecting VRP with time windows);
-README "Routing (visit lists)" has the measurements it was chosen by. `solve` holds its
-settings, shared with `bench/route_bench.py`.
+README "Routing (visit lists)" has the measurements it was chosen by. A day is planned as:
+a greedy plan (`_Day.fill`), `RUNS` short PyVRP searches from it, and a local search of our
+own on the best of them (`_Day.improve`). `solve` holds PyVRP's settings, shared with
+`bench/route_bench.py` (whose TSPLIB and Solomon runs are single searches).
 """
 
 import time
@@ -47,10 +49,23 @@ REASONS = (CLOSED_AT_START, UNREACHABLE, PAST_DAY_END, NO_ROOM)
 
 SOLVER = f"pyvrp {version('pyvrp')}"
 
-# With stop_early, the search ends once this many iterations per client have passed
-# without a better solution (or at the budget, whichever comes first). On the
-# benchmark's typical days, 24 per client found the 30 s plan in ~98 % of runs.
+# With stop_early, a search ends once this many iterations per client have passed
+# without a better solution (or at the budget, whichever comes first). 24 is what a
+# single search from PyVRP's random start needed (TSPLIB and Solomon in the bench still
+# use it); a day is RUNS searches of DAY_NO_IMPROVEMENT_PER_CLIENT each instead.
 NO_IMPROVEMENT_PER_CLIENT = 24
+# A day: RUNS searches (seeds differ), each from the greedy plan and stopping after
+# DAY_NO_IMPROVEMENT_PER_CLIENT iterations per client without a better solution, then
+# `_Day.improve` on the best. Measured on the bench's typical days against a 30 s search,
+# 3 seeds each (days 1-20 / held-out 101-120): one search of 24 per client from PyVRP's
+# random start kept the 30 s plan in 56/60 and 55/60 runs (CPU p50 ~150-190 ms); from
+# the greedy plan 59/60 and 58/60; one of 16 from the greedy plan 59/60 and 58/60 at
+# ~110 ms; adding `_Day.improve` 59/60 and 59/60 at ~120 ms (one of 24: 59/60 and 59/60
+# at ~165 ms); 3 searches of 8 plus it 60/60 and 59/60 at ~195 ms CPU p50 (2 searches of
+# 12: 59/60 and 59/60 at ~180 ms; 4 of 6 without it: 59/60 and 57/60 at ~210 ms). The
+# misses left are other local optima, which searches from different seeds escape.
+RUNS = 3
+DAY_NO_IMPROVEMENT_PER_CLIENT = 8
 
 
 @dataclass(frozen=True)
@@ -103,14 +118,8 @@ def plan_day(travel: TravelMatrix, visits: Sequence[Visit], start_s: int, day_en
 
     order: list[int] = []
     if candidates:
-        data = _problem(travel, visits, candidates, start_s, day_end_s)
-        best = solve(data, time_budget_s, seed, stop_early).best
-        if not best.is_feasible():
-            # The search never met a feasible plan (it starts from a random, usually
-            # infeasible one). Visiting nothing is feasible: search again from there.
-            empty = pyvrp.Solution(data, [])
-            best = solve(data, time_budget_s, seed, stop_early, initial_solution=empty).best
-        order = [candidates[activity.idx] for route in best.routes() for activity in route if activity.is_client()]
+        data, day = _problem(travel, visits, candidates, start_s, day_end_s)
+        order = [candidates[k] for k in _search(data, day, began + time_budget_s, seed, stop_early)]
     for i in set(candidates) - set(order):
         dropped[i] = NO_ROOM
 
@@ -119,13 +128,37 @@ def plan_day(travel: TravelMatrix, visits: Sequence[Visit], start_s: int, day_en
                 solver=SOLVER, time_budget_s=time_budget_s, elapsed_s=time.perf_counter() - began)
 
 
+def _search(data: pyvrp.ProblemData, day: "_Day", deadline: float, seed: int, stop_early: bool) -> list[int]:
+    """The clients (indices into `data.clients()`) of the best plan found, in driving order.
+
+    Every search starts from the greedy plan, which is feasible (so is their best: PyVRP
+    only takes a feasible solution as its best). Without stop_early, the time left is
+    shared equally by the searches still to run."""
+    greedy = day.fill([])
+    initial = pyvrp.Solution(data, [greedy] if greedy else [])
+    best, best_cost = greedy, day.cost(greedy)
+    for run in range(RUNS):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        result = solve(data, left if stop_early else left / (RUNS - run),
+                       seed if run == 0 else (seed * 1000 + run) % 2 ** 32, stop_early, initial_solution=initial,
+                       no_improvement_per_client=DAY_NO_IMPROVEMENT_PER_CLIENT)
+        if result.best.is_feasible():
+            route = [activity.idx for r in result.best.routes() for activity in r if activity.is_client()]
+            if day.cost(route) < best_cost:
+                best, best_cost = route, day.cost(route)
+    return day.improve(best, deadline)
+
+
 def solve(data: pyvrp.ProblemData, time_budget_s: float, seed: int, stop_early: bool = True,
-          initial_solution: pyvrp.Solution | None = None) -> pyvrp.Result:
+          initial_solution: pyvrp.Solution | None = None,
+          no_improvement_per_client: int = NO_IMPROVEMENT_PER_CLIENT) -> pyvrp.Result:
     """PyVRP with the settings Bazres plans with: the time budget, or earlier once the
     search has stopped improving (most days converge long before the budget)."""
     stop = MaxRuntime(time_budget_s)
     if stop_early:
-        stop = MultipleCriteria([stop, NoImprovement(NO_IMPROVEMENT_PER_CLIENT * data.num_clients)])
+        stop = MultipleCriteria([stop, NoImprovement(no_improvement_per_client * data.num_clients)])
     return pyvrp.solve(data, stop=stop, seed=seed, collect_stats=False, display=False,
                        params=_params(data.num_clients), initial_solution=initial_solution)
 
@@ -180,7 +213,7 @@ def _alone_impossible(travel: TravelMatrix, i: int, visit: Visit, start_s: int,
 
 
 def _problem(travel: TravelMatrix, visits: Sequence[Visit], candidates: list[int], start_s: int,
-             day_end_s: int | None) -> pyvrp.ProblemData:
+             day_end_s: int | None) -> tuple[pyvrp.ProblemData, "_Day"]:
     index = [0] + [i + 1 for i in candidates]
     metres = np.ascontiguousarray(travel.metres[np.ix_(index, index)], dtype=np.int64)
     seconds = np.ascontiguousarray(travel.seconds[np.ix_(index, index)], dtype=np.int64)
@@ -196,6 +229,8 @@ def _problem(travel: TravelMatrix, visits: Sequence[Visit], candidates: list[int
                             tw_early=visits[i].window[0], tw_late=visits[i].window[1] - 1,
                             prize=prize[k], required=False, name=visits[i].key)
                for k, i in enumerate(candidates)]
+    day = _Day(metres.tolist(), seconds.tolist(), start_s, day_end_s,
+               [(c.tw_early, c.tw_late, c.service_duration, c.prize) for c in clients])
     return pyvrp.ProblemData(
         locations=[pyvrp.Location(0, 0) for _ in index],  # coordinates are only for plots
         clients=clients,
@@ -203,7 +238,110 @@ def _problem(travel: TravelMatrix, visits: Sequence[Visit], candidates: list[int
         vehicle_types=[pyvrp.VehicleType(num_available=1, tw_early=start_s, start_late=start_s, **end)],
         distance_matrices=[metres],
         duration_matrices=[seconds],
-    )
+    ), day
+
+
+class _Day:
+    """The problem as given to PyVRP (matrices with the start at 0 and client k at k + 1,
+    the way back free), for the greedy plan and the local search of our own. A route is a
+    list of clients k, in driving order; its cost is PyVRP's: metres plus prizes left out."""
+
+    def __init__(self, metres: list[list[int]], seconds: list[list[int]], start_s: int, day_end_s: int | None,
+                 clients: list[tuple[int, int, int, int]]):
+        self.metres, self.seconds, self.start_s, self.day_end_s = metres, seconds, start_s, day_end_s
+        self.opens, self.last, self.service, self.prize = (list(column) for column in zip(*clients))
+        self.total_prize = sum(self.prize)
+
+    def feasible(self, route: list[int]) -> bool:
+        clock, here = self.start_s, 0
+        for k in route:
+            clock = max(clock + self.seconds[here][k + 1], self.opens[k])
+            if clock > self.last[k]:
+                return False
+            clock += self.service[k]
+            here = k + 1
+        return self.day_end_s is None or clock <= self.day_end_s
+
+    def distance(self, route: list[int]) -> int:
+        return sum(self.metres[a][b] for a, b in zip([0] + [k + 1 for k in route], [k + 1 for k in route]))
+
+    def cost(self, route: list[int]) -> int:
+        return self.distance(route) + self.total_prize - sum(self.prize[k] for k in route)
+
+    def _arc(self, a: int, b: int | None) -> int:  # between client a and b (-1 the start, None the end)
+        return 0 if b is None else self.metres[a + 1][b + 1]
+
+    def fill(self, route: list[int]) -> list[int]:
+        """Prize by prize (the most important tier first), the cheapest feasible insertion
+        of any visit left out, until none fits; then the next tier."""
+        route = list(route)
+        for prize in sorted(set(self.prize), reverse=True):
+            while True:
+                out = [k for k in range(len(self.prize)) if self.prize[k] == prize and k not in route]
+                ends = list(zip([-1] + route, route + [None]))
+                tries = sorted((self._arc(a, k) + self._arc(k, b) - self._arc(a, b), i, k)
+                               for k in out for i, (a, b) in enumerate(ends))
+                for _, i, k in tries:
+                    if self.feasible(route[:i] + [k] + route[i:]):
+                        route.insert(i, k)
+                        break
+                else:
+                    break
+        return route
+
+    def improve(self, route: list[int], deadline: float) -> list[int]:
+        """First-improvement local search on the best route PyVRP found, until no move helps:
+        insert a visit left out (`fill`); replace a kept visit by one left out of at least
+        its prize; move a segment of 1-3 visits elsewhere, reversed or not (or-opt); reverse
+        a segment (2-opt). PyVRP's operators have no intra-route reversal, and its replace
+        tries fewer positions: on the bench's typical days this pass turned misses of the
+        30 s plan into hits (e.g. a visit swapped for one next to it, a reversed run of five),
+        at ~10 ms. It stops at the deadline too (a day of many more visits could take long)."""
+        while time.perf_counter() < deadline:
+            filled = self.fill(route)
+            if len(filled) > len(route):
+                route = filled
+                continue
+            moved = self._better(route, deadline)
+            if moved is None:
+                break
+            route = moved
+        return route
+
+    def _better(self, route: list[int], deadline: float) -> list[int] | None:
+        """The first route found by one move that is feasible and cheaper, or None (also
+        once past the deadline)."""
+        distance = self.distance(route)
+        kept = set(route)
+        out = [k for k in range(len(self.prize)) if k not in kept]
+        for j, k in enumerate(route):  # replace
+            if time.perf_counter() >= deadline:
+                return None
+            rest = route[:j] + route[j + 1:]
+            for new in out:
+                if self.prize[new] < self.prize[k]:
+                    continue
+                for i in range(len(route)):
+                    moved = rest[:i] + [new] + rest[i:]
+                    if ((self.prize[new] > self.prize[k] or self.distance(moved) < distance)
+                            and self.feasible(moved)):
+                        return moved
+        for length in (1, 2, 3):  # or-opt
+            for j in range(len(route) - length + 1):
+                if time.perf_counter() >= deadline:
+                    return None
+                segment, rest = route[j:j + length], route[:j] + route[j + length:]
+                for piece in (segment, segment[::-1]):
+                    for i in range(len(rest) + 1):
+                        moved = rest[:i] + piece + rest[i:]
+                        if self.distance(moved) < distance and self.feasible(moved):
+                            return moved
+        for i in range(len(route)):  # 2-opt
+            for j in range(i + 2, len(route) + 1):
+                moved = route[:i] + route[i:j][::-1] + route[j:]
+                if self.distance(moved) < distance and self.feasible(moved):
+                    return moved
+        return None
 
 
 def _schedule(travel: TravelMatrix, visits: Sequence[Visit], order: list[int], start_s: int,
