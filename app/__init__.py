@@ -28,6 +28,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("database:"):
+        from app import ratelimit  # noqa: F401  (registers the database:// storage)
+
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {}).setdefault("url", url)
     limiter.init_app(app)
 
     from app import api, cli, pages

@@ -43,6 +43,7 @@ def from_environment() -> dict:
         # Failed logins allowed per address and per username before 429 (flask-limiter syntax).
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("BAZRES_LOGIN_LIMIT_PER_ADDRESS", "30/minute;300/hour"),
         "LOGIN_LIMIT_PER_USER": os.environ.get("BAZRES_LOGIN_LIMIT_PER_USER", "5/minute;30/hour"),
+        # `database://`: counted in this database, shared by every worker (app.ratelimit).
         "RATELIMIT_STORAGE_URI": os.environ.get("BAZRES_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
     }

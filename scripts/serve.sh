@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/bazres}"
 export ATTACHMENTS_DIR="${ATTACHMENTS_DIR:-$PWD/instance/attachments}"
+# Failed logins counted in the database, so that every worker counts the same ones.
+export BAZRES_RATELIMIT_STORAGE_URI="${BAZRES_RATELIMIT_STORAGE_URI:-database://}"
 if [ -z "${SECRET_KEY:-}" ]; then
   echo "SECRET_KEY is not set: using a random one for this run (set it to keep sessions across restarts)."
   export SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_hex(32))')"

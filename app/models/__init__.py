@@ -6,10 +6,10 @@ from app.models.rounds import Round, RoundStop
 from app.models.sync import (Attachment, AttachmentUpload, Change, LedgerEntry, OfficeCorrection,
                              QuarantinedOp, Report, ReportVersion, SyncConflict)
 from app.models.violations import CaseEvent, ViolationCase
-from app.models.users import ApiToken, Device, Role, User, UserDistrict
+from app.models.users import ApiToken, Device, RateLimitCounter, Role, User, UserDistrict
 
 __all__ = ["CaseEvent", "ViolationCase",
            "Attachment", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection", "QuarantinedOp",
            "Report", "ReportVersion", "SyncConflict", "Round", "RoundStop",
-           "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "Role", "User",
+           "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "RateLimitCounter", "Role", "User",
            "UserDistrict"]

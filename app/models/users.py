@@ -85,3 +85,14 @@ class ApiToken(db.Model):
 
     user: Mapped[User] = relationship(lazy="joined")
     device: Mapped[Device | None] = relationship()
+
+
+class RateLimitCounter(db.Model):
+    """A fixed-window counter of app.ratelimit (failed logins by user and by address), shared
+    by every worker when BAZRES_RATELIMIT_STORAGE_URI is `database://`."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(sa.Float, index=True)  # Unix seconds: the window's end
