@@ -183,15 +183,13 @@ def test_two_inspectors_reporting_one_office_closed_at_once_open_one_case(app, c
         thread.start()
     for thread in threads:
         thread.join()
-    with app.app_context():
-        try:
-            results = [answer["results"][0] for answer in answers.values()]
-            assert [r["status"] for r in results] == ["applied", "applied"]
-            cases = {r["record"]["violation_id"] for r in results}
-            assert len(cases) == 1 and None not in cases
-        finally:
-            ids = [uuid.UUID(c) for c in cases if c] if "cases" in locals() else []
-            db.session.execute(sa.update(Report).where(Report.id.in_(list(cleanup))).values(violation_id=None))
-            db.session.execute(sa.delete(CaseEvent).where(CaseEvent.case_id.in_(ids)))
-            db.session.execute(sa.delete(ViolationCase).where(ViolationCase.id.in_(ids)))
-            db.session.commit()
+    with app.app_context():  # the cases go first, then `cleanup` takes the reports
+        made = db.session.scalars(sa.select(Report.violation_id).where(Report.id.in_(list(cleanup)))).all()
+        db.session.execute(sa.update(Report).where(Report.id.in_(list(cleanup))).values(violation_id=None))
+        db.session.execute(sa.delete(CaseEvent).where(CaseEvent.case_id.in_(made)))
+        db.session.execute(sa.delete(ViolationCase).where(ViolationCase.id.in_(made)))
+        db.session.commit()
+    results = [answer["results"][0] for answer in answers.values()]
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    cases = {r["record"]["violation_id"] for r in results}
+    assert len(cases) == 1 and None not in cases and len(set(made)) == 1
