@@ -231,8 +231,9 @@ def _plain_checklist(value) -> dict:
     if type(value) is not dict or len(value) > 100:
         raise _NotPlain
     for key, answer in value.items():
-        if type(key) is not str or not 1 <= len(key) <= 64 or unstorable(key) or not (answer is None or answer is True
-                                                                     or answer is False):
+        if type(key) is not str or not 1 <= len(key) <= 64 or unstorable(key):
+            raise _NotPlain
+        if not (answer is None or answer is True or answer is False):  # not 0 or 1
             raise _NotPlain
     return dict(value)
 

@@ -43,14 +43,10 @@ class VisitWindowSchema(ma.Schema):
     end = ma.fields.String(metadata={"description": "HH:MM, exclusive"})
 
 
-class StopSchema(ma.Schema):
-    seq = ma.fields.Integer()
+class DroppedSchema(ma.Schema):
+    """An office that cannot fit in the day, and why; a stop says the same of its office."""
+
     office = ma.fields.Nested(OfficeBriefSchema)
-    eta = Instant(metadata={"description": "Arrival"})
-    visit_at = Instant(metadata={"description": "When the visit starts (after waiting for the window)"})
-    wait_min = ma.fields.Integer()
-    travel_m = ma.fields.Integer(metadata={"description": "Metres from the previous stop (or the start)"})
-    travel_min = ma.fields.Integer()
     window = ma.fields.Nested(VisitWindowSchema)
     priority = ma.fields.String(metadata={"description": "suspected_closure, not_visited, past_violation "
                                                          "or routine"})
@@ -58,12 +54,13 @@ class StopSchema(ma.Schema):
     reason = ma.fields.String()
 
 
-class DroppedSchema(ma.Schema):
-    office = ma.fields.Nested(OfficeBriefSchema)
-    window = ma.fields.Nested(VisitWindowSchema)
-    priority = ma.fields.String()
-    priority_rank = ma.fields.Integer()
-    reason = ma.fields.String()
+class StopSchema(DroppedSchema):
+    seq = ma.fields.Integer()
+    eta = Instant(metadata={"description": "Arrival"})
+    visit_at = Instant(metadata={"description": "When the visit starts (after waiting for the window)"})
+    wait_min = ma.fields.Integer()
+    travel_m = ma.fields.Integer(metadata={"description": "Metres from the previous stop (or the start)"})
+    travel_min = ma.fields.Integer()
 
 
 class DoneSchema(ma.Schema):

@@ -62,8 +62,8 @@ class RoundById(MethodView):
     @blp.alt_response(409, description="The round changed since `version`")
     def patch(self, body, round_id: uuid.UUID):
         """Edit a round: its offices in driving order (taken out of other rounds of the day) or its inspector."""
-        return rounds.update_round(current_user(), round_id, expected_version(body, "round"), body.get("offices"), body.get("inspector"),
-                                   Settings.from_config())
+        return rounds.update_round(current_user(), round_id, expected_version(body, "round"), body.get("offices"),
+                                   body.get("inspector"), Settings.from_config())
 
     @requires(*PLANNERS)
     @blp.arguments(VersionQuerySchema, location="query")
@@ -73,4 +73,3 @@ class RoundById(MethodView):
     def delete(self, args, round_id: uuid.UUID):
         """Delete a round (its offices become unassigned); give `?version=` or If-Match."""
         rounds.delete_round(current_user(), round_id, expected_version(args, "round"))
-

@@ -101,6 +101,7 @@ class Decision(MethodView):
     @blp.alt_response(409, description="The case changed since `version` (or cannot go to that status)")
     def post(self, body, case_id: uuid.UUID):
         """Review, confirm (with a penalty) or dismiss a case; give the `version` you read."""
-        violations.decide(current_user(), case_id, expected_version(body, "case"), body["status"], body["penalty"], body["note"])
+        violations.decide(current_user(), case_id, expected_version(body, "case"), body["status"], body["penalty"],
+                          body["note"])
         return _detail(case_id)
 

@@ -96,3 +96,8 @@ def tehran_day(instant: datetime) -> jdatetime.date:
 def tehran_instant(day: jdatetime.date, clock: time) -> datetime:
     """The instant of a Tehran wall-clock time on a Jalali day (tzdata: no fixed offset)."""
     return datetime.combine(to_gregorian(day), clock, tzinfo=TEHRAN)
+
+
+def seconds_of_day(clock: time) -> int:
+    """A wall-clock time as seconds since midnight (the routing solver's unit)."""
+    return clock.hour * 3600 + clock.minute * 60 + clock.second

@@ -11,5 +11,5 @@ from app.models.users import ApiToken, Device, RateLimitCounter, Role, User, Use
 __all__ = ["CaseEvent", "ViolationCase",
            "Attachment", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection", "QuarantinedOp",
            "Report", "ReportVersion", "SyncConflict", "Round", "RoundStop",
-           "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "RateLimitCounter", "Role", "User",
-           "UserDistrict"]
+           "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "RateLimitCounter",
+           "Role", "User", "UserDistrict"]

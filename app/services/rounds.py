@@ -14,7 +14,6 @@ Rounds reach the phones through the sync pull (entity `rounds`, district-scoped)
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import time
 
 import jdatetime
 import sqlalchemy as sa
@@ -24,12 +23,11 @@ from app.errors import Problem, invalid
 from app.extensions import db
 from app.hours import calendar
 from app.models import Office, Role, Round, RoundStop, User
-from app.models.places import OfficeStatus
 from app.repositories import users as user_repo
 from app.services import changefeed, unit_of_work
 from app.services.hours import DayRules
 from app.services.scope import Scope
-from app.services.visits import Settings, travel_model
+from app.services.visits import Settings, open_on, travel_model
 from geo.geometry import lon_lat
 from geo.routing import Visit, plan_day
 from geo.travel import TravelMatrix
@@ -237,16 +235,8 @@ def _district_offices(district: int) -> list[Office]:
 
 
 def _offices_open(day: jdatetime.date, district: int) -> tuple[list[Office], list[dict]]:
-    loaded = DayRules(day)
-    offices, unassigned = [], []
-    for office in _district_offices(district):
-        hours = loaded.hours(office)
-        if office.status != OfficeStatus.ACTIVE:
-            unassigned.append({"office": office, "reason": f"office is {office.status}"})
-        elif not hours.windows:
-            unassigned.append({"office": office, "reason": hours.reason})
-        else:
-            offices.append(office)
+    open_, unassigned = open_on(day, _district_offices(district))
+    offices = [office for office, _ in open_]
     if not offices:
         reason = unassigned[0]["reason"] if unassigned else "no offices"
         raise invalid("date", f"No office of district {district} must be open on "
@@ -292,7 +282,7 @@ def _write_stops(round_: Round, offices: list[Office], settings: Settings, order
     for office in offices:
         hours = loaded.hours(office)
         w = hours.windows[0] if hours.windows else None
-        windows.append((_sec(w.start), _sec(w.end)) if w else (0, 24 * 3600))
+        windows.append((calendar.seconds_of_day(w.start), calendar.seconds_of_day(w.end)) if w else (0, 24 * 3600))
     start_s = min(w[0] for w in windows)
     points = [lon_lat(o.location) for o in offices]
     matrix = travel_model().matrix([points[0]] + points)
@@ -335,10 +325,6 @@ def _replace_stops(round_: Round, stops: list[tuple[Office, int | None]]) -> Non
                                  eta_minute=eta))
     db.session.flush()
     db.session.refresh(round_, ["stops"])
-
-
-def _sec(clock: time) -> int:
-    return clock.hour * 3600 + clock.minute * 60
 
 
 # ---------------------------------------------------------------- the balanced split

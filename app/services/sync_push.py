@@ -244,8 +244,8 @@ class _FastCreates:
                 result = {"conflicts": [], "missing_attachments": missing, "flags": list(report.flags)}
                 landed.append((index, op, report, result))
             repo.insert_many(ReportVersion, [
-                {"report_id": r.id, "version": 1, "data": canonical_of(r), "op_id": op["op_id"], "at": self.ctx.received_at}
-                for _, op, r, _ in landed])
+                {"report_id": r.id, "version": 1, "data": canonical_of(r), "op_id": op["op_id"],
+                 "at": self.ctx.received_at} for _, op, r, _ in landed])
             changefeed.record_many([
                 {"entity": "reports", "entity_id": str(r.id), "district": r.district, "user_id": r.author_id,
                  "deleted": False, "at": self.ctx.received_at} for _, _, r, _ in landed])

@@ -65,6 +65,7 @@ def travel_model() -> TravelModel:
 class Candidate:
     office: Office
     hours: DayHours
+    window: Window | None = None  # the day's window it is planned in
     priority: int = 3
     reason: str = ""
 
@@ -184,13 +185,25 @@ def _prioritise(candidates: list[Candidate], day: jdatetime.date, look_back_days
             c.priority, c.reason = 3, f"routine: last visited {seen}"
 
 
+def open_on(day: jdatetime.date, offices: list[Office]) -> tuple[list[tuple[Office, DayHours]], list[dict]]:
+    """The offices that must be open on `day`, with their hours, and the others with why
+    (suspended or closed for good; no mandated hours: a holiday, a closure rule)."""
+    loaded = DayRules(day)
+    open_, closed = [], []
+    for office in offices:
+        hours = loaded.hours(office)
+        if office.status != OfficeStatus.ACTIVE:
+            closed.append({"office": office, "reason": f"office is {office.status}"})
+        elif not hours.windows:
+            closed.append({"office": office, "reason": hours.reason})
+        else:
+            open_.append((office, hours))
+    return open_, closed
+
+
 def _window(hours: DayHours, after: time) -> Window:
     """The day's window to visit in: the first that is still open at `after`, else the last."""
     return next((w for w in hours.windows if w.end > after), hours.windows[-1])
-
-
-def _seconds(clock: time) -> int:
-    return clock.hour * 3600 + clock.minute * 60 + clock.second
 
 
 # ---------------------------------------------------------------- the list
@@ -204,27 +217,20 @@ def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | 
     if not offices:
         why = ("their round that day has no offices" if round_ is not None
                else "their districts have no offices")
-        message = f"{inspector.username} has no offices to visit on {calendar.format_date(day)}: {why}."
-        raise Problem("validation-failed", f"Invalid field: inspector. {message}", errors={"inspector": [message]})
+        raise invalid("inspector", f"{inspector.username} has no offices to visit on {calendar.format_date(day)}: "
+                                   f"{why}.")
     if position is not None:
         check_in_tehran(*position)
 
-    loaded = DayRules(day)
     day_start, day_end = _day_bounds(day)
     today = _reported([o.id for o in offices], day_start, day_end)
     result = VisitList(inspector, day, day_start, position or (0.0, 0.0), "given", round_, settings, None, {})
-    candidates: list[Candidate] = []
     for office in offices:
-        hours = loaded.hours(office)
         if office.id in today:
             report_id, at, state = today[office.id]
             result.done.append({"office": office, "report_id": report_id, "at": at, "office_state": state})
-        elif office.status != OfficeStatus.ACTIVE:
-            result.closed.append({"office": office, "reason": f"office is {office.status}"})
-        elif not hours.windows:
-            result.closed.append({"office": office, "reason": hours.reason})
-        else:
-            candidates.append(Candidate(office, hours))
+    open_, result.closed = open_on(day, [o for o in offices if o.id not in today])
+    candidates = [Candidate(office, hours) for office, hours in open_]
     if not candidates and not result.done:
         reason = result.closed[0]["reason"] if result.closed else "no mandated hours"
         raise invalid("date", f"No office of {inspector.username}'s must be open on "
@@ -243,10 +249,11 @@ def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | 
     matrix = travel_model().matrix(points)
     visits = []
     for c in candidates:
-        window = _window(c.hours, clock)
-        visits.append(Visit(key=str(c.office.id), window=(_seconds(window.start), _seconds(window.end)),
-                            service_s=settings.service_min * 60, tier=c.priority))
-    result.plan = plan_day(matrix, visits, start_s=_seconds(clock), time_budget_s=settings.budget_s)
+        c.window = _window(c.hours, clock)
+        window = (calendar.seconds_of_day(c.window.start), calendar.seconds_of_day(c.window.end))
+        visits.append(Visit(key=str(c.office.id), window=window, service_s=settings.service_min * 60,
+                            tier=c.priority))
+    result.plan = plan_day(matrix, visits, start_s=calendar.seconds_of_day(clock), time_budget_s=settings.budget_s)
     result.candidates = {str(c.office.id): c for c in candidates}
     return result
 
@@ -276,14 +283,10 @@ def describe(result: VisitList) -> dict:
     if plan is not None:
         for seq, stop in enumerate(plan.stops, start=1):
             c = result.candidates[stop.key]
-            stops.append({"seq": seq, "office": _brief(c.office), "eta": at(stop.arrival_s), "visit_at": at(stop.start_s),
+            stops.append({"seq": seq, "eta": at(stop.arrival_s), "visit_at": at(stop.start_s),
                           "wait_min": round((stop.start_s - stop.arrival_s) / 60), "travel_m": stop.travel_m,
-                          "travel_min": round(stop.travel_s / 60), "window": _window_out(c, result.start),
-                          "priority": PRIORITIES[c.priority], "priority_rank": c.priority, "reason": c.reason})
-        for drop in plan.dropped:
-            c = result.candidates[drop.key]
-            dropped.append({"office": _brief(c.office), "window": _window_out(c, result.start),
-                            "priority": PRIORITIES[c.priority], "priority_rank": c.priority, "reason": drop.reason})
+                          "travel_min": round(stop.travel_s / 60), **_planned(c, c.reason)})
+        dropped = [_planned(result.candidates[drop.key], drop.reason) for drop in plan.dropped]
     finish = at(plan.stops[-1].start_s + settings.service_min * 60) if plan and plan.stops else None
     model = travel_model()
     travel = {"kind": type(model).__name__, **{k: v for k, v in vars(model).items() if not k.startswith("_")}}
@@ -311,6 +314,8 @@ def _brief(office: Office) -> dict:
             "address": office.address, "lat": lat, "lon": lon}
 
 
-def _window_out(c: Candidate, start: datetime) -> dict:
-    window = _window(c.hours, start.astimezone(calendar.TEHRAN).time())
-    return {"start": f"{window.start:%H:%M}", "end": f"{window.end:%H:%M}"}
+def _planned(c: Candidate, reason: str) -> dict:
+    """What a stop and a dropped office both say of the office."""
+    window = {"start": f"{c.window.start:%H:%M}", "end": f"{c.window.end:%H:%M}"}
+    return {"office": _brief(c.office), "window": window, "priority": PRIORITIES[c.priority],
+            "priority_rank": c.priority, "reason": reason}

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import QuarantinedOp, Report, ReportVersion
 from app.services.sync_push import canonical_of
 from tests.fuzz.strategies import (AWKWARD_NUMBERS, BAD_INSTANTS, BAD_UUIDS, EDGE_INSTANTS, INSTANTS, JSON, RECENT,
-                                   UUIDS, report_data)
+                                   report_data)
 from tests.fuzz.support import fuzz
 from tests.sync.helpers import envelope
 
