@@ -121,3 +121,14 @@ def client(app, tokens) -> Client:
 def app_context(app):
     with app.app_context():
         yield
+
+
+@pytest.fixture(scope="session")
+def live(database_url, tmp_path_factory):
+    """Bazres in a process of its own on this leg's kind of database (tests/live.py): for
+    streamed answers, slow bodies and anything else the test client's app context hides."""
+    from tests import live as live_server
+
+    server, stop = live_server.start(LEG, database_url, tmp_path_factory.mktemp("live"))
+    yield server
+    stop()
