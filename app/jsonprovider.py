@@ -2,12 +2,15 @@
 megabyte, which orjson writes several times faster than the standard library."""
 
 import json
+import typing
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 
@@ -33,3 +36,24 @@ def _default(value):
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     return DefaultJSONProvider.default(value)
+
+
+class JsonArgumentsParser(FlaskParser):
+    """webargs' parser for the API's request bodies, safe against deep nesting.
+
+    The standard library's decoder recurses once per level of nesting, so a body of a few
+    kilobytes nested a thousand deep ran out of stack: a 500. Such a body is read again by
+    orjson, which nests without recursing and refuses more than 1024 levels as a decode
+    error (answered 400); within that, the schemas refuse more than a few levels naming the
+    field (schemas.input.MAX_DEPTH). The standard library stays the first reader: it keeps
+    integers beyond 64 bits exact and decodes a lone surrogate escape, so the schemas can
+    name the field that holds either."""
+
+    def _raw_load_json(self, req) -> typing.Any:
+        if not is_json_request(req):
+            return core.missing
+        body = req.get_data(cache=True)
+        try:
+            return core.parse_json(body)
+        except RecursionError:
+            return orjson.loads(body)

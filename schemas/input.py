@@ -9,6 +9,12 @@ NUL = "\x00"
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 SURROGATE_MESSAGE = ("Text may not contain a lone surrogate (U+D800 to U+DFFF, as a JSON escape such as "
                      "\\ud800 without its pair): it is not Unicode text.")
+# No request of the API nests deeper than a pushed op's photo list (op → data → photos →
+# photo); past this, input is refused before anything walks it, so no recursion (ours,
+# marshmallow's or the JSON encoder's) meets a hostile depth.
+MAX_DEPTH = 10
+DEPTH_MESSAGE = f"Nested too deep: at most {MAX_DEPTH} levels of objects and lists."
+TOO_DEEP_MARK = f"(nested deeper than {MAX_DEPTH} levels: not kept)"
 # A JSON string's surrogate pair decodes to one character beyond U+FFFF, so any surrogate
 # left in decoded text is a lone one.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -23,15 +29,37 @@ def unstorable(text: str) -> str | None:
     return NUL_MESSAGE if found.group() == NUL else SURROGATE_MESSAGE
 
 
-def without_lone_surrogates(value):
-    """`value` (any JSON) with each lone surrogate replaced by U+FFFD: what was sent, in a
-    form UTF-8, and so every database and strict JSON parser, can carry."""
+def too_deep(value, limit: int = MAX_DEPTH) -> str | None:
+    """The path to where `value` nests deeper than `limit`, or None. The path names the
+    object keys that lead there ("data.checklist.a"), not list indexes: a person can find
+    a key, not the 600th index of a list in a list. Iterative: the value may nest deeper
+    than Python can recurse."""
+    stack = [(value, 0, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if not isinstance(item, Mapping | list | tuple):
+            continue
+        if depth >= limit:
+            return path or "_schema"
+        if isinstance(item, Mapping):
+            stack.extend((child, depth + 1, f"{path}.{key}" if path else str(key)) for key, child in item.items())
+        else:
+            stack.extend((child, depth + 1, path) for child in item)
+    return None
+
+
+def without_lone_surrogates(value, depth: int = 0):
+    """`value` (any JSON) as it can be stored and answered: each lone surrogate replaced by
+    U+FFFD (what was sent, in a form UTF-8, and so every database and strict JSON parser,
+    can carry), and anything nested deeper than MAX_DEPTH replaced by a mark."""
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, Mapping | list | tuple) and depth > MAX_DEPTH:
+        return TOO_DEEP_MARK
     if isinstance(value, Mapping):
-        return {without_lone_surrogates(key): without_lone_surrogates(item) for key, item in value.items()}
+        return {without_lone_surrogates(key): without_lone_surrogates(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [without_lone_surrogates(item) for item in value]
+        return [without_lone_surrogates(item, depth + 1) for item in value]
     return value
 
 
@@ -52,6 +80,9 @@ class InputSchema(ma.Schema):
             data_to_check = {key: value for key, value in data.items() if key not in raw}
         else:
             data_to_check = data
+        deep = too_deep(data_to_check)
+        if deep is not None:
+            raise ma.ValidationError({deep: [DEPTH_MESSAGE]})
         found = dict(_unstorable_paths(data_to_check))
         if found:
             raise ma.ValidationError({path: [found[path]] for path in sorted(found)})

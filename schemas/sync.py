@@ -14,6 +14,10 @@ from schemas.normalize import ascii_digits
 
 PROTOCOL = 1
 MAX_OPS = 500
+# A report's limits (DESIGN §5.3); merged reports keep them too (sync.merge.Limits).
+NOTES_MAX = 4000  # characters
+CHECKLIST_MAX = 100  # items
+PHOTOS_MAX = 50
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Must be a lower-case hex SHA-256 (64 characters).")
 
 
@@ -87,6 +91,9 @@ class PhotoSchema(InputSchema):
 
 
 class ReportCreateSchema(InputSchema):
+    # The report's id is the op's `id`; data may repeat it (equal is accepted, different
+    # is a rejected op: app.services.sync_push).
+    id = ma.fields.UUID(metadata={"description": "Optional: the op's id again"})
     office_id = ma.fields.UUID(required=True)
     round_id = ma.fields.UUID(allow_none=True, load_default=None)
     observed_at = Instant(required=True, metadata={"description": "The phone's clock when the office was seen"})
@@ -97,9 +104,10 @@ class ReportCreateSchema(InputSchema):
     staff_present = ma.fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 10_000))
     checklist = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, 64)),
                                values=ma.fields.Boolean(allow_none=True), load_default=dict,
-                               validate=validate.Length(max=100))
-    notes = ma.fields.String(load_default="", validate=validate.Length(max=4000))
-    photos = ma.fields.List(ma.fields.Nested(PhotoSchema), load_default=list, validate=validate.Length(max=50))
+                               validate=validate.Length(max=CHECKLIST_MAX))
+    notes = ma.fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
+    photos = ma.fields.List(ma.fields.Nested(PhotoSchema), load_default=list,
+                            validate=validate.Length(max=PHOTOS_MAX))
 
 
 class ReportUpdateSchema(ReportCreateSchema):
@@ -156,7 +164,8 @@ def _plain_report(data: dict) -> dict:
     if not data.keys() <= _CREATE_KEYS:
         raise _NotPlain
     get = data.get
-    return {  # in the order the schema loads them
+    given_id = {"id": _plain_uuid(data["id"])} if "id" in data else {}
+    return given_id | {  # in the order the schema loads them
         "office_id": _plain_uuid(get("office_id")),
         "round_id": _or_none(_plain_uuid, get("round_id")),
         "observed_at": _plain_instant(get("observed_at")),
@@ -166,7 +175,7 @@ def _plain_report(data: dict) -> dict:
         "office_state": _plain_choice(get("office_state"), REPORT_STATES),
         "staff_present": _or_none(_plain_count, get("staff_present")),
         "checklist": _plain_checklist(get("checklist", {})),
-        "notes": _plain_text(get("notes", ""), 4000),
+        "notes": _plain_text(get("notes", ""), NOTES_MAX),
         "photos": _plain_photos(get("photos", [])),
     }
 
@@ -228,7 +237,7 @@ def _plain_text(value, longest: int) -> str:
 
 
 def _plain_checklist(value) -> dict:
-    if type(value) is not dict or len(value) > 100:
+    if type(value) is not dict or len(value) > CHECKLIST_MAX:
         raise _NotPlain
     for key, answer in value.items():
         if type(key) is not str or not 1 <= len(key) <= 64 or unstorable(key):
@@ -239,7 +248,7 @@ def _plain_checklist(value) -> dict:
 
 
 def _plain_photos(value) -> list:
-    if type(value) is not list or len(value) > 50:
+    if type(value) is not list or len(value) > PHOTOS_MAX:
         raise _NotPlain
     out = []
     for photo in value:
@@ -379,6 +388,7 @@ class OpResultSchema(ma.Schema):
     conflicts = ma.fields.List(ma.fields.Nested(ConflictSchema))
     missing_attachments = ma.fields.List(ma.fields.String())
     flags = ma.fields.List(ma.fields.String())
+    reason = ma.fields.String(metadata={"description": "Why the op did not do what it asked (a delete refused)"})
     errors = ma.fields.Dict()
 
 
@@ -415,7 +425,8 @@ _CONFLICT_WRITERS = (("field", _text), ("base", _as_is), ("server", _as_is), ("c
                      ("resolved", _as_is), ("policy", _text))
 _RESULT_WRITERS = (("op_id", _as_is), ("status", _text), ("id", _text), ("version", _int), ("record", _dict),
                    ("conflicts", _list_of(lambda c: None if c is None else _written(c, _CONFLICT_WRITERS))),
-                   ("missing_attachments", _list_of(_text)), ("flags", _list_of(_text)), ("errors", _dict))
+                   ("missing_attachments", _list_of(_text)), ("flags", _list_of(_text)), ("reason", _text),
+                   ("errors", _dict))
 
 
 class QuarantineSchema(ma.Schema):

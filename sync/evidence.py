@@ -1,7 +1,9 @@
 """Evidence time and clock skew (DESIGN §5.3): when did the inspector really see the office?
 
 A phone's clock may be hours wrong; a wrong clock must never make or hide a violation.
-The GPS fix carries satellite time, so it is trusted when it is plausible. Otherwise the
+The GPS fix carries satellite time, so it is trusted when it is plausible: recent, and
+close to the phone's own (corrected) time. A fix far from it is not the evidence time;
+the judge marks the report when the two disagree about the mandated window. Otherwise the
 device time is corrected by the skew measured at push time (server receive time minus the
 phone's `sent_at`) when that skew is over two minutes: the phone's clock error is assumed
 the same at observation and at push, which holds for a clock set wrong (the usual case).
@@ -12,7 +14,10 @@ from datetime import datetime, timedelta
 SKEW_THRESHOLD_S = 120.0
 GPS_FUTURE_TOLERANCE = timedelta(minutes=2)
 GPS_MAX_AGE = timedelta(days=7)  # a report pushed after a week offline is still plausible
-GPS_MAX_GAP = timedelta(hours=6)  # a fix this far from the (corrected) observation is not of it
+# A fix further than this from the (skew-corrected) observation is not of it: a cached
+# fix, a wrong one, or a hostile one. Minutes, not hours (DESIGN §6): a fix hours away
+# used to override a correct clock, making or hiding a violation.
+GPS_MAX_GAP = timedelta(minutes=10)
 
 
 def clock_skew_s(received_at: datetime, sent_at: datetime) -> float:

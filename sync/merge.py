@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 LATEST_EDIT_FIELDS = ("observed_at", "gps_fix_at", "location", "accuracy_m", "office_state", "staff_present")
 MERGEABLE_FIELDS = (*LATEST_EDIT_FIELDS, "checklist", "notes", "photos")
 NOTES_SEPARATOR = "\n\n"
+CUT_MARK = "…"  # ends merged notes cut to the field's limit (the whole text is in the conflict)
 
 
 class ImmutableFieldChanged(ValueError):
@@ -58,13 +59,29 @@ def _photo_key(photo) -> str:
     return photo["sha256"] if isinstance(photo, dict) else str(photo)
 
 
-def merge_update(base: dict, server: dict, server_times: dict, client: dict, client_time: datetime) -> Merge:
+@dataclass(frozen=True)
+class Limits:
+    """The fields' own limits, which a merge keeps too: without them, N merges of one field in
+    a push would grow it N times over (and the answer and the stored versions with the square
+    of N). What does not fit is not lost: the client's whole value stays in the conflict."""
+
+    notes: int | None = None  # characters
+    checklist: int | None = None  # items
+    photos: int | None = None
+
+
+NO_LIMITS = Limits()
+
+
+def merge_update(base: dict, server: dict, server_times: dict, client: dict, client_time: datetime,
+                 limits: Limits = NO_LIMITS) -> Merge:
     """Merge the fields a client changed (`client`) into the server's current state.
 
     `base` is the report as the client last saw it (the version it based its edit on),
     `server` the report now, `server_times` when each server field (and checklist item)
     was last edited, `client_time` when the client made its edit (skew-corrected).
-    When base == server this simply applies the client's fields.
+    When base == server this simply applies the client's fields. Merged fields keep to
+    `limits`: what does not fit stays in the conflict, whole.
     """
     if "office_id" in client and client["office_id"] != server.get("office_id"):
         raise ImmutableFieldChanged("office_id is fixed when a report is created")
@@ -75,7 +92,7 @@ def merge_update(base: dict, server: dict, server_times: dict, client: dict, cli
         b, s, c = base.get(name), server.get(name), client[name]
         server_changed = s != b
         if name == "checklist":
-            _merge_checklist(merge, b or {}, s or {}, c or {}, server_times, client_time)
+            _merge_checklist(merge, b or {}, s or {}, c or {}, server_times, client_time, limits.checklist)
         elif not server_changed or c == s:
             if c != s:
                 merge.values[name] = c
@@ -90,12 +107,12 @@ def merge_update(base: dict, server: dict, server_times: dict, client: dict, cli
                 merge.times[name] = client_time
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "latest_edit"))
         elif name == "notes":
-            resolved = merge_text(b or "", s or "", c or "")
+            resolved = merge_text(b or "", s or "", c or "", limits.notes)
             merge.values[name] = resolved
             merge.times[name] = max(client_time, _time(server_times, name))
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "merge_text"))
         elif name == "photos":
-            resolved = merge_photos(b or [], s or [], c or [])
+            resolved = merge_photos(b or [], s or [], c or [])[:limits.photos]
             merge.values[name] = resolved
             merge.times[name] = max(client_time, _time(server_times, name))
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "union"))
@@ -110,13 +127,17 @@ def _time(times: dict, key: str) -> datetime:
 
 
 def _merge_checklist(merge: Merge, base: dict, server: dict, client: dict, server_times: dict,
-                     client_time: datetime) -> None:
+                     client_time: datetime, most: int | None = None) -> None:
     result = dict(server)
     changed = False
     for item, c in client.items():
         b, s = base.get(item), server.get(item)
         key = f"checklist.{item}"
         if c == s:
+            continue
+        if item not in result and most is not None and len(result) >= most:
+            # A new item past the checklist's limit: kept in the conflict, not in the report.
+            merge.conflicts.append(Conflict(key, b, s, c, s, "over_limit"))
             continue
         if s == b or item not in server and item not in base:
             result[item] = c
@@ -138,13 +159,23 @@ def _merge_checklist(merge: Merge, base: dict, server: dict, client: dict, serve
         merge.values["checklist"] = result
 
 
-def merge_text(base: str, server: str, client: str) -> str:
+def merge_text(base: str, server: str, client: str, longest: int | None = None) -> str:
     """Both texts kept, the server's first. A client text that only appended to the base
-    contributes just what it appended, so nothing is repeated."""
+    contributes just what it appended, so nothing is repeated.
+
+    The result keeps to `longest` characters, the field's own limit: without it, N merges
+    of one field in a push would grow it N times over (and the answer and the stored
+    versions with the square of N). What is cut is not lost: the caller keeps the client's
+    whole text in the conflict it records."""
     addition = client[len(base):].lstrip("\n") if base and client.startswith(base) else client
     if not addition or addition in server:
         return server
-    return f"{server}{NOTES_SEPARATOR}{addition}" if server else addition
+    merged = f"{server}{NOTES_SEPARATOR}{addition}" if server else addition
+    if longest is None or len(merged) <= longest:
+        return merged
+    if len(server) + len(NOTES_SEPARATOR) + 1 >= longest:
+        return server  # no room for even a mark: the client's text is all in the conflict
+    return merged[:longest - 1] + CUT_MARK
 
 
 def merge_photos(base: list, server: list, client: list) -> list:

@@ -1,11 +1,16 @@
 """The HTTP API under /api/v1: one blueprint per resource, registered here."""
 
 from flask import Flask, send_from_directory
+from flask_smorest.arguments import ArgumentsMixin
 from swagger_ui_bundle import swagger_ui_path
 
 from app.errors import RAW_BODY_ENDPOINTS
 from app.extensions import api
+from app.jsonprovider import JsonArgumentsParser
 from app.openapi import ProblemResponses
+
+# Every blueprint's @arguments reads JSON bodies with orjson (app.jsonprovider says why).
+ArgumentsMixin.ARGUMENTS_PARSER = JsonArgumentsParser()
 
 API_CONFIG = {
     "API_TITLE": "Bazres",

@@ -93,6 +93,9 @@ class LedgerEntry(db.Model):
     entity_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid)
     action: Mapped[str] = mapped_column(sa.String(10))
     status: Mapped[str] = mapped_column(sa.String(10))  # applied | merged
+    # What the op carried (sync.replay.op_digest): a replay must match it. None on ops
+    # landed before digests were kept.
+    digest: Mapped[str | None] = mapped_column(sa.String(64))
     version: Mapped[int | None]
     result: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # conflicts, missing_attachments, flags
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Attachment, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion,
+from app.models import (Attachment, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, RoundStop,
                         SyncConflict, UserDistrict)
 
 
@@ -34,6 +34,24 @@ def lock_report(report_id: uuid.UUID) -> Report | None:
 
 def report_version(report_id: uuid.UUID, version: int) -> ReportVersion | None:
     return db.session.get(ReportVersion, (report_id, version))
+
+
+def report_version_at_most(report_id: uuid.UUID, version: int) -> ReportVersion | None:
+    """The latest kept version of a report that is not after `version`."""
+    return db.session.scalar(sa.select(ReportVersion).where(ReportVersion.report_id == report_id,
+                                                            ReportVersion.version <= version)
+                             .order_by(ReportVersion.version.desc()).limit(1))
+
+
+def round_stops(round_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[tuple[uuid.UUID, str]]]:
+    """For each of these rounds that exists, its (office, Jalali day) stops."""
+    out: dict = {round_id: set() for round_id in round_ids}
+    if round_ids:
+        query = sa.select(RoundStop.round_id, RoundStop.office_id, RoundStop.jalali_date).where(
+            RoundStop.round_id.in_(list(round_ids)))
+        for round_id, office_id, day in db.session.execute(query):
+            out[round_id].add((office_id, day))
+    return out
 
 
 def reports_by_ids(ids: Collection[uuid.UUID]) -> list[Report]:

@@ -11,9 +11,10 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import marshmallow as ma
+import orjson
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.database import is_transient, utcnow
@@ -23,20 +24,30 @@ from app.repositories import offices as office_repo
 from app.repositories import sync as repo
 from app.services import changefeed, unit_of_work, violations
 from app.hours import calendar
+from app.services.report_versions import (base_of, canonical, canonical_of, canonical_photos, keep_version,
+                                          new_version)
 from app.services.scope import Scope
 from geo.distance import metres
-from geo.geometry import lon_lat, point, to_db, to_geojson
+from geo.geometry import lon_lat, point, to_db
 from schemas.input import UNSTORABLE, without_lone_surrogates
-from schemas.sync import (MAX_OPS, OfficeCorrectionSchema, OpSchema, ReportCreateSchema, ReportUpdateSchema,
-                          load_plain_creates, write_report)
+from schemas.sync import (CHECKLIST_MAX, MAX_OPS, NOTES_MAX, PHOTOS_MAX, OfficeCorrectionSchema, OpSchema,
+                          ReportCreateSchema, ReportUpdateSchema, load_plain_creates, write_report)
 from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
-from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, amendments, merge_update
+from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, Limits, amendments, merge_update
+from sync.replay import op_digest, same_op
 
 log = logging.getLogger(__name__)
 # Schemas are built once: building one deep-copies its fields, which costs more than a load.
 OP_SCHEMA = OpSchema()
 REPORT_CREATE_SCHEMA = ReportCreateSchema()
 REPORT_UPDATE_SCHEMA = ReportUpdateSchema()
+# A locked report keeps what its author sends as amendments, up to this many and this
+# much text: each is a whole field's value, and every push result and pull carries them,
+# so without a bound one push could grow a report, and its own answer with the square of
+# its size. Past it, an op is refused and kept in quarantine, where the committee sees it.
+MAX_AMENDMENTS = 50
+MAX_AMENDMENTS_CHARS = 16_000  # of their JSON
+MERGE_LIMITS = Limits(notes=NOTES_MAX, checklist=CHECKLIST_MAX, photos=PHOTOS_MAX)
 
 
 class OpRejected(Exception):
@@ -99,8 +110,8 @@ def _apply_one(session, ctx: Push, raw, index: int) -> dict:
     except OpRejected as rejected:
         savepoint.rollback()
         return _quarantine(ctx, raw, op_id, rejected.errors)
-    except SQLAlchemyError as error:
-        if is_transient(error):
+    except Exception as error:  # noqa: BLE001  (no single op may turn a push into a 500)
+        if isinstance(error, SQLAlchemyError) and is_transient(error):
             raise  # the whole push is rolled back and answered 503: the phone sends it again
         log.exception("op %s could not be applied", op_id)
         savepoint.rollback()
@@ -117,7 +128,7 @@ def _dispatch(ctx: Push, raw) -> dict:
         raise OpRejected(flatten_messages(exc.messages)) from exc
     entry = repo.ledger_entry(op["op_id"])
     if entry is not None:
-        return _duplicate(ctx, entry)
+        return _duplicate(ctx, entry, op)
     handler = {("reports", "create"): _create_report, ("reports", "update"): _update_report,
                ("reports", "delete"): _delete_report,
                ("office_corrections", "create"): _create_correction}[(op["entity"], op["action"])]
@@ -146,13 +157,17 @@ def _label(value, size: int) -> str | None:
 
 def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:
     repo.add(LedgerEntry(op_id=op["op_id"], user_id=ctx.user.id, device_id=ctx.device_id, entity=op["entity"],
-                         entity_id=op["id"], action=op["action"], status=status, version=version,
-                         result=result, at=ctx.received_at))
+                         entity_id=op["id"], action=op["action"], status=status, digest=op_digest(op),
+                         version=version, result=result, at=ctx.received_at))
 
 
-def _duplicate(ctx: Push, entry: LedgerEntry) -> dict:
+def _duplicate(ctx: Push, entry: LedgerEntry, op: dict) -> dict:
+    """A replay of a landed op: answered as it now is, if it is the same op."""
     if entry.user_id != ctx.user.id:
         raise _reject("op_id", "This op_id was already used by someone else; make a new one.")
+    if not same_op(entry.entity, entry.action, entry.entity_id, entry.digest, op):
+        raise _reject("op_id", f"This op_id already landed with another op ({entry.entity} {entry.action} of "
+                               f"{entry.entity_id}); a replay must be the same op. Give a new op a new op_id.")
     out = {"op_id": entry.op_id, "status": "duplicate", "id": entry.entity_id, **entry.result}
     if entry.entity == "reports":
         report = repo.get_report(entry.entity_id)
@@ -174,7 +189,7 @@ class _FastCreates:
     """
 
     def __init__(self, session, ctx: Push, ops: list):
-        self.session, self.ctx = session, ctx
+        self.session, self.ctx, self.ops = session, ctx, ops
         self.waiting: list[tuple[int, dict, dict, object]] = []
         self.seen_ops: set = set()
         self.seen_reports: set = set()
@@ -186,6 +201,7 @@ class _FastCreates:
         self.existing_reports = repo.existing_report_ids({report_id for _, report_id in ids} - {None})
         wanted = {p[1]["office_id"] for p in self.plain if p}
         self.offices: dict = dict.fromkeys(wanted) | {o.id: o for o in office_repo.get_many(wanted)}
+        self.round_stops = repo.round_stops({p[1]["round_id"] for p in self.plain if p} - {None})
         self.scope = Scope.of(ctx.user)
 
     def take(self, index: int, raw) -> bool:
@@ -201,9 +217,10 @@ class _FastCreates:
         op, data = loaded
         office = self._office(data["office_id"])
         if (op["op_id"] in self.landed_ops or op["op_id"] in self.seen_ops or op["id"] in self.existing_reports
-                or op["id"] in self.seen_reports or office is None or not self.scope.covers(office.district)):
+                or op["id"] in self.seen_reports or office is None or not self.scope.covers(office.district)
+                or data.get("id", op["id"]) != op["id"] or not self._in_round(data, office)):
             self._touch(raw)
-            return False
+            return False  # the slow path lands it, answers it as a duplicate, or says what is wrong
         self.seen_ops.add(op["op_id"])
         self.seen_reports.add(op["id"])
         self.waiting.append((index, op, data, office))
@@ -214,6 +231,14 @@ class _FastCreates:
         op_id, report_id = _ids_of(raw)
         self.seen_ops.add(op_id)
         self.seen_reports.add(report_id)
+
+    def _in_round(self, data: dict, office) -> bool:
+        if data["round_id"] is None:
+            return True
+        if data["round_id"] not in self.round_stops:
+            self.round_stops |= repo.round_stops({data["round_id"]})
+        evidence, _ = evidence_time(data["observed_at"], data["gps_fix_at"], self.ctx.skew_s, self.ctx.received_at)
+        return _round_fits(data["round_id"], office.id, evidence, self.round_stops)
 
     def _office(self, office_id):
         if office_id not in self.offices:
@@ -251,17 +276,18 @@ class _FastCreates:
                  "deleted": False, "at": self.ctx.received_at} for _, _, r, _ in landed])
             repo.insert_many(LedgerEntry, [
                 {"op_id": op["op_id"], "user_id": self.ctx.user.id, "device_id": self.ctx.device_id,
-                 "entity": "reports", "entity_id": r.id, "action": "create", "status": "applied", "version": 1,
-                 "result": result, "at": self.ctx.received_at} for _, op, r, result in landed])
+                 "entity": "reports", "entity_id": r.id, "action": "create", "status": "applied",
+                 "digest": op_digest(op), "version": 1, "result": result, "at": self.ctx.received_at}
+                for _, op, r, result in landed])
             savepoint.commit()
-        except SQLAlchemyError as error:
-            if is_transient(error):
+        except Exception as error:  # noqa: BLE001  (as in _apply_one)
+            if isinstance(error, SQLAlchemyError) and is_transient(error):
                 raise  # as in _apply_one
             log.warning("bulk insert of %d new reports failed; applying them one by one", len(waiting),
                         exc_info=True)
             savepoint.rollback()
-            for index, op, _, _ in waiting:  # one at a time, each in its own savepoint
-                results[index] = _apply_one(self.session, self.ctx, _raw_of(op), index)
+            for index, _, _, _ in waiting:  # one at a time, each in its own savepoint
+                results[index] = _apply_one(self.session, self.ctx, self.ops[index], index)
             return
         for index, op, report, result in landed:
             record = write_report(report, result["missing_attachments"])
@@ -283,10 +309,6 @@ def _as_uuid(value):
         return None
 
 
-def _raw_of(op: dict) -> dict:
-    return OP_SCHEMA.dump(op) | {"data": op["data"]}
-
-
 def _new_report(ctx: Push, op: dict, data: dict, office) -> Report:
     (distance,) = _distances([(office, data["location"])])
     return Report(**_new_report_row(ctx, op, data, office), distance_to_office_m=distance)
@@ -305,22 +327,40 @@ def _new_report_row(ctx: Push, op: dict, data: dict, office) -> dict:
                 location=None if data["location"] is None else to_db(data["location"]),
                 accuracy_m=data["accuracy_m"], office_state=data["office_state"],
                 staff_present=data["staff_present"], checklist=data["checklist"], notes=data["notes"],
-                photos=_canonical_photos(data["photos"]), evidence_time=evidence,
+                photos=canonical_photos(data["photos"]), evidence_time=evidence,
                 evidence_time_source=source)
 
 
 # ---------------------------------------------------------------- reports
 
 
-def _load(schema, data: dict) -> dict:
+def _load(schema, op: dict) -> dict:
+    """The op's data, loaded; the report's id it may repeat checked against the op's, and dropped."""
     try:
-        return schema.load(data)
+        data = schema.load(op["data"])
     except ma.ValidationError as exc:
         raise OpRejected({f"data.{k}": v for k, v in flatten_messages(exc.messages).items()}) from exc
+    if data.pop("id", op["id"]) != op["id"]:
+        raise _reject("data.id", f"data.id is {op['data']['id']}, but this op is about report {op['id']}: "
+                                 "send the report's id in both, or leave it out of data.")
+    return data
+
+
+def _round_fits(round_id, office_id, evidence: datetime, stops: dict) -> bool:
+    """Is the report's round one of its office and day (DESIGN §5.3)?"""
+    return (office_id, calendar.format_date(calendar.tehran_day(evidence))) in stops.get(round_id, ())
+
+
+def _check_round(report: Report) -> None:
+    if report.round_id is not None and not _round_fits(report.round_id, report.office_id, report.evidence_time,
+                                                       repo.round_stops({report.round_id})):
+        day = calendar.format_date(calendar.tehran_day(report.evidence_time))
+        raise _reject("data.round_id", f"Round {report.round_id} has no stop at this office on {day}: pull to "
+                                       "refresh your rounds, or send the report without its round_id.")
 
 
 def _create_report(ctx: Push, op: dict) -> dict:
-    data = _load(REPORT_CREATE_SCHEMA, op["data"])
+    data = _load(REPORT_CREATE_SCHEMA, op)
     existing = repo.get_report(op["id"])
     if existing is not None:
         if existing.author_id != ctx.user.id:
@@ -335,13 +375,14 @@ def _create_report(ctx: Push, op: dict) -> dict:
     if not Scope.of(ctx.user).covers(office.district):
         raise _reject("data.office_id", f"This office is in district {office.district}, outside your districts.")
     report = _new_report(ctx, op, data, office)
+    _check_round(report)
     violations.file_report(report, office, ctx.book)
     repo.add(report)
     return _landed(ctx, op, report, "applied", [])
 
 
 def _update_report(ctx: Push, op: dict) -> dict:
-    data = _load(REPORT_UPDATE_SCHEMA, op["data"])
+    data = _load(REPORT_UPDATE_SCHEMA, op)
     report = _own_report(ctx, op)
     client = canonical(data)
     edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s)
@@ -350,13 +391,18 @@ def _update_report(ctx: Push, op: dict) -> dict:
         conflicts = amendments(server, {k: v for k, v in client.items() if k != "office_id"})
         if not conflicts:
             return _landed(ctx, op, report, "applied", [], changed=False)
-        report.amendments = [*report.amendments, *({"field": c.field, "value": c.client, "by": ctx.user.id,
-                                                     "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
-                                                    for c in conflicts)]
+        kept = [*report.amendments, *({"field": c.field, "value": c.client, "by": ctx.user.id,
+                                       "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
+                                      for c in conflicts)]
+        if len(kept) > MAX_AMENDMENTS or len(orjson.dumps(kept)) > MAX_AMENDMENTS_CHARS:
+            raise _reject("data", f"The committee holds this report and its amendments are full (at most "
+                                  f"{MAX_AMENDMENTS}, {MAX_AMENDMENTS_CHARS} characters); this change is kept "
+                                  "in quarantine for the committee to see.")
+        report.amendments = kept
         return _landed(ctx, op, report, "merged", conflicts, changed=True)
-    base = repo.report_version(report.id, op["base_version"])
     try:
-        merge = merge_update(base.data, server, _times(report.field_times), client, edit_time)
+        merge = merge_update(base_of(report, op["base_version"]), server, _times(report.field_times), client,
+                             edit_time, MERGE_LIMITS)
     except ImmutableFieldChanged as exc:
         raise _reject("data.office_id", "A report's office cannot change; make a new report.") from exc
     if merge.values:
@@ -364,6 +410,8 @@ def _update_report(ctx: Push, op: dict) -> dict:
         report.field_times = {**report.field_times, **{k: t.isoformat() for k, t in merge.times.items()}}
         office = office_repo.get(report.office_id)
         _derive(report, ctx, office)
+        if "round_id" in data or "observed_at" in data or "gps_fix_at" in data:
+            _check_round(report)
         violations.file_report(report, office, ctx.book)
     status = "merged" if merge.conflicts else "applied"
     return _landed(ctx, op, report, status, merge.conflicts, changed=bool(merge.values))
@@ -378,9 +426,7 @@ def _delete_report(ctx: Push, op: dict) -> dict:
         result["reason"] = f"Not deleted: {why}."
         return result
     report.deleted_at = ctx.received_at
-    report.version += 1
-    report.updated_at = ctx.received_at
-    changefeed.record("reports", report.id, district=report.district, user_id=report.author_id, deleted=True)
+    new_version(report, ctx.received_at, op["op_id"])
     _ledger(ctx, op, "applied", report.version, {"conflicts": []})
     return {"op_id": op["op_id"], "status": "applied", "id": report.id, "version": report.version, "record": {},
             "conflicts": []}
@@ -404,13 +450,10 @@ def _own_report(ctx: Push, op: dict) -> Report:
 def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Conflict],
             changed: bool = True) -> dict:
     """Write the version, feed entry, conflicts and ledger entry of a landed op."""
-    if changed and op["action"] != "create":
-        report.version += 1
-        report.updated_at = ctx.received_at
-    if changed or op["action"] == "create":
-        repo.add(ReportVersion(report_id=report.id, version=report.version, data=canonical_of(report),
-                               op_id=op["op_id"], at=ctx.received_at))
-        changefeed.record("reports", report.id, district=report.district, user_id=report.author_id)
+    if op["action"] == "create":
+        keep_version(report, ctx.received_at, op["op_id"])
+    elif changed:
+        new_version(report, ctx.received_at, op["op_id"])
     for conflict in conflicts:
         repo.add(SyncConflict(report_id=report.id, op_id=op["op_id"], user_id=ctx.user.id, field=conflict.field,
                               policy=conflict.policy, base=conflict.base, server=conflict.server,
@@ -471,50 +514,7 @@ def dump_reports(reports: list[Report]) -> list[dict]:
     return [write_report(r, {p["sha256"] for p in r.photos} & pending) for r in reports]
 
 
-# ---------------------------------------------------------------- canonical client fields
-
-
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def _point(geom) -> dict | None:
-    if geom is None:
-        return None
-    geo = to_geojson(geom)
-    return {"type": "Point", "coordinates": [float(c) for c in geo["coordinates"][:2]]}
-
-
-def canonical(data: dict) -> dict:
-    """Loaded client fields as plain JSON values, comparable with stored versions."""
-    out = {}
-    for name, value in data.items():
-        if name in ("observed_at", "gps_fix_at"):
-            out[name] = _instant(value)
-        elif name == "location":
-            out[name] = _point(value)
-        elif name in ("office_id", "round_id"):
-            out[name] = None if value is None else str(value)
-        elif name == "photos":
-            out[name] = _canonical_photos(value)
-        else:
-            out[name] = value
-    return out
-
-
-def _canonical_photos(photos: list) -> list:
-    return [{"sha256": p["sha256"], "taken_at": _instant(p.get("taken_at")), "caption": p.get("caption", "")}
-            for p in photos]
-
-
-def canonical_of(report: Report) -> dict:
-    return {
-        "office_id": str(report.office_id), "round_id": None if report.round_id is None else str(report.round_id),
-        "observed_at": _instant(report.observed_at), "gps_fix_at": _instant(report.gps_fix_at),
-        "location": _point(report.location), "accuracy_m": report.accuracy_m, "office_state": report.office_state,
-        "staff_present": report.staff_present, "checklist": dict(report.checklist), "notes": report.notes,
-        "photos": list(report.photos),
-    }
+# ---------------------------------------------------------------- writing merged fields
 
 
 def _write_fields(report: Report, values: dict) -> None:
@@ -536,7 +536,7 @@ def _times(field_times: dict) -> dict:
 
 
 def _create_correction(ctx: Push, op: dict) -> dict:
-    data = _load(OfficeCorrectionSchema(), op["data"])
+    data = _load(OfficeCorrectionSchema(), op)
     if repo.get_correction(op["id"]) is not None:
         _ledger(ctx, op, "duplicate", None, {})
         return {"op_id": op["op_id"], "status": "duplicate", "id": op["id"]}

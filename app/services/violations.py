@@ -12,12 +12,17 @@ from app.extensions import db
 from app.hours import calendar
 from app.hours.rules import Answer, DayHours, answer_at, day_hours
 from app.models import CaseEvent, Office, Report, User, ViolationCase
-from app.services import changefeed, unit_of_work
+from app.services import unit_of_work
 from app.services.hours import office_facts, to_rule
+from app.services.report_versions import new_version
 from app.repositories import hours as hours_repo
+from app.repositories import offices as office_repo
 from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Verdict, judge
 
 OPEN_STATUSES = ("open", "under_review")
+# The cases re-judging looks at: the undecided, and the withdrawn, which a later change of
+# the hours may bring back (DESIGN §6). Decided cases stay as the committee left them.
+REJUDGED_STATUSES = (*OPEN_STATUSES, "withdrawn")
 TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
 
 
@@ -60,7 +65,12 @@ def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answe
     if report.office_state not in CLOSED_STATES:
         return judge(evidence, False, ""), None
     answer = book.answer(office, report.evidence_time)
-    return judge(evidence, answer.must_be_open, answer.hours.reason), answer
+    # A fix time too far from the phone's own is not the evidence time, but it is not
+    # ignored either: the judge marks the report when the two disagree (DESIGN §6).
+    gps_open = None
+    if report.gps_fix_at is not None and report.evidence_time_source != "gps":
+        gps_open = book.answer(office, report.gps_fix_at).must_be_open
+    return judge(evidence, answer.must_be_open, answer.hours.reason, gps_open), answer
 
 
 def _rule_of(answer: Answer) -> dict | None:
@@ -94,8 +104,16 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
                 case.reasons = verdict.reasons
             _event(case, "joined", None, {"report_id": str(report.id), "flag": verdict.flag,
                                           "reasons": verdict.reasons})
+            _touch(case)
+            # New evidence moves the case: a sound finding reopens a dismissed case, any
+            # finding a withdrawn one (the hours now hold again).
+            if case.status == "dismissed" and verdict.flag == SOUND:
+                _reopen(case, "under_review", f"a sound finding joined: report {report.id}")
+            elif case.status == "withdrawn":
+                _reopen(case, "open", f"a finding joined: report {report.id}")
     elif case is not None and case.status in OPEN_STATUSES:
         _event(case, "context", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+        _touch(case)
     else:
         return verdict
     if cases is not None:
@@ -103,6 +121,21 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     report.violation_id = case.id
     report.locked = True
     return verdict
+
+
+def _touch(case: ViolationCase) -> None:
+    """The case changed: a decision based on what a member saw before is now stale (409)."""
+    case.version += 1
+    case.updated_at = utcnow()
+
+
+def _reopen(case: ViolationCase, status: str, why: str) -> None:
+    """Back in the committee's queue; the earlier decision stays in the case's history."""
+    _event(case, "reopened", None, {"before": _brief(case), "status": status, "reason": why})
+    case.status = status
+    case.penalty = case.decided_by = case.decided_at = None
+    case.decision_note = ""
+    _touch(case)
 
 
 def cases_for(pairs: set[tuple[uuid.UUID, str]]) -> dict:
@@ -129,48 +162,78 @@ def _event(case: ViolationCase, action: str, user: User | None, detail: dict) ->
 # ---------------------------------------------------------------- re-judging
 
 
-def rejudge_open_cases() -> int:
-    """Re-judge every report of every open case against the hours as they now are; a case no
-    longer upheld by any report is withdrawn with the reason. Returns the reports re-judged.
+def rejudge() -> int:
+    """Re-judge, against the hours as they now are, every report whose verdict the change
+    may move: the reports of every undecided or withdrawn case, and the closures in no case
+    (found on a day that was off then). A case no report upholds any longer is withdrawn
+    with the reason; a withdrawn case upheld again is reopened; a closure newly flagged
+    opens or joins its case. Every report whose flags or lock change gets a new version
+    (a merge base its phone can update from). Returns the reports re-judged.
 
-    Runs in the transaction of the change to the hours (called by app.hours.reevaluation)."""
+    Runs in the transaction of the change to the hours (called by app.hours.reevaluation),
+    which holds the whole city's change-feed lock, so no push moves these reports meanwhile."""
     book = HoursBook()
-    count = 0
-    cases = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.status.in_(OPEN_STATUSES))
-                               .with_for_update())
-    for case in cases:
-        reports = db.session.scalars(sa.select(Report).where(Report.violation_id == case.id,
-                                                             Report.deleted_at.is_(None))).all()
-        office = db.session.get(Office, case.office_id)
-        verdicts = []
-        for report in reports:
-            verdict, answer = verdict_for(report, office, book)
-            count += 1
-            verdicts.append((verdict, answer))
-            if verdict.flags != list(report.flags):
-                report.flags = verdict.flags
-                report.version += 1
-                report.updated_at = utcnow()
-                changefeed.record("reports", report.id, district=report.district, user_id=report.author_id)
-        flagged = [(v, a) for v, a in verdicts if v.flag]
-        if not flagged:
-            reason = verdicts[0][0].reasons[-1] if verdicts else "no report left in the case"
-            case.status = "withdrawn"
-            case.version += 1
-            case.updated_at = utcnow()
-            _event(case, "withdrawn", None, {"reason": f"no longer holds: {reason}"})
-            for report in reports:
-                report.locked = False
-            continue
-        kind = SOUND if any(v.flag == SOUND for v, _ in flagged) else flagged[0][0].flag
-        best = next((v, a) for v, a in flagged if v.flag == kind)
-        if kind != case.kind or best[0].reasons != case.reasons:
-            _event(case, "rejudged", None, {"kind": kind, "reasons": best[0].reasons,
-                                            "before": {"kind": case.kind, "reasons": case.reasons}})
-            case.kind, case.reasons, case.rule = kind, best[0].reasons, _rule_of(best[1])
-            case.version += 1
-            case.updated_at = utcnow()
-    return count
+    now = utcnow()
+    cases = {c.id: c for c in db.session.scalars(
+        sa.select(ViolationCase).where(ViolationCase.status.in_(REJUDGED_STATUSES)).with_for_update())}
+    reports = list(db.session.scalars(sa.select(Report).where(Report.deleted_at.is_(None), sa.or_(
+        Report.violation_id.in_(list(cases)),
+        sa.and_(Report.violation_id.is_(None), Report.office_state.in_(CLOSED_STATES))))))
+    offices = {o.id: o for o in office_repo.get_many({r.office_id for r in reports})}
+    changed: dict = {}
+    by_case: dict = {case_id: [] for case_id in cases}
+    outside: list = []
+    for report in reports:
+        verdict, answer = verdict_for(report, offices[report.office_id], book)
+        if verdict.flags != list(report.flags):
+            report.flags = verdict.flags
+            changed[report.id] = report
+        if report.violation_id is None:
+            if verdict.flag:
+                outside.append(report)
+        else:
+            by_case[report.violation_id].append((report, verdict, answer))
+    for case_id, case in cases.items():
+        for report in _rejudge_case(case, by_case[case_id]):
+            changed[report.id] = report
+    # After the cases: a closure filed now may join (and reopen) one of them.
+    for report in outside:
+        file_report(report, offices[report.office_id], book)
+        changed[report.id] = report
+    for report in changed.values():
+        new_version(report, now)
+    return len(reports)
+
+
+def _rejudge_case(case: ViolationCase, judged: list) -> list:
+    """Bring a case in line with its reports' new verdicts; returns the reports whose lock changed."""
+    flagged = [(v, a) for _, v, a in judged if v.flag]
+    reports = [r for r, _, _ in judged]
+    if not flagged:
+        if case.status == "withdrawn":
+            return []
+        reason = judged[0][1].reasons[-1] if judged else "no report left in the case"
+        case.status = "withdrawn"
+        _touch(case)
+        _event(case, "withdrawn", None, {"reason": f"no longer holds: {reason}"})
+        unlocked = [r for r in reports if r.locked]
+        for report in unlocked:
+            report.locked = False
+        return unlocked
+    relocked = []
+    if case.status == "withdrawn":
+        _reopen(case, "open", "the hours now mandate the office open again")
+        relocked = [r for r in reports if not r.locked]
+        for report in relocked:
+            report.locked = True
+    kind = SOUND if any(v.flag == SOUND for v, _ in flagged) else flagged[0][0].flag
+    best = next((v, a) for v, a in flagged if v.flag == kind)
+    if kind != case.kind or best[0].reasons != case.reasons:
+        _event(case, "rejudged", None, {"kind": kind, "reasons": best[0].reasons,
+                                        "before": {"kind": case.kind, "reasons": case.reasons}})
+        case.kind, case.reasons, case.rule = kind, best[0].reasons, _rule_of(best[1])
+        _touch(case)
+    return relocked
 
 
 # ---------------------------------------------------------------- the committee

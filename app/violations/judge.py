@@ -43,14 +43,23 @@ class Verdict:
         return [self.flag] if self.flag else []
 
 
-def judge(evidence: Evidence, must_be_open: bool, hours_reason: str) -> Verdict:
-    """The verdict on one report, given whether the office had to be open at its evidence time."""
+GPS_DISAGREES = ("the GPS fix time, far from the phone's own time, falls on the other side of the mandated "
+                 "hours: judged on the phone's time, to be verified")
+
+
+def judge(evidence: Evidence, must_be_open: bool, hours_reason: str, gps_must_be_open: bool | None = None) -> Verdict:
+    """The verdict on one report, given whether the office had to be open at its evidence time,
+    and, for a report whose GPS fix time was not taken as its evidence time (too far from the
+    phone's corrected time), whether it had to be open at that fix time."""
     if evidence.office_state not in CLOSED_STATES:
         return Verdict(None, [f"found {evidence.office_state}"])
+    gps_disagrees = gps_must_be_open is not None and gps_must_be_open != must_be_open
     if not must_be_open:
-        return Verdict(None, [f"found {evidence.office_state}, but no opening was mandated then: {hours_reason}"])
+        reason = f"found {evidence.office_state}, but no opening was mandated then: {hours_reason}"
+        # Neither time can be trusted over the other: not a finding, not nothing either.
+        return Verdict(WEAK, [reason, GPS_DISAGREES]) if gps_disagrees else Verdict(None, [reason])
     reasons = [f"found {evidence.office_state} while mandated open: {hours_reason}"]
-    weak = _weaknesses(evidence)
+    weak = _weaknesses(evidence) + ([GPS_DISAGREES] if gps_disagrees else [])
     if weak:
         return Verdict(WEAK, reasons + weak)
     return Verdict(SOUND, reasons + ["evidence sound: "

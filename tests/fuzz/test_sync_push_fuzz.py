@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from app.extensions import db
 from app.models import QuarantinedOp, Report, ReportVersion
-from app.services.sync_push import canonical_of
+from app.services.report_versions import canonical_of
 from tests.fuzz.strategies import (AWKWARD_NUMBERS, BAD_INSTANTS, BAD_UUIDS, EDGE_INSTANTS, INSTANTS, JSON, RECENT,
                                    report_data)
 from tests.fuzz.support import fuzz
@@ -284,3 +284,30 @@ def test_ops_aimed_at_a_stored_report_change_it_only_when_they_land(client, offi
         assert after == before
     # What was stored is never rewritten: the history only grows.
     assert after["history"][:len(before["history"])] == before["history"]
+
+
+# ---------------------------------------------------------------- replays
+
+
+@given(data=st.data(), change=st.sampled_from(["data", "id", "action", "base_version", "entity"]))
+@fuzz
+def test_an_op_id_replayed_with_anything_changed_is_refused_and_the_exact_replay_is_a_duplicate(
+        client, office_ids, data, change):
+    first = good_op(data.draw(report_data(office_ids))[0])
+    (landed,) = results_of(push(client, envelope([first])), [first])
+    assert landed["status"] == "applied", landed
+    notes = st.text(alphabet="abc نوشته", min_size=1, max_size=50).filter(lambda t: t != first["data"].get("notes"))
+    other = {"data": first["data"] | {"notes": data.draw(notes)},
+             "id": str(uuid.uuid4()), "action": "update", "base_version": 1,
+             "entity": "office_corrections"}[change]
+    changed = first | {change: other}
+    if change == "action":
+        changed |= {"base_version": 1, "data": {"notes": "x"}}
+    before = stored(first["id"])
+    (refusal,) = results_of(push(client, envelope([changed])), [changed])
+    assert refusal["status"] == "rejected", refusal
+    if change != "base_version":  # (a create with a base version is refused for that first)
+        assert names(refusal["errors"], "op_id"), refusal
+    assert stored(first["id"]) == before
+    (again,) = results_of(push(client, envelope([first])), [first])
+    assert again["status"] == "duplicate" and again["id"] == first["id"]

@@ -34,6 +34,13 @@ def envelope(ops, device_id=None, sent_at=None) -> dict:
             "ops": ops}
 
 
+def push(client, ops, user="inspector-6a", **kwargs) -> list[dict]:
+    """Push `ops` as `user` (the `client` fixture); the push must be answered 200: its results."""
+    response = client.as_(user).post("/api/v1/sync/push", json=envelope(ops, **kwargs))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["results"]
+
+
 def jpeg(seed: str, size: int = 3000) -> tuple[bytes, str]:
     """Bytes that stand for a photo, and their sha256."""
     body = (b"\xff\xd8\xff" + seed.encode() * (size // max(1, len(seed)) + 1))[:size]

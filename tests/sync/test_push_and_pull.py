@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Report, User, UserDistrict
 from tests.support import assert_problem
-from tests.sync.helpers import FlaskTransport, envelope, first_office, now, op, phone, report_data
+from tests.sync.helpers import FlaskTransport, envelope, first_office, now, op, phone, push, report_data
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 
@@ -19,12 +19,6 @@ PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 @pytest.fixture
 def office(client):
     return first_office(client)
-
-
-def push(client, ops, user="inspector-6a", **kwargs):
-    response = client.as_(user).post(PUSH, json=envelope(ops, **kwargs))
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()["results"]
 
 
 def created(client, office, **data):

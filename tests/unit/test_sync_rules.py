@@ -1,4 +1,4 @@
-"""The sync rules as pure functions: every row of DESIGN §5.4, evidence time, cursors."""
+"""The sync rules as pure functions: every row of DESIGN §5.4, evidence time, cursors, replays, bounds."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,9 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.violations.judge import SOUND, WEAK, Evidence, judge
+from schemas.input import TOO_DEEP_MARK, too_deep, without_lone_surrogates
 from sync.cursor import BadCursor, Cursor, scope_key
 from sync.evidence import clock_skew_s, evidence_time
-from sync.merge import ImmutableFieldChanged, amendments, merge_photos, merge_text, merge_update
+from sync.merge import ImmutableFieldChanged, Limits, amendments, merge_photos, merge_text, merge_update
+from sync.replay import op_digest, same_op
 
 T = datetime(2026, 3, 25, 5, 0, tzinfo=UTC)
 EARLIER, LATER = T - timedelta(minutes=5), T + timedelta(minutes=5)
@@ -120,8 +123,15 @@ RECEIVED = datetime(2026, 3, 25, 10, 0, tzinfo=UTC)
 
 
 def test_gps_fix_time_wins_when_plausible():
-    fix = RECEIVED - timedelta(hours=1)
+    # The phone is 2 h fast: it says R-3h for what was really R-5h; the fix, 3 min after that, wins.
+    fix = RECEIVED - timedelta(hours=5) + timedelta(minutes=3)
     assert evidence_time(RECEIVED - timedelta(hours=3), fix, -7200, RECEIVED) == (fix, "gps")
+
+
+@pytest.mark.parametrize("gap", [timedelta(minutes=11), timedelta(hours=4), -timedelta(hours=5, minutes=30)])
+def test_a_gps_fix_hours_from_the_corrected_phone_time_is_not_the_evidence_time(gap):
+    observed = RECEIVED - timedelta(hours=6)
+    assert evidence_time(observed, observed + gap, 0, RECEIVED) == (observed, "device")
 
 
 def test_a_phone_two_hours_slow_is_corrected_by_the_push_skew():
@@ -160,3 +170,55 @@ def test_foreign_cursors_are_refused(text):
 def test_scope_key_changes_when_districts_change():
     assert scope_key("inspector", 7, [6]) != scope_key("inspector", 7, [6, 7])
     assert scope_key("inspector", 7, [7, 6]) == scope_key("inspector", 7, [6, 7])
+
+
+# Bounds on what a phone can make the server hold ------------------------------------------
+
+def test_merged_notes_keep_the_field_limit_and_mark_the_cut():
+    merged = merge_text("base", "s" * 3000, "c" * 3000, 4000)
+    assert len(merged) == 4000 and merged.startswith("s" * 3000) and merged.endswith("…")
+    assert merge_text("", "s" * 3999, "client", 4000) == "s" * 3999  # no room even for a mark
+    assert merge_text("", "server", "client", 4000) == "server\n\nclient"
+
+
+def test_merged_checklists_and_photos_keep_their_limits_and_the_rest_stays_in_the_conflicts():
+    limits = Limits(notes=4000, checklist=3, photos=2)
+    server = BASE | {"checklist": {"a": True, "b": True}, "photos": [{"sha256": "s1"}, {"sha256": "s2"}]}
+    client = {"checklist": {"c": True, "d": False}, "photos": [{"sha256": "c1"}]}
+    merge = merge_update(BASE | {"checklist": {}, "photos": []}, server, {}, client, LATER, limits)
+    assert merge.values["checklist"] == {"a": True, "b": True, "c": True}
+    (over,) = [c for c in merge.conflicts if c.policy == "over_limit"]
+    assert (over.field, over.client) == ("checklist.d", False)
+    assert merge.values["photos"] == [{"sha256": "s1"}, {"sha256": "s2"}]
+    (union,) = [c for c in merge.conflicts if c.policy == "union"]
+    assert union.client == [{"sha256": "c1"}]
+
+
+def test_nesting_is_measured_without_recursion_and_named_by_its_keys():
+    deep = None
+    for _ in range(100_000):
+        deep = [deep]
+    assert too_deep({"data": {"checklist": {"a": deep}}}) == "data.checklist.a"
+    assert too_deep({"device_id": deep}) == "device_id"
+    assert too_deep({"data": {"photos": [{"sha256": "x"}]}}) is None
+    assert without_lone_surrogates({"a": deep})["a"][0][0][0][0][0][0][0][0][0][0] == TOO_DEEP_MARK
+
+
+def test_a_replay_is_the_same_op_only_with_the_same_data_whatever_its_key_order():
+    landed = {"entity": "reports", "action": "create", "id": "r1", "base_version": None,
+              "data": {"notes": "a", "office_state": "open"}}
+    digest = op_digest(landed)
+    reordered = landed | {"data": {"office_state": "open", "notes": "a"}}
+    assert same_op("reports", "create", "r1", digest, reordered)
+    assert not same_op("reports", "create", "r1", digest, landed | {"data": {"notes": "b", "office_state": "open"}})
+    assert not same_op("reports", "update", "r1", digest, landed)
+    assert not same_op("reports", "create", "r1", digest, landed | {"id": "r2"})
+    assert same_op("reports", "create", "r1", None, landed | {"data": {}})  # landed before digests were kept
+
+
+def test_a_gps_time_on_the_other_side_of_the_hours_makes_a_closure_weak_either_way():
+    evidence = Evidence("closed", RECEIVED, "device", 0.0, RECEIVED, 20.0, 10.0)
+    assert judge(evidence, True, "rule").flag == SOUND
+    assert judge(evidence, True, "rule", gps_must_be_open=False).flag == WEAK
+    assert judge(evidence, False, "rule", gps_must_be_open=True).flag == WEAK
+    assert judge(evidence, False, "rule", gps_must_be_open=False).flag is None
