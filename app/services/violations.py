@@ -15,10 +15,11 @@ from app.models import CaseEvent, Office, Report, User, ViolationCase
 from app.services import changefeed, unit_of_work
 from app.services.hours import office_facts, to_rule
 from app.repositories import hours as hours_repo
-from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Verdict, judge
+from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Finding, Verdict, judge
 
 OPEN_STATUSES = ("open", "under_review")
 TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
+NO_REPORT_LEFT = Finding("no_report_left", {}, "no report left in the case")
 
 
 class HoursBook:
@@ -60,7 +61,7 @@ def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answe
     if report.office_state not in CLOSED_STATES:
         return judge(evidence, False, ""), None
     answer = book.answer(office, report.evidence_time)
-    return judge(evidence, answer.must_be_open, answer.hours.reason), answer
+    return judge(evidence, answer.must_be_open, answer.hours.reason, answer.hours.basis), answer
 
 
 def _rule_of(answer: Answer) -> dict | None:
@@ -84,18 +85,17 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     if verdict.flag:
         if case is None:
             case = ViolationCase(id=uuid.uuid4(), office_id=office.id, district=office.district, jalali_date=day,
-                                 kind=verdict.flag, status="open", reasons=verdict.reasons, rule=_rule_of(answer),
-                                 version=1, opened_at=utcnow(), updated_at=utcnow(), decision_note="")
+                                 kind=verdict.flag, status="open", rule=_rule_of(answer), version=1,
+                                 opened_at=utcnow(), updated_at=utcnow(), decision_note="", **_grounds(verdict))
             db.session.add(case)
-            _event(case, "opened", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+            _event(case, "opened", None, {"report_id": str(report.id), **_grounds(verdict)})
         else:
             if verdict.flag == SOUND and case.kind != SOUND:
                 case.kind = SOUND
-                case.reasons = verdict.reasons
-            _event(case, "joined", None, {"report_id": str(report.id), "flag": verdict.flag,
-                                          "reasons": verdict.reasons})
+                _set_grounds(case, verdict)
+            _event(case, "joined", None, {"report_id": str(report.id), "flag": verdict.flag, **_grounds(verdict)})
     elif case is not None and case.status in OPEN_STATUSES:
-        _event(case, "context", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+        _event(case, "context", None, {"report_id": str(report.id), **_grounds(verdict)})
     else:
         return verdict
     if cases is not None:
@@ -103,6 +103,17 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     report.violation_id = case.id
     report.locked = True
     return verdict
+
+
+def _grounds(verdict: Verdict) -> dict:
+    """A verdict's reasons in English words and as findings (codes with parameters), as a
+    case and its events keep them."""
+    return {"reasons": verdict.reasons, "findings": [f.as_dict() for f in verdict.findings]}
+
+
+def _set_grounds(case: ViolationCase, verdict: Verdict) -> None:
+    grounds = _grounds(verdict)
+    case.reasons, case.findings = grounds["reasons"], grounds["findings"]
 
 
 def cases_for(pairs: set[tuple[uuid.UUID, str]]) -> dict:
@@ -154,20 +165,22 @@ def rejudge_open_cases() -> int:
                 changefeed.record("reports", report.id, district=report.district, user_id=report.author_id)
         flagged = [(v, a) for v, a in verdicts if v.flag]
         if not flagged:
-            reason = verdicts[0][0].reasons[-1] if verdicts else "no report left in the case"
+            finding = verdicts[0][0].findings[-1] if verdicts else NO_REPORT_LEFT
             case.status = "withdrawn"
             case.version += 1
             case.updated_at = utcnow()
-            _event(case, "withdrawn", None, {"reason": f"no longer holds: {reason}"})
+            _event(case, "withdrawn", None, {"reason": f"no longer holds: {finding.text}",
+                                             "findings": [finding.as_dict()]})
             for report in reports:
                 report.locked = False
             continue
         kind = SOUND if any(v.flag == SOUND for v, _ in flagged) else flagged[0][0].flag
         best = next((v, a) for v, a in flagged if v.flag == kind)
         if kind != case.kind or best[0].reasons != case.reasons:
-            _event(case, "rejudged", None, {"kind": kind, "reasons": best[0].reasons,
-                                            "before": {"kind": case.kind, "reasons": case.reasons}})
-            case.kind, case.reasons, case.rule = kind, best[0].reasons, _rule_of(best[1])
+            _event(case, "rejudged", None, {"kind": kind, **_grounds(best[0]), "before": {
+                "kind": case.kind, "reasons": case.reasons, "findings": case.findings}})
+            case.kind, case.rule = kind, _rule_of(best[1])
+            _set_grounds(case, best[0])
             case.version += 1
             case.updated_at = utcnow()
     return count
