@@ -93,14 +93,18 @@ def test_a_committee_member_reviews_and_decides_a_case(page, live_server, closed
     assert page.console_errors == []
 
 
-def test_a_district_head_sees_the_case_but_cannot_decide(page, live_server, closed_office_case):
-    _, record = closed_office_case
+def open_case(page, live_server, username: str, case_id: str) -> None:
     page.goto(live_server + "/committee")
-    page.fill("#username", "head-14")
+    page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)
     page.click("#login button[type=submit]")
-    page.locator(f"#queue tr[data-id='{record['violation_id']}']").click()
+    page.locator(f"#queue tr[data-id='{case_id}']").click()
     page.wait_for_selector("#case:not([hidden])")
+
+
+def test_a_district_head_sees_the_case_but_cannot_decide(page, live_server, closed_office_case):
+    _, record = closed_office_case
+    open_case(page, live_server, "head-14", record["violation_id"])
     assert page.is_hidden("#decision")
     assert page.console_errors == []
 
@@ -115,12 +119,7 @@ def machine_words(text: str) -> list[str]:
 
 def test_a_cases_reasons_and_history_read_in_persian(page, live_server, closed_office_case):
     _, record = closed_office_case
-    page.goto(live_server + "/committee")
-    page.fill("#username", "committee1")
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("#login button[type=submit]")
-    page.locator(f"#queue tr[data-id='{record['violation_id']}']").click()
-    page.wait_for_selector("#case:not([hidden])")
+    open_case(page, live_server, "committee1", record["violation_id"])
     reasons = page.inner_text("#case-reasons")
     assert "دفتر «بسته» یافت شد، در ساعتی که باید باز می‌بود" in reasons
     assert "باز از ۰۸:۰۰ تا ۱۶:۳۰ به حکم «ساعات کاری نوروز ۱۴۰۵» (همه شهر)" in reasons
