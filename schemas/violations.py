@@ -13,7 +13,9 @@ from schemas.sync import ReportSchema
 class FindingSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "A stable code; its meaning never changes, new ones may be "
                                                      "added (show `text` for a code you do not know). " +
-                                                     "; ".join(f"`{c}`: {doc}" for c, doc in CODES.items())})
+                                                     "; ".join(f"`{c}`: {doc}" for c, doc in CODES.items()) +
+                                                     "; `unrecognised`: a reason recorded before codes existed "
+                                                     "that fits none of them"})
     params = ma.fields.Dict(metadata={"description": "The code's parameters (numbers as numbers). " + HOURS_DOC})
     text = ma.fields.String(metadata={"description": "The same in English words (one of `reasons`)"})
 
