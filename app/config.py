@@ -40,9 +40,13 @@ def from_environment() -> dict:
         "VISIT_SERVICE_MINUTES": int(os.environ.get("BAZRES_SERVICE_MINUTES", "15")),
         "ROUTE_TIME_BUDGET_S": float(os.environ.get("BAZRES_ROUTE_BUDGET_S", "1.0")),
         "VISIT_LOOK_BACK_DAYS": int(os.environ.get("BAZRES_VISIT_LOOK_BACK_DAYS", "30")),
-        # Failed logins allowed per address and per username before 429 (flask-limiter syntax).
+        # Failed logins allowed before 429 (flask-limiter syntax): for one username from one
+        # address (the lock-out, which leaves the owner's own address alone), for one username
+        # from all addresses together (looser: spread-out guessing), and from one address.
+        "LOGIN_LIMIT_PER_USER_AT_ADDRESS": os.environ.get("BAZRES_LOGIN_LIMIT_PER_USER_AT_ADDRESS",
+                                                          "5/minute;30/hour"),
+        "LOGIN_LIMIT_PER_USER": os.environ.get("BAZRES_LOGIN_LIMIT_PER_USER", "100/hour"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("BAZRES_LOGIN_LIMIT_PER_ADDRESS", "30/minute;300/hour"),
-        "LOGIN_LIMIT_PER_USER": os.environ.get("BAZRES_LOGIN_LIMIT_PER_USER", "5/minute;30/hour"),
         # `database://`: counted in this database, shared by every worker (app.ratelimit).
         "RATELIMIT_STORAGE_URI": os.environ.get("BAZRES_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -1,6 +1,5 @@
 """The Flask extensions, created unbound so that models and blueprints can import them."""
 
-from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -21,14 +20,6 @@ NAMING_CONVENTION = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 api = BazresApi()
-
-
-def login_username() -> str:
-    """The username a login tries (rate-limit key), read from the JSON body."""
-    body = request.get_json(silent=True)
-    name = body.get("username") if isinstance(body, dict) else None
-    return f"user:{str(name).strip().lower()[:64]}" if name else "user:?"
-
 
 # Storage and limits come from the app config (RATELIMIT_*, see app.config). With the
 # default in-memory storage each gunicorn worker counts on its own.

@@ -75,6 +75,7 @@ def coverage_collection(result) -> dict:
     return {"type": "FeatureCollection",
             "period": PeriodSchema().dump(result.period),
             "as_of": JalaliDate()._serialize(result.as_of, None, None),
+            "latest_report_date": JalaliDate(allow_none=True)._serialize(result.latest_report_date, None, None),
             "totals": _Totals().dump(result.totals),
             "features": districts["features"] + offices["features"]}
 
@@ -97,6 +98,10 @@ CoverageCollectionSchema = ma.Schema.from_dict({
     "period": ma.fields.Nested(PeriodSchema),
     "as_of": JalaliDate(metadata={"description": "The day days_since_last_visit counts to: the period's last "
                                                  "day, or today if that is earlier"}),
+    "latest_report_date": JalaliDate(allow_none=True, metadata={
+        "description": "The Jalali day of the latest report (not deleted) about the offices of the answer's "
+                       "districts, up to today, wherever the period lies; null if there is none. A period "
+                       "with `totals.visits` 0 can offer the month of this day instead"}),
     "totals": ma.fields.Nested(_Totals),
     "features": ma.fields.List(ma.fields.Nested(_CoverageFeature)),
 }, name="CoverageFeatureCollection")

@@ -4,10 +4,20 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.models.violations import CASE_STATUSES, PENALTIES
-from app.violations.judge import SOUND, WEAK
+from app.violations.judge import CODES, HOURS_DOC, SOUND, WEAK
 from schemas.fields import Instant, JalaliDate
 from schemas.input import InputSchema
 from schemas.sync import ReportSchema
+
+
+class FindingSchema(ma.Schema):
+    code = ma.fields.String(metadata={"description": "A stable code; its meaning never changes, new ones may be "
+                                                     "added (show `text` for a code you do not know). " +
+                                                     "; ".join(f"`{c}`: {doc}" for c, doc in CODES.items()) +
+                                                     "; `unrecognised`: a reason recorded before codes existed "
+                                                     "that fits none of them"})
+    params = ma.fields.Dict(metadata={"description": "The code's parameters (numbers as numbers). " + HOURS_DOC})
+    text = ma.fields.String(metadata={"description": "The same in English words (one of `reasons`)"})
 
 
 class CaseSchema(ma.Schema):
@@ -18,7 +28,10 @@ class CaseSchema(ma.Schema):
     date = ma.fields.String(attribute="jalali_date", metadata={"description": "Jalali date of the finding"})
     kind = ma.fields.String(metadata={"description": f"{SOUND} or {WEAK}"})
     status = ma.fields.String()
-    reasons = ma.fields.List(ma.fields.String())
+    reasons = ma.fields.List(ma.fields.String(), metadata={"description": "Why, in English words (the texts of "
+                                                                          "`findings`)"})
+    findings = ma.fields.List(ma.fields.Nested(FindingSchema), metadata={
+        "description": "Why, as codes with parameters, for a page to word in its own language"})
     rule = ma.fields.Dict(allow_none=True, metadata={"description": "What mandated the hours"})
     penalty = ma.fields.String(allow_none=True)
     decision_note = ma.fields.String()
@@ -30,10 +43,21 @@ class CaseSchema(ma.Schema):
 
 
 class CaseEventSchema(ma.Schema):
-    action = ma.fields.String()
+    action = ma.fields.String(metadata={"description": "opened, joined, context, rejudged, withdrawn, "
+                                                       "under_review or decided"})
     user_id = ma.fields.Integer(allow_none=True)
     detail = ma.fields.Dict()
+    findings = ma.fields.List(ma.fields.Nested(FindingSchema), attribute="detail.findings", dump_default=list,
+                              metadata={"description": "The findings of the report the event is about (opened, "
+                                        "joined, context), of the case as re-judged (rejudged), or why it no longer "
+                                        "holds (withdrawn); empty for the others"})
     at = Instant()
+
+    @ma.post_dump
+    def _findings_once(self, data: dict, **kwargs) -> dict:
+        # Stored in the detail, sent beside it: once is enough.
+        data["detail"] = {k: v for k, v in data["detail"].items() if k != "findings"}
+        return data
 
 
 class CaseDetailSchema(CaseSchema):

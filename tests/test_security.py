@@ -10,16 +10,46 @@ def login(client, username: str, password: str, address: str = "10.1.1.1"):
                             environ_base={"REMOTE_ADDR": address})
 
 
-def test_guessing_one_user_password_is_stopped_with_a_clear_429(client, app):
+ATTACKER, OWNER = "10.66.6.6", "10.1.2.3"
+
+
+def test_guessing_one_user_password_locks_out_only_the_guessing_address(client, app):
+    password = app.config["BAZRES_DEMO_PASSWORD"]
     for _ in range(5):
-        assert_problem(login(client, "inspector-6a", WRONG["password"]), 401)
-    blocked = login(client, "inspector-6a", WRONG["password"], address="10.9.9.9")  # from anywhere
+        assert_problem(login(client, "head-22", WRONG["password"], address=ATTACKER), 401)
+    blocked = login(client, "head-22", WRONG["password"], address=ATTACKER)
     body = assert_problem(blocked, 429)
     assert body["type"] == "/problems/too-many-requests"
     assert int(blocked.headers["Retry-After"]) > 0
-    # Locked out even with the right password, until the window passes; others are not.
-    assert login(client, "inspector-6a", app.config["BAZRES_DEMO_PASSWORD"]).status_code == 429
-    assert login(client, "inspector-6b", app.config["BAZRES_DEMO_PASSWORD"]).status_code == 201
+    # That address is locked out for head-22 even with the right password, until the window
+    # passes; the owner, from an address that has not been failing, logs in.
+    assert login(client, "head-22", password, address=ATTACKER).status_code == 429
+    assert login(client, "head-22", password, address=OWNER).status_code == 201
+
+
+def test_a_username_in_other_case_or_with_spaces_is_another_user_counted_on_its_own(client, app):
+    password = app.config["BAZRES_DEMO_PASSWORD"]
+    # Login matches usernames exactly, so "HEAD-22 " never logs in as head-22 ...
+    assert_problem(login(client, "HEAD-22 ", password, address=ATTACKER), 401)
+    for _ in range(4):
+        assert_problem(login(client, "HEAD-22 ", WRONG["password"], address=ATTACKER), 401)
+    assert_problem(login(client, "HEAD-22 ", WRONG["password"], address=ATTACKER), 429)
+    # ... and its failures are its own: head-22 is not locked out, not even from that address.
+    assert login(client, "head-22", password, address=ATTACKER).status_code == 201
+    for _ in range(5):
+        assert_problem(login(client, "head-22", WRONG["password"], address=ATTACKER), 401)
+    assert_problem(login(client, "head-22", WRONG["password"], address=ATTACKER), 429)
+    assert login(client, "head-22", password, address=OWNER).status_code == 201
+
+
+def test_guessing_one_user_password_from_many_addresses_locks_the_account_everywhere(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_USER", "12/hour")  # the looser limit, met sooner
+    for attempt in range(12):  # three failures from each of four addresses: none locked out alone
+        assert_problem(login(client, "head-21", WRONG["password"], address=f"10.7.7.{attempt // 3}"), 401)
+    refused = login(client, "head-21", app.config["BAZRES_DEMO_PASSWORD"], address=OWNER)
+    assert_problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) > 0
+    assert login(client, "head-20", app.config["BAZRES_DEMO_PASSWORD"], address=OWNER).status_code == 201
 
 
 def test_guessing_from_one_address_is_stopped_whatever_the_usernames(client, app):

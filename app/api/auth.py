@@ -2,10 +2,11 @@
 
 from flask import current_app, request
 from flask.views import MethodView
+from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint
 
 from app.auth import current_token, public, requires
-from app.extensions import limiter, login_username
+from app.extensions import limiter
 from app.services import accounts
 from schemas.auth import TokenRequestSchema, TokenSchema, UserSchema
 
@@ -16,16 +17,43 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
+# Failed logins are counted three ways: per username from one address (the
+# lock-out: a stranger guessing locks out only their own address, not the owner), per
+# username from everywhere (looser: guessing spread over many addresses), per address
+# (one address guessing many usernames). The address is the socket's (REMOTE_ADDR):
+# X-Forwarded-For is not trusted, since no proxy is known to stand in front.
+
+def _tried_username() -> str:
+    """The username a login tries, in the form login matches it (accounts.login_name)."""
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    # Other names are refused (422) before any password check, so their failures are never
+    # counted; cut and blank, they still cannot grow a key or meet a real username's.
+    return accounts.login_name(name[:64]) if isinstance(name, str) else ""
+
+
+def _username_key() -> str:
+    return f"user:{_tried_username()}"
+
+
+def _username_at_address_key() -> str:
+    # The address first: it holds no space, so no username can make two keys meet.
+    return f"address:{get_remote_address()} user:{_tried_username()}"
+
+
 @blp.route("/token")
 class Token(MethodView):
     @public
     @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], deduct_when=_failed)
-    @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USER"], key_func=login_username,
+    @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USER"], key_func=_username_key,
                    deduct_when=_failed)
+    @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USER_AT_ADDRESS"],
+                   key_func=_username_at_address_key, deduct_when=_failed)
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong username or password")
-    @blp.alt_response(429, description="Too many failed logins for this user or address: wait `Retry-After` s")
+    @blp.alt_response(429, description="Too many failed logins for this username from this address, for this "
+                      "username from everywhere, or from this address: wait `Retry-After` s")
     def post(self, body):
         """Log in: exchange a username and password for a bearer token."""
         login = accounts.login(body["username"], body["password"], body.get("device_id"),

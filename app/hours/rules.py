@@ -203,6 +203,17 @@ class DayHours:
             return "closed: official holiday (" + "؛ ".join(self.holidays) + ")"
         return "no rule mandates hours on this day"
 
+    @cached_property
+    def basis(self) -> dict:
+        """What `reason` says, as data (a finding's `hours`, app.violations.judge.HOURS_DOC)."""
+        if self.rule is not None:
+            return {"basis": "rule", "rule": self.rule.name, "scope": str(self.rule.scope),
+                    "windows": [f"{w.start:%H:%M}–{w.end:%H:%M}" for w in self.windows],
+                    "on_holiday": bool(self.holidays)}
+        if self.holidays:
+            return {"basis": "holiday", "holidays": list(self.holidays)}
+        return {"basis": "none"}
+
     def window_at(self, clock: time) -> Window | None:
         return next((w for w in self.windows if w.contains(clock)), None)
 

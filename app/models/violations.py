@@ -26,7 +26,9 @@ class ViolationCase(db.Model):
     jalali_date: Mapped[str] = mapped_column(sa.String(10), index=True)
     kind: Mapped[str] = mapped_column(sa.String(40))  # the strongest flag among its reports
     status: Mapped[str] = mapped_column(sa.String(20), default="open", index=True)
-    reasons: Mapped[list] = mapped_column(sa.JSON, default=list)
+    reasons: Mapped[list] = mapped_column(sa.JSON, default=list)  # in English words, as findings' texts
+    # The verdict's findings: [{code, params, text}] (app.violations.judge.Finding).
+    findings: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     rule: Mapped[dict | None] = mapped_column(sa.JSON)  # what mandated the hours, when judged
     penalty: Mapped[str | None] = mapped_column(sa.String(20))
     decision_note: Mapped[str] = mapped_column(sa.Text, default="")

@@ -54,6 +54,13 @@ def _open_cases(first_day: str, last_day: str, districts: Collection[int] | None
     )
 
 
+def latest_report_at(districts: Collection[int] | None, before: datetime) -> datetime | None:
+    """The evidence time of the latest report (not deleted) about these districts' offices
+    before `before`: one seek down ix_reports_evidence_time for the city."""
+    return db.session.scalar(sa.select(sa.func.max(Report.evidence_time)).where(
+        Report.deleted_at.is_(None), Report.evidence_time < before, _of_offices_in(Report.office_id, districts)))
+
+
 def list_offices(districts: Collection[int] | None, start: datetime, end: datetime, first_day: str, last_day: str):
     """One row per office: the office, its visits and closures in the period, its open cases,
     and its last visit at or before the period's end (which may lie before the period)."""

@@ -72,9 +72,17 @@ def create_user(username: str, password: str, role: str, districts: Collection[i
     return user
 
 
+def login_name(username: str) -> str:
+    """The form of a typed username that login looks up, and that failed logins are counted
+    under: exactly as typed. Usernames are stored stripped and compared exactly (case and
+    spaces count, on PostgreSQL and SQLite alike), so "HEAD-22 " is not head-22: it cannot
+    log in as head-22, and its failures do not lock head-22 out."""
+    return username
+
+
 def login(username: str, password: str, device_id: uuid.UUID | None, user_agent: str = "") -> Login:
     with unit_of_work():
-        user = repo.get_by_username(username)
+        user = repo.get_by_username(login_name(username))
         if user is None or not user.active:
             passwords.verify(_DUMMY_HASH, password)
             raise Problem("invalid-credentials", "Wrong username or password.")

@@ -81,6 +81,9 @@ class OfficeCoverage:
 class CoverageMap:
     period: Period
     as_of: jdatetime.date  # the day "days since last visit" counts to
+    # The day of the latest report in these districts up to today (wherever the period is),
+    # so that a page showing an empty period can offer the last one with reports.
+    latest_report_date: jdatetime.date | None
     districts: list[DistrictCoverage]
     offices: list[OfficeCoverage]
 
@@ -116,11 +119,13 @@ def coverage(user: User, period: Period, district: int | None) -> CoverageMap:
     districts = Scope.of(user).narrowed_to(district)
     bounds = (period.start, period.end, calendar.format_date(period.first), calendar.format_date(period.last))
     as_of = min(period.last, today())
+    latest = coverage_repo.latest_report_at(districts, calendar.tehran_instant(today() + timedelta(days=1), time(0)))
     district_rows = coverage_repo.list_districts(districts, *bounds)
     office_rows = coverage_repo.list_offices(districts, *bounds)
     return CoverageMap(
         period=period,
         as_of=as_of,
+        latest_report_date=calendar.tehran_day(latest) if latest else None,
         districts=[DistrictCoverage(d.number, d.name_fa, d.name_en, orjson.loads(d.geometry), d.offices,
                                     d.offices_visited, d.visits, d.closures, d.open_cases,
                                     percent(d.offices_visited, d.offices))

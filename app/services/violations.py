@@ -17,13 +17,14 @@ from app.services.hours import office_facts, to_rule
 from app.services.report_versions import new_version
 from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
-from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Verdict, judge
+from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Finding, Verdict, judge
 
 OPEN_STATUSES = ("open", "under_review")
 # The cases re-judging looks at: the undecided, and the withdrawn, which a later change of
 # the hours may bring back (DESIGN §6). Decided cases stay as the committee left them.
 REJUDGED_STATUSES = (*OPEN_STATUSES, "withdrawn")
 TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
+NO_REPORT_LEFT = Finding("no_report_left", {}, "no report left in the case")
 
 
 class HoursBook:
@@ -70,7 +71,7 @@ def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answe
     gps_open = None
     if report.gps_fix_at is not None and report.evidence_time_source != "gps":
         gps_open = book.answer(office, report.gps_fix_at).must_be_open
-    return judge(evidence, answer.must_be_open, answer.hours.reason, gps_open), answer
+    return judge(evidence, answer.must_be_open, answer.hours.reason, answer.hours.basis, gps_open), answer
 
 
 def _rule_of(answer: Answer) -> dict | None:
@@ -94,25 +95,24 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     if verdict.flag:
         if case is None:
             case = ViolationCase(id=uuid.uuid4(), office_id=office.id, district=office.district, jalali_date=day,
-                                 kind=verdict.flag, status="open", reasons=verdict.reasons, rule=_rule_of(answer),
-                                 version=1, opened_at=utcnow(), updated_at=utcnow(), decision_note="")
+                                 kind=verdict.flag, status="open", rule=_rule_of(answer), version=1,
+                                 opened_at=utcnow(), updated_at=utcnow(), decision_note="", **_grounds(verdict))
             db.session.add(case)
-            _event(case, "opened", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+            _event(case, "opened", None, {"report_id": str(report.id), **_grounds(verdict)})
         else:
             if verdict.flag == SOUND and case.kind != SOUND:
                 case.kind = SOUND
-                case.reasons = verdict.reasons
-            _event(case, "joined", None, {"report_id": str(report.id), "flag": verdict.flag,
-                                          "reasons": verdict.reasons})
+                _set_grounds(case, verdict)
+            _event(case, "joined", None, {"report_id": str(report.id), "flag": verdict.flag, **_grounds(verdict)})
             _touch(case)
             # New evidence moves the case: a sound finding reopens a dismissed case, any
             # finding a withdrawn one (the hours now hold again).
             if case.status == "dismissed" and verdict.flag == SOUND:
-                _reopen(case, "under_review", f"a sound finding joined: report {report.id}")
+                _reopen(case, "under_review", "sound_finding_joined", report)
             elif case.status == "withdrawn":
-                _reopen(case, "open", f"a finding joined: report {report.id}")
+                _reopen(case, "open", "finding_joined", report)
     elif case is not None and case.status in OPEN_STATUSES:
-        _event(case, "context", None, {"report_id": str(report.id), "reasons": verdict.reasons})
+        _event(case, "context", None, {"report_id": str(report.id), **_grounds(verdict)})
         _touch(case)
     else:
         return verdict
@@ -129,13 +129,33 @@ def _touch(case: ViolationCase) -> None:
     case.updated_at = utcnow()
 
 
-def _reopen(case: ViolationCase, status: str, why: str) -> None:
+# Why a case was reopened: a stable code (the committee page words it in Persian) and English.
+REOPENED_BY = {"sound_finding_joined": "a sound finding joined the dismissed case",
+               "finding_joined": "a finding joined the withdrawn case",
+               "hours_mandate_again": "the hours now mandate the office open again"}
+
+
+def _reopen(case: ViolationCase, status: str, cause: str, report=None) -> None:
     """Back in the committee's queue; the earlier decision stays in the case's history."""
-    _event(case, "reopened", None, {"before": _brief(case), "status": status, "reason": why})
+    detail = {"before": _brief(case), "status": status, "cause": cause, "reason": REOPENED_BY[cause]}
+    if report is not None:
+        detail["report_id"] = str(report.id)
+    _event(case, "reopened", None, detail)
     case.status = status
     case.penalty = case.decided_by = case.decided_at = None
     case.decision_note = ""
     _touch(case)
+
+
+def _grounds(verdict: Verdict) -> dict:
+    """A verdict's reasons in English words and as findings (codes with parameters), as a
+    case and its events keep them."""
+    return {"reasons": verdict.reasons, "findings": [f.as_dict() for f in verdict.findings]}
+
+
+def _set_grounds(case: ViolationCase, verdict: Verdict) -> None:
+    grounds = _grounds(verdict)
+    case.reasons, case.findings = grounds["reasons"], grounds["findings"]
 
 
 def cases_for(pairs: set[tuple[uuid.UUID, str]]) -> dict:
@@ -212,26 +232,28 @@ def _rejudge_case(case: ViolationCase, judged: list) -> list:
     if not flagged:
         if case.status == "withdrawn":
             return []
-        reason = judged[0][1].reasons[-1] if judged else "no report left in the case"
+        finding = judged[0][1].findings[-1] if judged else NO_REPORT_LEFT
         case.status = "withdrawn"
         _touch(case)
-        _event(case, "withdrawn", None, {"reason": f"no longer holds: {reason}"})
+        _event(case, "withdrawn", None, {"reason": f"no longer holds: {finding.text}",
+                                         "findings": [finding.as_dict()]})
         unlocked = [r for r in reports if r.locked]
         for report in unlocked:
             report.locked = False
         return unlocked
     relocked = []
     if case.status == "withdrawn":
-        _reopen(case, "open", "the hours now mandate the office open again")
+        _reopen(case, "open", "hours_mandate_again")
         relocked = [r for r in reports if not r.locked]
         for report in relocked:
             report.locked = True
     kind = SOUND if any(v.flag == SOUND for v, _ in flagged) else flagged[0][0].flag
     best = next((v, a) for v, a in flagged if v.flag == kind)
     if kind != case.kind or best[0].reasons != case.reasons:
-        _event(case, "rejudged", None, {"kind": kind, "reasons": best[0].reasons,
-                                        "before": {"kind": case.kind, "reasons": case.reasons}})
-        case.kind, case.reasons, case.rule = kind, best[0].reasons, _rule_of(best[1])
+        _event(case, "rejudged", None, {"kind": kind, **_grounds(best[0]), "before": {
+            "kind": case.kind, "reasons": case.reasons, "findings": case.findings}})
+        case.kind, case.rule = kind, _rule_of(best[1])
+        _set_grounds(case, best[0])
         _touch(case)
     return relocked
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.hours import calendar
 from app.models import CaseEvent, Change, LedgerEntry, Report, ReportVersion, ViolationCase
 from app.services.coverage import today
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import DEMO_PASSWORD
 from tests.sync.helpers import envelope, op, report_data
 from tests.violations.test_scenarios import at
@@ -124,4 +125,29 @@ def test_a_bad_date_is_shown_and_the_committee_sees_the_whole_city(page, live_se
     page.click("#period button[type=submit]")
     expect(page.locator("path.district-shape")).to_have_count(1)
     assert page.is_hidden("#map-error")
+    assert page.console_errors == []
+
+
+def test_an_empty_period_says_so_and_offers_the_month_of_the_latest_report(page, live_server, district_11):
+    log_in(page, live_server, "head-11")  # on the current month, which has no report in district 11
+    notice = page.locator("#no-reports")
+    expect(notice).to_be_visible()
+    assert "در این دوره هیچ گزارشی از منطقه ۱۱ ثبت نشده است" in notice.inner_text()
+    assert "۱۴۰۵/۰۳/۰۹" in notice.inner_text()  # the latest report's day
+    expect(page.locator("#latest-period")).to_have_text("نمایش خرداد ۱۴۰۵")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the notice, before it goes (the fixture keeps the after)
+    page.screenshot(path=str(ARTIFACTS / "test_an_empty_period_says_so__the_notice.png"))
+    page.click("#latest-period")
+    expect(page.locator("#summary")).to_contain_text("از ۱۴۰۵/۰۳/۰۱ تا ۱۴۰۵/۰۳/۳۱")
+    assert page.input_value("#from") == fa("1405/03/01") and page.input_value("#to") == fa("1405/03/31")
+    assert figure(page, "دفاتر بازدیدشده") == fa(2)
+    expect(notice).to_be_hidden()
+    assert page.console_errors == []
+
+
+def test_a_district_without_any_report_says_so_without_a_button(page, live_server):
+    log_in(page, live_server, "committee1")
+    page.select_option("#district", "21")
+    expect(page.locator("#no-reports")).to_contain_text("هنوز هیچ گزارشی از منطقه ۲۱ ثبت نشده است")
+    assert page.is_hidden("#latest-period")
     assert page.console_errors == []

@@ -40,7 +40,7 @@ def test_committee_sees_all_22_districts_and_can_open_one(page, live_server):
 def test_wrong_password_shows_the_error_and_no_data(page, live_server):
     log_in(page, live_server, "head-6", "wrong-password")
     page.wait_for_selector("#login-error:not([hidden])")
-    assert "Wrong username or password" in page.inner_text("#login-error")
+    assert "نام کاربری یا گذرواژه نادرست است" in page.inner_text("#login-error")
     assert page.is_hidden("#session")
 
 

@@ -4,6 +4,8 @@ Reports go in as phones send them (the sync push); the period is Ordibehesht 140
 the seeded data leaves empty, so every count below is made here.
 """
 
+from datetime import time, timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -193,3 +195,25 @@ def test_the_counting_is_done_by_the_database_in_a_fixed_number_of_queries(clien
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert 0 < len(statements) == one
+
+
+def test_the_answer_names_the_day_of_the_latest_report_in_its_districts(client, district_6):
+    from app.hours import calendar
+    from app.services.coverage import today
+
+    empty = "from=1400-05-01&to=1400-05-10"
+    assert coverage(client, empty)["latest_report_date"] is None  # no report in district 6 yet
+    report(client, district_6[0], at("1405-02-05", "10:00"), state="open")
+    report(client, district_6[1], at("1405-02-12", "09:00"), state="closed", user="inspector-6b")
+    later = today() + timedelta(days=3)  # a phone's clock ahead: not a report to offer yet
+    report(client, district_6[2], calendar.tehran_instant(later, time(10)), state="open")
+    seven = client.as_("inspector-7a").get("/api/v1/offices?district=7&page_size=1").get_json()[0]
+    report(client, seven, at("1405-03-07", "10:00"), state="open", user="inspector-7a")
+    collection = coverage(client, empty)
+    assert collection["totals"]["visits"] == 0 and collection["latest_report_date"] == "1405-02-12"
+    assert coverage(client, MONTH)["latest_report_date"] == "1405-02-12"  # wherever the period lies
+    assert coverage(client, empty, "committee1")["latest_report_date"] == "1405-03-07"
+    assert coverage(client, empty + "&district=7", "committee1")["latest_report_date"] == "1405-03-07"
+    assert coverage(client, empty + "&district=21", "committee1")["latest_report_date"] is None
+    spec = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert "latest report" in spec["CoverageFeatureCollection"]["properties"]["latest_report_date"]["description"]

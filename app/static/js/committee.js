@@ -1,13 +1,11 @@
 // The committee page: the queue of cases, a case with its evidence, and the decision form.
 "use strict";
 
-const STATUS = { open: "باز", under_review: "در حال بررسی", confirmed: "تأیید شده", dismissed: "رد شده", withdrawn: "منتفی" };
-const KIND = { closed_during_mandated_hours: "تعطیلی در ساعات موظف", needs_verification: "نیازمند بررسی" };
-const STATE = { open: "باز", closed: "بسته", open_not_serving: "باز ولی بدون خدمت", relocated: "جابه‌جا شده",
-  permanently_closed: "تعطیل دائم", inaccessible: "غیرقابل دسترس" };
-const ACTION = { opened: "گشایش پرونده", joined: "افزوده شدن گزارش", context: "گزارش تکمیلی", under_review: "آغاز بررسی",
-  decided: "تصمیم", rejudged: "داوری دوباره", withdrawn: "منتفی شدن خودکار" };
-const SOURCE = { gps: "زمان GPS", corrected_device: "ساعت گوشی (اصلاح‌شده)", device: "ساعت گوشی" };
+const FILTERS = { status: "وضعیت", kind: "نوع", district: "منطقه", date_from: "از تاریخ", date_to: "تا تاریخ" };
+const PENALTY_NEEDED = "تأیید تخلف یکی از جریمه‌ها را می‌خواهد (بدون جریمه، تذکر، جریمه نقدی یا تعلیق)؛ " +
+  "پرونده‌ای که رد می‌شود یا در بررسی است جریمه ندارد.";
+const STALE = "پرونده در این میان تغییر کرده یا این تصمیم برای وضعیت کنونی‌اش ممکن نیست؛ " +
+  "نسخه تازه‌اش نمایش داده شد، دوباره تصمیم بگیرید.";
 let me = null;
 let current = null;
 
@@ -37,7 +35,7 @@ async function showQueue() {
     query.delete("page_size");
     $("export").dataset.query = query.toString();
   } catch (error) {
-    $("queue-error").textContent = error.message;
+    $("queue-error").textContent = problemText(error, FILTERS);
     $("queue-error").hidden = false;
   }
 }
@@ -80,7 +78,7 @@ async function showCase(id) {
   $("case-office").textContent = `${data.office.name}، ${data.office.address}`;
   const rule = data.rule || {};
   $("case-rule").textContent = rule.kind === "rule" ? `${rule.name} (${faDigits(rule.window || "")})` : (rule.titles || []).join("، ");
-  $("case-reasons").replaceChildren(...data.reasons.map((r) => el("li", r)));
+  $("case-reasons").replaceChildren(...findingsOf(data).map((r) => el("li", r)));
   drawMap($("case-map"), data.office, data.reports);
   const reports = $("case-reports");
   reports.replaceChildren();
@@ -98,7 +96,9 @@ async function showCase(id) {
     row("کارکنان حاضر", r.staff_present == null ? "—" : faDigits(r.staff_present));
     row("یادداشت", r.notes || "—");
     box.appendChild(dl);
-    for (const a of r.amendments || []) box.appendChild(el("p", `اصلاحیه پس از قفل: ${a.field} ← ${JSON.stringify(a.value)}`));
+    for (const a of r.amendments || []) {
+      box.appendChild(el("p", `اصلاحیه پس از قفل: ${FIELD[a.field] || a.field} ← ${amendmentValue(a.field, a.value)}`));
+    }
     for (const photo of r.photos) {
       const img = el("img");
       img.alt = photo.caption || "عکس گزارش";
@@ -111,8 +111,7 @@ async function showCase(id) {
     }
     reports.appendChild(box);
   });
-  $("case-events").replaceChildren(...data.events.map((e) =>
-    el("li", `${jalaliTime(e.at)} — ${ACTION[e.action] || e.action}${e.detail.reason ? `: ${e.detail.reason}` : ""}${e.detail.note ? `: ${e.detail.note}` : ""}`)));
+  $("case-events").replaceChildren(...data.events.map((e) => el("li", `${jalaliTime(e.at)} — ${eventText(e)}`)));
   const open = ["open", "under_review"].includes(data.status);
   $("decision").hidden = !(me.role === "committee" && open);
   $("d-status").value = data.status === "open" ? "under_review" : "confirmed";
@@ -131,7 +130,8 @@ $("decision").addEventListener("submit", async (event) => {
     await showCase(current.id);
     await showQueue();
   } catch (error) {
-    $("decision-error").textContent = error.message;
+    $("decision-error").textContent = error.problem?.errors?.penalty ? PENALTY_NEEDED
+      : error.status === 409 ? STALE : problemText(error, { status: "وضعیت", note: "یادداشت" });
     $("decision-error").hidden = false;
     if (error.status === 409) await showCase(current.id);
   }

@@ -9,7 +9,10 @@ const api = {
     if (body) headers["Content-Type"] = "application/json";
     const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
     const data = response.status === 204 ? null : await response.json();
-    if (!response.ok) throw Object.assign(new Error(data.detail || data.title), { problem: data, status: response.status });
+    if (!response.ok) {
+      throw Object.assign(new Error(data.detail || data.title),
+        { problem: data, status: response.status, retryAfter: response.headers.get("Retry-After") });
+    }
     return { data, response };
   },
   async blob(url) {
@@ -38,6 +41,31 @@ const jalali = new Intl.DateTimeFormat("fa-IR-u-ca-persian", {
   timeZone: "Asia/Tehran", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
 });
 const jalaliTime = (iso) => (iso ? jalali.format(new Date(iso)) : "—");
+
+// The problems of app/errors.py in Persian (their English detail for any other); a refused
+// field named by its label in `labels`.
+const PROBLEMS = {
+  "invalid-credentials": "نام کاربری یا گذرواژه نادرست است.",
+  unauthenticated: "نشست شما پایان یافته است؛ دوباره وارد شوید.",
+  forbidden: "این کار در نقش یا حوزه شما نیست.",
+  "not-found": "پیدا نشد، یا دیدنش در حوزه شما نیست.",
+  conflict: "در این میان تغییر کرده است؛ دوباره بارگذاری کنید.",
+  "too-many-requests": "تلاش‌های ناموفق بسیار بود؛ کمی بعد دوباره امتحان کنید.",
+  "internal-error": "خطایی در سرور رخ داد و چیزی نیمه‌کاره ثبت نشد؛ کمی بعد دوباره امتحان کنید.",
+  unavailable: "سرور اکنون در دسترس نیست؛ کمی بعد دوباره امتحان کنید.",
+};
+
+function problemText(error, labels = {}) {
+  const code = (error.problem?.type || "").split("/").pop();
+  if (code === "too-many-requests" && error.retryAfter) {
+    return `تلاش‌های ناموفق بسیار بود؛ پس از ${faDigits(error.retryAfter)} ثانیه دوباره امتحان کنید.`;
+  }
+  const fields = Object.keys(error.problem?.errors || {}).filter((name) => labels[name]);
+  if (code === "validation-failed" && fields.length) {
+    return `این خانه‌ها را درست کنید: ${fields.map((name) => `«${labels[name]}»`).join("، ")}.`;
+  }
+  return PROBLEMS[code] || error.message;
+}
 
 function cell(row, text, className) {
   const td = document.createElement("td");
@@ -74,7 +102,7 @@ function wireSession(showSession) {
       await api.login($("username").value, $("password").value);
       await showSession();
     } catch (error) {
-      $("login-error").textContent = error.message;
+      $("login-error").textContent = problemText(error);
       $("login-error").hidden = false;
     }
   });

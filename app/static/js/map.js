@@ -63,9 +63,30 @@ function fillMonths() {
 
 function pickMonth() {
   if (!$("month").value) return;
-  const [year, month] = $("month").value.split("-").map(Number);
+  showMonth(...$("month").value.split("-").map(Number));
+}
+
+function showMonth(year, month) {
   $("from").value = faDigits(`${year}/${pad(month)}/01`);
   $("to").value = faDigits(`${year}/${pad(month)}/${pad(monthLength(year, month))}`);
+}
+
+// A period without a single report says so, and offers the month of the latest report there
+// is (the page opens on the current month, which may have none yet).
+function showNoReports() {
+  const empty = current.totals.visits === 0;
+  $("no-reports").hidden = !empty;
+  if (!empty) return;
+  const where = focus ? `منطقه ${faDigits(focus)}` : "همه مناطق";
+  const latest = current.latest_report_date;
+  $("no-reports-text").textContent = latest
+    ? `در این دوره هیچ گزارشی از ${where} ثبت نشده است. آخرین گزارش: ${jalaliDay(latest)}.`
+    : `هنوز هیچ گزارشی از ${where} ثبت نشده است.`;
+  $("latest-period").hidden = !latest;
+  if (!latest) return;
+  const [year, month] = latest.split("-").map(Number);
+  $("latest-period").textContent = `نمایش ${MONTHS[month - 1]} ${faDigits(year)}`;
+  $("latest-period").dataset.month = `${year}-${pad(month)}`;
 }
 
 const LABELS = { from: "از تاریخ", to: "تا تاریخ" };
@@ -205,6 +226,7 @@ function draw() {
   if (focus) showDetails(districts[0].properties.name_fa, districtFigures(districts[0].properties));
   else showDetails("همه مناطق", districtFigures(t));
   fillTable();
+  showNoReports();
 }
 
 function fillTable() {
@@ -244,6 +266,7 @@ function fillTable() {
 
 async function load() {
   $("map-error").hidden = true;
+  $("no-reports").hidden = true;
   try {
     const params = query();
     const { data } = await api.call("GET", `/api/v1/coverage?${params}`);
@@ -303,6 +326,13 @@ $("period").addEventListener("submit", (event) => { event.preventDefault(); load
 $("month").addEventListener("change", () => { pickMonth(); if ($("month").value) load(); });
 for (const id of ["from", "to"]) $(id).addEventListener("input", () => { $("month").value = ""; });
 $("district").addEventListener("change", load);
+$("latest-period").addEventListener("click", () => {
+  const wanted = $("latest-period").dataset.month;
+  const listed = Array.from($("month").options).some((option) => option.value === wanted);
+  $("month").value = listed ? wanted : "";
+  showMonth(...wanted.split("-").map(Number));
+  load();
+});
 $("sort-days").addEventListener("click", () => { longestFirst = !longestFirst; fillTable(); });
 $("picture").addEventListener("click", async (event) => {
   event.preventDefault();
