@@ -10,6 +10,7 @@ import pytest
 
 from app.hours import calendar
 from app.hours.rules import DayHours, Rule, Scope, Window
+from app.services.violations import REOPENED_BY
 from app.violations.judge import CODES, Evidence, judge
 from tests.violations.test_scenarios import at, cases_of, moved, report
 
@@ -94,9 +95,11 @@ def test_the_committee_page_has_a_persian_sentence_for_every_finding_code():
     script = (ROOT / "app/static/js/findings.js").read_text(encoding="utf-8")
     table = script[script.index("const FINDINGS = {"):script.index("};", script.index("const FINDINGS = {"))]
     assert set(re.findall(r"^  (\w+): \(", table, re.M)) == set(CODES)
+    reopened = script[script.index("const REOPENED_BY = {"):script.index("};", script.index("const REOPENED_BY = {"))]
+    assert set(re.findall(r"(\w+): \"", reopened)) == set(REOPENED_BY)
 
 
-# ---- reading back reasons written before findings existed (migration 0008)
+# ---- reading back reasons written before findings existed (migration 0009)
 
 def _migration():
     path = ROOT / "migrations/versions/0009_case_findings.py"
