@@ -1,4 +1,4 @@
-"""Admin commands: `flask --app app seed | create-user | import-offices FILE`."""
+"""Admin commands: `flask --app app seed | create-user | import-offices FILE | cleanup-attachments`."""
 
 import sys
 from pathlib import Path
@@ -8,13 +8,14 @@ from flask import Flask, current_app
 
 from app.errors import Problem
 from app.models import Role
-from app.services import accounts, office_import, seed
+from app.services import accounts, attachment_cleanup, office_import, seed
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(import_offices_command)
+    app.cli.add_command(cleanup_attachments_command)
 
 
 @click.command("seed")
@@ -64,3 +65,18 @@ def import_offices_command(file: Path) -> None:
         sys.exit(1)
     click.echo(f"{len(result.created)} created, {len(result.updated)} updated, "
                f"{len(result.unchanged)} unchanged")
+
+
+@click.command("cleanup-attachments")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+def cleanup_attachments_command(dry_run: bool) -> None:
+    """Remove uploads in pieces untouched for ATTACHMENT_PARTIAL_HOURS and stored photos that
+    no report names after ATTACHMENT_UNREFERENCED_DAYS."""
+    cleaned = attachment_cleanup.clean(dry_run)
+    verb = "would remove" if dry_run else "removed"
+    config = current_app.config
+    click.echo(f"uploads in pieces untouched for {config['ATTACHMENT_PARTIAL_HOURS']:g} h: {verb} "
+               f"{len(cleaned.uploads)}; stray files: {verb} {len(cleaned.stray_files)}; photos no report names "
+               f"after {config['ATTACHMENT_UNREFERENCED_DAYS']:g} days: {verb} {len(cleaned.photos)}")
+    for sha in cleaned.photos:
+        click.echo(f"  photo {sha}")

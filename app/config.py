@@ -24,6 +24,10 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": _secret_key(),
         "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments")),
+        # Photos nobody references are cleaned up (`flask --app app cleanup-attachments`): uploads in
+        # pieces untouched for this many hours, and stored photos no report names after this many days.
+        "ATTACHMENT_PARTIAL_HOURS": float(os.environ.get("BAZRES_ATTACHMENT_PARTIAL_HOURS", "72")),
+        "ATTACHMENT_UNREFERENCED_DAYS": float(os.environ.get("BAZRES_ATTACHMENT_UNREFERENCED_DAYS", "30")),
         "BAZRES_DEMO_PASSWORD": os.environ.get("BAZRES_DEMO_PASSWORD", "bazres-demo"),
         "TOKEN_TTL_HOURS": float(os.environ.get("BAZRES_TOKEN_TTL_HOURS", "168")),
         # The coverage map needs no tiles (the district polygons are its base map); a tile

@@ -49,6 +49,9 @@ CATALOGUE: dict[str, ProblemType] = {
         ProblemType("payload-too-large", 413, "Payload too large", "The body is over the limit for this endpoint."),
         ProblemType("unsupported-media-type", 415, "Unsupported media type",
                     "The body's Content-Type (or Content-Encoding) is not one this endpoint takes."),
+        ProblemType("not-an-image", 415, "Not an image",
+                    "A photo's bytes must be a JPEG, PNG or WebP image of the type its Content-Type declares, "
+                    "judged by the format's signature in its first bytes; nothing was stored."),
         ProblemType("validation-failed", 422, "Invalid input",
                     "One or more fields are invalid; `errors` names each field with its messages."),
         ProblemType("too-many-requests", 429, "Too many requests", "Slow down and retry after the given time."),

@@ -18,7 +18,8 @@ MAX_OPS = 500
 NOTES_MAX = 4000  # characters
 CHECKLIST_MAX = 100  # items
 PHOTOS_MAX = 50
-SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Must be a lower-case hex SHA-256 (64 characters).")
+# \A…\Z, not ^…$: `$` also matches before a trailing newline.
+SHA256 = validate.Regexp(r"\A[0-9a-f]{64}\Z", error="Must be a lower-case hex SHA-256 (64 characters).")
 
 
 class _Protocol(ma.fields.Integer):

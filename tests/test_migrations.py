@@ -16,7 +16,8 @@ from tests.support import fresh_database_url
 
 OUR_TABLES = {"districts", "offices", "users", "user_districts", "devices", "api_tokens",
               "hours_rules", "holidays", "hours_changes", "changes", "reports", "report_versions", "op_ledger",
-              "sync_conflicts", "quarantine", "attachments", "attachment_uploads", "office_corrections"}
+              "sync_conflicts", "quarantine", "attachments", "attachment_senders", "attachment_uploads",
+              "office_corrections"}
 
 
 @pytest.fixture
@@ -77,3 +78,30 @@ def test_cases_judged_before_findings_get_theirs_read_back_from_their_reasons(em
         with db.engine.begin() as connection:
             assert dict(connection.execute(sa.select(cases.c.id, cases.c.findings)).all()) == judged
             assert dict(connection.execute(sa.select(events.c.id, events.c.detail)).all()) == logged
+
+
+def test_photo_senders_are_backfilled_with_each_photos_uploader_and_downgrade_keeps_the_photos(empty_app):
+    before_senders = "e56378c7d385"  # 0009, the revision before 0010_attachment_senders
+    with empty_app.app_context():
+        flask_migrate.upgrade(revision=before_senders)
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO users (id, username, full_name, role, password_hash, active, created_at) "
+                "VALUES (7001, 'inspector-old', '', 'inspector', 'x', true, '2026-03-20 08:00:00')"))
+            for sha, uploader in (("a" * 64, "7001"), ("b" * 64, "NULL")):
+                connection.execute(sa.text(
+                    "INSERT INTO attachments (sha256, size, content_type, uploaded_by, created_at) "
+                    f"VALUES ('{sha}', 10, 'image/jpeg', {uploader}, '2026-03-20 08:00:00')"))
+            connection.execute(sa.text(
+                "INSERT INTO attachment_uploads (sha256, total, content_type, user_id, updated_at) "
+                f"VALUES ('{'c' * 64}', 100, 'image/jpeg', 7001, '2026-03-20 08:00:00')"))
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:
+            senders = connection.execute(sa.text("SELECT sha256, user_id FROM attachment_senders")).all()
+            uploads = connection.execute(sa.text("SELECT count(*) FROM attachment_uploads")).scalar()
+        assert [tuple(row) for row in senders] == [("a" * 64, 7001)] and uploads == 0
+        flask_migrate.downgrade(revision=before_senders)
+        with db.engine.connect() as connection:
+            kept = connection.execute(sa.text("SELECT sha256 FROM attachments ORDER BY sha256")).scalars().all()
+        assert kept == ["a" * 64, "b" * 64]
+        assert "attachment_senders" not in sa.inspect(db.engine).get_table_names()

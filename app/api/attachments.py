@@ -16,6 +16,8 @@ CONTENT_RANGE = {"in": "header", "name": "Content-Range", "required": True,
                  "description": "`bytes START-END/TOTAL`; START is the server's Upload-Offset",
                  "schema": {"type": "string"}}
 NOT_A_NAME = "Not a lower-case hex SHA-256"
+NOT_AN_IMAGE = ("Not image/jpeg, image/png or image/webp (unsupported-media-type), or the bytes are not an image "
+                "of that type (not-an-image)")
 
 
 def photo_responses(func):
@@ -40,7 +42,7 @@ class AttachmentBySha(MethodView):
     @blp.alt_response(304, description="Not modified (If-None-Match)")
     @blp.alt_response(404, description="No such photo, or not yours to see")
     def get(self, sha256: str):
-        """A photo, to those allowed to see a report that uses it."""
+        """A photo, to those who sent it and those allowed to see a report by one of them that uses it."""
         stored = attachments.readable(current_user(), sha256)
         return send_file(attachments.blob_path(sha256), mimetype=stored.content_type, max_age=31536000,
                          etag=sha256, conditional=True)
@@ -51,8 +53,8 @@ class AttachmentBySha(MethodView):
                                            "schema": {"type": "integer"}}})
     @blp.alt_response(404, description=NOT_A_NAME)
     def head(self, sha256: str):
-        """How much of this photo the server holds (resume a broken upload from there)."""
-        state = attachments.progress(sha256)
+        """How much of this photo the server holds from you (resume a broken upload from there)."""
+        state = attachments.progress(current_user(), sha256)
         headers = {"Upload-Offset": str(state.offset), "Cache-Control": "no-store"}
         if state.total is not None:
             headers["Upload-Length"] = str(state.total)
@@ -66,7 +68,7 @@ class AttachmentBySha(MethodView):
     @blp.alt_response(404, description=NOT_A_NAME)
     @blp.alt_response(411, description="No Content-Length")
     @blp.alt_response(413, description="Over 15 MB")
-    @blp.alt_response(415, description="Not image/jpeg, image/png or image/webp")
+    @blp.alt_response(415, description=NOT_AN_IMAGE)
     def put(self, sha256: str):
         """Upload a whole photo; its name is the SHA-256 of its bytes."""
         attachments.check_size(request.content_length)
@@ -78,15 +80,18 @@ class AttachmentBySha(MethodView):
     @blp.doc(requestBody=PHOTO_BODY, parameters=[CONTENT_RANGE])
     @blp.response(204, description="Piece stored; Upload-Offset says how much is held", headers=UPLOAD_OFFSET)
     @blp.alt_response(201, description="The last piece: the photo is stored", success=True, headers=UPLOAD_OFFSET)
+    @blp.alt_response(200, description="The last piece, or any piece once you sent it all: the photo was there "
+                      "already", success=True, headers=UPLOAD_OFFSET)
     @blp.alt_response(400, description="No or a bad Content-Range, or the whole does not hash to the name")
     @blp.alt_response(404, description=NOT_A_NAME)
     @blp.alt_response(409, description="START is not where the server is; Upload-Offset says where")
     @blp.alt_response(411, description="No Content-Length")
     @blp.alt_response(413, description="Over 15 MB")
-    @blp.alt_response(415, description="Not image/jpeg, image/png or image/webp")
+    @blp.alt_response(415, description=NOT_AN_IMAGE)
     def patch(self, sha256: str):
         """Upload a piece: `Content-Range: bytes START-END/TOTAL`, START = the server's Upload-Offset."""
         attachments.check_size(request.content_length)
         state = attachments.put_piece(current_user(), sha256, request.content_type,
                                       request.headers.get("Content-Range"), request.content_length, _body_stream())
-        return "", 201 if state.complete else 204, {"Upload-Offset": str(state.offset)}
+        status = 201 if state.created else 200 if state.complete else 204
+        return "", status, {"Upload-Offset": str(state.offset)}

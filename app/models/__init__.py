@@ -3,13 +3,13 @@
 from app.models.hours import Holiday, HoursChange, HoursRule
 from app.models.places import District, Office
 from app.models.rounds import Round, RoundStop
-from app.models.sync import (Attachment, AttachmentUpload, Change, LedgerEntry, OfficeCorrection,
+from app.models.sync import (Attachment, AttachmentSender, AttachmentUpload, Change, LedgerEntry, OfficeCorrection,
                              QuarantinedOp, Report, ReportVersion, SyncConflict)
 from app.models.violations import CaseEvent, ViolationCase
 from app.models.users import ApiToken, Device, RateLimitCounter, Role, User, UserDistrict
 
 __all__ = ["CaseEvent", "ViolationCase",
-           "Attachment", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection", "QuarantinedOp",
-           "Report", "ReportVersion", "SyncConflict", "Round", "RoundStop",
+           "Attachment", "AttachmentSender", "AttachmentUpload", "Change", "LedgerEntry", "OfficeCorrection",
+           "QuarantinedOp", "Report", "ReportVersion", "SyncConflict", "Round", "RoundStop",
            "ApiToken", "Device", "District", "Holiday", "HoursChange", "HoursRule", "Office", "RateLimitCounter",
            "Role", "User", "UserDistrict"]

@@ -143,20 +143,33 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInt)
     content_type: Mapped[str] = mapped_column(sa.String(40))
-    uploaded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))  # the first
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AttachmentSender(db.Model):
+    """A user who sent a photo's bytes themself (DESIGN §5.5). A hash is a name, not a proof:
+    a report's photo counts as present only once the report's author is among its senders,
+    and only they (and those who may see such a report) may read it."""
+
+    __tablename__ = "attachment_senders"
+
+    sha256: Mapped[str] = mapped_column(sa.ForeignKey("attachments.sha256", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AttachmentUpload(db.Model):
-    """A photo arriving in pieces; the bytes so far are in a file under ATTACHMENTS_DIR."""
+    """A photo arriving in pieces from one user; the bytes so far are in a file of that user's
+    under ATTACHMENTS_DIR. Another user sending the same photo has an upload of their own."""
 
     __tablename__ = "attachment_uploads"
 
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     total: Mapped[int] = mapped_column(BigInt)
     content_type: Mapped[str] = mapped_column(sa.String(40))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class OfficeCorrection(db.Model):

@@ -1,13 +1,13 @@
 """Queries on reports, their versions, the op ledger, conflicts, quarantine and attachments."""
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import (Attachment, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, RoundStop,
-                        SyncConflict, UserDistrict)
+from app.models import (AttachmentSender, LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion,
+                        RoundStop, SyncConflict, UserDistrict)
 
 
 def ledger_entry(op_id: uuid.UUID) -> LedgerEntry | None:
@@ -60,13 +60,22 @@ def reports_by_ids(ids: Collection[uuid.UUID]) -> list[Report]:
     return list(db.session.scalars(sa.select(Report).where(Report.id.in_(list(ids)))))
 
 
-def missing_attachments(shas: Collection[str]) -> set[str]:
-    """Which of these sha256s have not fully arrived."""
-    shas = set(shas)
-    if not shas:
+def missing_attachments(shas: Iterable[str], author_id: int) -> set[str]:
+    """Which of these sha256s the author has not sent themself. A hash is a name, not a
+    proof (DESIGN §5.5): a photo someone else stored is still missing from this author."""
+    return {sha for _, sha in missing_photos((author_id, sha) for sha in shas)}
+
+
+def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (author_id, sha256) pairs the author has not sent: the reports of many authors
+    (a case, a pull page) in one query."""
+    photos = set(photos)
+    if not photos:
         return set()
-    present = set(db.session.scalars(sa.select(Attachment.sha256).where(Attachment.sha256.in_(sorted(shas)))))
-    return shas - present
+    sent = db.session.execute(sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
+        AttachmentSender.sha256.in_(sorted({sha for _, sha in photos})),
+        AttachmentSender.user_id.in_(sorted({author for author, _ in photos}))))
+    return photos - {(author, sha) for author, sha in sent}
 
 
 def existing_op_ids(op_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:

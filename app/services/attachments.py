@@ -4,30 +4,46 @@ A blob exists only once all of it has arrived and hashes to its name: bytes go t
 temporary or partial file first and are moved into place (an atomic rename) after the
 hash checks out, and only then is the `attachments` row written. So a crash mid-upload
 leaves a partial file to resume, never a photo that counts as stored but is not whole.
+
+A hash is a name, not a proof: whoever sends a photo's bytes is recorded as one of its
+senders (also when someone else stored the same photo before), an upload in pieces is its
+sender's alone, and a photo is read only by its senders and by those who may see a report
+of a sender that uses it.
+
+A body can take minutes to arrive over 2G, so it is read with no transaction open: on
+SQLite a write request's first query (the token's) begins the database's one write
+transaction (`BEGIN IMMEDIATE`), which every other write in the city would wait behind.
+That transaction is ended before the body is read, and the writes come after, in a short
+one of their own.
 """
 
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
 from app.errors import Problem
 from app.extensions import db
-from app.models import Attachment, AttachmentUpload, Report, User
+from app.models import Attachment, AttachmentUpload, User
+from app.repositories import attachments as repo
 from app.services import unit_of_work
 from app.services.scope import Scope
 
 MAX_BYTES = 15 * 1024 * 1024
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 CHUNK = 64 * 1024
-SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
-CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+# Matched whole (fullmatch): `$` would also match before a trailing newline.
+SHA256_NAME = re.compile(r"[0-9a-f]{64}")
+CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
+# Each type's signature, the first bytes every file of it starts with.
+SIGNATURES = {"image/jpeg": re.compile(rb"\xff\xd8\xff"), "image/png": re.compile(rb"\x89PNG\r\n\x1a\n"),
+              "image/webp": re.compile(rb"RIFF....WEBP", re.DOTALL)}
+SIGNATURE_BYTES = 12
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,7 @@ class Progress:
     offset: int  # bytes held so far
     total: int | None
     complete: bool
+    created: bool = False  # this request stored the photo for the first time
 
 
 def _root() -> Path:
@@ -45,12 +62,20 @@ def blob_path(sha: str) -> Path:
     return _root() / "blobs" / sha[:2] / sha
 
 
-def _partial_path(sha: str) -> Path:
-    return _root() / "partial" / sha
+def partial_dir() -> Path:
+    return _root() / "partial"
+
+
+def partial_path(user_id: int, sha: str) -> Path:
+    return partial_dir() / str(user_id) / sha
+
+
+def temp_dir() -> Path:
+    return _root() / "tmp"
 
 
 def check_name(sha: str) -> None:
-    if not SHA256_NAME.match(sha):
+    if not SHA256_NAME.fullmatch(sha):
         raise Problem("not-found", "An attachment's name is its lower-case hex SHA-256.")
 
 
@@ -69,137 +94,198 @@ def check_size(length: int | None) -> int:
     return length
 
 
-def progress(sha: str) -> Progress:
+def check_image(head: bytes, mimetype: str) -> None:
+    """Refuse bytes that do not start with the signature of their declared type."""
+    if not SIGNATURES[mimetype].match(head):
+        raise Problem("not-an-image", f"The bytes are not a {mimetype} image: they do not begin with its "
+                      "signature. Nothing was stored.")
+
+
+def progress(user: User, sha: str) -> Progress:
+    """What the server holds of this photo from this user: never what others sent."""
     check_name(sha)
-    stored = db.session.get(Attachment, sha)
+    stored = repo.sent_by(sha, user.id)
     if stored is not None:
         return Progress(stored.size, stored.size, True)
-    upload = db.session.get(AttachmentUpload, sha)
-    partial = _partial_path(sha)
-    held = partial.stat().st_size if upload is not None and partial.exists() else 0
-    return Progress(held, upload.total if upload else None, False)
+    upload = repo.upload(user.id, sha)
+    if upload is None:
+        return Progress(0, None, False)
+    return Progress(_held(user.id, sha), upload.total, False)
 
 
 def put_whole(user: User, sha: str, content_type: str | None, length: int | None, stream) -> bool:
-    """Store a whole upload; True if it was new (201), False if already there (200)."""
+    """Store a whole upload; True if it was new (201), False if already there (200).
+
+    The bytes are read and verified even when the photo is stored already: sending them is
+    what makes the caller one of its senders."""
     check_name(sha)
     mimetype = check_type(content_type)
     check_size(length)
-    if db.session.get(Attachment, sha) is not None:
-        return False
-    directory = _root() / "tmp"
-    directory.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(dir=directory, delete=False) as handle:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            digest.update(chunk)
-            handle.write(chunk)
-    temp = Path(handle.name)
-    if digest.hexdigest() != sha:
+    user_id = user.id
+    _end_transaction()
+    temp, digest = _receive(stream, mimetype)
+    if digest != sha:
         temp.unlink(missing_ok=True)
-        raise Problem("bad-request", f"The bytes hash to {digest.hexdigest()}, not to {sha}: nothing stored.")
-    return _store(user, sha, mimetype, temp)
+        raise Problem("bad-request", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
+    with unit_of_work() as session:
+        return _store(session, user_id, sha, mimetype, temp)
 
 
 def put_piece(user: User, sha: str, content_type: str | None, content_range: str | None, length: int | None,
               stream) -> Progress:
-    """Append one piece of a resumable upload (`Content-Range: bytes START-END/TOTAL`)."""
+    """Append one piece of the caller's resumable upload (`Content-Range: bytes START-END/TOTAL`)."""
     check_name(sha)
-    match = CONTENT_RANGE.match((content_range or "").strip())
+    match = CONTENT_RANGE.fullmatch((content_range or "").strip())
     if not match:
         raise Problem("bad-request", "Give Content-Range: bytes START-END/TOTAL.")
     start, end, total = map(int, match.groups())
     check_size(total)
     if end < start or end >= total or length != end - start + 1:
         raise Problem("bad-request", f"Content-Range {start}-{end}/{total} does not fit a body of {length} bytes.")
-    with unit_of_work() as session:
-        if session.get(Attachment, sha) is not None:
-            return Progress(total, total, True)
-        upload = session.scalar(sa.select(AttachmentUpload).where(AttachmentUpload.sha256 == sha).with_for_update())
-        if upload is None:
-            upload = AttachmentUpload(sha256=sha, total=total, content_type=check_type(content_type),
-                                      user_id=user.id, updated_at=utcnow())
-            session.add(upload)
-            _partial_path(sha).unlink(missing_ok=True)
-        elif upload.total != total:
-            raise Problem("conflict", f"This upload is {upload.total} bytes long, not {total}.",
-                          headers={"Upload-Offset": str(_held(sha))})
-        held = _held(sha)
-        if start != held:
-            raise Problem("conflict", f"The server holds {held} bytes; resume from there.",
-                          headers={"Upload-Offset": str(held)})
-        partial = _partial_path(sha)
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        with partial.open("ab") as handle:
-            for chunk in iter(lambda: stream.read(CHUNK), b""):
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        held = _held(sha)
-        upload.updated_at = utcnow()
-        if held < total:
-            return Progress(held, total, False)
-        digest = _hash_file(partial)
-        # A photo that came in one piece has an upload row only in this session, never
-        # written: it is dropped from the session, not deleted from the table.
-        if upload in session.new:
-            session.expunge(upload)
-        else:
-            session.delete(upload)
+    user_id = user.id
+    # A piece that cannot be taken is refused before its body is read; the same checks
+    # are made again, under lock, before it is appended.
+    stored = repo.sent_by(sha, user_id)
+    if stored is not None:
+        return Progress(stored.size, stored.size, True)
+    upload = _check_piece(user_id, sha, start, total)
+    mimetype = upload.content_type if upload is not None else check_type(content_type)
+    _end_transaction()
+    piece, _ = _receive(stream, mimetype if start == 0 and length >= SIGNATURE_BYTES else None)
+    try:
+        if piece.stat().st_size != length:
+            raise Problem("bad-request", f"The body has {piece.stat().st_size} bytes, not the {length} it announced.")
+        with unit_of_work() as session:
+            return _append(session, user_id, sha, mimetype, start, total, piece)
+    finally:
+        piece.unlink(missing_ok=True)
+
+
+def _end_transaction() -> None:
+    # Only reads were made (the token, the checks); see the module's docstring for why.
+    db.session.rollback()
+
+
+def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUpload | None:
+    """The caller's upload a piece at `start` goes on (None: it starts one), or 409."""
+    upload = repo.upload(user_id, sha)
+    held = _held(user_id, sha) if upload is not None else 0
+    if upload is not None and upload.total != total:
+        raise Problem("conflict", f"This upload is {upload.total} bytes long, not {total}.",
+                      headers={"Upload-Offset": str(held)})
+    if start != held:
+        raise Problem("conflict", f"The server holds {held} bytes; resume from there.",
+                      headers={"Upload-Offset": str(held)})
+    return upload
+
+
+def _append(session, user_id: int, sha: str, mimetype: str, start: int, total: int, piece: Path) -> Progress:
+    repo.lock_uploads_of(user_id)
+    stored = repo.sent_by(sha, user_id)
+    if stored is not None:  # the caller sent it whole meanwhile
+        return Progress(stored.size, stored.size, True)
+    upload = _check_piece(user_id, sha, start, total)
+    partial = partial_path(user_id, sha)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    if upload is not None:
+        mimetype = upload.content_type
+    else:
+        repo.start_upload(user_id, sha, total, mimetype)
+        partial.unlink(missing_ok=True)  # left by an upload that was given up
+    # A local append (and its fsync) under the lock; the piece itself came in before.
+    with piece.open("rb") as source, partial.open("ab") as target:
+        shutil.copyfileobj(source, target, CHUNK)
+        target.flush()
+        os.fsync(target.fileno())
+    held = start + piece.stat().st_size
+    if held < total:
+        repo.touch_upload(user_id, sha)
+        return Progress(held, total, False)
+    repo.delete_upload(user_id, sha)
+    digest, head = _hash_file(partial)
+    try:
         if digest != sha:
-            partial.unlink(missing_ok=True)
-            session.commit()
             raise Problem("bad-request", f"The whole upload hashes to {digest}, not to {sha}: discarded, start again.")
-        _store_in(session, user, sha, upload.content_type, partial)
-        return Progress(total, total, True)
+        check_image(head, mimetype)
+    except Problem:
+        partial.unlink(missing_ok=True)
+        session.commit()
+        raise
+    created = _store(session, user_id, sha, mimetype, partial)
+    return Progress(total, total, True, created)
 
 
-def _held(sha: str) -> int:
-    partial = _partial_path(sha)
+def _receive(stream, mimetype: str | None) -> tuple[Path, str]:
+    """Read a body into a file of its own: (its path, its sha256). With `mimetype`, the body
+    begins a photo of that type, and is refused as soon as its first bytes show it does not."""
+    directory = temp_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    head = b""
+    with tempfile.NamedTemporaryFile(dir=directory, prefix="body-", delete=False) as handle:
+        try:
+            for chunk in iter(lambda: stream.read(CHUNK), b""):
+                if mimetype is not None and len(head) < SIGNATURE_BYTES:
+                    head += chunk[:SIGNATURE_BYTES - len(head)]
+                    if len(head) == SIGNATURE_BYTES:
+                        check_image(head, mimetype)
+                digest.update(chunk)
+                handle.write(chunk)
+            if mimetype is not None and len(head) < SIGNATURE_BYTES:
+                check_image(head, mimetype)
+        except BaseException:
+            handle.close()
+            Path(handle.name).unlink(missing_ok=True)
+            raise
+    return Path(handle.name), digest.hexdigest()
+
+
+def _held(user_id: int, sha: str) -> int:
+    partial = partial_path(user_id, sha)
     return partial.stat().st_size if partial.exists() else 0
 
 
-def _hash_file(path: Path) -> str:
+def _hash_file(path: Path) -> tuple[str, bytes]:
+    """The file's sha256 and its first bytes."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
+        head = handle.read(SIGNATURE_BYTES)
+        digest.update(head)
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    return digest.hexdigest(), head
 
 
-def _store(user: User, sha: str, mimetype: str, source: Path) -> bool:
-    with unit_of_work() as session:
-        if session.get(Attachment, sha) is not None:
-            source.unlink(missing_ok=True)
-            return False
-        _store_in(session, user, sha, mimetype, source)
-    return True
-
-
-def _store_in(session, user: User, sha: str, mimetype: str, source: Path) -> None:
-    # The file is in place before the row says it is stored (the row commits after this).
-    target = blob_path(sha)
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _store(session, user_id: int, sha: str, mimetype: str, source: Path) -> bool:
+    """Make `source` (whole, verified) the stored photo unless it is there already, and the
+    caller one of its senders; True if it was not stored before."""
     size = source.stat().st_size
-    os.replace(source, target)
-    # Stored whole, by whatever path: an upload of it begun earlier (a request cut by a
-    # crash, then the photo sent again) is over, row and partial file alike.
-    session.execute(sa.delete(AttachmentUpload).where(AttachmentUpload.sha256 == sha))
-    _partial_path(sha).unlink(missing_ok=True)
-    session.add(Attachment(sha256=sha, size=size, content_type=mimetype, uploaded_by=user.id, created_at=utcnow()))
+    if session.get(Attachment, sha) is None:
+        # The file is in place before the row says it is stored (the row commits after this).
+        target = blob_path(sha)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        created = repo.create(sha, size, mimetype, user_id)
+    else:
+        source.unlink(missing_ok=True)
+        created = False
+    repo.add_sender(sha, user_id)
+    # Stored whole, by whatever path: the caller's upload of it begun earlier (a request cut
+    # by a crash, then the photo sent again) is over, row and partial file alike.
+    repo.delete_upload(user_id, sha)
+    partial_path(user_id, sha).unlink(missing_ok=True)
+    return created
 
 
 def readable(user: User, sha: str) -> Attachment:
-    """The attachment, if it exists and the user may see a report that uses it (else 404)."""
+    """The photo, to its senders, the committee and admins, and a district head whose district
+    has a report that uses it by an author who sent it; else 404."""
     check_name(sha)
-    stored = db.session.get(Attachment, sha)
-    if stored is None:
-        raise Problem("not-found", "There is no such photo, or it is not yours to see.")
-    if user.citywide or stored.uploaded_by == user.id:
-        return stored
-    uses = sa.select(Report.author_id, Report.district).where(sa.cast(Report.photos, sa.Text).like(f"%{sha}%"))
-    scope = Scope.of(user)
-    for author_id, district in db.session.execute(uses):
-        if author_id == user.id or (user.role == "district_head" and scope.covers(district)):
+    stored = repo.get(sha)
+    if stored is not None:
+        if user.citywide or repo.sent_by(sha, user.id) is not None:
+            return stored
+        # An inspector sees only their own reports: were they a sender, they were let in above.
+        if user.role == "district_head" and repo.used_in(sha, Scope.of(user).districts):
             return stored
     raise Problem("not-found", "There is no such photo, or it is not yours to see.")

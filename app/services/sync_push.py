@@ -262,7 +262,7 @@ class _FastCreates:
             for (_, _, _, office), report in zip(waiting, reports):
                 violations.file_report(report, office, self.ctx.book, cases)
             repo.insert_many(Report, [vars(r) for r in reports])
-            pending = repo.missing_attachments(p["sha256"] for r in reports for p in r.photos)
+            pending = repo.missing_attachments((p["sha256"] for r in reports for p in r.photos), self.ctx.user.id)
             landed = []
             for (index, op, _, _), report in zip(waiting, reports):
                 missing = sorted({p["sha256"] for p in report.photos} & pending)
@@ -458,7 +458,7 @@ def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Co
         repo.add(SyncConflict(report_id=report.id, op_id=op["op_id"], user_id=ctx.user.id, field=conflict.field,
                               policy=conflict.policy, base=conflict.base, server=conflict.server,
                               client=conflict.client, resolved=conflict.resolved, at=ctx.received_at))
-    missing = sorted(repo.missing_attachments(p["sha256"] for p in report.photos))
+    missing = sorted(repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id))
     result = {"conflicts": [c.as_dict() for c in conflicts], "missing_attachments": missing,
               "flags": list(report.flags)}
     _ledger(ctx, op, status, report.version, result)
@@ -504,14 +504,15 @@ def _office_lon_lat(office) -> tuple[float, float]:
 
 
 def dump_report(report: Report) -> dict:
-    pending = repo.missing_attachments(p["sha256"] for p in report.photos)
+    pending = repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id)
     return write_report(report, pending)
 
 
 def dump_reports(reports: list[Report]) -> list[dict]:
     """Many reports, with one query for all their missing photos (a pull page, a case)."""
-    pending = repo.missing_attachments(p["sha256"] for r in reports for p in r.photos)
-    return [write_report(r, {p["sha256"] for p in r.photos} & pending) for r in reports]
+    pending = repo.missing_photos((r.author_id, p["sha256"]) for r in reports for p in r.photos)
+    return [write_report(r, {p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending})
+            for r in reports]
 
 
 # ---------------------------------------------------------------- writing merged fields

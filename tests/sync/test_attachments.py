@@ -134,7 +134,8 @@ def test_a_photo_sent_in_one_piece_is_stored(client):
 def test_a_photo_sent_in_one_piece_that_does_not_hash_right_is_refused(client):
     body, sha = jpeg("one-piece-liar", 2000)
     inspector = client.as_("inspector-6a")
-    bad = inspector.request("PATCH", URL + sha, data=b"\x00" * len(body), headers={
+    other, _ = jpeg("someone-else", len(body))
+    bad = inspector.request("PATCH", URL + sha, data=other, headers={
         "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
     assert_problem(bad, 400)
     assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "0"

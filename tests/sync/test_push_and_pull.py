@@ -64,6 +64,7 @@ def test_a_gzip_body_is_accepted_and_a_broken_one_refused(client, office):
     ({"location": {"type": "Point", "coordinates": [200, 35]}}, "data.location"),
     ({"observed_at": "2026-03-25 08:00"}, "data.observed_at"),
     ({"photos": [{"sha256": "nope"}]}, "data.photos.0.sha256"),
+    ({"photos": [{"sha256": "a" * 64 + "\n"}]}, "data.photos.0.sha256"),  # `$` matches before a newline
     ({"version": 7}, "data.version"),  # server-owned fields are not the client's to send
     ({"office_id": "00000000-0000-0000-0000-000000000000"}, "data.office_id"),
 ])

@@ -1,0 +1,124 @@
+"""Queries on photos: the stored blobs, who sent each, and uploads in pieces (DESIGN §5.5)."""
+
+from collections.abc import Collection, Iterator
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.database import utcnow
+from app.extensions import db
+from app.models import Attachment, AttachmentSender, AttachmentUpload, Report, User
+
+# A district head's GET looks at this many reports that may use a photo (see `used_in`).
+USES_LOOKED_AT = 20
+
+
+def get(sha: str) -> Attachment | None:
+    return db.session.get(Attachment, sha)
+
+
+def sent_by(sha: str, user_id: int) -> Attachment | None:
+    """The stored photo, if this user has sent its bytes themself."""
+    return db.session.scalar(sa.select(Attachment).join(AttachmentSender).where(
+        Attachment.sha256 == sha, AttachmentSender.user_id == user_id))
+
+
+def create(sha: str, size: int, content_type: str, user_id: int) -> bool:
+    """Store the row of a photo whose file is in place; False if it was there already (two
+    users sending the same photo at once both get here; the second insert does nothing)."""
+    return _insert_new(Attachment, sha256=sha, size=size, content_type=content_type, uploaded_by=user_id,
+                       created_at=utcnow())
+
+
+def add_sender(sha: str, user_id: int) -> None:
+    _insert_new(AttachmentSender, sha256=sha, user_id=user_id, sent_at=utcnow())
+
+
+def start_upload(user_id: int, sha: str, total: int, content_type: str) -> None:
+    db.session.execute(sa.insert(AttachmentUpload).values(user_id=user_id, sha256=sha, total=total,
+                                                           content_type=content_type, updated_at=utcnow()))
+
+
+def lock_uploads_of(user_id: int) -> None:
+    """Hold the user's row until the transaction ends, so that the pieces one user sends
+    append one after the other, a first piece sent twice at once too (PostgreSQL; SQLite's
+    write transactions are already serial). FOR NO KEY UPDATE: rows that merely refer to
+    the user (a report, a token) are not held up."""
+    db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
+def _insert_new(model, **row) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING (both databases spell it so); True if the row is new."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(row).on_conflict_do_nothing().returning(sa.literal(1))
+    return db.session.execute(statement).first() is not None
+
+
+def upload(user_id: int, sha: str) -> AttachmentUpload | None:
+    """A user's upload in pieces."""
+    return db.session.scalar(sa.select(AttachmentUpload).where(AttachmentUpload.user_id == user_id,
+                                                               AttachmentUpload.sha256 == sha))
+
+
+def touch_upload(user_id: int, sha: str) -> None:
+    db.session.execute(sa.update(AttachmentUpload).where(
+        AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha).values(updated_at=utcnow()))
+
+
+def delete_upload(user_id: int, sha: str) -> None:
+    db.session.execute(sa.delete(AttachmentUpload).where(AttachmentUpload.user_id == user_id,
+                                                         AttachmentUpload.sha256 == sha))
+
+
+def used_in(sha: str, districts: Collection[int]) -> bool:
+    """Whether a report of these districts uses the photo and its author sent the bytes.
+
+    Photos are JSON, so the LIKE only narrows and each candidate is checked exactly (a
+    caption may quote a hash). It is bounded: only the reports of the photo's senders are
+    looked at (found by the author index), and at most USES_LOOKED_AT of them."""
+    senders = sa.select(AttachmentSender.user_id).where(AttachmentSender.sha256 == sha)
+    candidates = (sa.select(Report.photos)
+                  .where(Report.author_id.in_(senders), Report.district.in_(sorted(districts)),
+                         sa.cast(Report.photos, sa.Text).like(f"%{sha}%"))
+                  .limit(USES_LOOKED_AT))
+    return any(photo.get("sha256") == sha for photos in db.session.scalars(candidates) for photo in photos)
+
+
+def stale_uploads(before: datetime, *, delete: bool) -> list[tuple[int, str]]:
+    """(user_id, sha256) of the uploads in pieces untouched since `before`, deleted if asked.
+
+    The DELETE itself tests the age and returns what it removed, so an upload that a piece
+    touched meanwhile stays (PostgreSQL tests again a row it had to wait for)."""
+    stale = AttachmentUpload.updated_at < before
+    if not delete:
+        rows = db.session.execute(sa.select(AttachmentUpload.user_id, AttachmentUpload.sha256).where(stale))
+    else:
+        rows = db.session.execute(sa.delete(AttachmentUpload).where(stale)
+                                  .returning(AttachmentUpload.user_id, AttachmentUpload.sha256))
+    return [(user_id, sha) for user_id, sha in rows]
+
+
+def uploads_held() -> set[tuple[int, str]]:
+    return {(user_id, sha) for user_id, sha in db.session.execute(
+        sa.select(AttachmentUpload.user_id, AttachmentUpload.sha256))}
+
+
+def stored_before(before: datetime) -> set[str]:
+    return set(db.session.scalars(sa.select(Attachment.sha256).where(Attachment.created_at < before)))
+
+
+def report_photo_texts() -> Iterator[str]:
+    """The photos and amendments of every report, deleted ones too (they stay for audit), as
+    JSON text, a page at a time."""
+    query = sa.select(sa.cast(Report.photos, sa.Text), sa.cast(Report.amendments, sa.Text))
+    for photos, amendments in db.session.execute(query.execution_options(yield_per=1000)):
+        yield f"{photos} {amendments}"
+
+
+def delete_stored(shas: Collection[str], before: datetime) -> list[str]:
+    """Delete these photos' rows (their senders go with them), if still older than `before`."""
+    if not shas:
+        return []
+    return list(db.session.scalars(sa.delete(Attachment).where(
+        Attachment.sha256.in_(sorted(shas)), Attachment.created_at < before).returning(Attachment.sha256)))

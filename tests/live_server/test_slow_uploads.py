@@ -1,0 +1,91 @@
+"""A photo trickling in over 2G holds no lock that other people's writes wait on (issue 13,
+item 3): on SQLite a write transaction is the one database-wide writer, so the body must be
+read before any write transaction opens. Against a real server: the test client hides it."""
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.sync.helpers import envelope, jpeg, op, report_data
+
+PIECE = 20 * 1024
+
+
+class SlowUpload(threading.Thread):
+    """A phone on 2G: sends the headers and the first pieces of a photo, waits until told to go
+    on (so the test knows the upload is still unfinished), then trickles the rest."""
+
+    def __init__(self, live, method: str, body: bytes, sha: str, headers: dict):
+        super().__init__(daemon=True)
+        self.live, self.method, self.body, self.sha, self.headers = live, method, body, sha, headers
+        self.started, self.go, self.done = threading.Event(), threading.Event(), threading.Event()
+        self.status: int | None = None
+        self.answer_headers: dict = {}
+
+    def run(self):
+        connection = self.live.connect(timeout=120)
+        try:
+            connection.putrequest(self.method, f"/api/v1/attachments/{self.sha}")
+            for name, value in self.headers.items():
+                connection.putheader(name, value)
+            connection.putheader("Authorization", f"Bearer {self.live.token('inspector-6a')}")
+            connection.putheader("Content-Length", str(len(self.body)))
+            connection.endheaders()
+            head = 4 * PIECE
+            connection.send(self.body[:head])
+            self.started.set()
+            self.go.wait(120)
+            for start in range(head, len(self.body), PIECE):
+                connection.send(self.body[start:start + PIECE])
+                time.sleep(0.1)
+            response = connection.getresponse()
+            self.status, self.answer_headers = response.status, dict(response.getheaders())
+            response.read()
+        finally:
+            connection.close()
+            self.done.set()
+
+
+def _files_being_written(root: Path) -> set[Path]:
+    return {path for path in root.rglob("*") if path.is_file() and "blobs" not in path.parts}
+
+
+def _wait_until_the_server_reads_the_body(live, before: set[Path]) -> None:
+    # The server makes the file it writes the body into once the request is past its
+    # authentication: from then on, whatever it holds is held while the body trickles in.
+    deadline = time.monotonic() + 60
+    while not _files_being_written(live.attachments_dir) - before:
+        assert time.monotonic() < deadline, "the server never began to read the upload"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_slow_photo_upload_holds_up_no_other_districts_push_and_no_login(live, method):
+    body, sha = jpeg(f"slow-{method}", 200_000)
+    headers = {"Content-Type": "image/jpeg"}
+    if method == "PATCH":
+        headers["Content-Range"] = f"bytes 0-{len(body) - 1}/{len(body)}"
+    office = live.request("GET", "/api/v1/offices?district=7&page_size=1", user="inspector-7a").json()[0]
+    live.token("inspector-6a")  # logged in before the upload starts
+    before = _files_being_written(live.attachments_dir)
+    upload = SlowUpload(live, method, body, sha, headers)
+    upload.start()
+    try:
+        assert upload.started.wait(60)
+        _wait_until_the_server_reads_the_body(live, before)
+        push = live.request("POST", "/api/v1/sync/push", envelope([op(data=report_data(office))]),
+                            user="inspector-7a")
+        login = live.request("POST", "/api/v1/auth/token", {"username": "head-7", "password": "bazres-demo"})
+        assert push.status == 200, push.body
+        assert push.json()["results"][0]["status"] == "applied"
+        assert login.status == 201, login.body
+        assert not upload.done.is_set()  # all that while, the photo was still on its way
+    finally:
+        upload.go.set()
+        upload.join(120)
+    assert upload.status == 201
+    stored = live.request("GET", f"/api/v1/attachments/{sha}", user="inspector-6a")
+    assert stored.status == 200 and hashlib.sha256(stored.body).hexdigest() == sha
