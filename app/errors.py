@@ -155,13 +155,17 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 # Endpoints that take a body other than JSON (raw attachment bytes) say so here.
 RAW_BODY_ENDPOINTS: set[str] = set()
+# Set in the environ (by app.gzip_body) for a body sent with Content-Encoding: gzip, which
+# is inflated as it is read: it has a body, but no length until it has been read.
+INFLATED = "bazres.inflated"
 
 
 def require_json_body() -> None:
     """Refuse a non-JSON body on a JSON endpoint with 415 instead of a puzzling 422."""
     if not wants_problem() or request.method not in BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
         return
-    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    has_body = (bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+                or INFLATED in request.environ)
     if has_body and not request.is_json:
         raise Problem("unsupported-media-type",
                       f"Send the body as application/json, not {request.mimetype or 'no Content-Type'}.")
