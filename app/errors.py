@@ -138,6 +138,9 @@ def http_exception_to_problem(error: HTTPException) -> Response:
                                 errors=errors, headers=data.get("headers"))
     if status == 400 and messages and "json" in messages:
         return problem_response("malformed-json", "The request body is not valid JSON.")
+    if status == 413 and request.max_content_length:  # werkzeug's, from Content-Length: its words give no number
+        return problem_response("payload-too-large", f"The body is over the limit of {request.max_content_length} "
+                                                     f"bytes (Content-Length: {request.content_length}).")
     ptype = _BY_STATUS.get(status)
     code = ptype.code if ptype else ("bad-request" if status < 500 else "internal-error")
     detail = data.get("message") or (error.description if ptype else None)
