@@ -64,6 +64,12 @@ class HugeBody:
         self.position = self.size + offset if whence == 2 else offset
 
 
+def chunked(body) -> dict:
+    """The environ a server hands on for a chunked body (no Content-Length: read to its end);
+    send it with `Transfer-Encoding: chunked`."""
+    return {"wsgi.input": body, "wsgi.input_terminated": True}
+
+
 def first_office(client, user="inspector-6a", district=6) -> dict:
     return client.as_(user).get(f"/api/v1/offices?district={district}&page_size=1").get_json()[0]
 
