@@ -5,7 +5,7 @@ from flask import Flask
 from app import config, errors, security
 from app.database import configure_engine, engine_options, is_sqlite
 from app.extensions import db, limiter, migrate
-from app.gzip_body import GzipRequestBody
+from app.gzip_body import RequestBodyLimits
 from app.jsonprovider import OrjsonProvider
 
 MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
@@ -41,7 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.register(app)
     pages.register(app)
     cli.register(app)
-    app.wsgi_app = GzipRequestBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], _wsgi_problem(app))
+    app.wsgi_app = RequestBodyLimits(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], _wsgi_problem(app))
     return app
 
 

@@ -141,6 +141,9 @@ def http_exception_to_problem(error: HTTPException) -> Response:
                                 errors=errors, headers=data.get("headers"))
     if status == 400 and messages and "json" in messages:
         return problem_response("malformed-json", "The request body is not valid JSON.")
+    if status == 413 and request.max_content_length:  # werkzeug's, from Content-Length: its words give no number
+        return problem_response("payload-too-large", f"The body is over the limit of {request.max_content_length} "
+                                                     f"bytes (Content-Length: {request.content_length}).")
     ptype = _BY_STATUS.get(status)
     code = ptype.code if ptype else ("bad-request" if status < 500 else "internal-error")
     detail = data.get("message") or (error.description if ptype else None)
@@ -158,13 +161,17 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 # Endpoints that take a body other than JSON (raw attachment bytes) say so here.
 RAW_BODY_ENDPOINTS: set[str] = set()
+# Set in the environ (by app.gzip_body) for a body sent with Content-Encoding: gzip, which
+# is inflated as it is read: it has a body, but no length until it has been read.
+INFLATED = "bazres.inflated"
 
 
 def require_json_body() -> None:
     """Refuse a non-JSON body on a JSON endpoint with 415 instead of a puzzling 422."""
     if not wants_problem() or request.method not in BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
         return
-    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    has_body = (bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+                or INFLATED in request.environ)
     if has_body and not request.is_json:
         raise Problem("unsupported-media-type",
                       f"Send the body as application/json, not {request.mimetype or 'no Content-Type'}.")

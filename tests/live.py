@@ -18,6 +18,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy.engine import make_url
 
@@ -75,6 +76,10 @@ class FlaskRun:
                 time.sleep(0.1)
         raise RuntimeError(f"flask run did not answer in {timeout} s; see {self.log_path}")
 
+    def pids(self) -> list[int]:
+        """The server's process (`--no-reload`: one process, its requests on threads)."""
+        return [self.process.pid] if self.process is not None and self.process.poll() is None else []
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -92,6 +97,7 @@ class LiveServer:
     database_url: str
     attachments_dir: Path
     log_path: Path
+    pids: Callable[[], list[int]]  # the server's processes now (gunicorn: master and workers)
     tokens: dict = field(default_factory=dict)
 
     @property
@@ -148,4 +154,4 @@ def start(leg: str, base_url: str, workdir: Path):
             server.stop()
             raise
         stop = server.stop
-    return LiveServer(server.url, database_url, attachments, log_path), stop
+    return LiveServer(server.url, database_url, attachments, log_path, server.pids), stop

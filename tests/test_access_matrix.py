@@ -4,6 +4,7 @@ import pytest
 
 from app.auth import ALL_ROLES
 from app.models import Role
+from tests.sync.helpers import HugeBody, chunked
 
 OFFICE_IN_6 = "/api/v1/offices/{office_6}"
 ANY = "committee1"
@@ -95,6 +96,21 @@ def test_role_gets_expected_status(client, ids, method, path, user, status):
     assert response.status_code == status, response.get_data(as_text=True)
     if status >= 400 and method != "HEAD":
         assert response.mimetype == "application/problem+json"
+
+
+BODY_CASES = [(method, path) for method, path, expected in MATRIX
+              if method in ("POST", "PUT", "PATCH") and expected.get(None) == 401]
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+@pytest.mark.parametrize(("method", "path"), BODY_CASES, ids=[f"{m} {p}" for m, p in BODY_CASES])
+def test_no_endpoint_reads_a_byte_of_a_body_before_it_checks_the_token(client, ids, method, path, encoding):
+    # `requires` must be the outermost decorator: webargs reads the body when it parses it.
+    body = HugeBody()
+    headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    response = client.request(method, path.format(**ids), environ_overrides=chunked(body),
+                              headers=headers | ({"Content-Encoding": encoding} if encoding else {}))
+    assert response.status_code == 401 and body.read_bytes == 0, response.get_data(as_text=True)
 
 
 def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
+from app.errors import INFLATED, Problem
 from app.services import attachments
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/attachments", description="Photos")
@@ -26,6 +27,14 @@ def photo_responses(func):
         func = blp.alt_response(200, schema=BYTES, content_type=kind, success=True,
                                 description="The photo's bytes")(func)
     return func
+
+
+def _check_length() -> None:
+    # A photo's length is checked before a byte is read; an inflated body has none until then.
+    if INFLATED in request.environ:
+        raise Problem("unsupported-media-type", "Send a photo as it is, without Content-Encoding: JPEG, PNG and "
+                                                "WebP are compressed already.")
+    attachments.check_size(request.content_length)
 
 
 def _body_stream():
@@ -71,7 +80,7 @@ class AttachmentBySha(MethodView):
     @blp.alt_response(415, description=NOT_AN_IMAGE)
     def put(self, sha256: str):
         """Upload a whole photo; its name is the SHA-256 of its bytes."""
-        attachments.check_size(request.content_length)
+        _check_length()
         created = attachments.put_whole(current_user(), sha256, request.content_type, request.content_length,
                                         _body_stream())
         return "", 201 if created else 200, {"Upload-Offset": str(request.content_length)}
@@ -90,7 +99,7 @@ class AttachmentBySha(MethodView):
     @blp.alt_response(415, description=NOT_AN_IMAGE)
     def patch(self, sha256: str):
         """Upload a piece: `Content-Range: bytes START-END/TOTAL`, START = the server's Upload-Offset."""
-        attachments.check_size(request.content_length)
+        _check_length()
         state = attachments.put_piece(current_user(), sha256, request.content_type,
                                       request.headers.get("Content-Range"), request.content_length, _body_stream())
         status = 201 if state.created else 200 if state.complete else 204

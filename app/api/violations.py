@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 import uuid
 
 from flask import Response, jsonify, stream_with_context
@@ -45,27 +46,48 @@ class Export(MethodView):
     @blp.response(200, description="CSV, UTF-8 with BOM, Persian headers, Jalali dates")
     def get(self, args):
         """The cases as a spreadsheet (streamed; opens right in Excel)."""
-        rows, _ = violations.list_cases(current_user(), args, None)
-
-        def lines():
-            yield "\ufeff"
-            yield _csv_line(CSV_HEADERS)
-            for case in rows:
-                office = case.office
-                decided = (calendar.format_date(calendar.tehran_day(case.decided_at)) + " " +
-                           case.decided_at.astimezone(calendar.TEHRAN).strftime("%H:%M")) if case.decided_at else ""
-                yield _csv_line([case.id, case.jalali_date, case.district, office.code, office.name, case.kind,
-                                 case.status, case.penalty or "", violations.report_count(case), decided,
-                                 case.decision_note])
-
-        return Response(stream_with_context(lines()), mimetype="text/csv",
+        cases = violations.export_rows(current_user(), args)
+        # The rows are read as the answer is sent, after this request's session was closed
+        # (when the view returned): stream_with_context pushes the app context again for
+        # the stream, whose first query opens a session that lasts as long as the stream
+        # and is closed when it ends or the client goes away.
+        lines = _csv(itertools.chain([CSV_HEADERS], _case_rows(cases)))
+        return Response(stream_with_context(lines), mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="violations.csv"'})
 
 
-def _csv_line(values) -> str:
+def _case_rows(cases):
+    for case, reports in cases:
+        decided = "" if case.decided_at is None else (
+            calendar.format_date(calendar.tehran_day(case.decided_at)) + " " +
+            case.decided_at.astimezone(calendar.TEHRAN).strftime("%H:%M"))
+        yield [case.id, case.jalali_date, case.district, case.office_code, case.office_name, case.kind, case.status,
+               case.penalty or "", reports, decided, case.decision_note]
+
+
+# A spreadsheet takes a cell that begins with one of these for a formula (a note
+# `=HYPERLINK(…)` would be a live link in Excel): such a cell gets a leading ' (OWASP's
+# advice on CSV injection), which spreadsheets show as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+LINES_PER_PIECE = 200
+
+
+def _cell(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _csv(rows):
+    """CSV text for Excel (UTF-8 with a BOM), LINES_PER_PIECE lines a piece, every text cell made safe."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
-    return buffer.getvalue()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    for count, row in enumerate(rows, 1):
+        writer.writerow([_cell(value) for value in row])
+        if count % LINES_PER_PIECE == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
 @blp.route("/<uuid:case_id>")

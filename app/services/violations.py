@@ -2,6 +2,7 @@
 and the committee's decisions (DESIGN §6)."""
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -271,23 +272,56 @@ def visible(user: User):
     return ViolationCase.id.in_(mine)
 
 
-def list_cases(user: User, filters: dict, page):
-    query = sa.select(ViolationCase).where(visible(user))
+CASE_ORDER = (ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc())  # newest day first
+EXPORT_BATCH = 200
+
+
+def _filters(user: User, filters: dict) -> list:
+    """WHERE clauses for the cases a user may see, narrowed by the queue's filters."""
+    clauses = [visible(user)]
     if "status" in filters:
-        query = query.where(ViolationCase.status == filters["status"])
+        clauses.append(ViolationCase.status == filters["status"])
     if "kind" in filters:
-        query = query.where(ViolationCase.kind == filters["kind"])
+        clauses.append(ViolationCase.kind == filters["kind"])
     if "district" in filters:
-        query = query.where(ViolationCase.district == filters["district"])
+        clauses.append(ViolationCase.district == filters["district"])
     if "date_from" in filters:
-        query = query.where(ViolationCase.jalali_date >= calendar.format_date(filters["date_from"]))
+        clauses.append(ViolationCase.jalali_date >= calendar.format_date(filters["date_from"]))
     if "date_to" in filters:
-        query = query.where(ViolationCase.jalali_date <= calendar.format_date(filters["date_to"]))
+        clauses.append(ViolationCase.jalali_date <= calendar.format_date(filters["date_to"]))
+    return clauses
+
+
+def list_cases(user: User, filters: dict, page) -> tuple[list[ViolationCase], int]:
+    query = sa.select(ViolationCase).where(*_filters(user, filters))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    order = [ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc()]
-    rows = db.session.scalars(query.order_by(*order).offset(page.offset).limit(page.limit)) if page else \
-        db.session.scalars(query.order_by(*order).execution_options(yield_per=200))
+    rows = db.session.scalars(query.order_by(*CASE_ORDER).offset(page.offset).limit(page.limit)).all()
     return rows, total
+
+
+def export_rows(user: User, filters: dict) -> Iterator[tuple[sa.Row, int]]:
+    """The cases a user may see, each with its office and number of reports, for the CSV.
+
+    The query is made now, from the user the request loaded; it runs when the first row is
+    asked for, in the session of whoever reads the rows: a streamed answer reads them after
+    the request's session is gone. They come EXPORT_BATCH at a time from a cursor on the
+    database (server-side on PostgreSQL), with one query counting a whole batch's reports."""
+    query = (sa.select(ViolationCase.id, ViolationCase.jalali_date, ViolationCase.district,
+                       Office.code.label("office_code"), Office.name.label("office_name"), ViolationCase.kind,
+                       ViolationCase.status, ViolationCase.penalty, ViolationCase.decided_at,
+                       ViolationCase.decision_note)
+             .join(Office, Office.id == ViolationCase.office_id).where(*_filters(user, filters))
+             .order_by(*CASE_ORDER).execution_options(yield_per=EXPORT_BATCH))
+    return _counted(query)
+
+
+def _counted(query) -> Iterator[tuple[sa.Row, int]]:
+    for batch in db.session.execute(query).partitions():
+        counts = dict(db.session.execute(
+            sa.select(Report.violation_id, sa.func.count()).where(Report.violation_id.in_([row.id for row in batch]))
+            .group_by(Report.violation_id)).all())
+        for row in batch:
+            yield row, counts.get(row.id, 0)
 
 
 def get_case(user: User, case_id: uuid.UUID) -> ViolationCase:
@@ -342,7 +376,3 @@ def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: s
 def _brief(case: ViolationCase) -> dict:
     return {"id": str(case.id), "status": case.status, "version": case.version, "penalty": case.penalty,
             "decision_note": case.decision_note}
-
-
-def report_count(case: ViolationCase) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(Report.violation_id == case.id))

@@ -47,6 +47,36 @@ def jpeg(seed: str, size: int = 3000) -> tuple[bytes, str]:
     return body, hashlib.sha256(body).hexdigest()
 
 
+class HugeBody:
+    """A 200 MB request body that counts what the server reads of it."""
+
+    size = 200 * 1024 * 1024
+
+    def __init__(self):
+        self.position = self.read_bytes = 0
+
+    def read(self, size=-1):
+        size = min(self.size - self.position, 65536 if size is None or size < 0 else size)
+        self.position += size
+        self.read_bytes += size
+        return b"\xff" * size
+
+    def readline(self, size=-1):
+        return self.read(size)
+
+    def tell(self):
+        return self.position
+
+    def seek(self, offset, whence=0):
+        self.position = self.size + offset if whence == 2 else offset
+
+
+def chunked(body) -> dict:
+    """The environ a server hands on for a chunked body (no Content-Length: read to its end);
+    send it with `Transfer-Encoding: chunked`."""
+    return {"wsgi.input": body, "wsgi.input_terminated": True}
+
+
 def first_office(client, user="inspector-6a", district=6) -> dict:
     return client.as_(user).get(f"/api/v1/offices?district={district}&page_size=1").get_json()[0]
 

@@ -1,9 +1,11 @@
 """Photos: content-addressed, whole or resumable, verified, limited, served only to those allowed."""
 
+import gzip
+
 import pytest
 
 from tests.support import assert_problem
-from tests.sync.helpers import envelope, first_office, jpeg, op, report_data
+from tests.sync.helpers import HugeBody, envelope, first_office, jpeg, op, report_data
 
 URL = "/api/v1/attachments/"
 
@@ -85,39 +87,22 @@ def test_a_report_lands_before_its_photo_and_shows_it_pending(client):
         assert client.as_(user).get(URL + sha).status_code == status, user
 
 
-class _Huge:
-    """A 200 MB request body that counts what the server reads of it."""
-
-    size = 200 * 1024 * 1024
-
-    def __init__(self):
-        self.position = self.read_bytes = 0
-
-    def read(self, size=-1):
-        size = min(self.size - self.position, 65536 if size is None or size < 0 else size)
-        self.position += size
-        self.read_bytes += size
-        return b"\xff" * size
-
-    def readline(self, size=-1):
-        return self.read(size)
-
-    def tell(self):
-        return self.position
-
-    def seek(self, offset, whence=0):
-        self.position = self.size + offset if whence == 2 else offset
-
-
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
 def test_an_upload_over_the_limit_is_refused_before_its_body_is_read(client, method):
-    body = _Huge()
+    body = HugeBody()
     headers = {"Content-Type": "image/jpeg"}
     if method == "PATCH":
         headers["Content-Range"] = f"bytes 0-{body.size - 1}/{body.size}"
     response = client.as_("inspector-6a").request(method, URL + "b" * 64, input_stream=body, headers=headers)
     assert_problem(response, 413)
     assert body.read_bytes == 0
+
+
+def test_a_photo_sent_with_a_content_encoding_is_refused_415(client):
+    body, sha = jpeg("gzipped")
+    response = client.as_("inspector-6a").request("PUT", URL + sha, data=gzip.compress(body), headers={
+        "Content-Type": "image/jpeg", "Content-Encoding": "gzip"})
+    assert "without Content-Encoding" in assert_problem(response, 415)["detail"]
 
 
 def test_a_photo_sent_in_one_piece_is_stored(client):

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Report, User, UserDistrict
 from tests.support import assert_problem
-from tests.sync.helpers import FlaskTransport, envelope, first_office, now, op, phone, push, report_data
+from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, now, op, phone, push,
+                                report_data)
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 
@@ -55,6 +56,22 @@ def test_a_gzip_body_is_accepted_and_a_broken_one_refused(client, office):
                    415)
     bomb = gzip.compress(b" " * (6 * 1024 * 1024))
     assert_problem(client.as_("inspector-6a").post(PUSH, data=bomb, headers=headers), 413)
+
+
+def test_a_chunked_body_over_5_mb_is_413_once_one_byte_past_the_limit_is_read(client):
+    body = HugeBody()
+    headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}
+    response = client.as_("inspector-6a").post(PUSH, headers=headers, environ_overrides=chunked(body))
+    problem = assert_problem(response, 413)
+    assert "5242880" in problem["detail"] and body.read_bytes == 5 * 1024 * 1024 + 1
+
+
+@pytest.mark.parametrize("encoding", ["", "gzip"])
+def test_a_body_declared_over_5_mb_is_413_naming_the_limit_before_a_byte_of_it_is_read(client, encoding):
+    body = HugeBody()
+    headers = {"Content-Type": "application/json"} | ({"Content-Encoding": encoding} if encoding else {})
+    problem = assert_problem(client.as_("inspector-6a").post(PUSH, input_stream=body, headers=headers), 413)
+    assert "limit of 5242880 bytes (Content-Length: 209715200)" in problem["detail"] and body.read_bytes == 0
 
 
 @pytest.mark.parametrize(("data", "field"), [

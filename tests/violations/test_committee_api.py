@@ -96,6 +96,18 @@ def test_the_export_is_excel_ready_csv_with_persian_headers_and_jalali_dates(cli
     assert_problem(client.as_("inspector-6a").get("/api/v1/violations/export.csv"), 403)
 
 
+@pytest.mark.parametrize(("note", "exported"), [
+    ("=1+1", "'=1+1"), ("+98 21", "'+98 21"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("\r=1", "'\r=1"), ("1-2 = 3", "1-2 = 3"), ("تعطیل بود", "تعطیل بود"),
+])
+def test_an_exported_cell_that_a_spreadsheet_would_run_as_a_formula_begins_with_a_quote(client, case, note, exported):
+    decide(client, case["id"], version=1, status="under_review")
+    assert decide(client, case["id"], version=2, status="dismissed", note=note).status_code == 200
+    text = client.as_("committee1").get("/api/v1/violations/export.csv?district=6").get_data().decode("utf-8")
+    (row,) = [r for r in csv.reader(io.StringIO(text[1:])) if r[0] == case["id"]]
+    assert row[10] == exported
+
+
 @pytest.mark.concurrency
 def test_two_members_deciding_at_once_one_wins_the_other_gets_409(app, client, tokens):
     office = first_office(client, "inspector-13a", 13)
