@@ -108,13 +108,15 @@ def merge_update(base: dict, server: dict, server_times: dict, client: dict, cli
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "latest_edit"))
         elif name == "notes":
             resolved = merge_text(b or "", s or "", c or "", limits.notes)
-            merge.values[name] = resolved
-            merge.times[name] = max(client_time, _time(server_times, name))
+            if resolved != s:  # (a text with no room left keeps the server's: nothing to write)
+                merge.values[name] = resolved
+                merge.times[name] = max(client_time, _time(server_times, name))
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "merge_text"))
         elif name == "photos":
             resolved = merge_photos(b or [], s or [], c or [])[:limits.photos]
-            merge.values[name] = resolved
-            merge.times[name] = max(client_time, _time(server_times, name))
+            if resolved != s:
+                merge.values[name] = resolved
+                merge.times[name] = max(client_time, _time(server_times, name))
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "union"))
     return merge
 

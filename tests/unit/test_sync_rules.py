@@ -189,7 +189,7 @@ def test_merged_checklists_and_photos_keep_their_limits_and_the_rest_stays_in_th
     assert merge.values["checklist"] == {"a": True, "b": True, "c": True}
     (over,) = [c for c in merge.conflicts if c.policy == "over_limit"]
     assert (over.field, over.client) == ("checklist.d", False)
-    assert merge.values["photos"] == [{"sha256": "s1"}, {"sha256": "s2"}]
+    assert "photos" not in merge.values  # full: the server's two stay, nothing to write
     (union,) = [c for c in merge.conflicts if c.policy == "union"]
     assert union.client == [{"sha256": "c1"}]
 
