@@ -166,4 +166,5 @@ def _whole(path: Path, sha: str, size: int) -> bool:
 
 
 def _count(directory: Path) -> int:
-    return sum(1 for _ in directory.iterdir()) if directory.exists() else 0
+    """Files below `directory`, at any depth (uploads in pieces are kept per user: partial/<user>/<sha>)."""
+    return sum(1 for path in directory.rglob("*") if path.is_file()) if directory.exists() else 0

@@ -151,10 +151,21 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
     upload = _check_piece(user_id, sha, start, total)
     mimetype = upload.content_type if upload is not None else check_type(content_type)
     _end_transaction()
-    piece, _ = _receive(stream, mimetype if start == 0 and length >= SIGNATURE_BYTES else None)
+    whole = start == 0 and length == total
+    # A first piece is checked for the declared image type as it comes in, once it has
+    # enough bytes to show it (a shorter one is checked when the pieces come together).
+    piece, digest = _receive(stream, mimetype if start == 0 and (whole or length >= SIGNATURE_BYTES) else None)
     try:
         if piece.stat().st_size != length:
             raise Problem("bad-request", f"The body has {piece.stat().st_size} bytes, not the {length} it announced.")
+        if whole:
+            # The whole photo in one piece (the usual case on a good line): stored as a PUT
+            # stores it, with no partial file to write, fsync and read back.
+            if digest != sha:
+                raise Problem("bad-request", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
+            with unit_of_work() as session:
+                created = _store(session, user_id, sha, mimetype, piece)
+            return Progress(total, total, True, created)
         with unit_of_work() as session:
             return _append(session, user_id, sha, mimetype, start, total, piece)
     finally:
