@@ -49,6 +49,8 @@ class AssignmentSchema(InputSchema):
 
 
 class RoundsInputSchema(InputSchema):
+    OPENAPI = {"oneOf": [{"required": ["inspectors"]}, {"required": ["assignments"]}]}
+
     date = JalaliDate(required=True)
     district = ma.fields.Integer(validate=validate.Range(1, 22),
                                  metadata={"description": "Needed unless you head exactly one district"})
@@ -67,8 +69,10 @@ class RoundsInputSchema(InputSchema):
 
 
 class RoundPatchSchema(InputSchema):
+    OPENAPI = {"required": ["version"]}
+
     version = ma.fields.Integer(validate=validate.Range(min=1),
-                                metadata={"description": "The version you read; or send If-Match"})
+                                metadata={"description": "The version you read (or send it as If-Match)"})
     offices = ma.fields.List(ma.fields.UUID(), validate=validate.Length(max=500),
                              metadata={"description": "The round's offices in the order to drive them"})
     inspector = ma.fields.String()
@@ -80,4 +84,7 @@ class RoundQuerySchema(InputSchema):
 
 
 class VersionQuerySchema(InputSchema):
-    version = ma.fields.Integer(validate=validate.Range(min=1))
+    OPENAPI = {"required": ["version"]}
+
+    version = ma.fields.Integer(validate=validate.Range(min=1),
+                                metadata={"description": "The version you read (or send it as If-Match)"})
