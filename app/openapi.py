@@ -1,6 +1,7 @@
 """The flask-smorest Api, made to answer and document every error as problem+json."""
 
 import http
+import re
 
 import marshmallow as ma
 from apispec import BasePlugin
@@ -77,6 +78,36 @@ class SchemaConditions(BasePlugin):
         if "required" in declared:
             out["required"] = sorted({*definition.get("required", ()), *declared["required"]})
         return out
+
+
+class OperationIds(BasePlugin):
+    """Every operation named, `<method>_<blueprint>_<view>` (`get_rounds_round_by_id`), so that
+    links (app.api.links) can point at it and a generated client has names to call."""
+
+    def operation_helper(self, path=None, operations=None, rule=None, **kwargs):
+        if rule is None:
+            return
+        blueprint, _, view = rule.endpoint.partition(".")
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", view).lower()
+        for method, operation in (operations or {}).items():
+            operation.setdefault("operationId", f"{method}_{blueprint}_{snake}")
+
+
+class Links(BasePlugin):
+    """Each answer's links to the operations that take what it holds (app.api.links.LINKS)."""
+
+    def __init__(self, links: dict[tuple[str, int], dict]):
+        super().__init__()
+        self.links = links
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {})
+            for (source, status), links in self.links.items():
+                if operation.get("operationId") == source:
+                    response = responses.get(status, responses.get(str(status)))
+                    assert isinstance(response, dict), f"{source} has no inline {status} answer to link from"
+                    response["links"] = links
 
 
 class ProblemResponses(BasePlugin):

@@ -111,6 +111,16 @@ class LatLon(ma.fields.Field):
         return float(lat_text), float(lon_text)
 
 
+class JSONBoolean(ma.fields.Boolean):
+    """`true` or `false` in a JSON body, as the document says (marshmallow's Boolean would
+    also take 1, "yes", "on" and the like)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class JalaliDate(ma.fields.Field):
     """A Jalali date on the wire (`1405-01-05`); any digits and `/` accepted on input."""
 

@@ -11,7 +11,7 @@ from marshmallow import validate
 
 from app.hours.calendar import WEEKDAYS
 from app.hours.rules import KINDS
-from schemas.fields import ClockTime, Instant, JalaliDate
+from schemas.fields import ClockTime, Instant, JalaliDate, JSONBoolean
 from schemas import patterns
 from schemas.input import InputSchema
 
@@ -80,7 +80,7 @@ class HoursRuleInputSchema(InputSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
     windows = ma.fields.List(ma.fields.Nested(WindowInputSchema), load_default=list)
     exempt_categories = ma.fields.List(ma.fields.String(validate=validate.Length(1, 40)), load_default=list)
-    on_holidays = ma.fields.Boolean(load_default=False)
+    on_holidays = JSONBoolean(load_default=False)
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
 

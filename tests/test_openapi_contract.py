@@ -162,3 +162,18 @@ def test_text_with_a_nul_character_is_invalid_by_the_document_as_by_the_server(c
     assert admits(body_schema(spec, "/api/v1/holidays", "post"), spec, body) == valid
     response = client.as_("admin").post("/api/v1/holidays", json=body)
     assert response.status_code == 201 if valid else assert_problem(response, 422, "title")
+
+
+RULE = {"name": "Nowruz", "scope": "city", "date_from": "01-01", "date_to": "01-04", "kind": "closed"}
+
+
+@pytest.mark.parametrize(("user", "path", "body", "field"), [
+    ("head-6", "/api/v1/rounds", {"date": "1405-01-05", "inspectors": ["inspector-6a"], "replace": 0}, "replace"),
+    ("admin", "/api/v1/hours-rules", RULE | {"on_holidays": "yes"}, "on_holidays"),  # 1, "yes", "on" were true
+    ("head-6", "/api/v1/rounds", {"date": "1405-01-05", "inspectors": [""]}, "inspectors.0"),
+    ("admin", "/api/v1/hours-rules", RULE | {"scope": "district:23"}, "scope"),
+    ("admin", "/api/v1/hours-rules", RULE | {"kind": "open"}, "windows"),  # an open rule has windows
+])
+def test_a_body_the_document_calls_invalid_is_refused_naming_the_field(client, spec, user, path, body, field):
+    assert not admits(body_schema(spec, path, "post"), spec, body)
+    assert_problem(client.as_(user).post(path, json=body), 422, field)

@@ -3,9 +3,10 @@
 from flask import Flask, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from app.api.links import LINKS
 from app.errors import RAW_BODY_ENDPOINTS
 from app.extensions import api
-from app.openapi import ProblemResponses, SchemaConditions, declared_forms, required_by_schema
+from app.openapi import Links, OperationIds, ProblemResponses, SchemaConditions, declared_forms, required_by_schema
 
 API_CONFIG = {
     "API_TITLE": "Bazres",
@@ -34,7 +35,8 @@ def register(app: Flask) -> None:
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
-    api.init_app(app, spec_kwargs={**SPEC_KWARGS, "extra_plugins": [ProblemResponses(), SchemaConditions()]})
+    api.init_app(app, spec_kwargs={**SPEC_KWARGS, "extra_plugins": [
+        ProblemResponses(), SchemaConditions(), OperationIds(), Links(LINKS)]})
     api.ma_plugin.converter.add_attribute_function(declared_forms)
     api.ma_plugin.converter.add_parameter_attribute_function(required_by_schema)
     api.spec.components.security_scheme(
