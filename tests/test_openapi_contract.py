@@ -7,6 +7,7 @@ from urllib.parse import quote
 import jsonschema_rs
 import pytest
 
+from app.api.links import LINKS
 from tests.support import assert_problem
 from tests.sync.helpers import first_office
 from tests.violations.test_scenarios import at, report
@@ -177,3 +178,18 @@ RULE = {"name": "Nowruz", "scope": "city", "date_from": "01-01", "date_to": "01-
 def test_a_body_the_document_calls_invalid_is_refused_naming_the_field(client, spec, user, path, body, field):
     assert not admits(body_schema(spec, path, "post"), spec, body)
     assert_problem(client.as_(user).post(path, json=body), 422, field)
+
+
+def test_every_link_leads_from_a_documented_answer_to_an_operation_that_takes_what_it_gives(spec):
+    operations = {op["operationId"]: (path, op) for path, ops in spec["paths"].items()
+                  for method, op in ops.items() if method != "parameters"}
+    written = {(op["operationId"], int(status)) for _path, op in operations.values()
+               for status, answer in op["responses"].items() if "links" in answer}
+    assert written == set(LINKS)
+    for (source, status), links in LINKS.items():
+        for name, link in links.items():
+            path, target = operations[link["operationId"]]
+            taken = {p["name"] for p in target.get("parameters", []) + spec["paths"][path].get("parameters", [])}
+            named = {key.removeprefix("path.").removeprefix("query.") for key in link["parameters"]
+                     if not key.startswith("header.")}
+            assert named <= taken, f"{source} {status} {name}: {named - taken}"
