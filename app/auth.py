@@ -40,7 +40,7 @@ def requires(*roles: Role):
         wrapper.bazres_roles = allowed
         wrapper.__doc__ = (func.__doc__ or "").rstrip() + f"\n\nRoles: {', '.join(sorted(allowed))}."
         return Blueprint.doc(
-            security=[{"bearerAuth": []}],
+            security=[{"bearerAuth": []}], **{"x-roles": sorted(allowed)},
             # Names of flask-smorest's shared responses, resolved (and registered) by apispec.
             responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
         )(wrapper)

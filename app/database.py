@@ -57,9 +57,15 @@ def _json_dumps(value) -> str:
         return json.dumps(value)
 
 
+def _json_loads(value):
+    # SQLite gives a column declared JSON numeric affinity: a bare number written as JSON
+    # text (a quarantined op that was just `5`) is read back as a number, not text.
+    return value if isinstance(value, int | float) else orjson.loads(value)
+
+
 # JSON columns (reports' checklists and photos, versions, the ledger) go through orjson:
 # a 500-report push writes some 3,500 JSON values.
-JSON_OPTIONS = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+JSON_OPTIONS = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
 
 
 def engine_options(url: str) -> dict:

@@ -167,8 +167,12 @@ INFLATED = "bazres.inflated"
 
 
 def require_json_body() -> None:
-    """Refuse a non-JSON body on a JSON endpoint with 415 instead of a puzzling 422."""
-    if not wants_problem() or request.method not in BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS:
+    """Refuse a non-JSON body on a JSON endpoint with 415 instead of a puzzling 422.
+
+    Only on an endpoint that takes the method: a path that does not exist, or a method it
+    does not answer, is the routing's 404 or 405 (with Allow), whatever the body."""
+    if not wants_problem() or request.method not in BODY_METHODS or request.endpoint in RAW_BODY_ENDPOINTS \
+            or request.routing_exception is not None:
         return
     has_body = (bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
                 or INFLATED in request.environ)

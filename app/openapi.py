@@ -1,6 +1,7 @@
 """The flask-smorest Api, made to answer and document every error as problem+json."""
 
 import http
+import re
 
 import marshmallow as ma
 from apispec import BasePlugin
@@ -9,6 +10,7 @@ from flask_smorest.pagination import PaginationMetadataSchema
 from flask_smorest.utils import prepare_response
 
 from app.errors import PROBLEM_JSON, http_exception_to_problem, wants_problem
+from schemas.input import InputSchema
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
@@ -34,6 +36,78 @@ class ProblemSchema(ma.Schema):
         keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
         metadata={"description": "For invalid input: messages by field path (`ops.3.data.notes`)"},
     )
+
+
+# Text no input may hold (schemas.input): U+0000. (A lone surrogate cannot be sent as UTF-8
+# at all, and a JSON escape of one is not Unicode text, so no pattern can name it.)
+NO_NUL = r"^[^\u0000]*$"
+
+
+def declared_forms(converter, field: ma.fields.Field, ret: dict, **kwargs) -> dict:
+    """What the server checks of a field that marshmallow's converter cannot tell: the text a
+    field of schemas.fields reads (its `OPENAPI`), and that input text holds no U+0000.
+
+    An attribute function of apispec's converter (`add_attribute_function`): a generated
+    client, the fuzzers and the server then agree on what is valid."""
+    form = {key: value for key, value in getattr(field, "OPENAPI", {}).items() if key not in field.metadata}
+    is_input = isinstance(field.root, InputSchema)
+    if is_input and ret.get("type") == "string" and not {"enum", "pattern", "format"} & (ret.keys() | form.keys()):
+        form["pattern"] = NO_NUL
+    return form
+
+
+def required_by_schema(converter, field: ma.fields.Field, **kwargs) -> dict:
+    """A query parameter the schema's `OPENAPI` names as required (see SchemaConditions)."""
+    if field.name in getattr(field.parent, "OPENAPI", {}).get("required", ()):
+        return {"required": True}
+    return {}
+
+
+class SchemaConditions(BasePlugin):
+    """A schema's conditions between its fields, which marshmallow's converter cannot tell,
+    added to its component from the schema class's `OPENAPI` (a JSON Schema fragment:
+    `oneOf` branches, more `required` names). A field listed as required there is one a
+    client must send though the server may take it from elsewhere (`version`, or an
+    If-Match header): a generated client then always sends it."""
+
+    def schema_helper(self, name, definition, schema=None, **kwargs):
+        declared = getattr(schema if isinstance(schema, type) else type(schema), "OPENAPI", None)
+        if not declared:
+            return None
+        out = dict(declared)
+        if "required" in declared:
+            out["required"] = sorted({*definition.get("required", ()), *declared["required"]})
+        return out
+
+
+class OperationIds(BasePlugin):
+    """Every operation named, `<method>_<blueprint>_<view>` (`get_rounds_round_by_id`), so that
+    links (app.api.links) can point at it and a generated client has names to call."""
+
+    def operation_helper(self, path=None, operations=None, rule=None, **kwargs):
+        if rule is None:
+            return
+        blueprint, _, view = rule.endpoint.partition(".")
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", view).lower()
+        for method, operation in (operations or {}).items():
+            operation.setdefault("operationId", f"{method}_{blueprint}_{snake}")
+
+
+class Links(BasePlugin):
+    """Each answer's links to the operations that take what it holds (app.api.links.LINKS)."""
+
+    def __init__(self, links: dict[tuple[str, int], dict]):
+        super().__init__()
+        self.links = links
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {})
+            for (source, status), links in self.links.items():
+                if operation.get("operationId") == source:
+                    response = responses.get(status, responses.get(str(status)))
+                    assert isinstance(response, dict), f"{source} has no inline {status} answer to link from"
+                    response["links"] = links
 
 
 class ProblemResponses(BasePlugin):

@@ -1,43 +1,68 @@
-"""Fields the wire format shares: instants with offsets, GeoJSON points, lat,lon pairs."""
+"""Fields the wire format shares: instants with offsets, GeoJSON points, lat,lon pairs.
 
-from datetime import UTC, datetime
+A field that reads typed text declares it in `OPENAPI` (a JSON Schema the OpenAPI document
+shows, app.openapi.declared_forms): the pattern of schemas.patterns it checks input against.
+"""
+
+import re
+from datetime import datetime
 
 import marshmallow as ma
 
 from app.hours.calendar import TEHRAN, CalendarError, format_date, parse_date, parse_time
 from geo.geometry import GeometryError, parse_point, to_geojson
+from schemas import patterns
 from schemas.normalize import ascii_digits
 
 
 class Instant(ma.fields.Field):
     """An ISO 8601 instant that must carry its offset; written in Tehran time."""
 
-    # Wide enough for a phone whose clock reset to 1970, narrow enough that correcting one
-    # by the push's clock skew (DESIGN §5.3) stays within datetime's years 1–9999.
-    EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-    LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+    OPENAPI = {"type": "string", "pattern": patterns.whole(patterns.INSTANT),
+               "example": "2026-03-25T08:15:03+03:30"}
 
     default_error_messages = {
-        "invalid": "Not an ISO 8601 date-time.",
+        "invalid": "Not an ISO 8601 date-time such as 2026-03-25T08:15:03+03:30.",
         "naive": "Give the UTC offset (for example 2026-03-25T08:15:03+03:30).",
-        "range": "Give a time between 1900 and 2200.",
+        "range": "Give a time in the years 1900 to 2199.",
     }
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
         return write_instant(value)
 
     def _deserialize(self, value, attr, data, **kwargs) -> datetime:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
         try:
-            parsed = datetime.fromisoformat(ascii_digits(value.strip()))
-        except ValueError as exc:
-            raise self.make_error("invalid") from exc
-        if parsed.tzinfo is None:
-            raise self.make_error("naive")
-        if not self.EARLIEST <= parsed < self.LATEST:
-            raise self.make_error("range")
-        return parsed
+            return read_instant(value)
+        except InstantError as exc:
+            raise self.make_error(exc.args[0]) from exc
+
+
+class InstantError(ValueError):
+    """Why a value is not an instant: a key of Instant's error messages."""
+
+
+_INSTANT = re.compile(Instant.OPENAPI["pattern"])
+
+
+def read_instant(value) -> datetime:
+    """An instant from its text, as Instant reads it (and the push's fast path, schemas.sync).
+
+    The years 1900 to 2199: wide enough for a phone whose clock reset to 1970, narrow
+    enough that correcting one by the push's clock skew (DESIGN §5.3) stays within
+    datetime's years 1–9999."""
+    if not isinstance(value, str):
+        raise InstantError("invalid")
+    try:
+        parsed = datetime.fromisoformat(ascii_digits(value.strip(patterns.BLANKS)))
+    except ValueError as exc:
+        raise InstantError("invalid") from exc
+    if parsed.tzinfo is None:
+        raise InstantError("naive")
+    if not 1900 <= parsed.year <= 2199:
+        raise InstantError("range")
+    if not _INSTANT.match(value):  # what Python reads beyond ISO 8601's usual form (20260325T0815Z, …)
+        raise InstantError("invalid")
+    return parsed
 
 
 def write_instant(value: datetime | None) -> str | None:
@@ -70,21 +95,36 @@ class GeoJSONGeometry(ma.fields.Field):
 class LatLon(ma.fields.Field):
     """`lat,lon` in decimal degrees (any digits), as a (lat, lon) pair."""
 
-    default_error_messages = {"invalid": "Give latitude,longitude in decimal degrees, e.g. 35.7,51.4."}
+    OPENAPI = {"type": "string", "pattern": patterns.whole(patterns.LAT_LON), "example": "35.7,51.4"}
+    PATTERN = re.compile(OPENAPI["pattern"])
+    # Two decimal numbers, ASCII by now: what the pattern takes, but for their size.
+    NUMBERS = re.compile(f"[-+]?[0-9]+(?:\\.[0-9]+)?{patterns.BLANK},{patterns.BLANK}[-+]?[0-9]+(?:\\.[0-9]+)?")
+
+    default_error_messages = {"invalid": "Give latitude,longitude in decimal degrees, e.g. 35.7,51.4.",
+                              "range": "Latitude must be within ±90 and longitude within ±180."}
 
     def _deserialize(self, value, attr, data, **kwargs) -> tuple[float, float]:
-        try:
-            lat_text, lon_text = ascii_digits(str(value)).split(",")
-            lat, lon = float(lat_text), float(lon_text)
-        except ValueError as exc:
-            raise self.make_error("invalid") from exc
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ma.ValidationError("Latitude must be within ±90 and longitude within ±180.")
-        return lat, lon
+        text = ascii_digits(value).strip(patterns.BLANKS) if isinstance(value, str) else ""
+        if not self.PATTERN.match(value if isinstance(value, str) else ""):
+            raise self.make_error("range" if self.NUMBERS.fullmatch(text) else "invalid")
+        lat_text, lon_text = text.split(",")
+        return float(lat_text), float(lon_text)
+
+
+class JSONBoolean(ma.fields.Boolean):
+    """`true` or `false` in a JSON body, as the document says (marshmallow's Boolean would
+    also take 1, "yes", "on" and the like)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
 
 
 class JalaliDate(ma.fields.Field):
     """A Jalali date on the wire (`1405-01-05`); any digits and `/` accepted on input."""
+
+    OPENAPI = {"type": "string", "pattern": patterns.whole(patterns.JALALI_DATE), "example": "1405-01-05"}
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else format_date(value)
@@ -98,6 +138,8 @@ class JalaliDate(ma.fields.Field):
 
 class ClockTime(ma.fields.Field):
     """A Tehran wall-clock time (`08:00`); any digits accepted on input."""
+
+    OPENAPI = {"type": "string", "pattern": patterns.whole(patterns.CLOCK_TIME), "example": "08:00"}
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.strftime("%H:%M" if not value.second else "%H:%M:%S")

@@ -4,12 +4,15 @@ The read forms of rules and holidays are also what the sync pull sends (entities
 `hours_rules` and `holidays`, DESIGN §5.1).
 """
 
+import copy
+
 import marshmallow as ma
 from marshmallow import validate
 
 from app.hours.calendar import WEEKDAYS
 from app.hours.rules import KINDS
-from schemas.fields import ClockTime, Instant, JalaliDate
+from schemas.fields import ClockTime, Instant, JalaliDate, JSONBoolean
+from schemas import patterns
 from schemas.input import InputSchema
 
 
@@ -55,35 +58,44 @@ class HoursRuleSchema(ma.Schema):
         }
 
 
+RULE_DATE = {"pattern": patterns.whole(f"(?:{patterns.JALALI_DATE}|{patterns.MONTH_DAY})"),
+             "description": "Jalali 1405-01-05, or 01-05 for every year (both dates the same way)"}
+
+
 class HoursRuleInputSchema(InputSchema):
     """A rule as an admin writes it; checked as a whole by the service (app.services.hours)."""
 
+    # An open rule has windows, a closed one none (app.hours.rules.check_windows).
+    OPENAPI = {"oneOf": [
+        {"properties": {"kind": {"enum": ["open"]}, "windows": {"minItems": 1}}, "required": ["windows"]},
+        {"properties": {"kind": {"enum": ["closed"]}, "windows": {"maxItems": 0}}},
+    ]}
+
     name = ma.fields.String(required=True, validate=validate.Length(1, 200))
-    scope = ma.fields.String(required=True, validate=validate.Length(1, 80))
-    date_from = ma.fields.String(required=True, validate=validate.Length(1, 20))
-    date_to = ma.fields.String(required=True, validate=validate.Length(1, 20))
+    scope = ma.fields.String(required=True, validate=validate.Length(1, 80), metadata={
+        "pattern": patterns.whole(patterns.SCOPE), "description": "city, district:N, category:NAME or office:ID"})
+    date_from = ma.fields.String(required=True, validate=validate.Length(1, 20), metadata=RULE_DATE)
+    date_to = ma.fields.String(required=True, validate=validate.Length(1, 20), metadata=RULE_DATE)
     weekdays = ma.fields.List(ma.fields.String(validate=validate.OneOf(WEEKDAYS)), load_default=list)
     kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
     windows = ma.fields.List(ma.fields.Nested(WindowInputSchema), load_default=list)
     exempt_categories = ma.fields.List(ma.fields.String(validate=validate.Length(1, 40)), load_default=list)
-    on_holidays = ma.fields.Boolean(load_default=False)
+    on_holidays = JSONBoolean(load_default=False)
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
 
-class HoursRulePatchSchema(InputSchema):
-    """Any fields of a rule, with the version they were based on (stale: 409)."""
+def _optional(field: ma.fields.Field) -> ma.fields.Field:
+    field = copy.deepcopy(field)
+    field.required, field.load_default = False, ma.missing
+    return field
 
-    version = ma.fields.Integer(required=True, validate=validate.Range(min=1))
-    name = ma.fields.String()
-    scope = ma.fields.String()
-    date_from = ma.fields.String()
-    date_to = ma.fields.String()
-    weekdays = ma.fields.List(ma.fields.String())
-    kind = ma.fields.String()
-    windows = ma.fields.List(ma.fields.Dict())
-    exempt_categories = ma.fields.List(ma.fields.String())
-    on_holidays = ma.fields.Boolean()
-    note = ma.fields.String()
+
+# Any fields of a rule, each as HoursRuleInputSchema takes it, with the version they were
+# based on (stale: 409).
+HoursRulePatchSchema = InputSchema.from_dict({
+    "version": ma.fields.Integer(required=True, validate=validate.Range(min=1)),
+    **{name: _optional(field) for name, field in HoursRuleInputSchema._declared_fields.items()},
+}, name="HoursRulePatchSchema")
 
 
 class VersionSchema(InputSchema):

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 import marshmallow as ma
 
 NUL = "\x00"
+# A user's name wherever one is given (the users table holds up to 64 characters).
+USERNAME = ma.validate.Length(1, 64)
 NUL_MESSAGE = "Text may not contain the NUL character (U+0000)."
 SURROGATE_MESSAGE = ("Text may not contain a lone surrogate (U+D800 to U+DFFF, as a JSON escape such as "
                      "\\ud800 without its pair): it is not Unicode text.")

@@ -4,8 +4,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.models.rounds import ROUND_METHODS
-from schemas.fields import Instant, JalaliDate
-from schemas.input import InputSchema
+from schemas.fields import Instant, JalaliDate, JSONBoolean
+from schemas.input import USERNAME, InputSchema
 
 
 class RoundStopSchema(ma.Schema):
@@ -44,19 +44,21 @@ class SplitSchema(ma.Schema):
 
 
 class AssignmentSchema(InputSchema):
-    inspector = ma.fields.String(required=True)
+    inspector = ma.fields.String(required=True, validate=USERNAME)
     offices = ma.fields.List(ma.fields.UUID(), required=True, validate=validate.Length(max=500))
 
 
 class RoundsInputSchema(InputSchema):
+    OPENAPI = {"oneOf": [{"required": ["inspectors"]}, {"required": ["assignments"]}]}
+
     date = JalaliDate(required=True)
     district = ma.fields.Integer(validate=validate.Range(1, 22),
                                  metadata={"description": "Needed unless you head exactly one district"})
-    inspectors = ma.fields.List(ma.fields.String(), validate=validate.Length(min=1, max=50),
+    inspectors = ma.fields.List(ma.fields.String(validate=USERNAME), validate=validate.Length(min=1, max=50),
                                 metadata={"description": "Split the offices among these, balanced by work"})
     assignments = ma.fields.List(ma.fields.Nested(AssignmentSchema), validate=validate.Length(min=1, max=50),
                                  metadata={"description": "Or give each inspector's offices by hand"})
-    replace = ma.fields.Boolean(load_default=False,
+    replace = JSONBoolean(load_default=False,
                                 metadata={"description": "Replace the district's rounds of that day"})
 
     @ma.validates_schema
@@ -67,11 +69,13 @@ class RoundsInputSchema(InputSchema):
 
 
 class RoundPatchSchema(InputSchema):
+    OPENAPI = {"required": ["version"]}
+
     version = ma.fields.Integer(validate=validate.Range(min=1),
-                                metadata={"description": "The version you read; or send If-Match"})
+                                metadata={"description": "The version you read (or send it as If-Match)"})
     offices = ma.fields.List(ma.fields.UUID(), validate=validate.Length(max=500),
                              metadata={"description": "The round's offices in the order to drive them"})
-    inspector = ma.fields.String()
+    inspector = ma.fields.String(validate=USERNAME)
 
 
 class RoundQuerySchema(InputSchema):
@@ -80,4 +84,7 @@ class RoundQuerySchema(InputSchema):
 
 
 class VersionQuerySchema(InputSchema):
-    version = ma.fields.Integer(validate=validate.Range(min=1))
+    OPENAPI = {"required": ["version"]}
+
+    version = ma.fields.Integer(validate=validate.Range(min=1),
+                                metadata={"description": "The version you read (or send it as If-Match)"})

@@ -8,9 +8,8 @@ from marshmallow import validate
 
 from app.models.sync import REPORT_STATES
 from geo.geometry import plain_point, points, to_geojson
-from schemas.fields import GeoJSONPoint, Instant, write_instant
+from schemas.fields import GeoJSONPoint, Instant, InstantError, read_instant, write_instant
 from schemas.input import InputSchema, unstorable
-from schemas.normalize import ascii_digits
 
 PROTOCOL = 1
 MAX_OPS = 500
@@ -23,6 +22,8 @@ SHA256 = validate.Regexp(r"\A[0-9a-f]{64}\Z", error="Must be a lower-case hex SH
 
 
 class _Protocol(ma.fields.Integer):
+    OPENAPI = {"enum": [PROTOCOL]}
+
     def _deserialize(self, value, attr, data, **kwargs):
         number = super()._deserialize(value, attr, data, **kwargs)
         if number != PROTOCOL:
@@ -58,7 +59,8 @@ class PushRequestSchema(InputSchema):
     sent_at = Instant(required=True, metadata={"description": "The phone's clock when it sent the push"})
     # Any JSON, null too: a bad op is refused alone, in its result (DESIGN §5.2).
     ops = ma.fields.List(ma.fields.Raw(allow_none=True), required=True,
-                         metadata={"description": f"At most {MAX_OPS}; each is checked on its own"})
+                         metadata={"description": f"At most {MAX_OPS} (more: 413); each is checked on its own",
+                                   "maxItems": MAX_OPS})
 
 
 class OpSchema(InputSchema):
@@ -198,12 +200,9 @@ def _plain_instant(value) -> datetime:
     if type(value) is not str:
         raise _NotPlain
     try:
-        parsed = datetime.fromisoformat(ascii_digits(value.strip()))
-    except ValueError:
+        return read_instant(value)
+    except InstantError:
         raise _NotPlain from None
-    if parsed.tzinfo is None or not Instant.EARLIEST <= parsed < Instant.LATEST:
-        raise _NotPlain
-    return parsed
 
 
 def _plain_lon_lat(value) -> tuple[float, float]:

@@ -75,8 +75,20 @@ class CaseQuerySchema(InputSchema):
 
 
 class DecisionSchema(InputSchema):
+    # A confirmed case carries a penalty (`none` too); a case under review or dismissed none
+    # (app.services.violations.decide).
+    OPENAPI = {
+        "required": ["version"],
+        "oneOf": [
+            {"properties": {"status": {"enum": ["confirmed"]}, "penalty": {"type": "string", "enum": list(PENALTIES)}},
+             "required": ["penalty"]},
+            {"properties": {"status": {"enum": ["under_review", "dismissed"]},
+                            "penalty": {"type": "string", "enum": ["none", None], "nullable": True}}},
+        ],
+    }
+
     version = ma.fields.Integer(validate=validate.Range(min=1),
-                                metadata={"description": "The case version you read; or send If-Match"})
+                                metadata={"description": "The case version you read (or send it as If-Match)"})
     status = ma.fields.String(required=True, validate=validate.OneOf(["under_review", "confirmed", "dismissed"]))
     penalty = ma.fields.String(allow_none=True, load_default=None, validate=validate.OneOf(PENALTIES))
     note = ma.fields.String(load_default="", validate=validate.Length(max=4000))

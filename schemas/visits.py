@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from schemas.fields import ClockTime, Instant, JalaliDate
-from schemas.input import InputSchema
+from schemas.input import USERNAME, InputSchema
 
 
 class VisitListQuerySchema(InputSchema):
@@ -15,7 +15,7 @@ class VisitListQuerySchema(InputSchema):
     lon = ma.fields.Float(validate=validate.Range(-180, 180))
     start = ClockTime(metadata={"description": "Tehran time to start from (default: now when planning "
                                                "today, else the day's first opening)"})
-    inspector = ma.fields.String(metadata={"description": "Username; for district heads and admins"})
+    inspector = ma.fields.String(validate=USERNAME, metadata={"description": "Username; for district heads and admins"})
     service_min = ma.fields.Integer(validate=validate.Range(1, 240),
                                     metadata={"description": "Minutes spent at each office (default 15)"})
     budget_s = ma.fields.Float(validate=validate.Range(0.05, 10),

@@ -4,10 +4,11 @@ from flask import Flask, send_from_directory
 from flask_smorest.arguments import ArgumentsMixin
 from swagger_ui_bundle import swagger_ui_path
 
+from app.api.links import LINKS
 from app.errors import RAW_BODY_ENDPOINTS
 from app.extensions import api
 from app.jsonprovider import JsonArgumentsParser
-from app.openapi import ProblemResponses
+from app.openapi import Links, OperationIds, ProblemResponses, SchemaConditions, declared_forms, required_by_schema
 
 # Every blueprint's @arguments reads JSON bodies with orjson (app.jsonprovider says why).
 ArgumentsMixin.ARGUMENTS_PARSER = JsonArgumentsParser()
@@ -39,7 +40,10 @@ def register(app: Flask) -> None:
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
-    api.init_app(app, spec_kwargs={**SPEC_KWARGS, "extra_plugins": [ProblemResponses()]})
+    api.init_app(app, spec_kwargs={**SPEC_KWARGS, "extra_plugins": [
+        ProblemResponses(), SchemaConditions(), OperationIds(), Links(LINKS)]})
+    api.ma_plugin.converter.add_attribute_function(declared_forms)
+    api.ma_plugin.converter.add_parameter_attribute_function(required_by_schema)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )

@@ -15,7 +15,9 @@ PHOTO_BODY = {"required": True, "content": {kind: {"schema": BYTES} for kind in 
 UPLOAD_OFFSET = {"Upload-Offset": {"description": "Bytes of the photo the server holds", "schema": {"type": "integer"}}}
 CONTENT_RANGE = {"in": "header", "name": "Content-Range", "required": True,
                  "description": "`bytes START-END/TOTAL`; START is the server's Upload-Offset",
-                 "schema": {"type": "string"}}
+                 "schema": {"type": "string", "pattern": r"^bytes [0-9]+-[0-9]+/[0-9]+$"}}
+# A photo's name is the lower-case hex SHA-256 of its bytes; any other is not found (404).
+SHA256_NAME = {"in": "path", "name": "sha256", "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
 NOT_A_NAME = "Not a lower-case hex SHA-256"
 NOT_AN_IMAGE = ("Not image/jpeg, image/png or image/webp (unsupported-media-type), or the bytes are not an image "
                 "of that type (not-an-image)")
@@ -44,7 +46,7 @@ def _body_stream():
     return request.stream
 
 
-@blp.route("/<string:sha256>")
+@blp.route("/<string:sha256>", parameters=[SHA256_NAME])
 class AttachmentBySha(MethodView):
     @requires()
     @photo_responses

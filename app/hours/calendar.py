@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 
 from schemas.normalize import ascii_digits
+from schemas.patterns import BLANK, BLANKS, JALALI_YEARS
 
 TEHRAN = ZoneInfo("Asia/Tehran")  # from tzdata: no fixed offset, DST rules as they were
 
@@ -20,8 +21,10 @@ MONTHS_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مر
 # jdatetime numbers weekdays from Saturday (0), the first day of the Iranian week.
 WEEKDAYS = ("sat", "sun", "mon", "tue", "wed", "thu", "fri")
 
-_DATE = re.compile(r"(\d{4})\s*[-/]\s*(\d{1,2})\s*[-/]\s*(\d{1,2})")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# Read after ascii_digits: ASCII digits only (`\d` would take any script's), blanks and
+# separators as schemas.patterns declares them.
+_DATE = re.compile(f"([0-9]{{4}}){BLANK}[-/]{BLANK}([0-9]{{1,2}}){BLANK}[-/]{BLANK}([0-9]{{1,2}})")
+_TIME = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 
 
 class CalendarError(ValueError):
@@ -42,10 +45,12 @@ def month_length(year: int, month: int) -> int:
 
 def parse_date(text: str) -> jdatetime.date:
     """A Jalali date from `1405-01-05`, `1405/1/5` or the same in Persian or Arabic digits."""
-    match = _DATE.fullmatch(ascii_digits(str(text)).strip())
+    match = _DATE.fullmatch(ascii_digits(str(text)).strip(BLANKS))
     if not match:
         raise CalendarError("Write a Jalali date as YYYY-MM-DD, for example 1405-01-05.")
     year, month, day = map(int, match.groups())
+    if not JALALI_YEARS[0] <= year <= JALALI_YEARS[1]:
+        raise CalendarError(f"Give a year from {JALALI_YEARS[0]} to {JALALI_YEARS[1]}.")
     if not 1 <= month <= 12:
         raise CalendarError(f"There is no month {month}: Jalali months are numbered 1 to 12.")
     length = month_length(year, month)
@@ -58,7 +63,7 @@ def parse_date(text: str) -> jdatetime.date:
 
 def parse_time(text: str) -> time:
     """A clock time from `08:00`, `8:00`, `۸:۰۰` or `١٦:٣٠` (seconds optional)."""
-    match = _TIME.fullmatch(ascii_digits(str(text)).strip())
+    match = _TIME.fullmatch(ascii_digits(str(text)).strip(BLANKS))
     if not match:
         raise CalendarError("Write a time as HH:MM, for example 08:00 or 16:30.")
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)

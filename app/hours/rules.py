@@ -26,10 +26,11 @@ import jdatetime
 
 from app.hours.calendar import CalendarError, parse_date, tehran_day, weekday, WEEKDAYS, TEHRAN
 from schemas.normalize import ascii_digits
+from schemas.patterns import BLANK, BLANKS
 
 SCOPE_RANK = {"city": 0, "category": 1, "district": 2, "office": 3}
 KINDS = ("open", "closed")
-_MONTH_DAY = re.compile(r"(\d{1,2})\s*[-/]\s*(\d{1,2})")
+_MONTH_DAY = re.compile(f"([0-9]{{1,2}}){BLANK}[-/]{BLANK}([0-9]{{1,2}})")
 
 
 @dataclass(frozen=True, order=True)
@@ -48,11 +49,11 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> "Scope":
-        kind, _, value = ascii_digits(str(text)).strip().partition(":")
+        kind, _, value = ascii_digits(str(text)).strip(BLANKS).partition(":")
         if kind == "city" and not value:
             return cls("city")
         if kind in ("district", "category", "office") and value:
-            if kind == "district" and not (value.isdigit() and 1 <= int(value) <= 22):
+            if kind == "district" and not (re.fullmatch("[0-9]+", value) and 1 <= int(value) <= 22):
                 raise ValueError("A district scope is district:N with N from 1 to 22.")
             return cls(kind, str(int(value)) if kind == "district" else value)
         raise ValueError("Use city, district:N, category:NAME or office:ID.")
@@ -92,7 +93,7 @@ class DateSpan:
 
 def parse_span(date_from: str, date_to: str) -> DateSpan:
     """`1405-01-05`…`1405-01-09` (one year) or `01-05`…`01-09` (every year)."""
-    a, b = ascii_digits(str(date_from)).strip(), ascii_digits(str(date_to)).strip()
+    a, b = ascii_digits(str(date_from)).strip(BLANKS), ascii_digits(str(date_to)).strip(BLANKS)
     if _MONTH_DAY.fullmatch(a) and _MONTH_DAY.fullmatch(b):
         start, end = _month_day(a, "date_from"), _month_day(b, "date_to")
         year = None

@@ -6,8 +6,8 @@ A longer local run:
 
     BAZRES_FUZZ_EXAMPLES=200 BAZRES_TEST_DB=spatialite .venv/bin/python -m pytest tests/fuzz
 
-draws at random (or from `BAZRES_FUZZ_SEED`; the seed is in pytest's header), and with
-`BAZRES_FUZZ_COVERAGE=1` adds Schemathesis's boundary cases for every parameter.
+draws at random (or from `BAZRES_FUZZ_SEED`; the seed is in pytest's header), and chains
+up to `BAZRES_FUZZ_STEPS` requests along the OpenAPI links (Schemathesis's stateful phase).
 """
 
 import os
@@ -19,8 +19,8 @@ EXAMPLES = int(os.environ.get("BAZRES_FUZZ_EXAMPLES", "10"))
 # A CI run replays the same examples; a long one explores, unless given a seed to replay.
 SEED = int(os.environ.get("BAZRES_FUZZ_SEED")
            or (random.randrange(2**32) if "BAZRES_FUZZ_EXAMPLES" in os.environ else 1405))
-# Schemathesis's boundary cases for every parameter, on top of the random ones (slow).
-COVERAGE_PHASE = os.environ.get("BAZRES_FUZZ_COVERAGE") == "1"
+# Requests in a chain along the OpenAPI links (each of EXAMPLES chains).
+STEPS = int(os.environ.get("BAZRES_FUZZ_STEPS", "8"))
 
 # Requests hit a real database on a shared machine: time is no signal here. The tests
 # take the function-scoped `client` on purpose: every example runs in the test's one

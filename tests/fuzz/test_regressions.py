@@ -148,6 +148,16 @@ def test_an_op_with_numbers_beyond_64_bits_is_refused_alone_and_kept(client, off
     assert kept["payload"]["id"] == bad["id"] and kept["payload"]["op_id"] == float(HUGE)
 
 
+def test_ops_that_are_bare_numbers_are_kept_and_listed_in_the_quarantine(client, office):
+    # SQLite read a JSON column's `5` back as the number 5, which the JSON reader refused:
+    # the quarantine list was a 500 for good.
+    results = push(client, envelope([5, 1.5, "5", True, op(data=report_data(office))])).get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected"] * 4 + ["applied"]
+    response = client.as_("inspector-6a").get("/api/v1/sync/quarantine?page_size=10")
+    assert response.status_code == 200
+    assert sorted(map(str, (k["payload"] for k in response.get_json()))) == ["1.5", "5", "5", "True"]
+
+
 def test_a_delete_based_on_a_version_never_issued_deletes_nothing(client, office):
     # It passed for a delete of the current version: the report was gone.
     create = op(data=report_data(office))
