@@ -15,6 +15,18 @@ from schemas import patterns
 from schemas.normalize import ascii_digits
 
 
+class WholeMatch(ma.validate.Regexp):
+    """A Regexp that the whole value must match. marshmallow's Regexp uses `re.match`, and
+    `$` also matches before a trailing newline, so `"^[0-9a-f]{64}$"` took `"<sha>\\n"`.
+    The pattern stays in `^…$` form: the OpenAPI document declares it, and ECMA 262 (JSON
+    Schema's dialect) has no `\\A` or `\\Z`."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 class Instant(ma.fields.Field):
     """An ISO 8601 instant that must carry its offset; written in Tehran time."""
 

@@ -14,9 +14,11 @@ ASCII, PERSIAN, ARABIC = "0123456789", "۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧
 BLANKS = " \t\r\n"
 BLANK = r"[ \t\r\n]*"
 
-# Jalali years the server reads: 1278-1578, the days an instant can fall on (1900-2199, see
-# INSTANT), and within reach of the calendar's arithmetic.
-JALALI_YEARS = (1278, 1578)
+# Jalali years the server reads: 1279-1577, the whole years whose every instant falls in
+# 1900-2199, the instants the server reads (1279-01-01 is 1900-03-21; 1577-12-30 is
+# 2199-03-20: a visit list's times on 1278-06-15 fell in 1899, which no answer could carry;
+# see INSTANT), and within reach of the calendar's arithmetic.
+JALALI_YEARS = (1279, 1577)
 
 
 def digit(low: int, high: int | None = None) -> str:
@@ -35,8 +37,8 @@ _DAY_31 = f"(?:{digit(0)}?{digit(1, 9)}|{digit(1, 2)}{ANY}|{digit(3)}{digit(0, 1
 # one thing left to the parser, which names the year).
 MONTH_DAY = (f"(?:{digit(0)}?{digit(1, 6)}{_SEPARATOR}{_DAY_31}"
              f"|(?:{digit(0)}?{digit(7, 9)}|{digit(1)}{digit(0, 2)}){_SEPARATOR}{_DAY_30})")
-YEAR = (f"{digit(1)}(?:{digit(2)}(?:{digit(7)}{digit(8, 9)}|{digit(8, 9)}{ANY})|{digit(3, 4)}{ANY}{ANY}"
-        f"|{digit(5)}(?:{digit(0, 6)}{ANY}|{digit(7)}{digit(0, 8)}))")
+YEAR = (f"{digit(1)}(?:{digit(2)}(?:{digit(7)}{digit(9)}|{digit(8, 9)}{ANY})|{digit(3, 4)}{ANY}{ANY}"
+        f"|{digit(5)}(?:{digit(0, 6)}{ANY}|{digit(7)}{digit(0, 7)}))")
 JALALI_DATE = f"{YEAR}{_SEPARATOR}{MONTH_DAY}"
 
 # 0:00 to 23:59, seconds optional.

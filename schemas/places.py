@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from schemas.fields import GeoJSONGeometry, GeoJSONPoint, LatLon
+from schemas.fields import GeoJSONGeometry, GeoJSONPoint, LatLon, WholeMatch
 from schemas.normalize import ascii_digits
 from schemas.geojson import feature_collection_schema
 from schemas.input import InputSchema
@@ -98,15 +98,15 @@ class OfficeImportRowSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    code = ma.fields.String(required=True, validate=validate.Regexp(
+    code = ma.fields.String(required=True, validate=WholeMatch(
         r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$", error="Use 1–32 letters, digits, - or _."))
     name = ma.fields.String(required=True, validate=validate.Length(1, 200))
-    category = ma.fields.String(required=True, validate=validate.Regexp(
+    category = ma.fields.String(required=True, validate=WholeMatch(
         r"^[a-z][a-z0-9_]{0,39}$", error="Use a lower-case identifier such as standard or permit_hub."))
     latitude = ma.fields.Float(required=True, validate=validate.Range(-90, 90))
     longitude = ma.fields.Float(required=True, validate=validate.Range(-180, 180))
     address = ma.fields.String(load_default="", validate=validate.Length(max=400))
-    phone = ma.fields.String(load_default="", validate=validate.Regexp(
+    phone = ma.fields.String(load_default="", validate=WholeMatch(
         r"^[0-9+()\- ]{0,40}$", error="Use digits, spaces, +, - and parentheses only."))
     status = ma.fields.String(load_default="active", validate=validate.OneOf(OFFICE_STATUSES))
 

@@ -8,7 +8,7 @@ from marshmallow import validate
 
 from app.models.sync import REPORT_STATES
 from geo.geometry import plain_point, points, to_geojson
-from schemas.fields import GeoJSONPoint, Instant, InstantError, read_instant, write_instant
+from schemas.fields import GeoJSONPoint, Instant, InstantError, WholeMatch, read_instant, write_instant
 from schemas.input import InputSchema, unstorable
 
 PROTOCOL = 1
@@ -18,7 +18,7 @@ NOTES_MAX = 4000  # characters
 CHECKLIST_MAX = 100  # items
 PHOTOS_MAX = 50
 # \A…\Z, not ^…$: `$` also matches before a trailing newline.
-SHA256 = validate.Regexp(r"\A[0-9a-f]{64}\Z", error="Must be a lower-case hex SHA-256 (64 characters).")
+SHA256 = WholeMatch(r"^[0-9a-f]{64}$", error="Must be a lower-case hex SHA-256 (64 characters).")
 
 
 class _Protocol(ma.fields.Integer):
@@ -255,7 +255,7 @@ def _plain_photos(value) -> list:
         if type(photo) is not dict or not photo.keys() <= _PHOTO_KEYS:
             raise _NotPlain
         sha = photo.get("sha256")
-        if type(sha) is not str or not SHA256.regex.match(sha):
+        if type(sha) is not str or not SHA256.regex.fullmatch(sha):
             raise _NotPlain
         out.append({"sha256": sha, "taken_at": _or_none(_plain_instant, photo.get("taken_at")),
                     "caption": _plain_text(photo.get("caption", ""), 500)})
@@ -267,7 +267,7 @@ class OfficeCorrectionSchema(InputSchema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(["moved", "phone", "closed_permanently"]))
     location = GeoJSONPoint(allow_none=True, load_default=None)
     phone = ma.fields.String(allow_none=True, load_default=None,
-                             validate=validate.Regexp(r"^[0-9+()\- ]{3,40}$", error="Digits, spaces, +, - and ()."))
+                             validate=WholeMatch(r"^[0-9+()\- ]{3,40}$", error="Digits, spaces, +, - and ()."))
     note = ma.fields.String(load_default="", validate=validate.Length(max=2000))
 
     @ma.validates_schema

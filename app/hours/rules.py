@@ -52,7 +52,7 @@ class Scope:
         kind, _, value = ascii_digits(str(text)).strip(BLANKS).partition(":")
         if kind == "city" and not value:
             return cls("city")
-        if kind in ("district", "category", "office") and value:
+        if kind in ("district", "category", "office") and value and value[0] not in BLANKS:
             if kind == "district" and not (re.fullmatch("[0-9]+", value) and 1 <= int(value) <= 22):
                 raise ValueError("A district scope is district:N with N from 1 to 22.")
             return cls(kind, str(int(value)) if kind == "district" else value)

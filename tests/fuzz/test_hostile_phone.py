@@ -311,3 +311,17 @@ def test_a_closure_first_judged_on_a_holiday_opens_a_case_when_the_holiday_is_ca
     listed = client.as_("committee1").get("/api/v1/violations?date_from=1405-01-17&date_to=1405-01-17").get_json()
     (case,) = [c for c in listed if c["office_id"] == office["id"]]
     assert case["status"] == "open"
+
+
+# ---------------------------------------------------------------- 10. names matched whole
+
+
+def test_text_checked_by_a_pattern_is_matched_whole_not_up_to_a_trailing_newline(client, office):
+    correction = op(entity="office_corrections", data={"office_id": office["id"], "kind": "phone",
+                                                       "phone": "021 8888 1234\n"})
+    photo = op(data=report_data(office) | {"photos": [{"sha256": "a" * 64 + "\n"}]})
+    results = push(client, [correction, photo])
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert "data.phone" in results[0]["errors"] and "data.photos.0.sha256" in results[1]["errors"]
+    spec = client.get("/api/v1/openapi.json").get_data(as_text=True)
+    assert '"^[0-9a-f]{64}$"' in spec and "\\\\A" not in spec  # ECMA 262 (JSON Schema's) has no \A or \Z
