@@ -3,6 +3,7 @@
 from flask import current_app, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 from flask_smorest import Blueprint
 
 from app.auth import current_token, public, requires
@@ -19,8 +20,9 @@ def _failed(response) -> bool:
 
 # Failed logins are counted three ways: per username from one address (the
 # lock-out: a stranger guessing locks out only their own address, not the owner), per
-# username from everywhere (looser: guessing spread over many addresses), per address
-# (one address guessing many usernames). The address is the socket's (REMOTE_ADDR):
+# username from the addresses that have failed for it (looser: guessing spread over many
+# addresses; an address with no failure for the username is never held back by it, so no
+# one can lock the owner out), per address (one address guessing many usernames). The address is the socket's (REMOTE_ADDR):
 # X-Forwarded-For is not trusted, since no proxy is known to stand in front.
 
 def _tried_username() -> str:
@@ -41,12 +43,22 @@ def _username_at_address_key() -> str:
     return f"address:{get_remote_address()} user:{_tried_username()}"
 
 
+def _address_clean_for_user() -> bool:
+    """Has this address no failed login for this username in the lock-out's windows? Then
+    the looser per-username limit does not hold it back: the owner logging in from a phone
+    that has not been failing goes through, whatever others tried from elsewhere. (The price:
+    each address's first failure for a username is not counted in that limit.)"""
+    key, endpoint = _username_at_address_key(), request.endpoint
+    return all(limiter.limiter.get_window_stats(item, key, endpoint).remaining >= item.amount
+               for item in parse_many(current_app.config["LOGIN_LIMIT_PER_USER_AT_ADDRESS"]))
+
+
 @blp.route("/token")
 class Token(MethodView):
     @public
     @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], deduct_when=_failed)
     @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USER"], key_func=_username_key,
-                   deduct_when=_failed)
+                   deduct_when=_failed, exempt_when=_address_clean_for_user)
     @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USER_AT_ADDRESS"],
                    key_func=_username_at_address_key, deduct_when=_failed)
     @blp.arguments(TokenRequestSchema)

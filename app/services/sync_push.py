@@ -351,12 +351,17 @@ def _round_fits(round_id, office_id, evidence: datetime, stops: dict) -> bool:
     return (office_id, calendar.format_date(calendar.tehran_day(evidence))) in stops.get(round_id, ())
 
 
-def _check_round(report: Report) -> None:
-    if report.round_id is not None and not _round_fits(report.round_id, report.office_id, report.evidence_time,
-                                                       repo.round_stops({report.round_id})):
-        day = calendar.format_date(calendar.tehran_day(report.evidence_time))
-        raise _reject("data.round_id", f"Round {report.round_id} has no stop at this office on {day}: pull to "
-                                       "refresh your rounds, or send the report without its round_id.")
+def _check_round(report: Report) -> list[Conflict]:
+    """A round a new report names must have a stop at its office on its day (DESIGN §5.3).
+    One that does not (re-planned while the phone was out, or another district's) is not
+    kept, but the report still lands without it: a closure's time is the evidence, never
+    held hostage by a round; the conflict says why. (A round is set at creation: an update's
+    merge takes no round_id, sync.merge.MERGEABLE_FIELDS.)"""
+    if report.round_id is None or _round_fits(report.round_id, report.office_id, report.evidence_time,
+                                              repo.round_stops({report.round_id})):
+        return []
+    given, report.round_id = str(report.round_id), None
+    return [Conflict("round_id", None, None, given, None, "round_refused")]
 
 
 def _create_report(ctx: Push, op: dict) -> dict:
@@ -375,10 +380,10 @@ def _create_report(ctx: Push, op: dict) -> dict:
     if not Scope.of(ctx.user).covers(office.district):
         raise _reject("data.office_id", f"This office is in district {office.district}, outside your districts.")
     report = _new_report(ctx, op, data, office)
-    _check_round(report)
+    refused = _check_round(report)
     violations.file_report(report, office, ctx.book)
     repo.add(report)
-    return _landed(ctx, op, report, "applied", [])
+    return _landed(ctx, op, report, "merged" if refused else "applied", refused)
 
 
 def _update_report(ctx: Push, op: dict) -> dict:
@@ -394,7 +399,7 @@ def _update_report(ctx: Push, op: dict) -> dict:
         kept = [*report.amendments, *({"field": c.field, "value": c.client, "by": ctx.user.id,
                                        "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
                                       for c in conflicts)]
-        if len(kept) > MAX_AMENDMENTS or len(orjson.dumps(kept)) > MAX_AMENDMENTS_CHARS:
+        if len(kept) > MAX_AMENDMENTS or len(orjson.dumps(kept).decode()) > MAX_AMENDMENTS_CHARS:
             raise _reject("data", f"The committee holds this report and its amendments are full (at most "
                                   f"{MAX_AMENDMENTS}, {MAX_AMENDMENTS_CHARS} characters); this change is kept "
                                   "in quarantine for the committee to see.")
@@ -410,8 +415,6 @@ def _update_report(ctx: Push, op: dict) -> dict:
         report.field_times = {**report.field_times, **{k: t.isoformat() for k, t in merge.times.items()}}
         office = office_repo.get(report.office_id)
         _derive(report, ctx, office)
-        if "round_id" in data or "observed_at" in data or "gps_fix_at" in data:
-            _check_round(report)
         violations.file_report(report, office, ctx.book)
     status = "merged" if merge.conflicts else "applied"
     return _landed(ctx, op, report, status, merge.conflicts, changed=bool(merge.values))
@@ -422,9 +425,7 @@ def _delete_report(ctx: Push, op: dict) -> dict:
     if report.locked or op["base_version"] < report.version:
         why = "the committee holds it" if report.locked else "it changed since you saw it"
         conflict = Conflict("_deleted", False, False, True, False, "update_beats_delete")
-        result = _landed(ctx, op, report, "merged", [conflict], changed=False)
-        result["reason"] = f"Not deleted: {why}."
-        return result
+        return _landed(ctx, op, report, "merged", [conflict], changed=False, reason=f"Not deleted: {why}.")
     report.deleted_at = ctx.received_at
     new_version(report, ctx.received_at, op["op_id"])
     _ledger(ctx, op, "applied", report.version, {"conflicts": []})
@@ -448,8 +449,9 @@ def _own_report(ctx: Push, op: dict) -> Report:
 
 
 def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Conflict],
-            changed: bool = True) -> dict:
-    """Write the version, feed entry, conflicts and ledger entry of a landed op."""
+            changed: bool = True, reason: str | None = None) -> dict:
+    """Write the version, feed entry, conflicts and ledger entry of a landed op (with the
+    reason it did not do all it asked, which a replay answers again)."""
     if op["action"] == "create":
         keep_version(report, ctx.received_at, op["op_id"])
     elif changed:
@@ -460,7 +462,7 @@ def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Co
                               client=conflict.client, resolved=conflict.resolved, at=ctx.received_at))
     missing = sorted(repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id))
     result = {"conflicts": [c.as_dict() for c in conflicts], "missing_attachments": missing,
-              "flags": list(report.flags)}
+              "flags": list(report.flags)} | ({"reason": reason} if reason else {})
     _ledger(ctx, op, status, report.version, result)
     return {"op_id": op["op_id"], "status": status, "id": report.id, "version": report.version,
             "record": dump_report(report), **result}

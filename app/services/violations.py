@@ -87,7 +87,10 @@ def _rule_of(answer: Answer) -> dict | None:
 def file_report(report, office: Office, book: HoursBook, cases: dict | None = None) -> Verdict:
     """Judge a report that is landing and put it in its case: a flagged report opens or joins
     the case of its office and Jalali day; any other report joins an open case of that day as
-    context. Sets the report's flags, violation_id and locked (written by the caller)."""
+    context. A report that joins raises the case's version (a decision based on the case as
+    it was is then a 409), and a sound finding reopens a dismissed case, any finding a
+    withdrawn one (DESIGN §6). Sets the report's flags, violation_id and locked (written by
+    the caller)."""
     verdict, answer = verdict_for(report, office, book)
     report.flags = verdict.flags
     day = calendar.format_date(calendar.tehran_day(report.evidence_time))
@@ -159,20 +162,25 @@ def _set_grounds(case: ViolationCase, verdict: Verdict) -> None:
     case.reasons, case.findings = grounds["reasons"], grounds["findings"]
 
 
+# A case a report joins is locked until the push commits: the join raises its version and
+# may reopen it, and a committee decision (which locks it too) must see that, or answer 409,
+# never decide on the case as it was before the report (PostgreSQL; SQLite's writes are serial).
 def cases_for(pairs: set[tuple[uuid.UUID, str]]) -> dict:
-    """The cases of these (office, Jalali day) pairs, in one query."""
+    """The cases of these (office, Jalali day) pairs, in one query, locked."""
     if not pairs:
         return {}
     offices = {office for office, _ in pairs}
     days = {day for _, day in pairs}
     rows = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.office_id.in_(list(offices)),
-                                                            ViolationCase.jalali_date.in_(sorted(days))))
+                                                            ViolationCase.jalali_date.in_(sorted(days)))
+                              .with_for_update().execution_options(populate_existing=True))
     return {(c.office_id, c.jalali_date): c for c in rows}
 
 
 def _case_of(office_id, day: str) -> ViolationCase | None:
     return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.office_id == office_id,
-                                                            ViolationCase.jalali_date == day))
+                                                            ViolationCase.jalali_date == day)
+                             .with_for_update().execution_options(populate_existing=True))
 
 
 def _event(case: ViolationCase, action: str, user: User | None, detail: dict) -> None:

@@ -109,9 +109,12 @@ def test_a_replay_in_the_same_push_of_another_report_under_one_op_id_is_rejected
 def test_a_refused_delete_tells_the_phone_why(client, office):
     (created,) = push(client, [op(data=report_data(office))])
     push(client, [op("update", id_=created["id"], base_version=1, data={"notes": "دیگر"})])
-    (refused,) = push(client, [op("delete", id_=created["id"], base_version=1)])
+    refusal = op("delete", id_=created["id"], base_version=1)
+    (refused,) = push(client, [refusal])
     assert refused["status"] == "merged"
     assert refused["reason"] == "Not deleted: it changed since you saw it."
+    (replayed,) = push(client, [refusal])  # a lost answer: the replay says it again
+    assert replayed["status"] == "duplicate" and replayed["reason"] == refused["reason"]
 
 
 def test_a_create_may_repeat_its_id_in_data_but_not_another(client, office):
@@ -122,18 +125,22 @@ def test_a_create_may_repeat_its_id_in_data_but_not_another(client, office):
     assert other["status"] == "rejected" and "data.id" in other["errors"], other
 
 
-def test_a_report_cannot_name_a_round_of_another_district_or_office(client, office):
+def test_a_report_naming_a_round_not_of_its_office_and_day_lands_without_it(client, office):
     seven = first_office(client, "inspector-7a", 7)
     planned = client.as_("head-7").post("/api/v1/rounds", json={
         "date": "1405-01-06", "assignments": [{"inspector": "inspector-7a", "offices": [seven["id"]]}]})
     assert planned.status_code == 201, planned.get_json()
     round_7 = planned.get_json()["rounds"][0]["id"]
     (foreign,) = push(client, [op(data=closed_at_ten(office, round_id=round_7))])
-    assert foreign["status"] == "rejected" and "data.round_id" in foreign["errors"]
     (own,) = push(client, [op(data=closed_at_ten(seven, round_id=round_7))], user="inspector-7a")
     assert own["status"] == "applied" and own["record"]["round_id"] == round_7
     (wrong_day,) = push(client, [op(data=closed_at_ten(seven, "1405-01-08", round_id=round_7))], user="inspector-7a")
-    assert wrong_day["status"] == "rejected" and "data.round_id" in wrong_day["errors"]
+    for landed in (foreign, wrong_day):  # the closure is evidence: it lands, its round does not
+        assert landed["status"] == "merged" and landed["record"]["round_id"] is None, landed
+        assert landed["record"]["flags"] == ["closed_during_mandated_hours"]
+        (conflict,) = landed["conflicts"]
+        assert conflict["field"] == "round_id" and conflict["policy"] == "round_refused"
+        assert conflict["client"] == round_7
 
 
 # ---------------------------------------------------------------- 8. deep input

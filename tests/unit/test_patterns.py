@@ -61,7 +61,7 @@ def leap_day(read, text) -> bool:
     """The one date a pattern admits that a year may not have: Esfand 30, February 29."""
     try:
         read(text)
-    except (calendar.CalendarError, InstantError) as exc:
+    except (calendar.CalendarError, InstantError, RuleError) as exc:  # (a rule's date says it as a RuleError)
         return "not a leap year" in str(exc) or "day is out of range" in str(exc.__cause__ or "")
     return False
 
