@@ -310,26 +310,39 @@ def list_cases(user: User, filters: dict, page) -> tuple[list[ViolationCase], in
 def export_rows(user: User, filters: dict) -> Iterator[tuple[sa.Row, int]]:
     """The cases a user may see, each with its office and number of reports, for the CSV.
 
-    The query is made now, from the user the request loaded; it runs when the first row is
-    asked for, in the session of whoever reads the rows: a streamed answer reads them after
-    the request's session is gone. They come EXPORT_BATCH at a time from a cursor on the
-    database (server-side on PostgreSQL), with one query counting a whole batch's reports."""
-    query = (sa.select(ViolationCase.id, ViolationCase.jalali_date, ViolationCase.district,
+    The query is made now, from the user the request loaded; it runs as the rows are asked
+    for, in the session of whoever reads them: a streamed answer reads them after the
+    request's session is gone. They come EXPORT_BATCH at a time, each batch (with one query
+    counting its reports) read in a short transaction of its own and picked up after the
+    last row of the one before (keyset on the sort order): a download over 2G holds no
+    connection, cursor or snapshot while its rows travel."""
+    query = (sa.select(ViolationCase.id, ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.district,
                        Office.code.label("office_code"), Office.name.label("office_name"), ViolationCase.kind,
                        ViolationCase.status, ViolationCase.penalty, ViolationCase.decided_at,
                        ViolationCase.decision_note)
              .join(Office, Office.id == ViolationCase.office_id).where(*_filters(user, filters))
-             .order_by(*CASE_ORDER).execution_options(yield_per=EXPORT_BATCH))
-    return _counted(query)
+             .order_by(*CASE_ORDER, ViolationCase.id.desc()).limit(EXPORT_BATCH))
+    return _batches(query)
 
 
-def _counted(query) -> Iterator[tuple[sa.Row, int]]:
-    for batch in db.session.execute(query).partitions():
+# The export's sort order as one key (every part descending), to pick a batch up after a row.
+EXPORT_KEY = (ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.id)
+
+
+def _batches(query) -> Iterator[tuple[sa.Row, int]]:
+    after = None
+    while True:
+        page = query if after is None else query.where(sa.tuple_(*EXPORT_KEY) < sa.tuple_(*(
+            sa.literal(getattr(after, column.key), column.type) for column in EXPORT_KEY)))
+        batch = db.session.execute(page).all()
         counts = dict(db.session.execute(
             sa.select(Report.violation_id, sa.func.count()).where(Report.violation_id.in_([row.id for row in batch]))
-            .group_by(Report.violation_id)).all())
-        for row in batch:
-            yield row, counts.get(row.id, 0)
+            .group_by(Report.violation_id)).all()) if batch else {}
+        db.session.rollback()  # read: nothing is held while these rows are sent
+        yield from ((row, counts.get(row.id, 0)) for row in batch)
+        if len(batch) < EXPORT_BATCH:
+            return
+        after = batch[-1]
 
 
 def get_case(user: User, case_id: uuid.UUID) -> ViolationCase:
