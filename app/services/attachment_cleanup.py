@@ -7,7 +7,9 @@
   or amendments (deleted reports too: they stay for audit), with its senders and file.
 
 Rows go first, in one transaction; files after it commits, so a file is never missing
-while a row says it is there.
+while a row says it is there. That transaction holds the whole city's change-feed lock
+(as a citywide write does): no push lands a report naming a photo between the scan that
+finds it unreferenced and its deletion.
 """
 
 import re
@@ -20,7 +22,7 @@ from flask import current_app
 
 from app.database import utcnow
 from app.repositories import attachments as repo
-from app.services import attachments, unit_of_work
+from app.services import attachments, changefeed, unit_of_work
 
 HASH_IN_TEXT = re.compile(r"[0-9a-f]{64}")
 
@@ -39,6 +41,7 @@ def clean(dry_run: bool = False) -> Cleaned:
     upload_cutoff = now - timedelta(hours=partial_hours)
     photo_cutoff = now - timedelta(days=unreferenced_days)
     with unit_of_work():
+        changefeed.lock(None)  # no report lands meanwhile (see the module's docstring)
         out = Cleaned(uploads=repo.stale_uploads(upload_cutoff, delete=not dry_run))
         unreferenced = repo.stored_before(photo_cutoff)
         if unreferenced:
