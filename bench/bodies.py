@@ -1,5 +1,5 @@
 """Hostile request bodies, made on the fly, and what they cost a server: for
-bench/hostile_bench.py and the live-server tests (tests/live_server/test_hostile_bodies.py).
+bench/hostile_bench.py and the live-server tests (tests/fuzz/test_hostile_bodies.py).
 
 Bodies are iterators of pieces, never held whole: a 300 MB upload costs the sender 64 KB.
 `send` writes the request from a thread of its own and reads the answer meanwhile, so an
