@@ -168,6 +168,11 @@ class AttachmentUpload(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     total: Mapped[int] = mapped_column(BigInt)
+    # The bytes that have arrived, as of the last commit: the file may hold more, appended by
+    # a request whose transaction then failed, and those are cut off before the next piece
+    # (app.services.attachments). The file alone would let a complete but unstored upload
+    # answer Upload-Offset = its whole size, and the phone take the photo for sent.
+    received: Mapped[int] = mapped_column(BigInt, default=0, server_default="0")
     content_type: Mapped[str] = mapped_column(sa.String(40))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 

@@ -61,9 +61,11 @@ def upload(user_id: int, sha: str) -> AttachmentUpload | None:
                                                                AttachmentUpload.sha256 == sha))
 
 
-def touch_upload(user_id: int, sha: str) -> None:
+def touch_upload(user_id: int, sha: str, received: int) -> None:
+    """The upload has `received` bytes, as of this transaction's commit."""
     db.session.execute(sa.update(AttachmentUpload).where(
-        AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha).values(updated_at=utcnow()))
+        AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha).values(updated_at=utcnow(),
+                                                                                     received=received))
 
 
 def delete_upload(user_id: int, sha: str) -> None:

@@ -110,7 +110,7 @@ def progress(user: User, sha: str) -> Progress:
     upload = repo.upload(user.id, sha)
     if upload is None:
         return Progress(0, None, False)
-    return Progress(_held(user.id, sha), upload.total, False)
+    return Progress(_held(upload), upload.total, False)
 
 
 def put_whole(user: User, sha: str, content_type: str | None, length: int | None, stream) -> bool:
@@ -180,7 +180,7 @@ def _end_transaction() -> None:
 def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUpload | None:
     """The caller's upload a piece at `start` goes on (None: it starts one), or 409."""
     upload = repo.upload(user_id, sha)
-    held = _held(user_id, sha) if upload is not None else 0
+    held = _held(upload) if upload is not None else 0
     if upload is not None and upload.total != total:
         raise Problem("conflict", f"This upload is {upload.total} bytes long, not {total}.",
                       headers={"Upload-Offset": str(held)})
@@ -202,15 +202,17 @@ def _append(session, user_id: int, sha: str, mimetype: str, start: int, total: i
         mimetype = upload.content_type
     else:
         repo.start_upload(user_id, sha, total, mimetype)
-        partial.unlink(missing_ok=True)  # left by an upload that was given up
-    # A local append (and its fsync) under the lock; the piece itself came in before.
+    # A local append (and its fsync) under the lock; the piece itself came in before. What
+    # the file holds past `start` came from a request whose transaction failed after its
+    # append (the row, not the file, says what arrived): it is cut off first.
     with piece.open("rb") as source, partial.open("ab") as target:
+        target.truncate(start)
         shutil.copyfileobj(source, target, CHUNK)
         target.flush()
         os.fsync(target.fileno())
     held = start + piece.stat().st_size
     if held < total:
-        repo.touch_upload(user_id, sha)
+        repo.touch_upload(user_id, sha, held)
         return Progress(held, total, False)
     repo.delete_upload(user_id, sha)
     digest, head = _hash_file(partial)
@@ -251,9 +253,11 @@ def _receive(stream, mimetype: str | None) -> tuple[Path, str]:
     return Path(handle.name), digest.hexdigest()
 
 
-def _held(user_id: int, sha: str) -> int:
-    partial = partial_path(user_id, sha)
-    return partial.stat().st_size if partial.exists() else 0
+def _held(upload: AttachmentUpload) -> int:
+    """The bytes of an upload that have arrived: as its row says, and its file still holds
+    (a file moved into place by a request whose transaction then failed holds none)."""
+    partial = partial_path(upload.user_id, upload.sha256)
+    return min(upload.received, partial.stat().st_size if partial.exists() else 0)
 
 
 def _hash_file(path: Path) -> tuple[str, bytes]:

@@ -124,3 +124,45 @@ def test_a_photo_sent_in_one_piece_that_does_not_hash_right_is_refused(client):
         "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-{len(body) - 1}/{len(body)}"})
     assert_problem(bad, 400)
     assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "0"
+
+
+def _fail_once(monkeypatch, module, name):
+    """Make `module.name` meet the database restarting, once (a 503 after the piece was appended)."""
+    import sqlalchemy.exc
+
+    real = getattr(module, name)
+    calls = []
+
+    def failing(*args, **kwargs):
+        if not calls:
+            calls.append(1)
+            raise sqlalchemy.exc.OperationalError("UPDATE", {}, Exception("server closed the connection"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, failing)
+
+
+@pytest.mark.parametrize("failing", ["touch_upload", "delete_upload", "create"])
+def test_a_piece_whose_transaction_failed_is_not_counted_and_the_photo_is_not_taken_for_sent(client, monkeypatch,
+                                                                                         failing):
+    """A 503 after a piece was appended to the file (the database restarting): the server
+    answers the offset its database committed, not what the file holds, so the phone sends
+    that piece again; for the last piece, a complete file must never read as sent."""
+    from app.repositories import attachments as repo
+
+    body, sha = jpeg(f"fail-{failing}", 30_000)
+    phone = client.as_("inspector-6a")
+
+    def patch(start, end):
+        return phone.request("PATCH", URL + sha, data=body[start:end + 1], headers={
+            "Content-Type": "image/jpeg", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+
+    assert patch(0, 9_999).status_code == 204
+    _fail_once(monkeypatch, repo, failing)
+    last = 19_999 if failing == "touch_upload" else len(body) - 1
+    assert_problem(patch(10_000, last), 503)
+    offset = int(phone.request("HEAD", URL + sha).headers["Upload-Offset"])
+    assert offset < last + 1  # the failed piece is not counted: the phone sends it again
+    assert patch(offset, len(body) - 1).status_code == 201
+    stored = phone.get(URL + sha)
+    assert stored.status_code == 200 and stored.get_data() == body
