@@ -28,4 +28,7 @@ def healthz():
 
 
 def register(app: Flask) -> None:
+    from app.pages import inspector_app
+
     app.register_blueprint(bp)
+    inspector_app.register(app)

@@ -1,0 +1,59 @@
+"""A whole round with the network cut (issue 14): log in and sync at the office, drive the
+round offline, capture reports with photos, close and reopen the app offline, sync at the
+end: the server has each report once, with its photo, judged by the rules."""
+
+import hashlib
+
+from tests.app.phone import server_reports
+
+
+def test_a_whole_round_offline(phones, photo_files, mandated):
+    live = mandated
+    phone = phones("inspector-3a")
+    phone.login()
+    phone.shot("01-visit-list")
+    offices = sorted(phone.offices(), key=lambda o: o["code"])
+    assert offices and {o["district"] for o in offices} == {3}, "the phone holds its district's offices only"
+
+    phone.offline()
+    phone.reopen("#/visits")  # the service worker serves the app with no network
+    assert phone.page.is_visible("#stops li"), "the last visit list is kept offline"
+    assert phone.page.text_content("#net") == "بی‌اینترنت"
+    phone.shot("02-visit-list-offline")
+
+    states = ["closed", "open", "open_not_serving"]
+    for office, state, photo in zip(offices, states, photo_files):
+        phone.capture(office, state, notes=f"بازدید {office['code']}", staff=0 if state == "closed" else 3,
+                      photo=photo, screenshot=f"03-report-form-{state}")
+    assert phone.outbox_count() == 3
+
+    phone.reopen("#/outbox")  # the tab closed and opened again, still offline
+    states_shown = phone.outbox_states()
+    assert len(states_shown) == 3 and set(states_shown.values()) == {"waiting"}, states_shown
+    assert phone.outbox_count() == 3
+    phone.shot("04-outbox-offline")
+
+    phone.offline(False)
+    phone.sync()
+    phone.shot("05-outbox-synced")
+    assert phone.outbox_count() == 0
+    shown = phone.outbox_states()
+    assert set(shown.values()) == {"sent"}, shown
+
+    on_server = {r["id"]: r for r in server_reports(live, "inspector-3a")}
+    assert set(on_server) == set(shown), "each report exactly once on the server"
+    by_office = {r["office_id"]: r for r in on_server.values()}
+    for office, state in zip(offices, states):
+        report = by_office[office["id"]]
+        assert report["office_state"] == state
+        assert len(report["photos"]) == 1 and report["photos_pending"] == [], report
+        sha = report["photos"][0]["sha256"]
+        blob = live.request("GET", f"/api/v1/attachments/{sha}", user="inspector-3a")
+        assert blob.status == 200 and hashlib.sha256(blob.body).hexdigest() == sha
+        expected = ["closed_during_mandated_hours"] if state in ("closed", "open_not_serving") else []
+        assert report["flags"] == expected, (state, report["flags"], report)
+    # The app shows the server's judgement: the flag on the closed office's report.
+    closed_id = by_office[offices[0]["id"]]["id"]
+    item = phone.page.query_selector(f"#outbox-list li[data-report='{closed_id}']")
+    assert "بسته در ساعت موظف" in item.text_content()
+    assert not phone.errors, phone.errors
