@@ -50,8 +50,9 @@ def near(office: dict, metres_north: float = 20) -> dict:
 class Phone:
     """One browser context: one phone, its own IndexedDB, cache and service worker."""
 
-    def __init__(self, browser, live, username: str, name: str, **context_options):
+    def __init__(self, browser, live, username: str, name: str, url: str | None = None, **context_options):
         self.live, self.username, self.name = live, username, name
+        self.url = url or live.url
         options = dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True, locale="fa-IR",
                        timezone_id="Asia/Tehran", permissions=["geolocation"],
                        geolocation={"latitude": 35.70, "longitude": 51.40, "accuracy": 10})
@@ -69,7 +70,7 @@ class Phone:
     # ----------------------------------------------------------- navigation
 
     def open(self, hash_: str = "") -> None:
-        self.page.goto(f"{self.live.url}/app/{hash_}")
+        self.page.goto(f"{self.url}/app/{hash_}")
         self.page.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
 
     def reopen(self, hash_: str = "") -> None:
@@ -156,6 +157,23 @@ class Phone:
         self.page.wait_for_selector("#screen-outbox")
         items = self.page.query_selector_all("#outbox-list li[data-report]")
         return {item.get_attribute("data-report"): item.get_attribute("data-state") for item in items}
+
+    def edit(self, report_id: str, *, notes: str | None = None, state: str | None = None) -> None:
+        """Open one of the phone's reports, change it, save the edit to the outbox."""
+        self.go(f"#/report/{report_id}")
+        self.page.wait_for_selector("#screen-report")
+        if state is not None:
+            self.page.check(f"input[name=office_state][value={state}]", force=True)
+        if notes is not None:
+            self.page.fill("#notes", notes)
+        self.page.click("#save")
+        self.page.wait_for_selector("#screen-outbox", timeout=30_000)
+
+    def item(self, report_id: str):
+        """The outbox screen's entry of a report."""
+        self.go("#/outbox")
+        self.page.wait_for_selector("#screen-outbox")
+        return self.page.query_selector(f"#outbox-list li[data-report='{report_id}']")
 
     def outbox_count(self) -> int:
         return self.page.evaluate("() => window.bazres.store.outbox.count()")
