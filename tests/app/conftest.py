@@ -33,8 +33,9 @@ def phones(browser, mandated, request):
     a screenshot of where it ended."""
     opened = []
 
-    def make(username: str, url: str | None = None, **options) -> Phone:
-        phone = Phone(browser, mandated, username, f"{request.node.name}-{len(opened)}", url=url, **options)
+    def make(username: str, url: str | None = None, persistent=None, **options) -> Phone:
+        phone = Phone(browser, mandated, username, f"{request.node.name}-{len(opened)}", url=url,
+                      persistent=persistent, **options)
         opened.append(phone)
         return phone
 

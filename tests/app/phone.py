@@ -22,6 +22,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 360, "height": 740}
+# An Android phone's Chrome, near enough: the size, touch, Persian, Tehran's clock, a GPS.
+PHONE_OPTIONS = dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True, locale="fa-IR",
+                     timezone_id="Asia/Tehran", permissions=["geolocation"],
+                     geolocation={"latitude": 35.70, "longitude": 51.40, "accuracy": 10})
 PASSWORD = "bazres-demo"
 TEHRAN = ZoneInfo("Asia/Tehran")
 
@@ -50,15 +54,13 @@ def near(office: dict, metres_north: float = 20) -> dict:
 class Phone:
     """One browser context: one phone, its own IndexedDB, cache and service worker."""
 
-    def __init__(self, browser, live, username: str, name: str, url: str | None = None, **context_options):
+    def __init__(self, browser, live, username: str, name: str, url: str | None = None, persistent=None,
+                 **context_options):
+        """`persistent`: a context launched with a profile on disk, used instead of a new one."""
         self.live, self.username, self.name = live, username, name
         self.url = url or live.url
-        options = dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True, locale="fa-IR",
-                       timezone_id="Asia/Tehran", permissions=["geolocation"],
-                       geolocation={"latitude": 35.70, "longitude": 51.40, "accuracy": 10})
-        options.update(context_options)
-        self.context = browser.new_context(**options)
-        self.page = self.context.new_page()
+        self.context = persistent or browser.new_context(**(PHONE_OPTIONS | context_options))
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
         self.errors: list[str] = []
         self._watch(self.page)
 

@@ -1,6 +1,6 @@
 // The inspector's app: starts the store, the service worker and the screens, and keeps the
 // header's network state, outbox count and sync in step (DESIGN §10a).
-import { faDigits } from "./fa.js";
+import { faDigits, tehran } from "./fa.js";
 import { stopWatching, renderMap } from "./map.js";
 import { RequestFailed } from "./net.js";
 import { problemText, renderLogin, renderOffice, renderOutbox, renderReport, renderVisits } from "./screens.js";
@@ -204,10 +204,27 @@ async function route() {
 
 // ------------------------------------------------------------------ a new release
 
+// The browser looks for a new worker when the app is opened; an inspector keeps it open
+// all day, so the app also looks when the network comes back and when it is brought to
+// the front, at most every ten minutes.
+let lastCheck = 0;
+async function checkForRelease(force = false) {
+  if (!online() || (!force && Date.now() - lastCheck < 10 * 60 * 1000)) return;
+  lastCheck = Date.now();
+  try {
+    await (await navigator.serviceWorker.getRegistration("/app/"))?.update();
+  } catch { /* offline again, or the server is down: the next chance will do */ }
+}
+
 function watchForUpdates() {
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch((error) => {
     console.warn("service worker not registered", error);
+  });
+  lastCheck = Date.now(); // registering checked just now
+  window.addEventListener("online", () => checkForRelease(true));
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") checkForRelease();
   });
   let reloading = false;
   // A new release took over (sw.js installs and claims at once). The data is in IndexedDB,
@@ -268,6 +285,6 @@ async function start() {
 }
 
 // For the tests and for support: the app's own functions, on the page.
-window.bazres = { store, saveReport, deleteReport, sync, pull, route, release: RELEASE };
+window.bazres = { store, saveReport, deleteReport, sync, pull, route, release: RELEASE, today: () => tehran().iso };
 
 start();

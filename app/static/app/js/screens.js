@@ -195,7 +195,8 @@ export async function renderOffice({ id }) {
     header(office.name, h("p", { class: "muted" }, h("bdi", { dir: "ltr" }, office.code), ` · منطقه ${faDigits(office.district)}`)),
     h("div", { class: "card" },
       h("h3", {}, `ساعت موظف امروز، ${jalaliDay(new Date(), true)}`),
-      h("p", { id: "office-hours" }, hoursSentence(today)),
+      h("p", { id: "office-hours", dataset: { basis: today.hours.basis,
+        windows: today.hours.windows.map((w) => `${w.start}–${w.end}`).join(" ") } }, hoursSentence(today)),
       h("p", { class: today.now ? "badge warn" : "badge" }, today.now ? "اکنون باید باز باشد" : "اکنون ملزم به باز بودن نیست")),
     h("dl", { class: "card facts" },
       h("dt", {}, "نشانی"), h("dd", {}, office.address || "—"),
@@ -434,7 +435,7 @@ export async function reportState(report) {
   return { state, ops, outcome, photosWaiting, failedPhotos };
 }
 
-const STATE_TEXT = { waiting: "در انتظار ارسال", sending: "ارسال شد، پاسخ نرسید: دوباره فرستاده می‌شود",
+const STATE_TEXT = { waiting: "در انتظار ارسال", sending: "در انتظار ارسال (پاسخی نرسید؛ همان دوباره فرستاده می‌شود)",
   sent: "ارسال شد", merged: "ادغام شد", refused: "رد شد" };
 
 export async function renderOutbox({ syncButton, storageNote, onLogout, onClear, release }) {

@@ -1,0 +1,138 @@
+"""Every screen of the app at 360 × 740: installable (Chromium's own check), no serious or
+critical accessibility violation (axe-core), a screenshot of each kept in
+.test-results/screenshots/app/; and what must never silently lose work: a private window
+with no IndexedDB, a connection the OS closed, an expired token, logging out or clearing
+with reports unsent (issue 14)."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.app.phone import CHROMIUM, CHROMIUM_ARGS, PHONE_OPTIONS, server_reports
+
+AXE = Axe()
+SERIOUS = ("serious", "critical")
+
+
+def accessibility_problems(page) -> list[str]:
+    results = AXE.run(page, options={"resultTypes": ["violations"],
+                                     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa",
+                                                                          "best-practice"]}})
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v["impact"] in SERIOUS]
+
+
+def test_every_screen_is_installable_accessible_and_pictured(phones, browser, tmp_path):
+    # A profile on disk, as a phone's browser has: Chromium never offers to install an app
+    # from an incognito profile (Playwright's usual contexts are).
+    phone = phones("inspector-13a", persistent=browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, **PHONE_OPTIONS))
+    phone.open()
+    phone.page.wait_for_selector("#login-form")
+    seen = {"login": accessibility_problems(phone.page)}
+    phone.shot("screen-login")
+    phone.login()
+
+    cdp = phone.context.new_cdp_session(phone.page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert errors == [], errors
+    manifest = cdp.send("Page.getAppManifest")
+    assert not manifest.get("errors"), manifest.get("errors")
+
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    screens = [("visits", "#/visits", "#stops li"), ("map", "#/map", "#visit-map .leaflet-interactive"),
+               ("office", f"#/office/{office['id']}", "#office-hours"),
+               ("report", f"#/report/new/{office['id']}", "#gps:has-text('دقت')"),
+               ("outbox", "#/outbox", "#storage")]
+    for name, hash_, ready in screens:
+        phone.go(hash_)
+        phone.page.wait_for_selector(ready, timeout=30_000)
+        seen[name] = accessibility_problems(phone.page)
+        phone.shot(f"screen-{name}")
+    assert {name: problems for name, problems in seen.items() if problems} == {}
+
+
+def test_the_office_card_works_out_todays_hours_as_the_server_does(phones, mandated):
+    phone = phones("inspector-13b")
+    phone.login()
+    for office in sorted(phone.offices(), key=lambda o: o["code"])[:3]:
+        phone.go(f"#/office/{office['id']}")
+        phone.page.wait_for_selector("#office-hours")
+        shown = phone.page.query_selector("#office-hours")
+        today = phone.page.evaluate("() => window.bazres.today()")
+        server = mandated.request("GET", f"/api/v1/offices/{office['id']}/mandated-hours?date={today}",
+                                  user="inspector-13b")
+        assert server.status == 200, server.body
+        hours = server.json()
+        assert shown.get_attribute("data-windows") == " ".join(f"{w['start']}–{w['end']}" for w in hours["windows"])
+        decided = hours["decided_by"] or {"kind": "none"}
+        assert shown.get_attribute("data-basis") == decided["kind"], (decided, shown.text_content())
+        if decided["kind"] == "rule":
+            assert decided["name"] in shown.text_content()
+
+
+def test_a_window_with_no_indexeddb_says_offline_work_is_impossible(phones):
+    phone = phones("inspector-14a")
+    phone.context.add_init_script("Object.defineProperty(window, 'indexedDB', {value: undefined});")
+    phone.page.goto(f"{phone.url}/app/")
+    phone.page.wait_for_selector("#no-storage")
+    assert "بی‌اینترنت" in phone.page.text_content("#no-storage h2")
+    assert phone.page.is_hidden("#tabs")
+    phone.shot("screen-no-storage")
+
+
+def test_a_connection_the_os_closed_is_reopened_for_the_next_save(phones, mandated):
+    phone = phones("inspector-14a")
+    phone.login()
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    phone.offline()
+    phone.page.evaluate("() => window.bazres.store.closeForTest()")  # as Android does under memory pressure
+    phone.capture(office, "open", notes="saved after the connection was closed")
+    assert phone.outbox_count() == 1
+    phone.offline(False)
+    phone.sync()
+    assert len(server_reports(mandated, "inspector-14a")) == 1
+
+
+def test_an_expired_token_asks_for_the_password_and_keeps_the_outbox(phones, mandated):
+    phone = phones("inspector-15a")
+    phone.login()
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    phone.offline()
+    phone.capture(office, "closed", notes="token expired meanwhile")
+    token = phone.page.evaluate("() => window.bazres.store.meta.get('session').then(s => s.token)")
+    revoked = mandated.request("DELETE", "/api/v1/auth/token", headers={"Authorization": f"Bearer {token}"})
+    assert revoked.status == 204
+    phone.go("#/outbox")
+    phone.offline(False)  # back online, the app syncs by itself, and the server says 401
+    phone.page.wait_for_selector("#auth[open] #password", timeout=30_000)
+    phone.shot("screen-password-again")
+    assert phone.outbox_count() == 1, "the outbox is kept while the password is asked"
+    assert phone.page.input_value("#auth #username") == "inspector-15a"
+    phone.page.fill("#auth #password", "bazres-demo")
+    phone.page.evaluate("() => { delete document.body.dataset.sync; }")
+    phone.page.click("#auth button[type=submit]")
+    phone.page.wait_for_selector("body[data-sync='done']", state="attached", timeout=60_000)
+    assert phone.outbox_count() == 0
+    assert [r["notes"] for r in server_reports(mandated, "inspector-15a")] == ["token expired meanwhile"]
+
+
+@pytest.mark.parametrize("button", ["logout", "clear"])
+def test_leaving_with_reports_unsent_warns_first(phones, button):
+    phone = phones("inspector-16a")
+    phone.login()
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    phone.offline()
+    phone.capture(office, "open")
+    phone.go("#/outbox")
+    phone.page.click(f"#{button}")
+    phone.page.wait_for_selector("#ask[open]")
+    assert "ارسال نشده" in phone.page.text_content("#ask-text")
+    phone.shot(f"screen-warn-{button}")
+    phone.page.click("#ask-no")
+    assert phone.outbox_count() == 1, "answering no keeps everything"
+    assert phone.page.is_visible("#screen-outbox")
+    if button == "logout":
+        phone.page.click("#logout")
+        phone.page.click("#ask-yes")
+        phone.page.wait_for_selector("#login-form")
+        assert phone.outbox_count() == 1, "logging out keeps the unsent reports on the phone"
