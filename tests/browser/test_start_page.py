@@ -27,6 +27,18 @@ def test_district_head_logs_in_and_sees_their_district_and_its_offices(page, liv
     assert page.console_errors == []
 
 
+def test_an_inspector_is_pointed_to_the_app(page, live_server):
+    page.goto(live_server + "/")
+    assert page.get_attribute("#app-link", "href") == "/app/"
+    log_in(page, live_server, "inspector-6a")
+    page.wait_for_selector("#inspector-app:not([hidden]) a[href='/app/']")
+    page.click("#logout")
+    log_in(page, live_server, "head-6")
+    page.wait_for_selector("#session:not([hidden])")
+    assert page.is_hidden("#inspector-app"), "other roles keep their pages"
+    assert page.console_errors == []
+
+
 def test_committee_sees_all_22_districts_and_can_open_one(page, live_server):
     log_in(page, live_server, "committee2")
     expect(page.locator("#districts tbody tr")).to_have_count(22)

@@ -25,7 +25,9 @@ async function showOffices(district, page = 1) {
 }
 
 async function showSession() {
-  await signedIn();
+  const me = await signedIn();
+  // Inspectors work in the app (/app): the start page points them there.
+  $("inspector-app").hidden = me.role !== "inspector";
   const { data } = await api.call("GET", "/api/v1/districts");
   const body = $("districts").querySelector("tbody");
   body.replaceChildren();
