@@ -104,11 +104,11 @@ def test_an_expired_token_asks_for_the_password_and_keeps_the_outbox(phones, man
     assert revoked.status == 204
     phone.go("#/outbox")
     phone.offline(False)  # back online, the app syncs by itself, and the server says 401
-    phone.page.wait_for_selector("#auth[open] #password", timeout=30_000)
+    phone.page.wait_for_selector("#auth[open] #again-password", timeout=30_000)
     phone.shot("screen-password-again")
     assert phone.outbox_count() == 1, "the outbox is kept while the password is asked"
-    assert phone.page.input_value("#auth #username") == "inspector-15a"
-    phone.page.fill("#auth #password", "bazres-demo")
+    assert phone.page.input_value("#again-username") == "inspector-15a"
+    phone.page.fill("#again-password", "bazres-demo")
     phone.page.evaluate("() => { delete document.body.dataset.sync; }")
     phone.page.click("#auth button[type=submit]")
     phone.page.wait_for_selector("body[data-sync='done']", state="attached", timeout=60_000)
@@ -136,3 +136,28 @@ def test_leaving_with_reports_unsent_warns_first(phones, button):
         phone.page.click("#ask-yes")
         phone.page.wait_for_selector("#login-form")
         assert phone.outbox_count() == 1, "logging out keeps the unsent reports on the phone"
+
+
+def test_another_inspector_cannot_log_in_over_unsent_reports(phones, mandated):
+    phone = phones("inspector-17a")
+    phone.login()
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    phone.offline()
+    phone.capture(office, "open", notes="17a's report")
+    phone.go("#/outbox")
+    phone.page.click("#logout")
+    phone.page.click("#ask-yes")
+    phone.offline(False)
+    phone.page.wait_for_selector("#login-form")
+    phone.page.fill("#username", "inspector-17b")
+    phone.page.fill("#password", "bazres-demo")
+    phone.page.click("#login-form button[type=submit]")
+    phone.page.wait_for_selector("#login-form .error:not([hidden])")
+    assert "inspector-17a" in phone.page.text_content("#login-form .error")
+    assert phone.outbox_count() == 1
+    phone.page.fill("#username", "inspector-17a")
+    phone.page.click("#login-form button[type=submit]")
+    phone.page.wait_for_selector("#screen-visits", timeout=60_000)
+    assert phone.outbox_count() == 0, "the first sync after logging in sent it"
+    assert [r["notes"] for r in server_reports(mandated, "inspector-17a")] == ["17a's report"]
+    assert server_reports(mandated, "inspector-17b") == []

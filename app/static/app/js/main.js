@@ -40,7 +40,8 @@ async function sync({ manual = false } = {}) {
   }
   const current = await session();
   if (!current?.token) {
-    if (current?.user) await askPassword();
+    // Expired or revoked: ask again. Logged out on purpose: nothing syncs until a login.
+    if (current?.user && !current.logged_out) await askPassword();
     return;
   }
   syncNow.disabled = true;
@@ -58,8 +59,10 @@ async function sync({ manual = false } = {}) {
   } catch (error) {
     document.body.dataset.sync = "failed";
     if (error instanceof AuthNeeded) {
-      syncStatus.textContent = "نشست پایان یافته؛ گذرواژه را دوباره وارد کنید.";
-      await askPassword();
+      if (!(await session())?.logged_out) {
+        syncStatus.textContent = "نشست پایان یافته؛ گذرواژه را دوباره وارد کنید.";
+        await askPassword();
+      }
     } else {
       syncStatus.textContent = error instanceof RequestFailed ? problemText(error) : `همگام نشد: ${error.message}`;
     }
@@ -162,7 +165,7 @@ async function route() {
   const view = $("view");
   stopWatching();
   editing = false;
-  if (!current?.user || parts[0] === "login") {
+  if (!current?.user || current.logged_out || parts[0] === "login") {
     $("tabs").hidden = true;
     view.replaceChildren(renderLogin({ username: current?.user?.username || "", onDone: async () => {
       askPersistence();

@@ -46,14 +46,16 @@ const header = (title, ...extra) => h("div", { class: "screen-head" }, h("h2", {
 
 // ------------------------------------------------------------------ log in
 
+// `expired`: the password again, in a dialog over another screen (its own element ids).
 export function renderLogin({ onDone, expired = false, username = "" }) {
+  const id = expired ? "again" : "login";
   const error = h("p", { class: "error", role: "alert", hidden: true });
-  const user = h("input", { id: "username", name: "username", required: true, autocomplete: "username", dir: "ltr",
-    value: username, autocapitalize: "off", spellcheck: "false" });
-  const pass = h("input", { id: "password", name: "password", type: "password", required: true,
-    autocomplete: "current-password", dir: "ltr" });
+  const user = h("input", { id: expired ? "again-username" : "username", name: "username", required: true,
+    autocomplete: "username", dir: "ltr", value: username, autocapitalize: "off", spellcheck: "false" });
+  const pass = h("input", { id: expired ? "again-password" : "password", name: "password", type: "password",
+    required: true, autocomplete: "current-password", dir: "ltr" });
   const submit = h("button", { type: "submit", class: "primary big" }, "ورود");
-  const form = h("form", { class: "card", id: "login-form", onsubmit: async (event) => {
+  const form = h("form", { class: "card", id: `${id}-form`, onsubmit: async (event) => {
     event.preventDefault();
     error.hidden = true;
     submit.disabled = true;
@@ -69,10 +71,10 @@ export function renderLogin({ onDone, expired = false, username = "" }) {
   } },
   h("h2", {}, expired ? "گذرواژه را دوباره وارد کنید" : "ورود بازرس"),
   expired ? h("p", {}, "نشست شما پایان یافته است. گزارش‌های ارسال‌نشده روی گوشی محفوظ است و پس از ورود فرستاده می‌شود.") : null,
-  h("label", { for: "username" }, "نام کاربری"), user,
-  h("label", { for: "password" }, "گذرواژه"), pass,
+  h("label", { for: user.id }, "نام کاربری"), user,
+  h("label", { for: pass.id }, "گذرواژه"), pass,
   submit, error);
-  return h("section", { class: "screen", id: "screen-login" }, form);
+  return expired ? form : h("section", { class: "screen", id: "screen-login" }, form);
 }
 
 // ------------------------------------------------------------------ today's visit list
@@ -246,6 +248,13 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
   const saveDraft = () => drafts.put({ id: draftKey, fields: form, saved_at: new Date().toISOString() }).catch(() => {});
 
   screen.append(header(existing ? "ویرایش گزارش" : "گزارش بازدید", h("p", { class: "muted" }, office?.name || form.office_id)));
+  if (draft) {
+    screen.append(h("p", { class: "note", id: "draft-note" }, `پیش‌نویس ذخیره‌شده در ${jalaliDateTime(draft.saved_at)} بازیابی شد. `,
+      h("button", { type: "button", class: "link", onclick: async () => {
+        await drafts.del(draftKey);
+        go(location.hash);
+      } }, "کنار گذاشتن پیش‌نویس")));
+  }
   if (existing?.server?.locked) {
     screen.append(h("p", { class: "note" }, "این گزارش نزد کمیته انضباطی است؛ تغییر شما به‌صورت الحاقیه ثبت می‌شود."));
   }
@@ -344,7 +353,9 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
     }
   } }, "ثبت موقعیت");
   showFix();
-  if (!form.location) fixButton.click();
+  // A new report takes a fresh fix (a restored draft's may be hours old); an edit keeps
+  // the position of what was observed unless the inspector asks for a new one.
+  if (!existing) fixButton.click();
 
   const deviceClock = h("p", { class: "muted", id: "device-time" });
   const tick = () => { deviceClock.textContent = `ساعت گوشی: ${jalaliDateTime(new Date().toISOString())}`; };

@@ -58,12 +58,15 @@ export async function login(username, password) {
 }
 
 // Revoke the token; the outbox and the synced data stay on the phone for the same user.
+// The phone forgets the token first, so a sync running meanwhile cannot use it again.
 export async function logout() {
-  try {
-    await request("DELETE", "/api/v1/auth/token", { timeoutMs: 5000 });
-  } catch { /* offline or already expired: forgetting it here is what counts */ }
   const current = await meta.get("session");
-  await meta.set("session", current ? { user: current.user, token: null, expires_at: null } : null);
+  await meta.set("session", current ? { user: current.user, token: null, expires_at: null, logged_out: true } : null);
+  if (!current?.token) return;
+  try {
+    await request("DELETE", "/api/v1/auth/token", { timeoutMs: 5000, auth: false,
+      headers: { Authorization: `Bearer ${current.token}` } });
+  } catch { /* offline or already expired: forgetting it here is what counts */ }
 }
 
 async function forgetServerData() {
@@ -81,8 +84,8 @@ async function authed(call) {
   } catch (error) {
     if (error instanceof RequestFailed && error.auth) {
       const current = await meta.get("session");
-      if (current) await meta.set("session", { ...current, token: null });
-      throw new AuthNeeded("token expired or revoked");
+      if (current?.token) await meta.set("session", { ...current, token: null });
+      throw new AuthNeeded(current?.logged_out ? "logged out" : "token expired or revoked");
     }
     throw error;
   }
