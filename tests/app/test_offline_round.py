@@ -3,6 +3,9 @@ round offline, capture reports with photos, close and reopen the app offline, sy
 end: the server has each report once, with its photo, judged by the rules."""
 
 import hashlib
+import io
+
+from PIL import Image
 
 from tests.app.phone import server_reports
 
@@ -10,8 +13,13 @@ from tests.app.phone import server_reports
 def test_a_whole_round_offline(phones, photo_files, mandated):
     live = mandated
     phone = phones("inspector-3a")
+    planned = []
+    phone.page.on("request", lambda r: planned.append(r.url) if "/api/v1/visit-list" in r.url else None)
     phone.login()
+    assert planned and "lat=35.700000" in planned[0] and "lon=51.400000" in planned[0], \
+        "the day is planned from where the phone is"
     phone.shot("01-visit-list")
+    assert phone.page.query_selector("#stops li .stop-facts").text_content(), "the stops come with ETAs"
     offices = sorted(phone.offices(), key=lambda o: o["code"])
     assert offices and {o["district"] for o in offices} == {3}, "the phone holds its district's offices only"
 
@@ -50,6 +58,8 @@ def test_a_whole_round_offline(phones, photo_files, mandated):
         sha = report["photos"][0]["sha256"]
         blob = live.request("GET", f"/api/v1/attachments/{sha}", user="inspector-3a")
         assert blob.status == 200 and hashlib.sha256(blob.body).hexdigest() == sha
+        picture = Image.open(io.BytesIO(blob.body))
+        assert picture.format == "JPEG" and max(picture.size) == 1600, "shrunk on the phone from 2400 × 1800"
         expected = ["closed_during_mandated_hours"] if state in ("closed", "open_not_serving") else []
         assert report["flags"] == expected, (state, report["flags"], report)
     # The app shows the server's judgement: the flag on the closed office's report.

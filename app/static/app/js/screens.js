@@ -91,6 +91,21 @@ export async function lastPosition() {
   return meta.get("position");
 }
 
+// Where the phone is now, for planning the day: a fix of the last five minutes will do,
+// and with none in eight seconds, the last one known (or none: the server starts the
+// round from the centre of the inspector's offices).
+async function positionForPlanning() {
+  try {
+    const position = await currentPosition({ enableHighAccuracy: false, timeout: 8000, maximumAge: 300000 });
+    const fix = { lat: position.coords.latitude, lon: position.coords.longitude, accuracy_m: position.coords.accuracy,
+      at: isoWithOffset(new Date(position.timestamp)) };
+    await meta.set("position", fix);
+    return fix;
+  } catch {
+    return lastPosition();
+  }
+}
+
 const rad = (deg) => (deg * Math.PI) / 180;
 export function distanceM(a, b) {
   const dLat = rad(b.lat - a.lat);
@@ -116,7 +131,7 @@ export async function renderVisits({ online, go, refresh = false }) {
   if (online && (refresh || stale)) {
     status.textContent = "در حال دریافت فهرست امروز…";
     try {
-      kept = await fetchVisitList(today.iso, await lastPosition());
+      kept = await fetchVisitList(today.iso, await positionForPlanning());
     } catch (error) {
       status.textContent = problemText(error);
     }
