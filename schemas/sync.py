@@ -384,6 +384,8 @@ class OpResultSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "applied, merged, duplicate or rejected"})
     id = ma.fields.UUID()
     version = ma.fields.Integer()
+    op_version = ma.fields.Integer(metadata={"description": "On a duplicate: the version this op made when it "
+                                                            "landed (`version` is the report's now)"})
     record = ma.fields.Dict()
     conflicts = ma.fields.List(ma.fields.Nested(ConflictSchema))
     missing_attachments = ma.fields.List(ma.fields.String())
@@ -423,7 +425,8 @@ def _as_is(value):
 
 _CONFLICT_WRITERS = (("field", _text), ("base", _as_is), ("server", _as_is), ("client", _as_is),
                      ("resolved", _as_is), ("policy", _text))
-_RESULT_WRITERS = (("op_id", _as_is), ("status", _text), ("id", _text), ("version", _int), ("record", _dict),
+_RESULT_WRITERS = (("op_id", _as_is), ("status", _text), ("id", _text), ("version", _int), ("op_version", _int),
+                   ("record", _dict),
                    ("conflicts", _list_of(lambda c: None if c is None else _written(c, _CONFLICT_WRITERS))),
                    ("missing_attachments", _list_of(_text)), ("flags", _list_of(_text)), ("reason", _text),
                    ("errors", _dict))

@@ -121,7 +121,7 @@ def service_worker():
     response = Response(text, mimetype="text/javascript")
     # The browser checks the worker for updates on every visit; it must ask us, not a cache.
     response.headers["Cache-Control"] = "no-cache, no-store"
-    response.headers["Service-Worker-Allowed"] = "/app/"
+    response.headers["Service-Worker-Allowed"] = "/app"  # the scope takes in /app itself
     return response
 
 

@@ -187,8 +187,8 @@ def create_rule(user: User | None, data: dict) -> HoursRule:
 def publish_rule(user: User | None, data: dict, published_at: datetime | None = None) -> HoursRule:
     """Check and add a rule, and log it (no commit: the caller's transaction)."""
     values = _checked(data)
-    now = utcnow()
-    rule = repo.create_rule(HoursRule(id=uuid.uuid4(), published_at=published_at or now, updated_at=now,
+    now = _to_the_second(utcnow())
+    rule = repo.create_rule(HoursRule(id=uuid.uuid4(), published_at=_to_the_second(published_at or now), updated_at=now,
                                       created_by=user.id if user else None, **values))
     _record("hours_rule", rule, "create", user, None, HoursRuleSchema().dump(rule))
     return rule
@@ -208,7 +208,7 @@ def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
         for key, value in values.items():
             setattr(rule, key, value)
         rule.version += 1
-        rule.published_at = rule.updated_at = utcnow()
+        rule.published_at = rule.updated_at = _to_the_second(utcnow())
         _record("hours_rule", rule, "update", user, before, HoursRuleSchema().dump(rule))
     return rule
 
@@ -287,3 +287,10 @@ def cancel_holiday(user: User, holiday_id: uuid.UUID) -> Holiday:
 
 def list_changes(entity_id: uuid.UUID | None, page: Page):
     return repo.list_changes(entity_id, page.offset, page.limit)
+
+
+def _to_the_second(instant: datetime) -> datetime:
+    """Publication times are kept to the second, as the wire carries them: the later-published
+    rule wins a tie of scope, and a phone working the hours out from the wire (the app's
+    hours.js) must see the same order the server does."""
+    return instant.replace(microsecond=0)

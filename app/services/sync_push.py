@@ -171,6 +171,9 @@ def _duplicate(ctx: Push, entry: LedgerEntry, op: dict) -> dict:
     out = {"op_id": entry.op_id, "status": "duplicate", "id": entry.entity_id, **entry.result}
     if entry.entity == "reports":
         report = repo.get_report(entry.entity_id)
+        # A client with edits waiting on this op needs the version it made, not the one
+        # the report has reached since (another phone's edit): they are based on the former.
+        out["op_version"] = entry.version
         out["version"] = report.version
         out["record"] = dump_report(report)
     return out

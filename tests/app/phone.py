@@ -2,7 +2,7 @@
 granted, driving `/app` on a real Bazres process (tests/live.py), as an inspector would:
 taps, the camera's file chooser, the network cut and restored.
 
-Waits are on what the app shows (`body[data-sync=done]`, an outbox item's state), never
+Waits are on what the app shows (`body[data-syncs]`, an outbox item's state), never
 on fixed sleeps; the page's strict CSP forbids string evaluation, so nothing here waits
 on a JavaScript expression either.
 """
@@ -10,6 +10,7 @@ on a JavaScript expression either.
 import io
 import json
 import random
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -113,16 +114,24 @@ class Phone:
         raise AssertionError("the service worker never took control of /app/")
 
     def sync(self, timeout: float = 90_000) -> None:
-        """Tap sync on the outbox screen and wait until the app says it is done."""
+        """Tap sync on the outbox screen and wait until that sync has ended, done.
+
+        The app also syncs by itself (back online, after a save); `data-syncs` counts the
+        syncs that ended, so the wait is for the one this tap started, not for another."""
         self.go("#/outbox")
-        # A sync the app started itself (back online, a save) finishes first.
+        self.page.wait_for_selector("#screen-outbox")
         self.page.wait_for_selector("#sync:not([disabled])", timeout=timeout)
-        self.page.evaluate("() => { delete document.body.dataset.sync; }")
+        ended = self._syncs_ended()
         self.page.click("#sync")
-        self.page.wait_for_selector("body[data-sync='done'], body[data-sync='failed']", state="attached",
-                                    timeout=timeout)
+        deadline = time.monotonic() + timeout / 1000
+        while self._syncs_ended() <= ended or self.page.is_disabled("#sync"):
+            assert time.monotonic() < deadline, "the sync did not end"
+            self.page.wait_for_timeout(100)
         assert self.page.get_attribute("body", "data-sync") == "done", self.page.text_content("#sync-status")
         self.page.wait_for_selector("#screen-outbox")
+
+    def _syncs_ended(self) -> int:
+        return int(self.page.get_attribute("body", "data-syncs") or 0)
 
     def offices(self) -> list[dict]:
         return self.page.evaluate("() => window.bazres.store.records.all('offices')")

@@ -59,7 +59,7 @@ export function jalaliText(isoDate) {
 }
 
 export const metres = (m) => (m == null ? "—" : m >= 1000
-  ? `${faDigits((m / 1000).toFixed(1))} کیلومتر` : `${faDigits(Math.round(m))} متر`);
+  ? `${faDigits((m / 1000).toFixed(1)).replace(".", "٫")} کیلومتر` : `${faDigits(Math.round(m))} متر`);
 
 // An instant as ISO 8601 with Tehran's offset (the wire's form, DESIGN §3), from the
 // phone's clock as it is (wrong or not: the server corrects it, §5.3).

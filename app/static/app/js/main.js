@@ -3,13 +3,14 @@
 import { faDigits, tehran } from "./fa.js";
 import { stopWatching, renderMap } from "./map.js";
 import { RequestFailed } from "./net.js";
-import { problemText, renderLogin, renderOffice, renderOutbox, renderReport, renderVisits } from "./screens.js";
+import { closeForms, problemText, renderLogin, renderOffice, renderOutbox, renderReport, renderVisits } from "./screens.js";
 import * as store from "./store.js";
-import { AuthNeeded, deleteReport, logout, pull, saveReport, session, syncAll } from "./sync.js";
+import { AuthNeeded, logout, pull, saveReport, session, syncAll, unsent } from "./sync.js";
 import { $, ask, h, toast } from "./ui.js";
 
 const RELEASE = document.documentElement.dataset.release;
 let editing = false; // the report form is open: a new release waits for it to close
+let releaseWaiting = false; // a new release took over while the form was open
 
 // ------------------------------------------------------------------ the header
 
@@ -18,7 +19,8 @@ const online = () => navigator.onLine;
 async function refreshHeader() {
   $("net").textContent = online() ? "آنلاین" : "بی‌اینترنت";
   $("net").className = `chip ${online() ? "on" : "off"}`;
-  const count = await store.outbox.count().catch(() => 0);
+  const left = await unsent().catch(() => ({ ops: 0, photos: 0 }));
+  const count = left.ops + left.photos;
   $("outbox-badge").textContent = count ? faDigits(count) : "";
   $("outbox-badge").hidden = !count;
 }
@@ -48,13 +50,13 @@ async function sync({ manual = false } = {}) {
   progress.hidden = false;
   progress.value = 0;
   try {
-    await syncAll(({ stage, fraction, waitMs }) => {
+    await syncAll(({ stage, fraction, waitMs, photosLeft }) => {
       if (fraction !== null && fraction !== undefined) progress.value = fraction;
       syncStatus.textContent = stage === "waiting"
         ? `پاسخ نیامد؛ تلاش دوباره تا ${faDigits(Math.ceil(waitMs / 1000))} ثانیهٔ دیگر…` : STAGES[stage] || "";
+      if (photosLeft) syncStatus.textContent = `همگام شد؛ ${faDigits(photosLeft)} عکس هنوز نرسید و در همگام‌سازی بعد فرستاده می‌شود.`;
       document.body.dataset.sync = stage;
     });
-    await store.meta.set("synced_at", new Date().toISOString());
     return true;
   } catch (error) {
     document.body.dataset.sync = "failed";
@@ -70,8 +72,11 @@ async function sync({ manual = false } = {}) {
   } finally {
     syncNow.disabled = false;
     progress.hidden = true;
+    document.body.dataset.syncs = String(Number(document.body.dataset.syncs || 0) + 1);
     await refreshHeader();
-    if (!editing) await route();
+    // The screens that show what a sync changes are drawn again; a map or a form is not.
+    const screen = parse(location.hash).parts[0] || "visits";
+    if (screen === "outbox" || screen === "visits") await route();
   }
 }
 
@@ -88,6 +93,16 @@ async function askPassword() {
 }
 
 // ------------------------------------------------------------------ persistent storage
+
+// Whether this release is kept for offline use (the worker installed it and controls the
+// page): an inspector should see it before driving off.
+async function offlineNote() {
+  const ready = Boolean(navigator.serviceWorker?.controller)
+    && (await caches.keys()).some((name) => name.endsWith(RELEASE.split(" ")[0]));
+  return h("p", { id: "offline-ready", dataset: { ready: String(ready) } }, ready
+    ? "برنامه برای کار بی‌اینترنت آماده است."
+    : "برنامه هنوز برای کار بی‌اینترنت آماده نیست؛ تا آماده شدن به اینترنت وصل بمانید.");
+}
 
 async function storageNote() {
   const note = h("p", { id: "storage", role: "status" });
@@ -120,9 +135,16 @@ function askPersistence() {
 
 // ------------------------------------------------------------------ logout and clearing
 
+// What is still only on this phone, in words: "۲ تغییر گزارش، ۱ عکس و ۱ پیش‌نویس".
+function unsentText(left) {
+  const parts = [[left.ops, "تغییر گزارش"], [left.photos, "عکس"], [left.drafts, "پیش‌نویس"]]
+    .filter(([n]) => n).map(([n, what]) => `${faDigits(n)} ${what}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join("، ")} و ${parts.at(-1)}` : parts[0];
+}
+
 async function onLogout() {
-  const waiting = await store.outbox.count();
-  if (waiting && !(await ask(`${faDigits(waiting)} تغییر هنوز ارسال نشده است. پس از خروج روی این گوشی می‌ماند و با ورود دوبارهٔ شما فرستاده می‌شود. خارج می‌شوید؟`,
+  const left = await unsent();
+  if (left.total && !(await ask(`${unsentText(left)} هنوز ارسال نشده است. پس از خروج روی این گوشی می‌ماند و با ورود دوبارهٔ شما فرستاده می‌شود. خارج می‌شوید؟`,
     { yes: "خروج" }))) return;
   await logout();
   location.hash = "#/login";
@@ -130,9 +152,9 @@ async function onLogout() {
 }
 
 async function onClear() {
-  const waiting = await store.outbox.count();
-  if (waiting) {
-    if (!(await ask(`${faDigits(waiting)} تغییر هنوز ارسال نشده است و با پاک کردن برای همیشه از دست می‌رود. نخست همگام کنید.`,
+  const left = await unsent();
+  if (left.total) {
+    if (!(await ask(`${unsentText(left)} هنوز ارسال نشده است و با پاک کردن برای همیشه از دست می‌رود. نخست همگام کنید.`,
       { yes: "با این حال پاک کن", no: "نه، نگه دار", danger: true }))) return;
     if (!(await ask("مطمئنید؟ گزارش‌های ارسال‌نشده بازگرداندنی نیستند.", { yes: "پاک کن", danger: true }))) return;
   } else if (!(await ask("همهٔ داده‌های این برنامه از این گوشی پاک شود؟", { yes: "پاک کن", danger: true }))) return;
@@ -161,9 +183,14 @@ const go = (hash) => {
 
 async function route() {
   const { parts, query } = parse(location.hash);
+  if (releaseWaiting && parts[0] !== "report") {
+    location.reload(); // the form is closed: now into the new release
+    return;
+  }
   const current = await session();
   const view = $("view");
   stopWatching();
+  closeForms();
   editing = false;
   if (!current?.user || current.logged_out || parts[0] === "login") {
     $("tabs").hidden = true;
@@ -196,10 +223,12 @@ async function route() {
       });
       break;
     case "outbox":
-      screen = await renderOutbox({ syncButton, storageNote: await storageNote(), onLogout, onClear, release: RELEASE });
+      screen = await renderOutbox({ syncButton, storageNote: h("div", {}, await offlineNote(), await storageNote()),
+        onLogout, onClear, release: RELEASE });
       break;
     default:
       screen = await renderVisits({ online: online(), go, refresh: query.get("refresh") === "1" });
+      if (query.get("refresh")) history.replaceState(null, "", "#/visits"); // asked once, not on every redraw
   }
   view.replaceChildren(screen);
   view.focus({ preventScroll: true });
@@ -215,13 +244,14 @@ async function checkForRelease(force = false) {
   if (!online() || (!force && Date.now() - lastCheck < 10 * 60 * 1000)) return;
   lastCheck = Date.now();
   try {
-    await (await navigator.serviceWorker.getRegistration("/app/"))?.update();
+    await (await navigator.serviceWorker.getRegistration("/app"))?.update();
   } catch { /* offline again, or the server is down: the next chance will do */ }
 }
 
 function watchForUpdates() {
   if (!("serviceWorker" in navigator)) return;
-  navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch((error) => {
+  // Scope `/app` (no slash): the worker also answers a bookmark of /app offline.
+  navigator.serviceWorker.register("/app/sw.js", { scope: "/app" }).catch((error) => {
     console.warn("service worker not registered", error);
   });
   lastCheck = Date.now(); // registering checked just now
@@ -239,6 +269,7 @@ function watchForUpdates() {
       return;
     }
     if (editing) {
+      releaseWaiting = true; // reloads when the form is left (route)
       $("update").hidden = false;
       return;
     }
@@ -267,7 +298,8 @@ async function start() {
     if (kind === "newer-version") {
       // A newer release opened the store in another tab: this old page must not hold it.
       $("update").hidden = false;
-      if (!editing) location.reload();
+      if (editing) releaseWaiting = true;
+      else location.reload();
     }
   });
   watchForUpdates();
@@ -282,12 +314,12 @@ async function start() {
   document.body.dataset.ready = "1";
   const current = await session();
   if (current?.token && online()) {
-    const waiting = await store.outbox.count();
-    if (waiting) sync();
+    const left = await unsent();
+    if (left.ops + left.photos) sync();
   }
 }
 
 // For the tests and for support: the app's own functions, on the page.
-window.bazres = { store, saveReport, deleteReport, sync, pull, route, release: RELEASE, today: () => tehran().iso };
+window.bazres = { store, saveReport, sync, pull, route, release: RELEASE, today: () => tehran().iso };
 
 start();

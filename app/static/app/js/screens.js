@@ -250,48 +250,80 @@ function radioGroup(name, legend, options, selected, onChange, extraClass = "") 
       h("span", {}, label))));
 }
 
+// Only the report form on screen may write its draft: a GPS fix or a photo that arrives
+// after the form was saved or left must not bring it back as a draft (main.js closes the
+// form on every change of screen).
+let formSeq = 0;
+export function closeForms() {
+  formSeq += 1;
+}
+
 // `id`: an existing report to edit; else `office`: a new report of that office.
+//
+// The form keeps what the report was when it opened (`opened`, and the version that was)
+// and what the inspector changed since (`changes`); an edit sends only `changes`, based on
+// that version, so a sync that brings another phone's edit while the form is open is merged
+// by the server, not overwritten by what the form showed. The draft holds `changes` too,
+// written on every input once the inspector has touched the form.
 export async function renderReport({ id = null, office: officeId = null, go, afterSave }) {
+  const token = ++formSeq;
+  let saved = false;
+  const alive = () => token === formSeq && !saved;
   const existing = id ? await reports.get(id) : null;
   const draftKey = existing ? `edit:${id}` : `new:${officeId}`;
   const draft = await drafts.get(draftKey);
-  const base = existing ? existing.data : { office_id: officeId, checklist: {}, notes: "", photos: [], staff_present: null };
-  const form = { ...base, ...(draft?.fields || {}) };
+  const opened = existing ? { ...existing.data } : { office_id: officeId, checklist: {}, notes: "", photos: [],
+    staff_present: null, observed_at: isoWithOffset(new Date()) }; // observed when the form opens, at the office
+  const openedVersion = draft ? draft.base_version : existing?.version ?? null;
+  const changes = { ...(draft?.changes || {}) };
+  const form = { ...opened, ...changes };
+  let touched = Boolean(draft);
   const office = await records.get("offices", form.office_id);
   const screen = h("section", { class: "screen", id: "screen-report" });
   const error = h("p", { class: "error", role: "alert", hidden: true });
-  const saveDraft = () => drafts.put({ id: draftKey, fields: form, saved_at: new Date().toISOString() }).catch(() => {});
+  const saveDraft = () => {
+    if (!alive() || !touched) return Promise.resolve();
+    if (!existing) changes.observed_at = form.observed_at;
+    return drafts.put({ id: draftKey, changes, base_version: openedVersion, saved_at: new Date().toISOString() })
+      .catch(() => {});
+  };
+  // `byHand`: the inspector did it (a draft from now on); else the app did (a GPS fix).
+  const set = (key, value, byHand = true) => {
+    form[key] = value;
+    changes[key] = value;
+    touched = touched || byHand;
+    return saveDraft();
+  };
 
   screen.append(header(existing ? "ویرایش گزارش" : "گزارش بازدید", h("p", { class: "muted" }, office?.name || form.office_id)));
   if (draft) {
     screen.append(h("p", { class: "note", id: "draft-note" }, `پیش‌نویس ذخیره‌شده در ${jalaliDateTime(draft.saved_at)} بازیابی شد. `,
       h("button", { type: "button", class: "link", onclick: async () => {
         await drafts.del(draftKey);
+        await forgetLoosePhotos(changes.photos || []);
         go(location.hash);
       } }, "کنار گذاشتن پیش‌نویس")));
+  }
+  if (existing?.refused) {
+    screen.append(h("p", { class: "note" }, "سرور این گزارش را نپذیرفت (دلیل در صندوق ارسال). پس از اصلاح، دوباره به‌عنوان گزارش تازه فرستاده می‌شود."));
   }
   if (existing?.server?.locked) {
     screen.append(h("p", { class: "note" }, "این گزارش نزد کمیته انضباطی است؛ تغییر شما به‌صورت الحاقیه ثبت می‌شود."));
   }
-  const stateGroup = radioGroup("office_state", "وضعیت دفتر", STATES, form.office_state, (value) => {
-    form.office_state = value;
-    saveDraft();
-  }, "states");
+  const stateGroup = radioGroup("office_state", "وضعیت دفتر", STATES, form.office_state,
+    (value) => set("office_state", value), "states");
 
-  const staff = h("input", { id: "staff_present", type: "number", inputmode: "numeric", min: 0, max: 10000,
-    value: form.staff_present ?? "", oninput: () => {
-      const value = asciiDigits(staff.value).trim();
-      form.staff_present = value === "" ? null : Math.max(0, Math.trunc(Number(value)));
-      saveDraft();
+  const staff = h("input", { id: "staff_present", type: "text", inputmode: "numeric", pattern: "[0-9۰-۹٠-٩]*",
+    autocomplete: "off", dir: "ltr", value: form.staff_present == null ? "" : faDigits(form.staff_present),
+    oninput: () => {
+      const value = asciiDigits(staff.value).replace(/[^0-9]/g, "");
+      set("staff_present", value === "" ? null : Math.min(10000, Number(value)));
     } });
 
   const checklist = h("fieldset", { class: "checklist" }, h("legend", {}, "فهرست وارسی"),
     Object.entries(CHECKLIST).map(([key, label]) => {
       const current = form.checklist?.[key];
-      const pick = (value) => {
-        form.checklist = { ...(form.checklist || {}), [key]: value };
-        saveDraft();
-      };
+      const pick = (value) => set("checklist", { ...(form.checklist || {}), [key]: value });
       return h("div", { class: "check-item", role: "radiogroup", "aria-label": label }, h("span", {}, label),
         h("span", { class: "tri" },
           [["yes", true, "بله"], ["no", false, "خیر"], ["unknown", null, "نامعلوم"]].map(([suffix, value, text]) =>
@@ -300,10 +332,7 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
               onchange: () => pick(value) }), h("span", {}, text)))));
     }));
 
-  const notes = h("textarea", { id: "notes", rows: 4, maxlength: 4000, oninput: () => {
-    form.notes = notes.value;
-    saveDraft();
-  } });
+  const notes = h("textarea", { id: "notes", rows: 4, maxlength: 4000, oninput: () => set("notes", notes.value) });
   notes.value = form.notes || "";
 
   // Photos: the camera, shrunk and hashed on the phone, kept in IndexedDB at once.
@@ -315,9 +344,9 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
       const img = h("img", { alt: "عکس گزارش", width: 96, height: 72 });
       if (stored?.blob) img.src = URL.createObjectURL(stored.blob);
       thumbs.append(h("figure", {}, img, h("button", { type: "button", class: "link", "aria-label": "حذف این عکس",
-        onclick: () => {
-          form.photos = form.photos.filter((p) => p.sha256 !== entry.sha256);
-          saveDraft();
+        onclick: async () => {
+          await set("photos", form.photos.filter((p) => p.sha256 !== entry.sha256));
+          await forgetLoosePhotos([entry]);
           showThumbs();
         } }, "حذف")));
     }
@@ -331,9 +360,10 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
       try {
         for (const file of files) {
           const entry = await takePhoto(file, isoWithOffset(new Date()));
-          if (!(form.photos || []).some((p) => p.sha256 === entry.sha256)) form.photos = [...(form.photos || []), entry];
+          if (!(form.photos || []).some((p) => p.sha256 === entry.sha256)) {
+            await set("photos", [...(form.photos || []), entry]);
+          }
         }
-        await saveDraft();
         await showThumbs();
         busy.textContent = "";
       } catch (failure) {
@@ -351,26 +381,29 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
     }
     const [lon, lat] = form.location.coordinates;
     const away = office ? distanceM({ lat, lon }, officePoint(office)) : null;
-    gps.textContent = `${faDigits(lat.toFixed(5))}، ${faDigits(lon.toFixed(5))} · دقت ${metres(form.accuracy_m)}`
+    gps.textContent = `${decimal(lat, 5)}، ${decimal(lon, 5)} · دقت ${metres(form.accuracy_m)}`
       + ` · زمان GPS ${clock(form.gps_fix_at)}${away != null ? ` · ${metres(away)} تا دفتر` : ""}`;
   };
-  const fixButton = h("button", { type: "button", class: "secondary", id: "locate", onclick: async () => {
+  let fixing = null;
+  const takeFix = (byHand) => {
     gps.textContent = "در حال گرفتن موقعیت…";
-    try {
-      const fix = await locate();
-      form.location = { type: "Point", coordinates: [fix.lon, fix.lat] };
-      form.accuracy_m = Math.round(fix.accuracy_m * 10) / 10;
-      form.gps_fix_at = fix.at;
-      saveDraft();
+    fixing = locate().then((fix) => {
+      if (!alive()) return;
+      set("location", { type: "Point", coordinates: [fix.lon, fix.lat] }, byHand);
+      set("accuracy_m", Math.round(fix.accuracy_m * 10) / 10, byHand);
+      set("gps_fix_at", fix.at, byHand);
       showFix();
-    } catch (failure) {
-      gps.textContent = `موقعیت گرفته نشد (${failure.message || failure.code}); دوباره امتحان کنید.`;
-    }
-  } }, "ثبت موقعیت");
+    }).catch((failure) => {
+      if (alive()) gps.textContent = `موقعیت گرفته نشد (${failure.message || failure.code}); دوباره امتحان کنید.`;
+    }).finally(() => { fixing = null; });
+    return fixing;
+  };
+  const fixButton = h("button", { type: "button", class: "secondary", id: "locate", onclick: () => takeFix(true) },
+    "ثبت موقعیت");
   showFix();
   // A new report takes a fresh fix (a restored draft's may be hours old); an edit keeps
   // the position of what was observed unless the inspector asks for a new one.
-  if (!existing) fixButton.click();
+  if (!existing) takeFix(false);
 
   const deviceClock = h("p", { class: "muted", id: "device-time" });
   const tick = () => { deviceClock.textContent = `ساعت گوشی: ${jalaliDateTime(new Date().toISOString())}`; };
@@ -388,21 +421,30 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
     }
     save.disabled = true;
     try {
-      const fields = { ...form };
+      if (fixing && !form.location) {
+        // Saved while the first fix is on its way: a few seconds for it, not more.
+        save.textContent = "در انتظار موقعیت…";
+        await Promise.race([fixing, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      }
+      let fields;
       if (!existing) {
-        fields.observed_at = isoWithOffset(new Date());
         const list = await visitLists.get(tehran().iso);
         const round = list?.list?.round_id;
         const inRound = round && (await records.get("rounds", round))?.stops?.some((s) => s.office_id === form.office_id);
-        fields.round_id = inRound ? round : null;
+        fields = { ...form, round_id: inRound ? round : null };
+      } else {
+        fields = changes;
       }
-      const reportId = await saveReport(fields, { id: existing?.id, draftId: draftKey });
+      saved = true; // from here no late fix or photo writes a draft
+      const reportId = await saveReport(fields, { id: existing?.id, draftId: draftKey, baseVersion: openedVersion });
       toast("گزارش در صندوق ارسال ذخیره شد.", "ok");
       afterSave(reportId);
     } catch (failure) {
+      saved = false;
       error.textContent = `ذخیره نشد: ${failure.message}`;
       error.hidden = false;
       save.disabled = false;
+      save.textContent = "ذخیره در صندوق ارسال";
     }
   } },
   stateGroup,
@@ -417,15 +459,36 @@ export async function renderReport({ id = null, office: officeId = null, go, aft
   return screen;
 }
 
+// Photos taken for a form and then put aside: kept by no report, so not the server's to have.
+async function forgetLoosePhotos(entries) {
+  for (const entry of entries) {
+    const stored = await photos.get(entry.sha256);
+    if (stored && !(stored.reports || []).length) await photos.del(entry.sha256);
+  }
+}
+
+const decimal = (value, places) => faDigits(Number(value).toFixed(places)).replace(".", "٫");
+
 // ------------------------------------------------------------------ the outbox
 
+// A field's value as an inspector reads it (never raw JSON).
+function shown(field, value) {
+  if (value === null || value === undefined || value === "") return "—";
+  switch (field) {
+    case "office_state": return STATES[value] || value;
+    case "checklist": return Object.entries(value).map(([key, v]) =>
+      `${CHECKLIST[key] || key}: ${v === true ? "بله" : v === false ? "خیر" : "نامعلوم"}`).join("؛ ") || "—";
+    case "photos": return `${faDigits(value.length)} عکس`;
+    case "location": return value.coordinates
+      ? `${decimal(value.coordinates[1], 5)}، ${decimal(value.coordinates[0], 5)}` : "—";
+    case "accuracy_m": return metres(value);
+    case "observed_at": case "gps_fix_at": return jalaliDateTime(value);
+    default: return typeof value === "object" ? JSON.stringify(value) : faDigits(value);
+  }
+}
+
 function conflictText(conflict) {
-  const show = (value) => {
-    if (value === null || value === undefined || value === "") return "—";
-    if (conflict.field === "office_state") return STATES[value] || value;
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
-  };
+  const show = (value) => shown(conflict.field, value);
   return h("li", {}, h("strong", {}, FIELDS[conflict.field] || conflict.field), ": ",
     POLICIES[conflict.policy] || conflict.policy,
     h("div", { class: "conflict" },

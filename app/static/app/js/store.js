@@ -57,7 +57,6 @@ function open() {
     upgrade(db, oldVersion) {
       for (let step = oldVersion; step < VERSION; step += 1) STEPS[step](db);
     },
-    blocked() { emit("blocked"); },
     blocking() {
       // A newer release wants to upgrade: let it, and reload into it.
       promise.then((db) => db.close()).catch(() => {});
@@ -65,12 +64,14 @@ function open() {
       emit("newer-version");
     },
     terminated() {
-      // The browser closed the connection abnormally (memory pressure, storage cleared).
+      // The browser closed the connection abnormally (memory pressure, storage cleared):
+      // the next use opens a new one.
       opening = null;
-      emit("reopened");
     },
   }).catch((error) => {
     opening = null;
+    // A newer release upgraded the store since this page loaded: only a reload reads it.
+    if (error?.name === "VersionError") emit("newer-version");
     throw new StoreUnavailable(error?.message || String(error));
   });
   return promise;
@@ -94,7 +95,6 @@ export async function run(work) {
   } catch (error) {
     if (!isClosed(error)) throw error;
     opening = null;
-    emit("reopened");
     return work(await db());
   }
 }
@@ -108,7 +108,6 @@ export async function closeForTest() {
 export const meta = {
   get: (key) => run((d) => d.get("meta", key)),
   set: (key, value) => run((d) => d.put("meta", value, key)),
-  del: (key) => run((d) => d.delete("meta", key)),
 };
 
 export function keyOf(record) {
@@ -135,6 +134,7 @@ export const photos = {
   get: (sha) => run((d) => d.get("photos", sha)),
   pending: () => run((d) => d.getAllFromIndex("photos", "uploaded", 0)),
   put: (photo) => run((d) => d.put("photos", photo)),
+  del: (sha) => run((d) => d.delete("photos", sha)),
 };
 
 export const outcomes = {
@@ -150,7 +150,6 @@ export const drafts = {
 
 export const visitLists = {
   get: (date) => run((d) => d.get("visit_lists", date)),
-  put: (list) => run((d) => d.put("visit_lists", list)),
   latest: () => run(async (d) => {
     const all = await d.getAll("visit_lists");
     return all.sort((a, b) => (a.fetched_at < b.fetched_at ? 1 : -1))[0];

@@ -12,10 +12,10 @@
 // - a page of a pull and its cursor are stored together; the phone's unsent edits are
 //   never overwritten by a pull;
 // - photos go up after their report, in pieces that resume from the server's
-//   Upload-Offset.
+//   Upload-Offset; one that cannot go up now holds up no other.
 import { isoWithOffset } from "./fa.js";
 import { json, request, RequestFailed, withRetries, backoffMs, sleep } from "./net.js";
-import { db, meta, run, keyOf, SERVER_ENTITIES } from "./store.js";
+import { meta, run, keyOf, SERVER_ENTITIES } from "./store.js";
 
 export const CLIENT_FIELDS = ["office_id", "round_id", "observed_at", "gps_fix_at", "location", "accuracy_m",
   "office_state", "staff_present", "checklist", "notes", "photos"];
@@ -44,8 +44,7 @@ export async function session() {
 
 export async function login(username, password) {
   const previous = await meta.get("owner");
-  const pending = await run((d) => d.count("outbox"));
-  if (previous && previous !== username && pending) {
+  if (previous && previous !== username && (await unsent()).total) {
     throw new Error(`این گوشی گزارش‌های ارسال‌نشدهٔ «${previous}» را دارد؛ نخست با همان کاربر وارد شوید و همگام کنید.`);
   }
   const answer = await json("POST", "/api/v1/auth/token", {
@@ -97,42 +96,72 @@ async function pendingIn(tx, id) {
   return (await tx.objectStore("outbox").index("report").count(id)) > 0;
 }
 
-// Save a report (new, or an edit of one the phone holds) and its op in one transaction.
-// `fields`: client fields; `photoShas`: the photos (already in the photo store) it uses.
-export async function saveReport(fields, { id = null, draftId = null } = {}) {
+// Everything on this phone the server does not have yet: ops, photos, drafts. What the
+// warnings before logging out or clearing count, and what no other user may log in over.
+export async function unsent() {
+  return run(async (d) => {
+    const tx = d.transaction(["outbox", "photos", "drafts"]);
+    // Photos a saved report uses (a draft's are counted with the draft). Blobs are read
+    // by reference, not loaded, so listing them costs little.
+    const photos = await tx.objectStore("photos").index("uploaded").getAll(0);
+    const counts = { ops: await tx.objectStore("outbox").count(),
+      photos: photos.filter((p) => (p.reports || []).length).length,
+      drafts: await tx.objectStore("drafts").count() };
+    await tx.done;
+    return { ...counts, total: counts.ops + counts.photos + counts.drafts };
+  });
+}
+
+// Save a report and its op in one transaction, before anything is sent.
+// - A new report: `fields` are all its client fields.
+// - An edit: `fields` are only what the inspector changed, against the report as the form
+//   showed it, which was `baseVersion` (a sync may have brought a newer one meanwhile: the
+//   server merges the edit three-way against what the inspector saw, §5.4).
+// An edit joins the report's last op while that op has never been sent (one op, as the
+// reference client does); once an op has gone out it is never changed (a replay must match
+// it), and the edit waits behind it with no base until its answer says which version it made.
+export async function saveReport(fields, { id = null, draftId = null, baseVersion = null } = {}) {
   const now = isoWithOffset(new Date());
+  const fresh = { report: uuid(), op: uuid() };
   return run(async (d) => {
     const tx = d.transaction(["reports", "outbox", "photos", "drafts", "outcomes"], "readwrite");
     const reports = tx.objectStore("reports");
+    const outbox = tx.objectStore("outbox");
     const existing = id ? await reports.get(id) : null;
-    const reportId = existing?.id || id || uuid();
-    let op;
-    if (!existing) {
-      const data = { ...clientFields(fields), id: reportId };
-      op = { op_id: uuid(), entity: "reports", action: "create", id: reportId, base_version: null,
-        changed_at: now, data, attempts: 0 };
+    const reportId = existing?.id || id || fresh.report;
+    const refusedCreate = existing?.refused && existing.version === null;
+    let data;
+    if (!existing || refusedCreate) {
+      // New, or a create the server refused, sent again as a create (with what was changed).
+      data = { ...clientFields({ ...existing?.data, ...fields }), id: reportId };
+      await outbox.add({ op_id: fresh.op, entity: "reports", action: "create", id: reportId, base_version: null,
+        changed_at: now, data, attempts: 0 });
       await reports.put({ id: reportId, data: clientFields(data), version: null, server: null, saved_at: now });
     } else {
-      const changed = {};
-      for (const key of CLIENT_FIELDS) {
-        if (key in fields && JSON.stringify(fields[key]) !== JSON.stringify(existing.data[key])) {
-          changed[key] = fields[key];
-        }
-      }
-      delete changed.office_id; // immutable after create (§5.4)
+      const changed = Object.fromEntries(Object.entries(fields).filter(([key]) => CLIENT_FIELDS.includes(key)
+        && key !== "office_id")); // office_id is immutable after create (§5.4)
       if (!Object.keys(changed).length) {
+        if (draftId) await tx.objectStore("drafts").delete(draftId);
         await tx.done;
         return reportId;
       }
-      const waits = await pendingIn(tx, reportId);
-      op = { op_id: uuid(), entity: "reports", action: "update", id: reportId,
-        base_version: waits ? null : existing.version, changed_at: now, data: changed, attempts: 0 };
-      await reports.put({ ...existing, data: { ...existing.data, ...changed }, saved_at: now });
+      const ops = await outbox.index("report").getAll(reportId);
+      const last = ops.sort((a, b) => a.seq - b.seq).at(-1);
+      if (last && last.attempts === 0 && last.action !== "delete") {
+        await outbox.put({ ...last, data: { ...last.data, ...changed }, changed_at: now });
+      } else {
+        await outbox.add({ op_id: fresh.op, entity: "reports", action: "update", id: reportId,
+          base_version: ops.length ? null : (baseVersion ?? existing.version), changed_at: now, data: changed,
+          attempts: 0 });
+      }
+      data = { ...existing.data, ...changed };
+      await reports.put({ ...existing, data, saved_at: now });
     }
-    await tx.objectStore("outbox").add(op);
-    for (const photo of fields.photos || []) {
+    for (const photo of data.photos || []) {
       const stored = await tx.objectStore("photos").get(photo.sha256);
-      if (stored && !stored.report_id) await tx.objectStore("photos").put({ ...stored, report_id: reportId });
+      if (stored && !(stored.reports || []).includes(reportId)) {
+        await tx.objectStore("photos").put({ ...stored, reports: [...(stored.reports || []), reportId] });
+      }
     }
     await tx.objectStore("outcomes").delete(reportId);
     if (draftId) await tx.objectStore("drafts").delete(draftId);
@@ -141,111 +170,117 @@ export async function saveReport(fields, { id = null, draftId = null } = {}) {
   });
 }
 
-export async function deleteReport(id) {
-  const now = isoWithOffset(new Date());
-  return run(async (d) => {
-    const tx = d.transaction(["reports", "outbox"], "readwrite");
-    const existing = await tx.objectStore("reports").get(id);
-    if (!existing) return;
-    const waits = await pendingIn(tx, id);
-    await tx.objectStore("outbox").add({ op_id: uuid(), entity: "reports", action: "delete", id,
-      base_version: waits ? null : existing.version, changed_at: now, data: null, attempts: 0 });
-    await tx.objectStore("reports").put({ ...existing, deleting: true });
-    await tx.done;
-  });
-}
-
 // ------------------------------------------------------------------ pull
 
 export async function pull({ onPage = () => {}, limit = 500 } = {}) {
   const device = await deviceId();
-  let resetting = false;
-  const seen = new Set();
   let pages = 0;
   for (;;) {
     const cursor = await meta.get("cursor");
     const page = await authed(() => withRetries(() => json("POST", "/api/v1/sync/pull", {
       body: { protocol: 1, device_id: device, cursor: cursor ?? null, limit },
     })));
-    resetting = resetting || page.reset;
-    await storePage(page, seen);
+    await storePage(page);
     pages += 1;
     onPage(pages, page.has_more);
     if (!page.has_more) break;
   }
-  if (resetting) await dropUnseen(seen);
   await meta.set("pulled_at", new Date().toISOString());
   return pages;
 }
 
-async function storePage(page, seen) {
+// A page and its cursor in one transaction. Every record is stamped with the scope's
+// generation; a `reset` page starts a new one, kept in the store with the page, so a reset
+// pull cut off half way and finished later (another day, after a crash) still ends by
+// dropping what the new scope did not bring: never the phone's unsent reports.
+async function storePage(page) {
   await run(async (d) => {
-    const tx = d.transaction(["records", "reports", "outbox", "meta"], "readwrite");
+    const tx = d.transaction(["records", "reports", "outbox", "meta", "photos"], "readwrite");
     const records = tx.objectStore("records");
     const reports = tx.objectStore("reports");
+    const metaStore = tx.objectStore("meta");
+    let generation = (await metaStore.get("generation")) || 0;
+    if (page.reset) {
+      generation += 1;
+      await metaStore.put(generation, "generation");
+      await metaStore.put(true, "resetting");
+    }
     for (const entity of SERVER_ENTITIES) {
       const block = page.changes[entity] || { upserted: [], deleted: [] };
-      for (const record of block.upserted) {
-        const key = keyOf(record);
-        seen.add(`${entity}/${key}`);
-        await records.put({ entity, key, record });
-      }
+      for (const record of block.upserted) await records.put({ entity, key: keyOf(record), record, generation });
       for (const key of block.deleted) await records.delete([entity, String(key)]);
     }
     const own = page.changes.reports || { upserted: [], deleted: [] };
     for (const record of own.upserted) {
-      seen.add(`reports/${record.id}`);
       const existing = await reports.get(record.id);
       if (existing && await pendingIn(tx, record.id)) {
         // Our unsent edits stay; only what the server owns is refreshed.
-        await reports.put({ ...existing, server: record });
+        await reports.put({ ...existing, server: record, generation });
       } else {
         await reports.put({ id: record.id, data: clientFields(record), version: record.version, server: record,
-          saved_at: existing?.saved_at ?? null });
+          saved_at: existing?.saved_at ?? null, generation });
       }
+      await markMissing(tx.objectStore("photos"), record.photos_pending || []);
     }
     for (const key of own.deleted) {
       if (!await pendingIn(tx, String(key))) await reports.delete(String(key));
     }
-    await tx.objectStore("meta").put(page.cursor, "cursor");
+    await metaStore.put(page.cursor, "cursor");
+    if (!page.has_more && await metaStore.get("resetting")) {
+      await dropOlder(tx, generation);
+      await metaStore.delete("resetting");
+    }
     await tx.done;
   });
 }
 
-async function dropUnseen(seen) {
-  await run(async (d) => {
-    const tx = d.transaction(["records", "reports", "outbox"], "readwrite");
-    for (const row of await tx.objectStore("records").getAll()) {
-      if (!seen.has(`${row.entity}/${row.key}`)) await tx.objectStore("records").delete([row.entity, row.key]);
+async function dropOlder(tx, generation) {
+  const records = tx.objectStore("records");
+  for (const row of await records.getAll()) {
+    if ((row.generation || 0) < generation) await records.delete([row.entity, row.key]);
+  }
+  const reports = tx.objectStore("reports");
+  for (const report of await reports.getAll()) {
+    if (report.version !== null && (report.generation || 0) < generation && !await pendingIn(tx, report.id)) {
+      await reports.delete(report.id);
     }
-    for (const report of await tx.objectStore("reports").getAll()) {
-      if (report.version !== null && !seen.has(`reports/${report.id}`) && !await pendingIn(tx, report.id)) {
-        await tx.objectStore("reports").delete(report.id);
-      }
-    }
-    await tx.done;
-  });
+  }
+}
+
+// The server says it still lacks these photos: whatever this phone believed, send them.
+async function markMissing(photos, shas) {
+  for (const sha of shas) {
+    const stored = await photos.get(sha);
+    if (stored?.uploaded) await photos.put({ ...stored, uploaded: 0, started: true });
+  }
 }
 
 // ------------------------------------------------------------------ push
 
-// The ops of the next push: in the order they were made, one per report, none that waits
-// for an earlier op of its report to land.
-async function nextBatch() {
-  const all = await run((d) => d.getAll("outbox"));
-  const taken = new Set();
-  const batch = [];
-  for (const op of all) {
-    if (batch.length >= PUSH_BATCH) break;
-    if (taken.has(op.id)) continue;
-    taken.add(op.id);
-    if (op.base_version === null && op.action !== "create") continue;
-    batch.push(op);
-  }
-  return batch;
-}
-
 const WIRE = ["op_id", "entity", "action", "id", "base_version", "changed_at"];
+
+// The ops of the next push: in the order they were made, one per report, none that waits
+// for an earlier op of its report to land. Chosen and counted as sent in one transaction,
+// so an edit saved meanwhile either joins an op before it goes or waits behind it: an op
+// once sent is never changed (its replay must match).
+async function nextBatch() {
+  return run(async (d) => {
+    const tx = d.transaction("outbox", "readwrite");
+    const taken = new Set();
+    const batch = [];
+    for (const op of await tx.store.getAll()) {
+      if (batch.length >= PUSH_BATCH) break;
+      if (taken.has(op.id)) continue;
+      taken.add(op.id);
+      if (op.base_version === null && op.action !== "create") continue;
+      const sent = { ...op, attempts: (op.attempts || 0) + 1 };
+      await tx.store.put(sent);
+      batch.push(sent);
+    }
+    await tx.done;
+    return batch;
+  });
+}
 
 export async function push({ onProgress = () => {}, onWait = () => {} } = {}) {
   const device = await deviceId();
@@ -255,12 +290,6 @@ export async function push({ onProgress = () => {}, onWait = () => {} } = {}) {
   for (;;) {
     const batch = await nextBatch();
     if (!batch.length) break;
-    // Counted before sending: an op once sent is never changed again (its replay must match).
-    await run(async (d) => {
-      const tx = d.transaction("outbox", "readwrite");
-      await Promise.all(batch.map((op) => tx.store.put({ ...op, attempts: (op.attempts || 0) + 1 })));
-      await tx.done;
-    });
     const ops = batch.map((op) => ({ ...Object.fromEntries(WIRE.map((k) => [k, op[k]])),
       ...(op.data ? { data: op.data } : {}) }));
     const answer = await authed(() => withRetries(() => json("POST", "/api/v1/sync/push", {
@@ -276,6 +305,19 @@ export async function push({ onProgress = () => {}, onWait = () => {} } = {}) {
   return results;
 }
 
+// The version the edits waiting behind an op are to be merged against. Their fields were
+// changed on the phone's own copy, which is what the op made only if the server took it as
+// it was: a create (version 1), or an update applied with no conflict. After a merge, the
+// server's record differs from the phone's copy, so they stay on the op's own base and the
+// server merges them three-way like any other late edit: nothing either side wrote is lost.
+function baseForWaiting(op, result) {
+  if (op.action === "create") return 1;
+  const clean = !(result.conflicts || []).length;
+  if (result.status === "applied" && clean) return result.version;
+  if (result.status === "duplicate" && clean && result.op_version) return result.op_version;
+  return op.base_version;
+}
+
 async function settle(batch, answer) {
   const at = new Date().toISOString();
   await run(async (d) => {
@@ -287,21 +329,20 @@ async function settle(batch, answer) {
       const result = answer.results[index];
       await outbox.delete(op.seq);
       if (op.entity !== "reports") continue;
-      const outcome = { id: op.id, op_id: op.op_id, action: op.action, status: result.status, at,
-        conflicts: result.conflicts || [], flags: result.flags || [], reason: result.reason || null,
-        errors: result.errors || null, missing: result.missing_attachments || [] };
-      await tx.objectStore("outcomes").put(outcome);
+      await tx.objectStore("outcomes").put({ id: op.id, op_id: op.op_id, action: op.action, status: result.status,
+        at, conflicts: result.conflicts || [], flags: result.flags || [], reason: result.reason || null,
+        errors: result.errors || null, missing: result.missing_attachments || [] });
       const existing = await reports.get(op.id);
       if (result.status === "rejected") {
         if (op.action === "create") {
-          // Nothing of it landed: what was made on top of it cannot land either.
+          // Nothing of it landed, so nothing made on top of it can: the phone keeps the
+          // report (with those edits) as refused, to be corrected and sent again.
           for (const next of await later(op.id)) await outbox.delete(next.seq);
           if (existing) await reports.put({ ...existing, refused: true });
         } else {
           for (const next of await later(op.id)) {
-            if (next.base_version === null) await outbox.put({ ...next, base_version: existing?.version ?? null });
+            if (next.base_version === null) await outbox.put({ ...next, base_version: op.base_version });
           }
-          if (existing) await reports.put({ ...existing, deleting: false });
         }
         continue;
       }
@@ -312,26 +353,17 @@ async function settle(batch, answer) {
       const record = result.record || {};
       const version = result.version ?? existing?.version ?? null;
       const waiting = await later(op.id);
+      const base = baseForWaiting(op, result);
       for (const next of waiting) {
-        if (next.base_version === null || next.base_version === op.base_version) {
-          await outbox.put({ ...next, base_version: version });
-        }
+        if (next.base_version === null) await outbox.put({ ...next, base_version: base });
       }
       if (waiting.length) {
-        if (existing) await reports.put({ ...existing, version, server: record, deleting: false });
+        if (existing) await reports.put({ ...existing, version, server: record, refused: false });
       } else if (Object.keys(record).length) {
         await reports.put({ id: op.id, data: clientFields(record), version, server: record,
-          saved_at: existing?.saved_at ?? null });
+          saved_at: existing?.saved_at ?? null, generation: existing?.generation });
       }
-      if (!outcome.missing.length && (result.status === "applied" || result.status === "merged"
-          || result.status === "duplicate")) {
-        for (const photo of record.photos || []) {
-          const stored = await tx.objectStore("photos").get(photo.sha256);
-          if (stored && !stored.uploaded && !(record.photos_pending || []).includes(photo.sha256)) {
-            await tx.objectStore("photos").put({ ...stored, uploaded: 1 });
-          }
-        }
-      }
+      await markMissing(tx.objectStore("photos"), result.missing_attachments || []);
     }
     await tx.done;
   });
@@ -339,35 +371,49 @@ async function settle(batch, answer) {
 
 // ------------------------------------------------------------------ photos
 
-// Photos whose report the server holds (§5.5: the report first), not yet uploaded.
+// Photos that a report the server holds uses (§5.5: the report first), not yet uploaded.
+// A photo used by two reports goes up once either of them has landed.
 export async function photosToSend() {
   return run(async (d) => {
     const tx = d.transaction(["photos", "reports"]);
-    const waiting = await tx.objectStore("photos").index("uploaded").getAll(0);
     const ready = [];
-    for (const photo of waiting) {
-      if (!photo.report_id || photo.failed) continue;
-      const report = await tx.objectStore("reports").get(photo.report_id);
-      if (report && report.version !== null && !report.refused) ready.push(photo);
+    for (const photo of await tx.objectStore("photos").index("uploaded").getAll(0)) {
+      if (photo.failed) continue;
+      for (const id of photo.reports || []) {
+        const report = await tx.objectStore("reports").get(id);
+        if (report && report.version !== null && !report.refused) {
+          ready.push(photo);
+          break;
+        }
+      }
     }
     await tx.done;
     return ready;
   });
 }
 
+// Each photo on its own: one that cannot go up now is left for the next sync and the
+// others go on (the pull after them still brings the server's answer). Returns how many
+// are left.
 export async function uploadPhotos({ onProgress = () => {}, onWait = () => {} } = {}) {
   const queue = await photosToSend();
   const totalBytes = queue.reduce((sum, p) => sum + p.size, 0);
   let sentBefore = 0;
+  let left = 0;
   for (const photo of queue) {
-    await authed(() => uploadPhoto(photo, {
-      onWait,
-      onBytes: (offset) => onProgress(sentBefore + offset, totalBytes),
-    }));
+    try {
+      await authed(() => uploadPhoto(photo, {
+        onWait,
+        onBytes: (offset) => onProgress(sentBefore + offset, totalBytes),
+      }));
+    } catch (error) {
+      if (error instanceof AuthNeeded) throw error;
+      left += 1;
+    }
     sentBefore += photo.size;
     onProgress(sentBefore, totalBytes);
   }
-  return queue.length;
+  return left;
 }
 
 async function markPhoto(sha, changes) {
@@ -379,6 +425,16 @@ async function markPhoto(sha, changes) {
   });
 }
 
+// What the server says it holds of a photo. An answer without it (a captive portal's
+// page, a proxy's) is not the server's: the piece is treated as not delivered.
+function offsetOf(response) {
+  const header = response.headers.get("Upload-Offset");
+  if (header === null || !/^[0-9]+$/.test(header)) {
+    throw new RequestFailed("an answer without Upload-Offset", { network: true });
+  }
+  return Number(header);
+}
+
 // Upload one photo in pieces. After any failure, ask the server where it is (HEAD:
 // Upload-Offset, what it has committed) and go on from there.
 export async function uploadPhoto(photo, { onBytes = () => {}, onWait = () => {}, attempts = 12 } = {}) {
@@ -387,14 +443,10 @@ export async function uploadPhoto(photo, { onBytes = () => {}, onWait = () => {}
   let resume = Boolean(photo.started);
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     try {
-      let offset = 0;
-      if (resume) {
-        const head = await request("HEAD", url, { timeoutMs: 15000 });
-        offset = Number(head.headers.get("Upload-Offset") || 0);
-      }
-      await markPhoto(photo.sha256, { started: true });
+      let offset = resume ? offsetOf(await request("HEAD", url, { timeoutMs: 15000 })) : 0;
+      if (!resume) await markPhoto(photo.sha256, { started: true });
       resume = true;
-      while (offset < size) {
+      for (;;) {
         const end = Math.min(offset + PIECE, size) - 1;
         let response;
         try {
@@ -404,18 +456,19 @@ export async function uploadPhoto(photo, { onBytes = () => {}, onWait = () => {}
             timeoutMs: 120000,
           });
         } catch (error) {
-          if (error instanceof RequestFailed && error.status === 409 && error.headers?.get("Upload-Offset")) {
-            offset = Number(error.headers.get("Upload-Offset"));
+          if (error instanceof RequestFailed && error.status === 409 && error.headers) {
+            offset = offsetOf(error); // the server is elsewhere: go on from where it is
+            if (offset >= size) break;
             continue;
           }
           throw error;
         }
-        offset = Number(response.headers.get("Upload-Offset") || end + 1);
-        await markPhoto(photo.sha256, { offset });
+        offset = offsetOf(response);
         onBytes(offset);
-        if (response.status === 201 || (response.status === 200 && offset >= size)) break;
+        if (response.status === 201 || response.status === 200) break; // whole, and hashed right
+        if (offset >= size) throw new RequestFailed("all sent but not stored", { network: true });
       }
-      await markPhoto(photo.sha256, { uploaded: 1, offset: size });
+      await markPhoto(photo.sha256, { uploaded: 1 });
       return;
     } catch (error) {
       if (!(error instanceof RequestFailed)) throw error;
@@ -447,10 +500,11 @@ export function syncAll(onProgress = () => {}) {
     report("push", 0);
     const results = await push({ onWait, onProgress: (done, total) => report("push", 0.5 * done / total) });
     report("photos", 0.5);
-    await uploadPhotos({ onWait, onProgress: (done, total) => report("photos", 0.5 + 0.3 * (total ? done / total : 1)) });
+    const photosLeft = await uploadPhotos({ onWait,
+      onProgress: (done, total) => report("photos", 0.5 + 0.3 * (total ? done / total : 1)) });
     report("pull", 0.8);
     await pull({ onPage: (pages, more) => report("pull", more ? 0.8 + 0.2 * (1 - 1 / (pages + 1)) : 1) });
-    report("done", 1);
+    report("done", 1, { photosLeft });
     return results;
   };
   const locked = navigator.locks
@@ -474,4 +528,3 @@ export async function fetchVisitList(date, position) {
   return kept;
 }
 
-export { db };
