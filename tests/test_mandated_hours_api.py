@@ -224,3 +224,22 @@ def test_every_change_is_logged_with_who_and_when_and_calls_the_reevaluation_hoo
 
 def test_the_reevaluation_hook_rejudges_nothing_when_no_case_is_open(app_context):
     assert reevaluate_open_flags(change=None) == 0
+
+
+def test_publication_times_are_kept_to_the_second_the_wire_carries(client, offices, app_context):
+    """The later-published rule wins a tie of scope; a phone ordering rules from the wire
+    (the inspector's app) sees times to the second, so the server keeps no finer ones."""
+    import uuid
+
+    from app.extensions import db
+    from app.models import HoursRule
+
+    rule = publish(client, name="to the second", scope="city", date_from="1405-02-01", date_to="1405-02-02",
+                   kind="open", windows=[{"start": "08:00", "end": "12:00"}])
+    row = db.session.get(HoursRule, uuid.UUID(rule["id"]))
+    assert row.published_at.microsecond == 0
+    changed = client.as_("admin").request("PATCH", f"/api/v1/hours-rules/{rule['id']}",
+                                          json={"version": 1, "windows": [{"start": "08:00", "end": "13:00"}]})
+    assert changed.status_code == 200, changed.get_json()
+    db.session.expire_all()
+    assert db.session.get(HoursRule, uuid.UUID(rule["id"])).published_at.microsecond == 0

@@ -6,6 +6,8 @@ phone clock two hours slow."""
 import hashlib
 import json
 import re
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from tests.app.phone import TEHRAN, server_reports
@@ -42,7 +44,7 @@ def test_a_lost_answer_is_retried_and_nothing_doubles(phones, photo_files, manda
 
 
 def test_a_broken_upload_resumes_from_the_servers_offset(phones, photo_files, mandated):
-    phone = phones("inspector-7a")
+    phone = phones("inspector-19a")
     phone.login()
     office = sorted(phone.offices(), key=lambda o: o["code"])[0]
     phone.offline()
@@ -66,10 +68,10 @@ def test_a_broken_upload_resumes_from_the_servers_offset(phones, photo_files, ma
     assert patches[1].startswith(f"bytes {first_end + 1}-"), "the broken piece"
     assert ("HEAD", None) in calls[2:], "after the break the app asks where to go on"
     assert patches[2].startswith(f"bytes {first_end + 1}-"), "and resumes at Upload-Offset, not at 0"
-    report = server_reports(mandated, "inspector-7a")[0]
+    report = server_reports(mandated, "inspector-19a")[0]
     sha = report["photos"][0]["sha256"]
     assert report["photos_pending"] == []
-    blob = mandated.request("GET", f"/api/v1/attachments/{sha}", user="inspector-7a")
+    blob = mandated.request("GET", f"/api/v1/attachments/{sha}", user="inspector-19a")
     assert blob.status == 200 and hashlib.sha256(blob.body).hexdigest() == sha
     assert blob.body[:3] == b"\xff\xd8\xff", "a JPEG, shrunk on the phone"
 
@@ -110,7 +112,7 @@ def test_two_phones_edit_one_report_and_the_second_sees_the_merge(phones, mandat
 
 
 def test_a_refused_report_shows_why_and_blocks_nothing(phones, mandated):
-    phone = phones("inspector-9a")
+    phone = phones("inspector-20a")
     phone.login()
     mine = sorted(phone.offices(), key=lambda o: o["code"])[0]
     elsewhere = mandated.request("GET", "/api/v1/offices?district=10&page_size=1", user="admin").json()[0]
@@ -129,25 +131,134 @@ def test_a_refused_report_shows_why_and_blocks_nothing(phones, mandated):
     assert "دفتر" in reason and len(reason) > 12, reason
     assert phone.outbox_count() == 0
     phone.shot("07-outbox-refused")
-    quarantine = mandated.request("GET", "/api/v1/sync/quarantine", user="inspector-9a")
+    quarantine = mandated.request("GET", "/api/v1/sync/quarantine", user="inspector-20a")
     assert quarantine.status == 200 and any(q["payload"].get("id") == refused_id for q in quarantine.json())
+    # Corrected and saved again, it goes as a create again: never an op stuck with no base.
+    phone.edit(refused_id, notes="corrected")
+    phone.sync()
+    assert phone.outbox_count() == 0
+    assert phone.outbox_states()[refused_id] == "refused", "still another district's office"
 
 
-def test_a_phone_clock_two_hours_slow_shows_the_servers_evidence_time(phones, mandated):
-    phone = phones("inspector-11a")
+@pytest.mark.parametrize("gps", [True, False], ids=["with-gps", "no-gps"])
+def test_a_phone_clock_two_hours_slow_shows_the_servers_evidence_time(phones, mandated, gps):
+    inspector = "inspector-11a" if gps else "inspector-11b"
+    phone = phones(inspector, **({} if gps else {"permissions": []}))
     slow = datetime.now(timezone.utc) - timedelta(hours=2)
     phone.context.clock.install(time=slow)
     phone.login()
     office = sorted(phone.offices(), key=lambda o: o["code"])[0]
-    phone.capture(office, "closed")
+    phone.capture(office, "closed", gps=gps)
     phone.sync()
-    record = server_reports(mandated, "inspector-11a")[0]
+    record = server_reports(mandated, inspector)[0]
     observed = datetime.fromisoformat(record["observed_at"])
     evidence = datetime.fromisoformat(record["evidence_time"])
     assert abs((evidence - datetime.now(timezone.utc)).total_seconds()) < 300, record
     assert (evidence - observed).total_seconds() > 7000, "the phone's own time is two hours behind"
-    assert record["flags"] == ["closed_during_mandated_hours"]
+    # With a GPS fix the fix's own time is the evidence; with none, the phone's clock
+    # corrected by the push's skew. Either way, never the phone's wrong time.
+    assert record["evidence_time_source"] == ("gps" if gps else "corrected_device")
+    assert record["flags"] == (["closed_during_mandated_hours"] if gps else ["needs_verification"])
     shown = phone.item(record["id"]).query_selector("[data-role=evidence]").text_content()
     right = evidence.astimezone(TEHRAN).strftime("%H:%M").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     wrong = observed.astimezone(TEHRAN).strftime("%H:%M").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     assert right in shown and wrong not in shown, shown
+
+
+def test_an_edit_made_while_an_answer_was_lost_keeps_the_other_phones_note(phones, mandated):
+    """Phone A's edit is sent and its answer lost; A edits again before the retry; phone B
+    edited the same notes meanwhile. The retry is a duplicate of a merge, and the second
+    edit, waiting behind it, is merged against the version its text came from: every
+    note survives (the edit waiting behind a merge must not replace the merged notes)."""
+    a = phones("inspector-18a")
+    a.login()
+    office = sorted(a.offices(), key=lambda o: o["code"])[0]
+    a.capture(office, "open", notes="base")
+    a.sync()
+    report_id = server_reports(mandated, "inspector-18a")[0]["id"]
+    b = phones("inspector-18a")
+    b.login()
+    b.edit(report_id, notes="base\nfrom B")
+    b.sync()
+
+    lost = []
+
+    def lose_the_answer_and_the_network(route):
+        lost.append(route.request.post_data)
+        route.fetch()  # the server merges A's first edit with B's; the answer never arrives
+        route.abort("connectionreset")
+        a.context.set_offline(True)  # and the phone is out of coverage before its retry
+
+    a.page.route("**/api/v1/sync/push", lose_the_answer_and_the_network)
+    a.edit(report_id, notes="base\nA first")  # saving syncs at once (online): its answer is lost
+    for _ in range(300):
+        if lost:
+            break
+        a.page.wait_for_timeout(100)
+    assert lost, "the first edit was sent"
+    a.page.unroute("**/api/v1/sync/push")
+    a.edit(report_id, notes="base\nA first\nA second")  # offline, behind the op whose answer is lost
+    a.offline(False)
+    a.sync()
+    notes = {r["id"]: r for r in server_reports(mandated, "inspector-18a")}[report_id]["notes"]
+    for line in ("from B", "A first", "A second"):
+        assert line in notes, notes
+
+
+def test_an_edit_saved_while_a_sync_brought_another_phones_note_keeps_it(phones, mandated):
+    """The form shows the report as it was when it opened; a sync meanwhile brings phone B's
+    note; the inspector changes only the state. Only the state goes, based on the version the
+    form showed, and B's note stays."""
+    a = phones("inspector-18b")
+    a.login()
+    office = sorted(a.offices(), key=lambda o: o["code"])[0]
+    a.capture(office, "open", notes="base")
+    a.sync()
+    report_id = server_reports(mandated, "inspector-18b")[0]["id"]
+    b = phones("inspector-18b")
+    b.login()
+
+    a.go(f"#/report/{report_id}")
+    a.page.wait_for_selector("#screen-report")
+    b.edit(report_id, notes="base\nfrom B")
+    b.sync()
+    a.page.evaluate("() => window.bazres.sync()")  # in the background, the form stays open
+    for _ in range(300):
+        if "from B" in a.page.evaluate("id => window.bazres.store.reports.get(id).then(r => r.data.notes)",
+                                       report_id):
+            break
+        a.page.wait_for_timeout(100)
+    assert a.page.input_value("#notes") == "base", "the open form is not redrawn under the inspector"
+    a.page.check("input[name=office_state][value=open_not_serving]", force=True)
+    a.page.click("#save")
+    a.page.wait_for_selector("#screen-outbox")
+    a.sync()
+    record = {r["id"]: r for r in server_reports(mandated, "inspector-18b")}[report_id]
+    assert record["office_state"] == "open_not_serving"
+    assert "from B" in record["notes"], record["notes"]
+
+
+def test_a_proxy_answer_without_upload_offset_is_not_taken_for_the_server(phones, photo_files, mandated):
+    phone = phones("inspector-21a")
+    phone.login()
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    phone.offline()
+    phone.capture(office, "open", photo=photo_files[4])
+    faked = []
+
+    def captive_portal_once(route):
+        if route.request.method == "PATCH" and not faked:
+            faked.append(route.request.url)
+            route.fulfill(status=200, content_type="text/html", body="<html>Login to the hotel Wi-Fi</html>")
+        else:
+            route.continue_()
+
+    phone.page.route("**/api/v1/attachments/*", captive_portal_once)
+    phone.offline(False)
+    phone.sync()
+    assert faked
+    report = server_reports(mandated, "inspector-21a")[0]
+    assert report["photos_pending"] == [], "the photo went up after the portal's page"
+    sha = report["photos"][0]["sha256"]
+    blob = mandated.request("GET", f"/api/v1/attachments/{sha}", user="inspector-21a")
+    assert hashlib.sha256(blob.body).hexdigest() == sha
