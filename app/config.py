@@ -30,10 +30,10 @@ def from_environment() -> dict:
         "ATTACHMENT_UNREFERENCED_DAYS": float(os.environ.get("BAZRES_ATTACHMENT_UNREFERENCED_DAYS", "30")),
         "BAZRES_DEMO_PASSWORD": os.environ.get("BAZRES_DEMO_PASSWORD", "bazres-demo"),
         "TOKEN_TTL_HOURS": float(os.environ.get("BAZRES_TOKEN_TTL_HOURS", "168")),
-        # The coverage map needs no tiles (the district polygons are its base map); a tile
-        # server of your own (`https://tiles.example/{z}/{x}/{y}.png`) may be laid under them.
         # A label a deploy may set; it joins the inspector's app's release (app/pages/inspector_app.py).
         "APP_RELEASE_LABEL": os.environ.get("BAZRES_APP_RELEASE", ""),
+        # The coverage map needs no tiles (the district polygons are its base map); a tile
+        # server of your own (`https://tiles.example/{z}/{x}/{y}.png`) may be laid under them.
         "MAP_TILE_URL": os.environ.get("BAZRES_MAP_TILE_URL", ""),
         "MAP_TILE_ATTRIBUTION": os.environ.get("BAZRES_MAP_TILE_ATTRIBUTION", ""),
         # A push carries at most 5 MB of JSON (DESIGN §5.2); attachments have their own

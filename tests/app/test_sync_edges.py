@@ -262,3 +262,55 @@ def test_a_proxy_answer_without_upload_offset_is_not_taken_for_the_server(phones
     sha = report["photos"][0]["sha256"]
     blob = mandated.request("GET", f"/api/v1/attachments/{sha}", user="inspector-21a")
     assert hashlib.sha256(blob.body).hexdigest() == sha
+
+
+def reassign(live, username: str, district: int) -> None:
+    """Move an inspector to another district, as an admin's change to their assignment does."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(live.database_url)
+    try:
+        with engine.begin() as connection:
+            user_id = connection.execute(sa.text("SELECT id FROM users WHERE username = :u"), {"u": username}).scalar()
+            connection.execute(sa.text("UPDATE user_districts SET district = :d WHERE user_id = :id"),
+                               {"d": district, "id": user_id})
+    finally:
+        engine.dispose()
+
+
+def test_a_reset_pull_cut_off_and_finished_later_drops_the_old_district(phones, mandated):
+    """The inspector moves district; the pull that resets the phone's scope breaks after its
+    first page; finished later, it still drops the old district's offices, and never the
+    report the phone has not sent."""
+    phone = phones("inspector-22b")
+    phone.login()
+    assert {o["district"] for o in phone.offices()} == {22}
+    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    phone.page.route("**/api/v1/sync/push", lambda route: route.fulfill(
+        status=400, content_type="application/problem+json", body='{"title": "held back by the test"}'))
+    phone.capture(office, "closed", notes="not sent yet")
+    reassign(mandated, "inspector-22b", 21)
+    try:
+        pages = []
+
+        def break_after_first_page(route):
+            pages.append(route.request.post_data)
+            if len(pages) == 2:
+                route.fulfill(status=400, content_type="application/problem+json", body='{"title": "cut"}')
+            else:
+                route.continue_()
+
+        phone.page.route("**/api/v1/sync/pull", break_after_first_page)
+        cut = phone.page.evaluate("() => window.bazres.pull({limit: 20}).then(() => 'whole', () => 'cut')")
+        assert cut == "cut"
+        assert 22 in {o["district"] for o in phone.offices()}, "half a reset drops nothing yet"
+        phone.page.unroute("**/api/v1/sync/pull")
+        phone.page.evaluate("() => window.bazres.pull({limit: 20})")
+        assert {o["district"] for o in phone.offices()} == {21}
+        districts = phone.page.evaluate("() => window.bazres.store.records.all('districts')")
+        assert [d["number"] for d in districts] == [21]
+        assert phone.outbox_count() == 1
+        notes = phone.page.evaluate("() => window.bazres.store.reports.all().then(rs => rs.map(r => r.data.notes))")
+        assert notes == ["not sent yet"]
+    finally:
+        reassign(mandated, "inspector-22b", 22)
