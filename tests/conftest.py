@@ -20,7 +20,7 @@ from app.database import utcnow
 from app.extensions import db, limiter
 from app.models import ApiToken, User
 from app.services import seed
-from tests.support import Client, postgis_url, reset_postgis_database
+from tests.support import CHROMIUM, CHROMIUM_ARGS, Client, postgis_url, reset_postgis_database
 
 DEMO_PASSWORD = "test-demo-password"
 LEG = os.environ.get("BAZRES_TEST_DB", "spatialite")
@@ -132,3 +132,18 @@ def live(database_url, tmp_path_factory):
     server, stop = live_server.start(LEG, database_url, tmp_path_factory.mktemp("live"))
     yield server
     stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium for the whole session: Playwright's sync API runs one instance per
+    process, so the page tests (tests/browser/) and the app's phones (tests/app/) share it."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -89,3 +89,10 @@ def fresh_database_url(base_url: str, suffix: str, tmp_path) -> str:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+# Debian's Chromium, driven by Playwright (DESIGN §12): one browser for the whole session
+# (tests/conftest.py `browser`), shared by the page tests and the app's phones.
+CHROMIUM = os.environ.get("BAZRES_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]

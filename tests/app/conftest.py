@@ -2,22 +2,9 @@
 database (the `live` fixture): phones at 360 × 740, geolocation granted, the network cut
 and restored by Playwright."""
 
-import shutil
-
 import pytest
 
-from tests.app.phone import CHROMIUM, CHROMIUM_ARGS, Phone, camera_jpeg, mandate_all_day
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+from tests.app.phone import Phone, camera_jpeg, mandate_all_day
 
 
 @pytest.fixture(scope="session")

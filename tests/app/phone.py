@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
+from tests.support import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (the tests take them from here)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".test-results" / "screenshots" / "app"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 360, "height": 740}
 # An Android phone's Chrome, near enough: the size, touch, Persian, Tehran's clock, a GPS.
 PHONE_OPTIONS = dict(viewport=VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True, locale="fa-IR",

@@ -112,7 +112,7 @@ async function storageNote() {
   }
   const granted = await navigator.storage.persisted();
   const estimate = await navigator.storage.estimate?.().catch(() => null);
-  const used = estimate ? ` (${faDigits((estimate.usage / 1048576).toFixed(1))} مگابایت)` : "";
+  const used = estimate ? ` (${faDigits((estimate.usage / 1048576).toFixed(1)).replace(".", "٫")} مگابایت)` : "";
   note.dataset.persisted = String(granted);
   note.textContent = granted
     ? `ذخیره‌سازی ماندگار: داده شد — مرورگر داده‌های این برنامه را خودسرانه پاک نمی‌کند${used}.`
