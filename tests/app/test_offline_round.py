@@ -34,6 +34,13 @@ def test_a_whole_round_offline(phones, photo_files, mandated):
         phone.capture(office, state, notes=f"بازدید {office['code']}", staff=0 if state == "closed" else 3,
                       photo=photo, screenshot=f"03-report-form-{state}")
     assert phone.outbox_count() == 3
+    phone.go("#/visits")
+    phone.page.wait_for_selector("#stops li.visited")
+    office_of = lambda link: link.get_attribute("href").rsplit("/", 1)[1]  # noqa: E731
+    listed = {office_of(a) for a in phone.page.query_selector_all("#stops li a")}
+    visited = {office_of(a) for a in phone.page.query_selector_all("#stops li.visited a")}
+    reported = {o["id"] for o in offices[:3]} & listed
+    assert reported and visited == reported, "the offices reported today show as visited, offline"
 
     phone.reopen("#/outbox")  # the tab closed and opened again, still offline
     states_shown = phone.outbox_states()

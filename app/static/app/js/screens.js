@@ -142,7 +142,14 @@ export async function renderVisits({ online, go, refresh = false }) {
     status.textContent = fallback.date === today.iso
       ? `فهرست امروز، دریافت‌شده در ${when}${online ? "" : " (بی‌اینترنت: آخرین فهرست نگه‌داشته)"}`
       : `فهرست امروز در دست نیست؛ آخرین فهرست (${jalaliText(fallback.date)}) نشان داده می‌شود.`;
+    // Visited: what the server knew when the list was made, and what this phone has
+    // reported today since (offline too).
     const done = new Set((fallback.list.done || []).map((d) => String(d.office.id)));
+    for (const report of await reports.all()) {
+      if (report.data.observed_at && tehran(new Date(report.data.observed_at)).iso === today.iso) {
+        done.add(String(report.data.office_id));
+      }
+    }
     for (const stop of fallback.list.stops || []) list.append(stopItem(stop, done.has(String(stop.office.id))));
     if (fallback.list.dropped?.length) {
       screen.append(h("h3", {}, "در برنامهٔ امروز نمی‌گنجد"));
