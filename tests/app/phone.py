@@ -133,7 +133,8 @@ class Phone:
         return int(self.page.get_attribute("body", "data-syncs") or 0)
 
     def offices(self) -> list[dict]:
-        return self.page.evaluate("() => window.bazres.store.records.all('offices')")
+        """The offices the phone holds, by code."""
+        return sorted(self.page.evaluate("() => window.bazres.store.records.all('offices')"), key=lambda o: o["code"])
 
     def capture(self, office: dict, state: str, *, notes: str = "", staff: int | None = None,
                 photo: Path | None = None, screenshot: str | None = None, gps: bool = True) -> str:

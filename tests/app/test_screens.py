@@ -38,7 +38,7 @@ def test_every_screen_is_installable_accessible_and_pictured(phones, browser, tm
     manifest = cdp.send("Page.getAppManifest")
     assert not manifest.get("errors"), manifest.get("errors")
 
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     screens = [("visits", "#/visits", "#stops li"), ("map", "#/map", "#visit-map .leaflet-interactive"),
                ("office", f"#/office/{office['id']}", "#office-hours"),
                ("report", f"#/report/new/{office['id']}", "#gps:has-text('دقت')"),
@@ -54,7 +54,7 @@ def test_every_screen_is_installable_accessible_and_pictured(phones, browser, tm
 def test_the_office_card_works_out_todays_hours_as_the_server_does(phones, mandated):
     phone = phones("inspector-13b")
     phone.login()
-    for office in sorted(phone.offices(), key=lambda o: o["code"])[:3]:
+    for office in phone.offices()[:3]:
         phone.go(f"#/office/{office['id']}")
         phone.page.wait_for_selector("#office-hours")
         shown = phone.page.query_selector("#office-hours")
@@ -83,7 +83,7 @@ def test_a_window_with_no_indexeddb_says_offline_work_is_impossible(phones):
 def test_a_connection_the_os_closed_is_reopened_for_the_next_save(phones, mandated):
     phone = phones("inspector-14a")
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.offline()
     phone.page.evaluate("() => window.bazres.store.closeForTest()")  # as Android does under memory pressure
     phone.capture(office, "open", notes="saved after the connection was closed")
@@ -96,7 +96,7 @@ def test_a_connection_the_os_closed_is_reopened_for_the_next_save(phones, mandat
 def test_an_expired_token_asks_for_the_password_and_keeps_the_outbox(phones, mandated):
     phone = phones("inspector-15a")
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.offline()
     phone.capture(office, "closed", notes="token expired meanwhile")
     token = phone.page.evaluate("() => window.bazres.store.meta.get('session').then(s => s.token)")
@@ -120,7 +120,7 @@ def test_an_expired_token_asks_for_the_password_and_keeps_the_outbox(phones, man
 def test_leaving_with_reports_unsent_warns_first(phones, button):
     phone = phones("inspector-16a")
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.offline()
     phone.capture(office, "open")
     phone.go("#/outbox")
@@ -141,7 +141,7 @@ def test_leaving_with_reports_unsent_warns_first(phones, button):
 def test_another_inspector_cannot_log_in_over_unsent_reports(phones, mandated):
     phone = phones("inspector-17a")
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.offline()
     phone.capture(office, "open", notes="17a's report")
     phone.go("#/outbox")

@@ -16,7 +16,7 @@ from tests.app.phone import TEHRAN, server_reports
 def test_a_lost_answer_is_retried_and_nothing_doubles(phones, photo_files, mandated):
     phone = phones("inspector-4a")
     phone.login()
-    offices = sorted(phone.offices(), key=lambda o: o["code"])[:2]
+    offices = phone.offices()[:2]
     phone.offline()
     for office in offices:
         phone.capture(office, "open", notes="answer lost")
@@ -46,7 +46,7 @@ def test_a_lost_answer_is_retried_and_nothing_doubles(phones, photo_files, manda
 def test_a_broken_upload_resumes_from_the_servers_offset(phones, photo_files, mandated):
     phone = phones("inspector-19a")
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.offline()
     phone.capture(office, "closed", photo=photo_files[3])
     calls = []
@@ -79,7 +79,7 @@ def test_a_broken_upload_resumes_from_the_servers_offset(phones, photo_files, ma
 def test_two_phones_edit_one_report_and_the_second_sees_the_merge(phones, mandated):
     first = phones("inspector-8a")
     first.login()
-    office = sorted(first.offices(), key=lambda o: o["code"])[0]
+    office = first.offices()[0]
     first.capture(office, "open", notes="دفتر باز بود.")
     first.sync()
     report_id = server_reports(mandated, "inspector-8a")[0]["id"]
@@ -114,7 +114,7 @@ def test_two_phones_edit_one_report_and_the_second_sees_the_merge(phones, mandat
 def test_a_refused_report_shows_why_and_blocks_nothing(phones, mandated):
     phone = phones("inspector-20a")
     phone.login()
-    mine = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    mine = phone.offices()[0]
     elsewhere = mandated.request("GET", "/api/v1/offices?district=10&page_size=1", user="admin").json()[0]
     phone.offline()
     # A report of an office outside the inspector's districts (a stale phone, a tampered
@@ -147,7 +147,7 @@ def test_a_phone_clock_two_hours_slow_shows_the_servers_evidence_time(phones, ma
     slow = datetime.now(timezone.utc) - timedelta(hours=2)
     phone.context.clock.install(time=slow)
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.capture(office, "closed", gps=gps)
     phone.sync()
     record = server_reports(mandated, inspector)[0]
@@ -172,7 +172,7 @@ def test_an_edit_made_while_an_answer_was_lost_keeps_the_other_phones_note(phone
     note survives (the edit waiting behind a merge must not replace the merged notes)."""
     a = phones("inspector-18a")
     a.login()
-    office = sorted(a.offices(), key=lambda o: o["code"])[0]
+    office = a.offices()[0]
     a.capture(office, "open", notes="base")
     a.sync()
     report_id = server_reports(mandated, "inspector-18a")[0]["id"]
@@ -211,7 +211,7 @@ def test_an_edit_saved_while_a_sync_brought_another_phones_note_keeps_it(phones,
     form showed, and B's note stays."""
     a = phones("inspector-18b")
     a.login()
-    office = sorted(a.offices(), key=lambda o: o["code"])[0]
+    office = a.offices()[0]
     a.capture(office, "open", notes="base")
     a.sync()
     report_id = server_reports(mandated, "inspector-18b")[0]["id"]
@@ -241,7 +241,7 @@ def test_an_edit_saved_while_a_sync_brought_another_phones_note_keeps_it(phones,
 def test_a_proxy_answer_without_upload_offset_is_not_taken_for_the_server(phones, photo_files, mandated):
     phone = phones("inspector-21a")
     phone.login()
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.offline()
     phone.capture(office, "open", photo=photo_files[4])
     faked = []
@@ -285,7 +285,7 @@ def test_a_reset_pull_cut_off_and_finished_later_drops_the_old_district(phones, 
     phone = phones("inspector-22b")
     phone.login()
     assert {o["district"] for o in phone.offices()} == {22}
-    office = sorted(phone.offices(), key=lambda o: o["code"])[0]
+    office = phone.offices()[0]
     phone.page.route("**/api/v1/sync/push", lambda route: route.fulfill(
         status=400, content_type="application/problem+json", body='{"title": "held back by the test"}'))
     phone.capture(office, "closed", notes="not sent yet")

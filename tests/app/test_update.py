@@ -63,7 +63,7 @@ def test_a_new_release_while_offline_keeps_the_outbox(phones, deploy, mandated):
     phone.login()
     old_release = phone.page.get_attribute("html", "data-release")
     assert old_release.endswith("(one)")
-    offices = sorted(phone.offices(), key=lambda o: o["code"])[:2]
+    offices = phone.offices()[:2]
     phone.offline()
     for office in offices:
         phone.capture(office, "closed", notes="before the new release")

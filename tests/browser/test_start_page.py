@@ -32,6 +32,7 @@ def test_an_inspector_is_pointed_to_the_app(page, live_server):
     assert page.get_attribute("#app-link", "href") == "/app/"
     log_in(page, live_server, "inspector-6a")
     page.wait_for_selector("#inspector-app:not([hidden]) a[href='/app/']")
+    page.wait_for_selector("#offices tbody tr")  # the page has done loading before logging out
     page.click("#logout")
     log_in(page, live_server, "head-6")
     page.wait_for_selector("#session:not([hidden])")
