@@ -184,10 +184,13 @@ def test_an_edit_made_while_an_answer_was_lost_keeps_the_other_phones_note(phone
     lost = []
 
     def lose_the_answer_and_the_network(route):
-        lost.append(route.request.post_data)
+        if lost:
+            route.abort("internetdisconnected")
+            return
         route.fetch()  # the server merges A's first edit with B's; the answer never arrives
         route.abort("connectionreset")
         a.context.set_offline(True)  # and the phone is out of coverage before its retry
+        lost.append(route.request.post_data)  # last: the test goes on once all this is done
 
     a.page.route("**/api/v1/sync/push", lose_the_answer_and_the_network)
     a.edit(report_id, notes="base\nA first")  # saving syncs at once (online): its answer is lost
