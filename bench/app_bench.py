@@ -502,6 +502,10 @@ def print_timings(runs: list[Repeat], reports: int) -> None:
         print(timing_row(f"&nbsp;&nbsp;of which the {stage}", col(stage), None, "", None))
 
 
+GROUPS = {"shell": "shell: HTML, manifest, sw.js, app JS and CSS, idb, icons",
+          "fonts": "fonts (Vazirmatn: CSS, two WOFF2)", "Leaflet": "Leaflet (JS, CSS, images)"}
+
+
 def print_sizes(groups: dict[str, list[tuple[str, int, int]]]) -> None:
     print("\n| what the service worker keeps | files | bytes | sent (text gzip -6) | goal |")
     print("|---|---|---|---|---|")
@@ -510,7 +514,7 @@ def print_sizes(groups: dict[str, list[tuple[str, int, int]]]) -> None:
         goal = ""
         if group == "shell":
             goal = f"≤ {kb(GOALS['shell'])}: {'met' if sent <= GOALS['shell'] else '**missed**'}"
-        print(f"| {group} | {len(rows)} | {kb(raw)} | {kb(sent)} | {goal} |")
+        print(f"| {GROUPS[group]} | {len(rows)} | {kb(raw)} | {kb(sent)} | {goal} |")
     everything = [r for rows in groups.values() for r in rows]
     print(f"| all | {len(everything)} | {kb(sum(r[1] for r in everything))} | {kb(sum(r[2] for r in everything))} | |")
 
@@ -526,6 +530,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--reports", type=int, default=20, help="reports (one photo each) saved, then synced")
     args = parser.parse_args()
+    if args.reports < 2:
+        parser.error("--reports: at least 2 (all but the last are saved in the page, the last through the form)")
 
     workdir = Path(tempfile.mkdtemp(prefix="bazres-appbench-"))
     (workdir / "camera").mkdir()
