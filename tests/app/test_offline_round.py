@@ -28,6 +28,8 @@ def test_a_whole_round_offline(phones, photo_files, mandated):
     assert phone.page.is_visible("#stops li"), "the last visit list is kept offline"
     assert phone.page.text_content("#net") == "بی‌اینترنت"
     phone.shot("02-visit-list-offline")
+    phone.go("#/map")  # Leaflet and the district polygons, with no network
+    phone.page.wait_for_selector("#visit-map .leaflet-interactive", timeout=30_000)
 
     states = ["closed", "open", "open_not_serving"]
     for office, state, photo in zip(offices, states, photo_files):

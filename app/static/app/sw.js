@@ -16,8 +16,9 @@ const PREFIX = "bazres-app-";
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // `reload`: past the HTTP cache, so a release never keeps an older file of its own.
-    await cache.addAll(FILES.map((url) => new Request(url, { cache: "reload" })));
+    // `no-cache`: asked again of the server (a 304 for what the page has just fetched,
+    // rather than the whole app twice on a first visit); the addresses carry the release.
+    await cache.addAll(FILES.map((url) => new Request(url, { cache: "no-cache" })));
     // A new release takes over at once; the page reloads itself (main.js) when it is
     // safe to, so nobody keeps running an old app.
     await self.skipWaiting();

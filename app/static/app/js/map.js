@@ -1,11 +1,28 @@
 // Today's visits on a map with the phone's position, with no tile server and no network:
 // the district polygons and offices come from the sync, Leaflet from the app's cache.
-import { faDigits } from "./fa.js";
+import { faDigits, tehran } from "./fa.js";
 import { records, visitLists, meta } from "./store.js";
-import { tehran } from "./fa.js";
 import { h } from "./ui.js";
 
 let watch = null;
+let leaflet = null;
+
+// Leaflet, the first time the map is shown: from the worker's cache offline, at this
+// release's address (the page names it), not in the way of the app's start.
+function loadLeaflet() {
+  if (window.L) return Promise.resolve(window.L);
+  leaflet ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = document.documentElement.dataset.leaflet;
+    script.onload = () => resolve(window.L);
+    script.onerror = () => {
+      leaflet = null;
+      reject(new Error("Leaflet did not load"));
+    };
+    document.head.append(script);
+  });
+  return leaflet;
+}
 
 export function stopWatching() {
   if (watch !== null) navigator.geolocation?.clearWatch(watch);
@@ -13,7 +30,7 @@ export function stopWatching() {
 }
 
 export async function renderMap() {
-  const L = window.L;
+  const L = await loadLeaflet().catch(() => null);
   const box = h("div", { id: "visit-map", class: "map", role: "region", "aria-label": "نقشهٔ بازدیدهای امروز" });
   const legend = h("p", { class: "muted", id: "map-legend" });
   const screen = h("section", { class: "screen", id: "screen-map" },

@@ -5,7 +5,7 @@ import { clock, faDigits, jalaliDateTime, jalaliDay, jalaliText, metres, tehran,
   asciiDigits } from "./fa.js";
 import { dayHours, windowAt } from "./hours.js";
 import { takePhoto } from "./photos.js";
-import { drafts, meta, outcomes, outbox, photos, records, reports, visitLists } from "./store.js";
+import { drafts, meta, outboxView, photos, records, reports, visitLists } from "./store.js";
 import { fetchVisitList, login, saveReport } from "./sync.js";
 import { h, toast } from "./ui.js";
 
@@ -515,11 +515,12 @@ function errorsText(errors) {
   return out.map(([path, message]) => `${FIELDS[path.replace(/^data\./, "")] || path}: ${message}`);
 }
 
-// One report's state in the outbox: waiting, sent, merged, refused, photos pending.
-export async function reportState(report) {
-  const ops = await outbox.forReport(report.id);
-  const outcome = await outcomes.get(report.id);
-  const local = await Promise.all((report.data.photos || []).map((p) => photos.get(p.sha256)));
+// One report's state in the outbox: waiting, sent, merged, refused, photos pending (from
+// store.outboxView(): no reads of its own).
+export function reportState(report, view) {
+  const ops = view.opsOf.get(report.id) || [];
+  const outcome = view.outcomes.get(report.id);
+  const local = (report.data.photos || []).map((p) => view.photos.get(p.sha256));
   const photosWaiting = local.filter((p) => p && !p.uploaded && !p.failed).length
     || (ops.length ? 0 : (report.server?.photos_pending || []).length);
   const failedPhotos = local.filter((p) => p?.failed);
@@ -531,16 +532,27 @@ export async function reportState(report) {
   return { state, ops, outcome, photosWaiting, failedPhotos };
 }
 
+// Sent and settled reports shown besides everything that still needs the inspector or the
+// network: the newest ones (weeks of rounds come back with every pull).
+const SETTLED_SHOWN = 50;
+
 const STATE_TEXT = { waiting: "در انتظار ارسال", sending: "در انتظار ارسال (پاسخی نرسید؛ همان دوباره فرستاده می‌شود)",
   sent: "ارسال شد", merged: "ادغام شد", refused: "رد شد" };
 
 export async function renderOutbox({ syncButton, storageNote, onLogout, onClear, release }) {
-  const all = (await reports.all()).sort((a, b) => ((a.data.observed_at || "") < (b.data.observed_at || "") ? 1 : -1));
+  const view = await outboxView();
+  const newestFirst = view.reports.sort((a, b) => ((a.data.observed_at || "") < (b.data.observed_at || "") ? 1 : -1));
   const offices = Object.fromEntries((await records.all("offices")).map((o) => [o.id, o]));
   const list = h("ul", { class: "outbox", id: "outbox-list" });
-  const waiting = await outbox.count();
-  for (const report of all) {
-    const info = await reportState(report);
+  let settled = 0;
+  let hidden = 0;
+  for (const report of newestFirst) {
+    const info = reportState(report, view);
+    const needsLooking = info.state !== "sent" || info.photosWaiting || info.failedPhotos.length;
+    if (!needsLooking && (settled += 1) > SETTLED_SHOWN) {
+      hidden += 1;
+      continue;
+    }
     const server = report.server;
     const item = h("li", { class: `outbox-item ${info.state}`, dataset: { report: report.id, state: info.state } },
       h("a", { href: `#/report/${report.id}`, class: "outbox-link" },
@@ -568,13 +580,13 @@ export async function renderOutbox({ syncButton, storageNote, onLogout, onClear,
     }
     list.append(item);
   }
-  if (!all.length) list.append(h("li", { class: "empty" }, "هنوز گزارشی ثبت نکرده‌اید."));
-  const pulledAt = await meta.get("pulled_at");
+  if (!newestFirst.length) list.append(h("li", { class: "empty" }, "هنوز گزارشی ثبت نکرده‌اید."));
+  if (hidden) list.append(h("li", { class: "empty" }, `${faDigits(hidden)} گزارش قدیمی‌ترِ ارسال‌شده نشان داده نشد.`));
   return h("section", { class: "screen", id: "screen-outbox" },
-    header("صندوق ارسال", h("p", { class: "muted", id: "outbox-count" }, waiting
-      ? `${faDigits(waiting)} تغییر در انتظار ارسال` : "همه چیز ارسال شده است")),
+    header("صندوق ارسال", h("p", { class: "muted", id: "outbox-count" }, view.waiting
+      ? `${faDigits(view.waiting)} تغییر در انتظار ارسال` : "همه چیز ارسال شده است")),
     syncButton,
-    h("p", { class: "muted" }, `آخرین همگام‌سازی: ${pulledAt ? jalaliDateTime(pulledAt) : "هرگز"}`),
+    h("p", { class: "muted" }, `آخرین همگام‌سازی: ${view.pulledAt ? jalaliDateTime(view.pulledAt) : "هرگز"}`),
     list,
     h("div", { class: "card" }, h("h3", {}, "این گوشی"), storageNote,
       h("div", { class: "row" },

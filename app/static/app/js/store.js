@@ -39,7 +39,7 @@ const STEPS = [
 let opening = null;
 const listeners = new Set();
 
-export class StoreUnavailable extends Error {}
+class StoreUnavailable extends Error {}
 
 export function onStoreEvent(listener) {
   listeners.add(listener);
@@ -125,9 +125,7 @@ export const reports = {
 };
 
 export const outbox = {
-  all: () => run((d) => d.getAll("outbox")),
   count: () => run((d) => d.count("outbox")),
-  forReport: (id) => run((d) => d.getAllFromIndex("outbox", "report", id)),
 };
 
 export const photos = {
@@ -137,10 +135,21 @@ export const photos = {
   del: (sha) => run((d) => d.delete("photos", sha)),
 };
 
-export const outcomes = {
-  all: () => run((d) => d.getAll("outcomes")),
-  get: (id) => run((d) => d.get("outcomes", id)),
-};
+// Everything the outbox screen shows, read in one transaction (one per report made the
+// screen grow with every report a pull brings back: 0.5 s at 200 reports).
+export async function outboxView() {
+  return run(async (d) => {
+    const tx = d.transaction(["reports", "outbox", "outcomes", "photos", "meta"]);
+    const [all, ops, done, kept, pulledAt] = await Promise.all([tx.objectStore("reports").getAll(),
+      tx.objectStore("outbox").getAll(), tx.objectStore("outcomes").getAll(), tx.objectStore("photos").getAll(),
+      tx.objectStore("meta").get("pulled_at")]);
+    await tx.done;
+    const opsOf = new Map();
+    for (const op of ops) opsOf.set(op.id, [...(opsOf.get(op.id) || []), op]);
+    return { reports: all, opsOf, outcomes: new Map(done.map((o) => [o.id, o])),
+      photos: new Map(kept.map((p) => [p.sha256, p])), waiting: ops.length, pulledAt };
+  });
+}
 
 export const drafts = {
   get: (id) => run((d) => d.get("drafts", id)),
