@@ -72,8 +72,9 @@ async function forgetServerData() {
   await run(async (d) => {
     const stores = ["records", "reports", "outcomes", "visit_lists", "photos", "drafts"];
     const tx = d.transaction([...stores, "meta"], "readwrite");
-    await Promise.all([...stores.map((s) => tx.objectStore(s).clear()), tx.objectStore("meta").delete("cursor"),
-      tx.done]);
+    const metaStore = tx.objectStore("meta");
+    await Promise.all([...stores.map((s) => tx.objectStore(s).clear()),
+      ...["cursor", "pulled_at", "generation", "resetting"].map((key) => metaStore.delete(key)), tx.done]);
   });
 }
 
