@@ -41,12 +41,15 @@ log = logging.getLogger(__name__)
 OP_SCHEMA = OpSchema()
 REPORT_CREATE_SCHEMA = ReportCreateSchema()
 REPORT_UPDATE_SCHEMA = ReportUpdateSchema()
-# A locked report keeps what its author sends as amendments, up to this many and this
-# much text: each is a whole field's value, and every push result and pull carries them,
-# so without a bound one push could grow a report, and its own answer with the square of
-# its size. Past it, an op is refused and kept in quarantine, where the committee sees it.
+# A locked report keeps what its author sends as amendments while it holds fewer than this
+# many and less than this much text: each is a whole field's value, and every push result
+# and pull carries them, so without a bound one push could grow a report, and its own
+# answer with the square of its size. The bound is on what the report already holds, so
+# any one legal op lands while there is room (one op can bring some 36,000 characters: 50
+# captioned photos and 4,000 of notes); past it, an op is refused and kept in quarantine,
+# where the committee sees it. Every amendment is also a stored conflict (sync_conflicts).
 MAX_AMENDMENTS = 50
-MAX_AMENDMENTS_CHARS = 16_000  # of their JSON
+MAX_AMENDMENTS_CHARS = 64_000  # of their JSON
 MERGE_LIMITS = Limits(notes=NOTES_MAX, checklist=CHECKLIST_MAX, photos=PHOTOS_MAX)
 
 
@@ -399,14 +402,14 @@ def _update_report(ctx: Push, op: dict) -> dict:
         conflicts = amendments(server, {k: v for k, v in client.items() if k != "office_id"})
         if not conflicts:
             return _landed(ctx, op, report, "applied", [], changed=False)
-        kept = [*report.amendments, *({"field": c.field, "value": c.client, "by": ctx.user.id,
-                                       "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
-                                      for c in conflicts)]
-        if len(kept) > MAX_AMENDMENTS or len(orjson.dumps(kept).decode()) > MAX_AMENDMENTS_CHARS:
+        held = report.amendments
+        if len(held) >= MAX_AMENDMENTS or len(orjson.dumps(held).decode()) >= MAX_AMENDMENTS_CHARS:
             raise _reject("data", f"The committee holds this report and its amendments are full (at most "
                                   f"{MAX_AMENDMENTS}, {MAX_AMENDMENTS_CHARS} characters); this change is kept "
                                   "in quarantine for the committee to see.")
-        report.amendments = kept
+        report.amendments = [*held, *({"field": c.field, "value": c.client, "by": ctx.user.id,
+                                       "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
+                                      for c in conflicts)]
         return _landed(ctx, op, report, "merged", conflicts, changed=True)
     try:
         merge = merge_update(base_of(report, op["base_version"]), server, _times(report.field_times), client,

@@ -218,6 +218,23 @@ def test_amendments_on_a_locked_report_are_bounded(client, office):
     assert "amendments" in " ".join(m for r in rejected for ms in r["errors"].values() for m in ms)
 
 
+def test_the_largest_legal_edit_of_a_locked_report_is_kept_as_amendments(client, office):
+    """The bound is on what the report holds: one op as large as the limits allow (50
+    captioned photos, 4,000 characters of notes: some 36,000 characters of amendments)
+    lands whole, twice."""
+    (created,) = push(client, [op(data=closed_at_ten(office), changed_at=at("1405-01-06", "10:00"))])
+    assert created["record"]["locked"]
+    for round_ in range(2):
+        photos = [{"sha256": f"{round_:02x}{i:062x}", "taken_at": at("1405-01-06", "10:05").isoformat(),
+                   "caption": "ع" * 500}
+                  for i in range(50)]
+        (result,) = push(client, [op("update", id_=created["id"], base_version=1,
+                                     data={"notes": f"{round_} " + "ی" * 3990, "photos": photos})])
+        assert result["status"] == "merged", result
+        assert [c["policy"] for c in result["conflicts"]] == ["locked_amendment"] * 2
+    assert len(result["record"]["amendments"]) == 4
+
+
 # ---------------------------------------------------------------- 7. a GPS time hours away
 
 
