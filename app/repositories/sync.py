@@ -32,10 +32,6 @@ def lock_report(report_id: uuid.UUID) -> Report | None:
     )
 
 
-def report_version(report_id: uuid.UUID, version: int) -> ReportVersion | None:
-    return db.session.get(ReportVersion, (report_id, version))
-
-
 def report_version_at_most(report_id: uuid.UUID, version: int) -> ReportVersion | None:
     """The latest kept version of a report that is not after `version`."""
     return db.session.scalar(sa.select(ReportVersion).where(ReportVersion.report_id == report_id,

@@ -30,12 +30,14 @@ def keep_version(report: Report, at: datetime, op_id=None) -> None:
                       deleted=report.deleted_at is not None)
 
 
-def base_of(report: Report, version: int) -> dict:
+def base_of(report: Report, version: int) -> dict | None:
     """The client fields of `version` of the report: the version kept then, or (a database
     from before every raise kept one) the latest kept before it, which is the same client
-    fields, since only the server's own fields changed in between."""
+    fields, since only the server's own fields changed in between. None if nothing that
+    old is kept: a merge must then not guess (against the current fields it would
+    overwrite the server's changes with no conflict)."""
     kept = repo.report_version_at_most(report.id, version)
-    return kept.data if kept is not None else canonical_of(report)
+    return kept.data if kept is not None else None
 
 
 # ---------------------------------------------------------------- canonical client fields

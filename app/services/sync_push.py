@@ -411,8 +411,12 @@ def _update_report(ctx: Push, op: dict) -> dict:
                                        "at": ctx.received_at.isoformat(), "op_id": str(op["op_id"])}
                                       for c in conflicts)]
         return _landed(ctx, op, report, "merged", conflicts, changed=True)
+    base = base_of(report, op["base_version"])
+    if base is None:
+        raise _reject("base_version", f"Version {op['base_version']} of this report is not known here; pull it and "
+                                      "make the change again.")
     try:
-        merge = merge_update(base_of(report, op["base_version"]), server, _times(report.field_times), client,
+        merge = merge_update(base, server, _times(report.field_times), client,
                              edit_time, MERGE_LIMITS)
     except ImmutableFieldChanged as exc:
         raise _reject("data.office_id", "A report's office cannot change; make a new report.") from exc
@@ -471,7 +475,7 @@ def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Co
               "flags": list(report.flags)} | ({"reason": reason} if reason else {})
     _ledger(ctx, op, status, report.version, result)
     return {"op_id": op["op_id"], "status": status, "id": report.id, "version": report.version,
-            "record": dump_report(report), **result}
+            "record": write_report(report, set(missing)), **result}
 
 
 def _derive(report: Report, ctx: Push, office) -> None:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Report, User, UserDistrict
+from app.models import Report, ReportVersion, User, UserDistrict
 from tests.support import assert_problem
 from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, now, op, phone, push,
                                 report_data)
@@ -108,8 +108,18 @@ def test_a_replayed_op_changes_nothing_and_answers_duplicate(client, office):
     push(client, [update])
     (again,) = push(client, [create])
     assert again["status"] == "duplicate" and again["version"] == 2 and again["record"]["notes"] == "later"
+    assert again["op_version"] == 1, "the version the replayed op made, for edits waiting behind it"
     (twice,) = push(client, [update])
-    assert twice["status"] == "duplicate" and twice["version"] == 2
+    assert twice["status"] == "duplicate" and twice["version"] == 2 and twice["op_version"] == 2
+
+
+def test_an_update_on_a_version_no_longer_kept_is_refused_not_guessed(client, office, app_context):
+    create = op(data=report_data(office))
+    push(client, [create])
+    db.session.execute(sa.delete(ReportVersion).where(ReportVersion.report_id == uuid.UUID(create["id"])))
+    db.session.flush()
+    (answer,) = push(client, [op("update", id_=create["id"], base_version=1, data={"notes": "late"})])
+    assert answer["status"] == "rejected" and "base_version" in answer["errors"]
 
 
 def test_a_create_for_an_existing_id_is_never_a_second_report(client, office, app_context):
