@@ -223,7 +223,9 @@ def test_every_change_is_logged_with_who_and_when_and_calls_the_reevaluation_hoo
 
 
 def test_the_reevaluation_hook_rejudges_nothing_when_no_case_is_open(app_context):
-    assert reevaluate_open_flags(change=None) == 0
+    from app.models import HoursChange
+
+    assert reevaluate_open_flags(HoursChange(entity="hours_rule", before=None, after=None)) == 0
 
 
 def test_publication_times_are_kept_to_the_second_the_wire_carries(client, offices, app_context):

@@ -3,7 +3,7 @@ and the committee's decisions (DESIGN §6)."""
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -11,7 +11,8 @@ from app.database import utcnow
 from app.errors import Problem, invalid
 from app.extensions import db
 from app.hours import calendar
-from app.hours.rules import Answer, DayHours, answer_at, day_hours
+from app.hours.reevaluation import day_bounds
+from app.hours.rules import Answer, DateSpan, DayHours, answer_at, day_hours
 from app.models import CaseEvent, Office, Report, User, ViolationCase
 from app.services import unit_of_work
 from app.services.hours import office_facts, to_rule
@@ -191,23 +192,28 @@ def _event(case: ViolationCase, action: str, user: User | None, detail: dict) ->
 # ---------------------------------------------------------------- re-judging
 
 
-def rejudge() -> int:
-    """Re-judge, against the hours as they now are, every report whose verdict the change
-    may move: the reports of every undecided or withdrawn case, and the closures in no case
-    (found on a day that was off then). A case no report upholds any longer is withdrawn
-    with the reason; a withdrawn case upheld again is reopened; a closure newly flagged
-    opens or joins its case. Every report whose flags or lock change gets a new version
-    (a merge base its phone can update from). Returns the reports re-judged.
+def rejudge(spans: list[DateSpan]) -> int:
+    """Re-judge, against the hours as they now are, every report on the days of `spans`
+    whose verdict the change may move: the reports of every undecided or withdrawn case, and
+    the closures in no case (found on a day that was off then). A case no report upholds any
+    longer is withdrawn with the reason; a withdrawn case upheld again is reopened; a
+    closure newly flagged opens or joins its case. Every report whose flags or lock change
+    gets a new version (a merge base its phone can update from). Returns the reports
+    re-judged.
 
     Runs in the transaction of the change to the hours (called by app.hours.reevaluation),
-    which holds the whole city's change-feed lock, so no push moves these reports meanwhile."""
+    which holds the whole city's change-feed lock, so no push moves these reports meanwhile;
+    limited to the change's days, that lock is held for what the change can reach, not for
+    the whole history."""
     book = HoursBook()
     now = utcnow()
     cases = {c.id: c for c in db.session.scalars(
-        sa.select(ViolationCase).where(ViolationCase.status.in_(REJUDGED_STATUSES)).with_for_update())}
+        sa.select(ViolationCase).where(ViolationCase.status.in_(REJUDGED_STATUSES), _case_days(spans))
+        .with_for_update())}
+    in_cases = sa.select(ViolationCase.id).where(ViolationCase.status.in_(REJUDGED_STATUSES), _case_days(spans))
     reports = list(db.session.scalars(sa.select(Report).where(Report.deleted_at.is_(None), sa.or_(
-        Report.violation_id.in_(list(cases)),
-        sa.and_(Report.violation_id.is_(None), Report.office_state.in_(CLOSED_STATES))))))
+        Report.violation_id.in_(in_cases),
+        sa.and_(Report.violation_id.is_(None), Report.office_state.in_(CLOSED_STATES), _report_days(spans))))))
     offices = {o.id: o for o in office_repo.get_many({r.office_id for r in reports})}
     changed: dict = {}
     by_case: dict = {case_id: [] for case_id in cases}
@@ -397,3 +403,37 @@ def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: s
 def _brief(case: ViolationCase) -> dict:
     return {"id": str(case.id), "status": case.status, "version": case.version, "penalty": case.penalty,
             "decision_note": case.decision_note}
+
+
+def _case_days(spans: list[DateSpan]):
+    """Cases on the spans' days (their Jalali date as text: a dated span compares whole
+    dates, an every-year one the month and day)."""
+    def one(span: DateSpan):
+        md = lambda month_day: f"{month_day[0]:02d}-{month_day[1]:02d}"  # noqa: E731
+        if span.year is None:
+            return sa.func.substr(ViolationCase.jalali_date, 6, 5).between(md(span.start), md(span.end))
+        return ViolationCase.jalali_date.between(f"{span.year:04d}-{md(span.start)}", f"{span.year:04d}-{md(span.end)}")
+
+    return sa.or_(sa.false(), *(one(span) for span in spans))
+
+
+def _report_days(spans: list[DateSpan]):
+    """Reports whose evidence falls on the spans' days in Tehran: an every-year span in each
+    year from the earliest closure's to next year."""
+    ranges = []
+    for span in spans:
+        years = [span.year] if span.year is not None else _years_with_closures()
+        for year in years:
+            first, last = day_bounds(span, year)
+            ranges.append(Report.evidence_time.between(
+                calendar.tehran_instant(first, time(0, 0)),
+                calendar.tehran_instant(last + timedelta(days=1), time(0, 0)) - timedelta(microseconds=1)))
+    return sa.or_(sa.false(), *ranges)
+
+
+def _years_with_closures() -> range:
+    earliest = db.session.scalar(sa.select(sa.func.min(Report.evidence_time))
+                                 .where(Report.office_state.in_(CLOSED_STATES)))
+    this_year = calendar.tehran_day(utcnow()).year
+    first = calendar.tehran_day(earliest).year if earliest is not None else this_year
+    return range(min(first, this_year), this_year + 2)

@@ -132,3 +132,19 @@ def test_a_locked_report_in_a_case_takes_amendments(client, office):
     (result,) = client.as_("inspector-6a").post("/api/v1/sync/push", json=body).get_json()["results"]
     assert result["status"] == "merged" and result["record"]["office_state"] == "closed"
     assert result["record"]["amendments"][0]["value"] == "open"
+
+
+def test_a_change_of_hours_rejudges_only_the_days_it_can_reach(client, office):
+    """Re-judging runs under the whole city's lock: a rule for days in Ordibehesht re-judges
+    nothing of Nowruz, a rule over Nowruz (dated, or every year) re-judges its closure."""
+    report(client, office, at("1405-01-06", "10:00"))
+
+    def publish(date_from, date_to):
+        rule = {"name": f"reach {date_from}", "scope": "district:6", "date_from": date_from, "date_to": date_to,
+                "kind": "open", "windows": [{"start": "09:00", "end": "12:00"}]}
+        assert client.as_("admin").post("/api/v1/hours-rules", json=rule).status_code == 201
+        return client.as_("admin").get("/api/v1/hours-changes").get_json()[0]["reevaluated_flags"]
+
+    assert publish("1405-02-10", "1405-02-12") == 0
+    assert publish("01-05", "01-07") == 1
+    assert publish("1405-01-06", "1405-01-06") == 1
