@@ -99,6 +99,7 @@ class AttachmentBySha(MethodView):
     @blp.alt_response(411, description="No Content-Length")
     @blp.alt_response(413, description="Over 15 MB")
     @blp.alt_response(415, description=NOT_AN_IMAGE)
+    @blp.alt_response(429, description="A new upload while 20 of yours are open; Retry-After says when to try")
     def patch(self, sha256: str):
         """Upload a piece: `Content-Range: bytes START-END/TOTAL`, START = the server's Upload-Offset."""
         _check_length()

@@ -61,6 +61,12 @@ def upload(user_id: int, sha: str) -> AttachmentUpload | None:
                                                                AttachmentUpload.sha256 == sha))
 
 
+def open_uploads(user_id: int) -> int:
+    """How many uploads in pieces a user has open."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AttachmentUpload)
+                             .where(AttachmentUpload.user_id == user_id))
+
+
 def touch_upload(user_id: int, sha: str, received: int) -> None:
     """The upload has `received` bytes, as of this transaction's commit."""
     db.session.execute(sa.update(AttachmentUpload).where(

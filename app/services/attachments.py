@@ -35,6 +35,9 @@ from app.services import unit_of_work
 from app.services.scope import Scope
 
 MAX_BYTES = 15 * 1024 * 1024
+# Uploads in pieces one user may have open at once (a phone sends one photo at a time): with
+# MAX_BYTES each, what one account can hold on disk until cleanup is bounded.
+MAX_OPEN_UPLOADS = 20
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 CHUNK = 64 * 1024
 # Matched whole (fullmatch): `$` would also match before a trailing newline.
@@ -185,6 +188,10 @@ def _end_transaction() -> None:
 def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUpload | None:
     """The caller's upload a piece at `start` goes on (None: it starts one), or 409."""
     upload = repo.upload(user_id, sha)
+    if upload is None and repo.open_uploads(user_id) >= MAX_OPEN_UPLOADS:
+        raise Problem("too-many-requests", f"You have {MAX_OPEN_UPLOADS} uploads in pieces open: finish one "
+                                           "(or let it expire) before starting another.",
+                      headers={"Retry-After": "60"})
     held = _held(upload) if upload is not None else 0
     if upload is not None and upload.total != total:
         raise Problem("conflict", f"This upload is {upload.total} bytes long, not {total}.",

@@ -54,6 +54,27 @@ def test_a_broken_upload_resumes_from_upload_offset(client):
     assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == "10000"
 
 
+def test_one_user_cannot_open_uploads_without_end(client):
+    """Each upload in pieces may hold 15 MB until cleanup: an account has at most 20 open."""
+    from app.services.attachments import MAX_OPEN_UPLOADS
+
+    inspector = client.as_("inspector-6b")
+    for i in range(MAX_OPEN_UPLOADS + 1):
+        body, sha = jpeg(f"open upload {i}", 2_000)
+        answer = inspector.request("PATCH", URL + sha, data=body[:1000], headers={
+            "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-999/{len(body)}"})
+        if i < MAX_OPEN_UPLOADS:
+            assert answer.status_code == 204
+    refused = assert_problem(answer, 429)
+    assert "uploads in pieces open" in refused["detail"] and answer.headers["Retry-After"]
+    first, first_sha = jpeg("open upload 0", 2_000)  # one already open goes on
+    assert inspector.request("PATCH", URL + first_sha, data=first[1000:], headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 1000-{len(first) - 1}/{len(first)}"}).status_code == 201
+    assert client.as_("inspector-6a").request("PATCH", URL + sha, data=body[:1000], headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-999/{len(body)}"}).status_code == 204, \
+        "another user is not held up"
+
+
 def test_a_resumed_upload_that_does_not_hash_right_is_discarded(client):
     body, sha = jpeg("liar", 2000)
     inspector = client.as_("inspector-6a")
