@@ -245,3 +245,8 @@ def test_publication_times_are_kept_to_the_second_the_wire_carries(client, offic
     assert changed.status_code == 200, changed.get_json()
     db.session.expire_all()
     assert db.session.get(HoursRule, uuid.UUID(rule["id"])).published_at.microsecond == 0
+    # Two published within one second are still ordered by when they came.
+    first = publish(client, name="first", scope="city", date_from="1405-02-03", date_to="1405-02-03", kind="closed")
+    second = publish(client, name="second", scope="city", date_from="1405-02-03", date_to="1405-02-03", kind="open",
+                     windows=[{"start": "08:00", "end": "12:00"}])
+    assert second["published_at"] > first["published_at"]

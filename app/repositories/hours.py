@@ -89,3 +89,8 @@ def list_changes(entity_id: uuid.UUID | None, offset: int, limit: int):
 
 def office_categories() -> list[str]:
     return list(db.session.scalars(sa.select(Office.category).distinct().order_by(Office.category)))
+
+
+def latest_publication():
+    """When the last rule was published (None: no rule yet)."""
+    return db.session.scalar(sa.select(sa.func.max(HoursRule.published_at)))

@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import jdatetime
 import marshmallow as ma
@@ -187,8 +187,9 @@ def create_rule(user: User | None, data: dict) -> HoursRule:
 def publish_rule(user: User | None, data: dict, published_at: datetime | None = None) -> HoursRule:
     """Check and add a rule, and log it (no commit: the caller's transaction)."""
     values = _checked(data)
-    now = _to_the_second(utcnow())
-    rule = repo.create_rule(HoursRule(id=uuid.uuid4(), published_at=_to_the_second(published_at or now), updated_at=now,
+    now = utcnow()
+    rule = repo.create_rule(HoursRule(id=uuid.uuid4(), published_at=_to_the_second(published_at) if published_at
+                                      else _publication_time(now), updated_at=now,
                                       created_by=user.id if user else None, **values))
     _record("hours_rule", rule, "create", user, None, HoursRuleSchema().dump(rule))
     return rule
@@ -208,7 +209,8 @@ def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
         for key, value in values.items():
             setattr(rule, key, value)
         rule.version += 1
-        rule.published_at = rule.updated_at = _to_the_second(utcnow())
+        rule.updated_at = utcnow()
+        rule.published_at = _publication_time(rule.updated_at)
         _record("hours_rule", rule, "update", user, before, HoursRuleSchema().dump(rule))
     return rule
 
@@ -294,3 +296,12 @@ def _to_the_second(instant: datetime) -> datetime:
     rule wins a tie of scope, and a phone working the hours out from the wire (the app's
     hours.js) must see the same order the server does."""
     return instant.replace(microsecond=0)
+
+
+def _publication_time(now: datetime) -> datetime:
+    """Now, to the second, and after every rule published before: two rules published in one
+    second (a script, a quick correction) are still ordered by when they came, never by id.
+    Publishing holds the city's change-feed lock, so no two do this at once."""
+    latest = repo.latest_publication()
+    now = _to_the_second(now)
+    return now if latest is None or latest < now else latest + timedelta(seconds=1)
