@@ -19,6 +19,8 @@ BLANK = r"[ \t\r\n]*"
 # 2199-03-20: a visit list's times on 1278-06-15 fell in 1899, which no answer could carry;
 # see INSTANT), and within reach of the calendar's arithmetic.
 JALALI_YEARS = (1279, 1577)
+# A photo's name (DESIGN §5.5): the lower-case hex SHA-256 of its bytes.
+SHA256_HEX = "[0-9a-f]{64}"
 
 
 def digit(low: int, high: int | None = None) -> str:

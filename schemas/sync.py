@@ -10,6 +10,7 @@ from app.models.sync import REPORT_STATES
 from geo.geometry import plain_point, points, to_geojson
 from schemas.fields import GeoJSONPoint, Instant, InstantError, WholeMatch, read_instant, write_instant
 from schemas.input import InputSchema, unstorable
+from schemas import patterns
 
 PROTOCOL = 1
 MAX_OPS = 500
@@ -17,8 +18,8 @@ MAX_OPS = 500
 NOTES_MAX = 4000  # characters
 CHECKLIST_MAX = 100  # items
 PHOTOS_MAX = 50
-# \A…\Z, not ^…$: `$` also matches before a trailing newline.
-SHA256 = WholeMatch(r"^[0-9a-f]{64}$", error="Must be a lower-case hex SHA-256 (64 characters).")
+# WholeMatch matches the whole value: `$` alone would also match before a trailing newline.
+SHA256 = WholeMatch(f"^{patterns.SHA256_HEX}$", error="Must be a lower-case hex SHA-256 (64 characters).")
 
 
 class _Protocol(ma.fields.Integer):

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from app.auth import current_user, requires
 from app.errors import INFLATED, Problem
 from app.services import attachments
+from schemas.patterns import SHA256_HEX
 
 blp = Blueprint("attachments", __name__, url_prefix="/api/v1/attachments", description="Photos")
 
@@ -17,7 +18,7 @@ CONTENT_RANGE = {"in": "header", "name": "Content-Range", "required": True,
                  "description": "`bytes START-END/TOTAL`; START is the server's Upload-Offset",
                  "schema": {"type": "string", "pattern": r"^bytes [0-9]+-[0-9]+/[0-9]+$"}}
 # A photo's name is the lower-case hex SHA-256 of its bytes; any other is not found (404).
-SHA256_NAME = {"in": "path", "name": "sha256", "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}
+SHA256_NAME = {"in": "path", "name": "sha256", "schema": {"type": "string", "pattern": f"^{SHA256_HEX}$"}}
 NOT_A_NAME = "Not a lower-case hex SHA-256"
 NOT_AN_IMAGE = ("Not image/jpeg, image/png or image/webp (unsupported-media-type), or the bytes are not an image "
                 "of that type (not-an-image)")

@@ -33,6 +33,7 @@ from app.models import Attachment, AttachmentUpload, User
 from app.repositories import attachments as repo
 from app.services import unit_of_work
 from app.services.scope import Scope
+from schemas.patterns import SHA256_HEX
 
 MAX_BYTES = 15 * 1024 * 1024
 # Uploads in pieces one user may have open at once (a phone sends one photo at a time): with
@@ -41,7 +42,7 @@ MAX_OPEN_UPLOADS = 20
 CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 CHUNK = 64 * 1024
 # Matched whole (fullmatch): `$` would also match before a trailing newline.
-SHA256_NAME = re.compile(r"[0-9a-f]{64}")
+SHA256_NAME = re.compile(SHA256_HEX)  # matched whole (fullmatch)
 CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 # Each type's signature, the first bytes every file of it starts with.
 SIGNATURES = {"image/jpeg": re.compile(rb"\xff\xd8\xff"), "image/png": re.compile(rb"\x89PNG\r\n\x1a\n"),
