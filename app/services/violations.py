@@ -393,8 +393,7 @@ def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: s
             case.decision_note = note
             case.decided_by = user.id
             case.decided_at = utcnow()
-        case.version += 1
-        case.updated_at = utcnow()
+        _touch(case)
         _event(case, "decided" if status != "under_review" else "under_review", user,
                {"before": before, "status": status, "penalty": case.penalty, "note": note})
     return case
