@@ -161,3 +161,27 @@ def test_another_inspector_cannot_log_in_over_unsent_reports(phones, mandated):
     assert phone.outbox_count() == 0, "the first sync after logging in sent it"
     assert [r["notes"] for r in server_reports(mandated, "inspector-17a")] == ["17a's report"]
     assert server_reports(mandated, "inspector-17b") == []
+
+
+def test_the_outbox_shows_what_needs_the_inspector_and_the_newest_sent(phones):
+    """Weeks of rounds come back with every pull: the outbox lists every report not yet
+    settled, the 50 newest sent ones, and says how many older ones it leaves out."""
+    phone = phones("inspector-16b")
+    phone.login()
+    office = phone.offices()[0]
+    phone.offline()
+    phone.capture(office, "open", notes="waiting")
+    phone.page.evaluate("""office => window.bazres.store.db().then(async (db) => {
+      const tx = db.transaction("reports", "readwrite");
+      for (let i = 0; i < 60; i += 1) {
+        const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+        await tx.store.put({ id, version: 1, server: null, data: { office_id: office, office_state: "open",
+          observed_at: `2026-0${1 + Math.floor(i / 28)}-${String(1 + (i % 28)).padStart(2, "0")}T10:00:00+03:30`,
+          photos: [] } });
+      }
+      await tx.done;
+      await window.bazres.route();
+    })""", office["id"])
+    states = phone.outbox_states()
+    assert list(states.values()).count("waiting") == 1 and list(states.values()).count("sent") == 50
+    assert "۱۰ گزارش قدیمی" in phone.page.text_content("#outbox-list")
