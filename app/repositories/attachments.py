@@ -124,6 +124,19 @@ def report_photo_texts() -> Iterator[str]:
         yield f"{photos} {amendments}"
 
 
+def named_by_reports(shas: Collection[str], batch: int = 100) -> set[str]:
+    """Which of these photos a report names in its photos or amendments (the database
+    searches the text; only the names found come back)."""
+    found: set[str] = set()
+    text = sa.cast(Report.photos, sa.Text) + " " + sa.cast(Report.amendments, sa.Text)
+    ordered = sorted(shas)
+    for start in range(0, len(ordered), batch):
+        chunk = ordered[start:start + batch]
+        for (names,) in db.session.execute(sa.select(text).where(sa.or_(*(text.contains(sha) for sha in chunk)))):
+            found.update(sha for sha in chunk if sha in names)
+    return found
+
+
 def delete_stored(shas: Collection[str], before: datetime) -> list[str]:
     """Delete these photos' rows (their senders go with them), if still older than `before`."""
     if not shas:

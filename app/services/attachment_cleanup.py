@@ -7,9 +7,11 @@
   or amendments (deleted reports too: they stay for audit), with its senders and file.
 
 Rows go first, in one transaction; files after it commits, so a file is never missing
-while a row says it is there. That transaction holds the whole city's change-feed lock
-(as a citywide write does): no push lands a report naming a photo between the scan that
-finds it unreferenced and its deletion.
+while a row says it is there. The scan of every report for the photos it names runs before,
+with no lock; the deleting transaction holds the whole city's change-feed lock (as a
+citywide write does) and looks again only for reports naming the photos it found, so no
+push lands a report naming a photo between that check and its deletion, and pushes wait
+for the check, not for the scan.
 """
 
 import re
@@ -40,13 +42,17 @@ def clean(dry_run: bool = False) -> Cleaned:
     now = utcnow()
     upload_cutoff = now - timedelta(hours=partial_hours)
     photo_cutoff = now - timedelta(days=unreferenced_days)
+    # The long read first, with no lock: every report's photos, against the old photos.
     with unit_of_work():
-        changefeed.lock(None)  # no report lands meanwhile (see the module's docstring)
-        out = Cleaned(uploads=repo.stale_uploads(upload_cutoff, delete=not dry_run))
         unreferenced = repo.stored_before(photo_cutoff)
         if unreferenced:
             for text in repo.report_photo_texts():
                 unreferenced.difference_update(HASH_IN_TEXT.findall(text))
+    with unit_of_work():
+        changefeed.lock(None)  # no report lands meanwhile (see the module's docstring)
+        out = Cleaned(uploads=repo.stale_uploads(upload_cutoff, delete=not dry_run))
+        # Under the lock, only the few candidates again: a report that named one since.
+        unreferenced -= repo.named_by_reports(unreferenced)
         out.photos = sorted(unreferenced) if dry_run else repo.delete_stored(unreferenced, photo_cutoff)
         held = repo.uploads_held() | set(out.uploads)
     out.stray_files = _stray_files(held, time.time() - partial_hours * 3600)

@@ -77,3 +77,22 @@ def test_cleanup_removes_stale_uploads_and_photos_no_report_names_and_nothing_el
     for kept in (used, recent):
         assert client.as_("inspector-6a").get(URL + kept).status_code == 200
     assert not crashed.exists() and current.exists()
+
+
+def test_a_report_that_names_a_photo_after_the_scan_keeps_it(app, client, monkeypatch):
+    """The scan of every report runs with no lock; a report naming an old photo that lands
+    after it (here: the scan sees no report at all) is found by the check made under the
+    lock, and the photo stays."""
+    from app.repositories import attachments as repo
+
+    late = _put(client, "cleanup-named-late")
+    office = first_office(client)
+    client.as_("inspector-6a").post("/api/v1/sync/push", json=envelope([op(data=report_data(
+        office, photos=[{"sha256": late, "taken_at": None, "caption": ""}]))]))
+    db.session.execute(sa.update(Attachment).where(Attachment.sha256 == late)
+                       .values(created_at=utcnow() - timedelta(days=40)))
+    monkeypatch.setattr(repo, "report_photo_texts", lambda: iter(()))
+    done = app.test_cli_runner().invoke(args=["cleanup-attachments"])
+    assert done.exit_code == 0, done.output
+    assert late not in done.output
+    assert client.as_("inspector-6a").get(URL + late).status_code == 200
