@@ -24,17 +24,18 @@ from app.repositories import offices as office_repo
 from app.repositories import sync as repo
 from app.services import changefeed, unit_of_work, violations
 from app.hours import calendar
-from app.services.report_versions import (base_of, canonical, canonical_of, canonical_photos, keep_version,
-                                          new_version)
+from app.services.report_versions import base_of, raise_version
 from app.services.scope import Scope
 from geo.distance import metres
-from geo.geometry import lon_lat, point, to_db
+from geo.geometry import lon_lat, to_db
 from schemas.input import UNSTORABLE, without_lone_surrogates
-from schemas.sync import (CHECKLIST_MAX, MAX_OPS, NOTES_MAX, PHOTOS_MAX, OfficeCorrectionSchema, OpSchema,
-                          ReportCreateSchema, ReportUpdateSchema, load_plain_creates, write_report)
+from schemas.sync import (MAX_OPS, OfficeCorrectionSchema, OpSchema, ReportCreateSchema, ReportUpdateSchema,
+                          load_plain_creates, write_report)
 from sync.evidence import clock_skew_s, corrected_edit_time, evidence_time
-from sync.merge import MERGEABLE_FIELDS, Conflict, ImmutableFieldChanged, Limits, amendments, merge_update
+from sync.merge import DECLARED_LIMITS, Conflict, ImmutableFieldChanged, amendments, merge_update
 from sync.replay import op_digest, same_op
+from sync.report import (IMMUTABLE, MERGEABLE_FIELDS, BY_NAME, canonical, canonical_of, columns_from_canonical,
+                         columns_from_loaded)
 
 log = logging.getLogger(__name__)
 # Schemas are built once: building one deep-copies its fields, which costs more than a load.
@@ -50,7 +51,6 @@ REPORT_UPDATE_SCHEMA = ReportUpdateSchema()
 # where the committee sees it. Every amendment is also a stored conflict (sync_conflicts).
 MAX_AMENDMENTS = 50
 MAX_AMENDMENTS_CHARS = 64_000  # of their JSON
-MERGE_LIMITS = Limits(notes=NOTES_MAX, checklist=CHECKLIST_MAX, photos=PHOTOS_MAX)
 
 
 class OpRejected(Exception):
@@ -159,9 +159,66 @@ def _label(value, size: int) -> str | None:
 
 
 def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:
-    repo.add(LedgerEntry(op_id=op["op_id"], user_id=ctx.user.id, device_id=ctx.device_id, entity=op["entity"],
-                         entity_id=op["id"], action=op["action"], status=status, digest=op_digest(op),
-                         version=version, result=result, at=ctx.received_at))
+    """The ledger entry of an op that left no report version (a replayed create, a correction)."""
+    repo.insert_many(LedgerEntry, [_ledger_row(ctx, op, status, version, result)])
+
+
+def _ledger_row(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> dict:
+    return {"op_id": op["op_id"], "user_id": ctx.user.id, "device_id": ctx.device_id, "entity": op["entity"],
+            "entity_id": op["id"], "action": op["action"], "status": status, "digest": op_digest(op),
+            "version": version, "result": result, "at": ctx.received_at}
+
+
+# ---------------------------------------------------------------- what a landed op leaves
+
+
+@dataclass
+class Landing:
+    """A report op that landed, and what it leaves beside the report: the version to keep
+    as a merge base (a create, a change), its conflicts, its ledger entry, its answer."""
+
+    op: dict
+    report: object  # a Report, or a new report's plain row (the bulk path)
+    status: str
+    conflicts: list[Conflict]
+    missing: list[str]  # photos the server still lacks
+    kept: bool  # the report's version is a new one: keep it and put it on the change feed
+    reason: str | None = None
+
+    def result(self) -> dict:
+        """What the ledger keeps and a replay answers again (a deleted report has no photos
+        to wait for and no flags to show)."""
+        conflicts = {"conflicts": [c.as_dict() for c in self.conflicts]}
+        if self.report.deleted_at is not None:
+            return conflicts
+        return (conflicts | {"missing_attachments": self.missing, "flags": list(self.report.flags)}
+                | ({"reason": self.reason} if self.reason else {}))
+
+    def answer(self) -> dict:
+        report = self.report
+        record = {} if report.deleted_at is not None else write_report(report, set(self.missing))
+        return {"op_id": self.op["op_id"], "status": self.status, "id": report.id, "version": report.version,
+                "record": record, **self.result()}
+
+
+def _write(ctx: Push, landings: list[Landing]) -> None:
+    """The rows of landed ops, one op or a batch alike: an INSERT for each kind of row,
+    whatever the count. Every version that can reach a phone is kept, so that it can be a
+    merge base (DESIGN §5.4)."""
+    kept = [landing for landing in landings if landing.kept]
+    repo.flush()  # the reports first: the rows below refer to them
+    repo.insert_many(ReportVersion, [
+        {"report_id": l.report.id, "version": l.report.version, "data": canonical_of(l.report),
+         "op_id": l.op["op_id"], "at": ctx.received_at} for l in kept])
+    changefeed.record_many([
+        {"entity": "reports", "entity_id": str(l.report.id), "district": l.report.district,
+         "user_id": l.report.author_id, "deleted": l.report.deleted_at is not None, "at": ctx.received_at}
+        for l in kept])
+    repo.insert_many(SyncConflict, [
+        {"report_id": l.report.id, "op_id": l.op["op_id"], "user_id": ctx.user.id, "field": c.field,
+         "policy": c.policy, "base": c.base, "server": c.server, "client": c.client, "resolved": c.resolved,
+         "at": ctx.received_at} for l in landings for c in l.conflicts])
+    repo.insert_many(LedgerEntry, [_ledger_row(ctx, l.op, l.status, l.report.version, l.result()) for l in landings])
 
 
 def _duplicate(ctx: Push, entry: LedgerEntry, op: dict) -> dict:
@@ -269,22 +326,9 @@ class _FastCreates:
                 violations.file_report(report, office, self.ctx.book, cases)
             repo.insert_many(Report, [vars(r) for r in reports])
             pending = repo.missing_attachments((p["sha256"] for r in reports for p in r.photos), self.ctx.user.id)
-            landed = []
-            for (index, op, _, _), report in zip(waiting, reports):
-                missing = sorted({p["sha256"] for p in report.photos} & pending)
-                result = {"conflicts": [], "missing_attachments": missing, "flags": list(report.flags)}
-                landed.append((index, op, report, result))
-            repo.insert_many(ReportVersion, [
-                {"report_id": r.id, "version": 1, "data": canonical_of(r), "op_id": op["op_id"],
-                 "at": self.ctx.received_at} for _, op, r, _ in landed])
-            changefeed.record_many([
-                {"entity": "reports", "entity_id": str(r.id), "district": r.district, "user_id": r.author_id,
-                 "deleted": False, "at": self.ctx.received_at} for _, _, r, _ in landed])
-            repo.insert_many(LedgerEntry, [
-                {"op_id": op["op_id"], "user_id": self.ctx.user.id, "device_id": self.ctx.device_id,
-                 "entity": "reports", "entity_id": r.id, "action": "create", "status": "applied",
-                 "digest": op_digest(op), "version": 1, "result": result, "at": self.ctx.received_at}
-                for _, op, r, result in landed])
+            landed = [(index, Landing(op, report, "applied", [], sorted({p["sha256"] for p in report.photos} & pending),
+                                      kept=True)) for (index, op, _, _), report in zip(waiting, reports)]
+            _write(self.ctx, [landing for _, landing in landed])
             savepoint.commit()
         except Exception as error:  # noqa: BLE001  (as in _apply_one)
             if isinstance(error, SQLAlchemyError) and is_transient(error):
@@ -295,10 +339,8 @@ class _FastCreates:
             for index, _, _, _ in waiting:  # one at a time, each in its own savepoint
                 results[index] = _apply_one(self.session, self.ctx, self.ops[index], index)
             return
-        for index, op, report, result in landed:
-            record = write_report(report, result["missing_attachments"])
-            results[index] = {"op_id": op["op_id"], "status": "applied", "id": report.id, "version": 1,
-                              "record": record, **result}
+        for index, landing in landed:
+            results[index] = landing.answer()
 
 
 def _ids_of(raw) -> tuple:
@@ -325,16 +367,12 @@ def _new_report_row(ctx: Push, op: dict, data: dict, office) -> dict:
     office (`_distances`, computed for many reports at once)."""
     edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s).isoformat()
     evidence, source = evidence_time(data["observed_at"], data["gps_fix_at"], ctx.skew_s, ctx.received_at)
-    return dict(id=op["id"], author_id=ctx.user.id, device_id=ctx.device_id, office_id=office.id,
-                district=office.district, received_at=ctx.received_at, updated_at=ctx.received_at,
-                clock_skew_s=ctx.skew_s, version=1, locked=False, flags=[], amendments=[], violation_id=None,
-                deleted_at=None, field_times=dict.fromkeys(MERGEABLE_FIELDS, edit_time),
-                round_id=data["round_id"], observed_at=data["observed_at"], gps_fix_at=data["gps_fix_at"],
-                location=None if data["location"] is None else to_db(data["location"]),
-                accuracy_m=data["accuracy_m"], office_state=data["office_state"],
-                staff_present=data["staff_present"], checklist=data["checklist"], notes=data["notes"],
-                photos=canonical_photos(data["photos"]), evidence_time=evidence,
-                evidence_time_source=source)
+    return columns_from_loaded(data) | dict(
+        id=op["id"], author_id=ctx.user.id, device_id=ctx.device_id, office_id=office.id,
+        district=office.district, received_at=ctx.received_at, updated_at=ctx.received_at,
+        clock_skew_s=ctx.skew_s, version=1, locked=False, flags=[], amendments=[], violation_id=None,
+        deleted_at=None, field_times=dict.fromkeys(MERGEABLE_FIELDS, edit_time), evidence_time=evidence,
+        evidence_time_source=source)
 
 
 # ---------------------------------------------------------------- reports
@@ -399,7 +437,7 @@ def _update_report(ctx: Push, op: dict) -> dict:
     edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s)
     server = canonical_of(report)
     if report.locked:
-        conflicts = amendments(server, {k: v for k, v in client.items() if k != "office_id"})
+        conflicts = amendments(server, {k: v for k, v in client.items() if BY_NAME[k].merge != IMMUTABLE})
         if not conflicts:
             return _landed(ctx, op, report, "applied", [], changed=False)
         held = report.amendments
@@ -416,10 +454,10 @@ def _update_report(ctx: Push, op: dict) -> dict:
         raise _reject("base_version", f"Version {op['base_version']} of this report is not known here; pull it and "
                                       "make the change again.")
     try:
-        merge = merge_update(base, server, _times(report.field_times), client,
-                             edit_time, MERGE_LIMITS)
+        merge = merge_update(base, server, _times(report.field_times), client, edit_time, DECLARED_LIMITS)
     except ImmutableFieldChanged as exc:
-        raise _reject("data.office_id", "A report's office cannot change; make a new report.") from exc
+        raise _reject(f"data.{exc.field}", f"A report's {exc.field.removesuffix('_id')} cannot change; "
+                                           "make a new report.") from exc
     if merge.values:
         _write_fields(report, merge.values)
         report.field_times = {**report.field_times, **{k: t.isoformat() for k, t in merge.times.items()}}
@@ -437,10 +475,7 @@ def _delete_report(ctx: Push, op: dict) -> dict:
         conflict = Conflict("_deleted", False, False, True, False, "update_beats_delete")
         return _landed(ctx, op, report, "merged", [conflict], changed=False, reason=f"Not deleted: {why}.")
     report.deleted_at = ctx.received_at
-    new_version(report, ctx.received_at, op["op_id"])
-    _ledger(ctx, op, "applied", report.version, {"conflicts": []})
-    return {"op_id": op["op_id"], "status": "applied", "id": report.id, "version": report.version, "record": {},
-            "conflicts": []}
+    return _landed(ctx, op, report, "applied", [])
 
 
 def _own_report(ctx: Push, op: dict) -> Report:
@@ -460,22 +495,15 @@ def _own_report(ctx: Push, op: dict) -> Report:
 
 def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Conflict],
             changed: bool = True, reason: str | None = None) -> dict:
-    """Write the version, feed entry, conflicts and ledger entry of a landed op (with the
-    reason it did not do all it asked, which a replay answers again)."""
-    if op["action"] == "create":
-        keep_version(report, ctx.received_at, op["op_id"])
-    elif changed:
-        new_version(report, ctx.received_at, op["op_id"])
-    for conflict in conflicts:
-        repo.add(SyncConflict(report_id=report.id, op_id=op["op_id"], user_id=ctx.user.id, field=conflict.field,
-                              policy=conflict.policy, base=conflict.base, server=conflict.server,
-                              client=conflict.client, resolved=conflict.resolved, at=ctx.received_at))
+    """Write what a landed op leaves (with the reason it did not do all it asked, which a
+    replay answers again) and answer it."""
+    if op["action"] != "create" and changed:
+        raise_version(report, ctx.received_at)
     missing = sorted(repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id))
-    result = {"conflicts": [c.as_dict() for c in conflicts], "missing_attachments": missing,
-              "flags": list(report.flags)} | ({"reason": reason} if reason else {})
-    _ledger(ctx, op, status, report.version, result)
-    return {"op_id": op["op_id"], "status": status, "id": report.id, "version": report.version,
-            "record": write_report(report, set(missing)), **result}
+    landing = Landing(op, report, status, conflicts, missing, kept=op["action"] == "create" or changed,
+                      reason=reason)
+    _write(ctx, [landing])
+    return landing.answer()
 
 
 def _derive(report: Report, ctx: Push, office) -> None:
@@ -531,13 +559,7 @@ def dump_reports(reports: list[Report]) -> list[dict]:
 
 
 def _write_fields(report: Report, values: dict) -> None:
-    for name, value in values.items():
-        if name in ("observed_at", "gps_fix_at"):
-            value = None if value is None else datetime.fromisoformat(value)
-        elif name == "location":
-            value = None if value is None else to_db(point(*value["coordinates"]))
-        elif name in ("office_id", "round_id"):
-            value = None if value is None else uuid.UUID(value)
+    for name, value in columns_from_canonical(values).items():
         setattr(report, name, value)
 
 
