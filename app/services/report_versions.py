@@ -17,15 +17,9 @@ from sync.report import canonical_of
 
 def new_version(report: Report, at: datetime, op_id=None) -> None:
     """Raise the report's version (the caller has changed it) and keep that version."""
-    raise_version(report, at)
-    keep_version(report, at, op_id)
-
-
-def raise_version(report: Report, at: datetime) -> None:
-    """Only raise it: for a caller that keeps the version itself, as a push does for a whole
-    batch at once (app.services.sync_push._write)."""
     report.version += 1
     report.updated_at = at
+    keep_version(report, at, op_id)
 
 
 def keep_version(report: Report, at: datetime, op_id=None) -> None:
