@@ -11,6 +11,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from app.database import is_transient
+from schemas.messages import flatten_messages
 
 log = logging.getLogger(__name__)
 
@@ -101,25 +102,6 @@ def problem_response(code: str, detail: str | None = None, *, errors: dict | Non
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow/webargs nested messages into `{"a.b.0.c": ["…"]}`."""
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            for field, msgs in flatten_messages(value, name).items():
-                out.setdefault(field, []).extend(msgs)
-    elif isinstance(messages, (list, tuple)) and all(isinstance(m, str) for m in messages):
-        out[prefix or "body"] = list(messages)
-    elif isinstance(messages, (list, tuple)):
-        for item in messages:
-            for field, msgs in flatten_messages(item, prefix).items():
-                out.setdefault(field, []).extend(msgs)
-    else:
-        out[prefix or "body"] = [str(messages)]
-    return out
 
 
 def field_errors(webargs_messages: dict) -> dict[str, list[str]]:

@@ -6,18 +6,15 @@ from datetime import datetime
 import marshmallow as ma
 from marshmallow import validate
 
-from app.models.sync import REPORT_STATES
 from geo.geometry import plain_point, points, to_geojson
 from schemas.fields import GeoJSONPoint, Instant, InstantError, WholeMatch, read_instant, write_instant
 from schemas.input import InputSchema, unstorable
 from schemas import patterns
+from sync import report as declared
+from sync.report import CAPTION_MAX, CHECKLIST_ITEM_MAX, FIELDS
 
 PROTOCOL = 1
 MAX_OPS = 500
-# A report's limits (DESIGN §5.3); merged reports keep them too (sync.merge.Limits).
-NOTES_MAX = 4000  # characters
-CHECKLIST_MAX = 100  # items
-PHOTOS_MAX = 50
 # WholeMatch matches the whole value: `$` alone would also match before a trailing newline.
 SHA256 = WholeMatch(f"^{patterns.SHA256_HEX}$", error="Must be a lower-case hex SHA-256 (64 characters).")
 
@@ -91,27 +88,63 @@ class OpSchema(InputSchema):
 class PhotoSchema(InputSchema):
     sha256 = ma.fields.String(required=True, validate=SHA256)
     taken_at = Instant(allow_none=True, load_default=None)
-    caption = ma.fields.String(load_default="", validate=validate.Length(max=500))
+    caption = ma.fields.String(load_default="", validate=validate.Length(max=CAPTION_MAX))
 
 
-class ReportCreateSchema(InputSchema):
-    # The report's id is the op's `id`; data may repeat it (equal is accepted, different
-    # is a rejected op: app.services.sync_push).
-    id = ma.fields.UUID(metadata={"description": "Optional: the op's id again"})
-    office_id = ma.fields.UUID(required=True)
-    round_id = ma.fields.UUID(allow_none=True, load_default=None)
-    observed_at = Instant(required=True, metadata={"description": "The phone's clock when the office was seen"})
-    gps_fix_at = Instant(allow_none=True, load_default=None)
-    location = GeoJSONPoint(allow_none=True, load_default=None)
-    accuracy_m = ma.fields.Float(allow_none=True, load_default=None, validate=validate.Range(0, 100_000))
-    office_state = ma.fields.String(required=True, validate=validate.OneOf(REPORT_STATES))
-    staff_present = ma.fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 10_000))
-    checklist = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, 64)),
-                               values=ma.fields.Boolean(allow_none=True), load_default=dict,
-                               validate=validate.Length(max=CHECKLIST_MAX))
-    notes = ma.fields.String(load_default="", validate=validate.Length(max=NOTES_MAX))
-    photos = ma.fields.List(ma.fields.Nested(PhotoSchema), load_default=list,
-                            validate=validate.Length(max=PHOTOS_MAX))
+# ---------------------------------------------------------------- a report's fields, from sync.report.FIELDS
+
+
+def _checklist(**options) -> ma.fields.Field:
+    return ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, CHECKLIST_ITEM_MAX)),
+                          values=ma.fields.Boolean(allow_none=True), **options)
+
+
+# Each kind's field as a client writes it, with the validators its declaration asks for.
+_INPUT = {
+    declared.UUID: lambda f: ma.fields.UUID,
+    declared.INSTANT: lambda f: Instant,
+    declared.POINT: lambda f: GeoJSONPoint,
+    declared.NUMBER: lambda f: lambda **o: ma.fields.Float(validate=validate.Range(*f.range), **o),
+    declared.COUNT: lambda f: lambda **o: ma.fields.Integer(validate=validate.Range(*f.range), **o),
+    declared.CHOICE: lambda f: lambda **o: ma.fields.String(validate=validate.OneOf(f.choices), **o),
+    declared.CHECKLIST: lambda f: lambda **o: _checklist(validate=validate.Length(max=f.most), **o),
+    declared.TEXT: lambda f: lambda **o: ma.fields.String(validate=validate.Length(max=f.most), **o),
+    declared.PHOTOS: lambda f: lambda **o: ma.fields.List(ma.fields.Nested(PhotoSchema),
+                                                          validate=validate.Length(max=f.most), **o),
+}
+# ... and as the server writes it back.
+_OUTPUT = {
+    declared.UUID: ma.fields.UUID, declared.INSTANT: Instant, declared.POINT: GeoJSONPoint,
+    declared.NUMBER: ma.fields.Float, declared.COUNT: ma.fields.Integer, declared.CHOICE: ma.fields.String,
+    declared.CHECKLIST: ma.fields.Dict, declared.TEXT: ma.fields.String,
+    declared.PHOTOS: lambda **o: ma.fields.List(ma.fields.Dict(), **o),
+}
+
+
+def _input_field(f: declared.Field) -> ma.fields.Field:
+    if f.required:
+        presence = {"required": True}
+    elif f.nullable:
+        presence = {"allow_none": True, "load_default": None}
+    else:
+        presence = {"load_default": declared.EMPTY[f.kind]}
+    return _INPUT[f.kind](f)(**presence, **_described(f))
+
+
+def _output_field(f: declared.Field) -> ma.fields.Field:
+    return _OUTPUT[f.kind](**({"allow_none": True} if f.nullable else {}), **_described(f))
+
+
+def _described(f: declared.Field) -> dict:
+    return {"metadata": {"description": f.description}} if f.description else {}
+
+
+# The report's id is the op's `id`; data may repeat it (equal is accepted, different is a
+# rejected op: app.services.sync_push).
+ReportCreateSchema = InputSchema.from_dict(
+    {"id": ma.fields.UUID(metadata={"description": "Optional: the op's id again"}),
+     **{f.name: _input_field(f) for f in FIELDS}},
+    name="ReportCreateSchema")
 
 
 class ReportUpdateSchema(ReportCreateSchema):
@@ -138,9 +171,10 @@ def load_plain_creates(raws: list) -> list[tuple[dict, dict] | None]:
             loaded.append(None)
     # The Points are made in one vectorised call: one at a time, shapely takes longer than
     # all the rest of the load.
-    located = [data for _, data in filter(None, loaded) if data["location"] is not None]
-    for data, made in zip(located, points([data["location"] for data in located])):
-        data["location"] = made
+    for name in _POINT_FIELDS:
+        located = [data for _, data in filter(None, loaded) if data[name] is not None]
+        for data, made in zip(located, points([data[name] for data in located])):
+            data[name] = made
     return loaded
 
 
@@ -148,6 +182,7 @@ class _NotPlain(Exception):
     """Not in the plain shapes: for the schemas to load (or to say what is wrong)."""
 
 
+_POINT_FIELDS = [f.name for f in FIELDS if f.kind == declared.POINT]
 _OP_KEYS = frozenset(OpSchema._declared_fields)
 _CREATE_KEYS = frozenset(ReportCreateSchema._declared_fields)
 _PHOTO_KEYS = frozenset(PhotoSchema._declared_fields)
@@ -167,21 +202,18 @@ def _plain_create(raw) -> tuple[dict, dict]:
 def _plain_report(data: dict) -> dict:
     if not data.keys() <= _CREATE_KEYS:
         raise _NotPlain
-    get = data.get
     given_id = {"id": _plain_uuid(data["id"])} if "id" in data else {}
-    return given_id | {  # in the order the schema loads them
-        "office_id": _plain_uuid(get("office_id")),
-        "round_id": _or_none(_plain_uuid, get("round_id")),
-        "observed_at": _plain_instant(get("observed_at")),
-        "gps_fix_at": _or_none(_plain_instant, get("gps_fix_at")),
-        "location": _or_none(_plain_lon_lat, get("location")),  # made a Point by load_plain_creates
-        "accuracy_m": _or_none(_plain_accuracy, get("accuracy_m")),
-        "office_state": _plain_choice(get("office_state"), REPORT_STATES),
-        "staff_present": _or_none(_plain_count, get("staff_present")),
-        "checklist": _plain_checklist(get("checklist", {})),
-        "notes": _plain_text(get("notes", ""), NOTES_MAX),
-        "photos": _plain_photos(get("photos", [])),
-    }
+    return given_id | {f.name: read(data) for f, read in _PLAIN_FIELDS}  # the location made a Point later
+
+
+def _plain_field(f: declared.Field):
+    """A reader of the field's value in `data`, plain and valid, or _NotPlain."""
+    read = _PLAIN[f.kind](f)
+    if f.nullable:
+        return lambda data: _or_none(read, data.get(f.name))
+    if f.required:
+        return lambda data: read(data.get(f.name))
+    return lambda data: read(data.get(f.name, declared.EMPTY[f.kind]()))
 
 
 def _or_none(read, value):
@@ -213,14 +245,14 @@ def _plain_lon_lat(value) -> tuple[float, float]:
     return lon_lat
 
 
-def _plain_accuracy(value) -> float:
-    if type(value) not in (int, float) or not 0 <= value <= 100_000:
+def _plain_number(value, low, high) -> float:
+    if type(value) not in (int, float) or not low <= value <= high:
         raise _NotPlain
     return float(value)
 
 
-def _plain_count(value) -> int:
-    if type(value) is not int or not 0 <= value <= 10_000:
+def _plain_count(value, low, high) -> int:
+    if type(value) is not int or not low <= value <= high:
         raise _NotPlain
     return value
 
@@ -237,19 +269,19 @@ def _plain_text(value, longest: int) -> str:
     return value
 
 
-def _plain_checklist(value) -> dict:
-    if type(value) is not dict or len(value) > CHECKLIST_MAX:
+def _plain_checklist(value, longest: int) -> dict:
+    if type(value) is not dict or len(value) > longest:
         raise _NotPlain
     for key, answer in value.items():
-        if type(key) is not str or not 1 <= len(key) <= 64 or unstorable(key):
+        if type(key) is not str or not 1 <= len(key) <= CHECKLIST_ITEM_MAX or unstorable(key):
             raise _NotPlain
         if not (answer is None or answer is True or answer is False):  # not 0 or 1
             raise _NotPlain
     return dict(value)
 
 
-def _plain_photos(value) -> list:
-    if type(value) is not list or len(value) > PHOTOS_MAX:
+def _plain_photos(value, longest: int) -> list:
+    if type(value) is not list or len(value) > longest:
         raise _NotPlain
     out = []
     for photo in value:
@@ -259,8 +291,22 @@ def _plain_photos(value) -> list:
         if type(sha) is not str or not SHA256.regex.fullmatch(sha):
             raise _NotPlain
         out.append({"sha256": sha, "taken_at": _or_none(_plain_instant, photo.get("taken_at")),
-                    "caption": _plain_text(photo.get("caption", ""), 500)})
+                    "caption": _plain_text(photo.get("caption", ""), CAPTION_MAX)})
     return out
+
+
+_PLAIN = {
+    declared.UUID: lambda f: _plain_uuid,
+    declared.INSTANT: lambda f: _plain_instant,
+    declared.POINT: lambda f: _plain_lon_lat,  # made a Point by load_plain_creates, all at once
+    declared.NUMBER: lambda f: lambda value: _plain_number(value, *f.range),
+    declared.COUNT: lambda f: lambda value: _plain_count(value, *f.range),
+    declared.CHOICE: lambda f: lambda value: _plain_choice(value, f.choices),
+    declared.CHECKLIST: lambda f: lambda value: _plain_checklist(value, f.most),
+    declared.TEXT: lambda f: lambda value: _plain_text(value, f.most),
+    declared.PHOTOS: lambda f: lambda value: _plain_photos(value, f.most),
+}
+_PLAIN_FIELDS = [(f, _plain_field(f)) for f in FIELDS]
 
 
 class OfficeCorrectionSchema(InputSchema):
@@ -279,39 +325,34 @@ class OfficeCorrectionSchema(InputSchema):
             raise ma.ValidationError("Give the new phone number.", "phone")
 
 
-class ReportSchema(ma.Schema):
-    """A report with its server-owned fields, as pulls, push results and the API show it."""
+# The server-owned fields of a report, as pulls, push results and the API show them.
+_SERVER_FIELDS = {
+    "version": ma.fields.Integer(),
+    "received_at": Instant(),
+    "evidence_time": Instant(),
+    "evidence_time_source": ma.fields.String(),
+    "clock_skew_s": ma.fields.Float(),
+    "distance_to_office_m": ma.fields.Float(allow_none=True),
+    "locked": ma.fields.Boolean(),
+    "flags": ma.fields.List(ma.fields.String()),
+    "violation_id": ma.fields.UUID(allow_none=True),
+    "amendments": ma.fields.List(ma.fields.Dict()),
+    "photos_pending": ma.fields.List(ma.fields.String(), metadata={"description": "sha256s not yet uploaded"}),
+}
 
-    id = ma.fields.UUID()
-    office_id = ma.fields.UUID()
-    round_id = ma.fields.UUID(allow_none=True)
-    observed_at = Instant()
-    gps_fix_at = Instant(allow_none=True)
-    location = GeoJSONPoint(allow_none=True)
-    accuracy_m = ma.fields.Float(allow_none=True)
-    office_state = ma.fields.String()
-    staff_present = ma.fields.Integer(allow_none=True)
-    checklist = ma.fields.Dict()
-    notes = ma.fields.String()
-    photos = ma.fields.List(ma.fields.Dict())
-    version = ma.fields.Integer()
-    received_at = Instant()
-    evidence_time = Instant()
-    evidence_time_source = ma.fields.String()
-    clock_skew_s = ma.fields.Float()
-    distance_to_office_m = ma.fields.Float(allow_none=True)
-    locked = ma.fields.Boolean()
-    flags = ma.fields.List(ma.fields.String())
-    violation_id = ma.fields.UUID(allow_none=True)
-    amendments = ma.fields.List(ma.fields.Dict())
-    photos_pending = ma.fields.List(ma.fields.String(), metadata={"description": "sha256s not yet uploaded"})
 
+class _ReportSchema(ma.Schema):
     @ma.pre_dump
     def _unpack(self, item, **kwargs):
         report, pending = item
         out = {name: getattr(report, name) for name in self.fields if name != "photos_pending"}
         out["photos_pending"] = sorted(pending)
         return out
+
+
+ReportSchema = _ReportSchema.from_dict(
+    {"id": ma.fields.UUID(), **{f.name: _output_field(f) for f in FIELDS}, **_SERVER_FIELDS}, name="ReportSchema")
+ReportSchema.__doc__ = "A report with its server-owned fields, as pulls, push results and the API show it."
 
 
 def write_report(report, pending) -> dict:
@@ -321,20 +362,12 @@ def write_report(report, pending) -> dict:
     A push answers with every report it landed, and a pull sends thousands: marshmallow's
     per-field machinery costs some 0.2 ms a report, more than inserting it. ReportSchema
     stays the documented wire form; tests/unit/test_wire_writers.py holds the two equal on
-    varied reports (a new field in the schema fails it until it is written here too)."""
-    return {
-        "id": _text(report.id),
-        "office_id": _text(report.office_id),
-        "round_id": _text(report.round_id),
-        "observed_at": write_instant(report.observed_at),
-        "gps_fix_at": write_instant(report.gps_fix_at),
-        "location": to_geojson(report.location),
-        "accuracy_m": _float(report.accuracy_m),
-        "office_state": _text(report.office_state),
-        "staff_present": _int(report.staff_present),
-        "checklist": _dict(report.checklist),
-        "notes": _text(report.notes),
-        "photos": _dicts(report.photos),
+    varied reports (a new server field in the schema fails it until it is written here too;
+    a client field is written by its kind)."""
+    out = {"id": _text(report.id)}
+    for name, write in _CLIENT_WRITERS:
+        out[name] = write(getattr(report, name))
+    out.update({
         "version": _int(report.version),
         "received_at": write_instant(report.received_at),
         "evidence_time": write_instant(report.evidence_time),
@@ -346,7 +379,8 @@ def write_report(report, pending) -> dict:
         "violation_id": _text(report.violation_id),
         "amendments": _dicts(report.amendments),
         "photos_pending": sorted(pending),
-    }
+    })
+    return out
 
 
 # marshmallow's conversions on dump: String and UUID write str(), Float float(), Integer
@@ -369,6 +403,12 @@ def _dict(value):
 
 def _dicts(value):
     return None if value is None else [_dict(item) for item in value]
+
+
+_WRITE = {declared.UUID: _text, declared.INSTANT: write_instant, declared.POINT: to_geojson,
+          declared.NUMBER: _float, declared.COUNT: _int, declared.CHOICE: _text, declared.CHECKLIST: _dict,
+          declared.TEXT: _text, declared.PHOTOS: _dicts}
+_CLIENT_WRITERS = [(f.name, _WRITE[f.kind]) for f in FIELDS]
 
 
 class ConflictSchema(ma.Schema):

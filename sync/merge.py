@@ -22,14 +22,21 @@ runs fast cannot win every conflict. Ties go to the server (it was there first).
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-LATEST_EDIT_FIELDS = ("observed_at", "gps_fix_at", "location", "accuracy_m", "office_state", "staff_present")
-MERGEABLE_FIELDS = (*LATEST_EDIT_FIELDS, "checklist", "notes", "photos")
+from sync.report import FIELDS, IMMUTABLE, LATEST_EDIT, MERGE_TEXT, MERGEABLE_FIELDS, MERGED, PER_ITEM, UNION
+
+# The policies of the table above are declared with the fields, in sync.report.FIELDS.
+IMMUTABLE_FIELDS = tuple(f.name for f in FIELDS if f.merge == IMMUTABLE)
+POLICY = {f.name: f.merge for f in FIELDS}
 NOTES_SEPARATOR = "\n\n"
 CUT_MARK = "…"  # ends merged notes cut to the field's limit (the whole text is in the conflict)
 
 
 class ImmutableFieldChanged(ValueError):
     """The client tried to change a field fixed at creation (office_id)."""
+
+    def __init__(self, field: str):
+        super().__init__(f"{field} is fixed when a report is created")
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -59,18 +66,19 @@ def _photo_key(photo) -> str:
     return photo["sha256"] if isinstance(photo, dict) else str(photo)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """The fields' own limits, which a merge keeps too: without them, N merges of one field in
-    a push would grow it N times over (and the answer and the stored versions with the square
-    of N). What does not fit is not lost: the client's whole value stays in the conflict."""
+class Limits(dict):
+    """The fields' own limits by name (characters, items, photos), which a merge keeps too:
+    without them, N merges of one field in a push would grow it N times over (and the answer
+    and the stored versions with the square of N). What does not fit is not lost: the
+    client's whole value stays in the conflict."""
 
-    notes: int | None = None  # characters
-    checklist: int | None = None  # items
-    photos: int | None = None
+    def __init__(self, **most: int):
+        super().__init__(most)
 
 
 NO_LIMITS = Limits()
+# The declared ones, which a push's merges keep.
+DECLARED_LIMITS = Limits(**{f.name: f.most for f in FIELDS if f.merge in MERGED and f.most is not None})
 
 
 def merge_update(base: dict, server: dict, server_times: dict, client: dict, client_time: datetime,
@@ -83,37 +91,39 @@ def merge_update(base: dict, server: dict, server_times: dict, client: dict, cli
     When base == server this simply applies the client's fields. Merged fields keep to
     `limits`: what does not fit stays in the conflict, whole.
     """
-    if "office_id" in client and client["office_id"] != server.get("office_id"):
-        raise ImmutableFieldChanged("office_id is fixed when a report is created")
+    for name in IMMUTABLE_FIELDS:
+        if name in client and client[name] != server.get(name):
+            raise ImmutableFieldChanged(name)
     merge = Merge()
     for name in MERGEABLE_FIELDS:
         if name not in client:
             continue
         b, s, c = base.get(name), server.get(name), client[name]
         server_changed = s != b
-        if name == "checklist":
-            _merge_checklist(merge, b or {}, s or {}, c or {}, server_times, client_time, limits.checklist)
+        policy = POLICY[name]
+        if policy == PER_ITEM:
+            _merge_items(merge, name, b or {}, s or {}, c or {}, server_times, client_time, limits.get(name))
         elif not server_changed or c == s:
             if c != s:
                 merge.values[name] = c
                 merge.times[name] = client_time
         elif c == b:
             continue  # only the server changed it: keep the server's value
-        elif name in LATEST_EDIT_FIELDS:
+        elif policy == LATEST_EDIT:
             client_wins = client_time > _time(server_times, name)
             resolved = c if client_wins else s
             if client_wins:
                 merge.values[name] = c
                 merge.times[name] = client_time
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "latest_edit"))
-        elif name == "notes":
-            resolved = merge_text(b or "", s or "", c or "", limits.notes)
+        elif policy == MERGE_TEXT:
+            resolved = merge_text(b or "", s or "", c or "", limits.get(name))
             if resolved != s:  # (a text with no room left keeps the server's: nothing to write)
                 merge.values[name] = resolved
                 merge.times[name] = max(client_time, _time(server_times, name))
             merge.conflicts.append(Conflict(name, b, s, c, resolved, "merge_text"))
-        elif name == "photos":
-            resolved = merge_photos(b or [], s or [], c or [])[:limits.photos]
+        elif policy == UNION:
+            resolved = merge_photos(b or [], s or [], c or [])[:limits.get(name)]
             if resolved != s:
                 merge.values[name] = resolved
                 merge.times[name] = max(client_time, _time(server_times, name))
@@ -128,13 +138,13 @@ def _time(times: dict, key: str) -> datetime:
     return times.get(key) or NEVER
 
 
-def _merge_checklist(merge: Merge, base: dict, server: dict, client: dict, server_times: dict,
-                     client_time: datetime, most: int | None = None) -> None:
+def _merge_items(merge: Merge, name: str, base: dict, server: dict, client: dict, server_times: dict,
+                 client_time: datetime, most: int | None = None) -> None:
     result = dict(server)
     changed = False
     for item, c in client.items():
         b, s = base.get(item), server.get(item)
-        key = f"checklist.{item}"
+        key = f"{name}.{item}"
         if c == s:
             continue
         if item not in result and most is not None and len(result) >= most:
@@ -158,7 +168,7 @@ def _merge_checklist(merge: Merge, base: dict, server: dict, client: dict, serve
     # An item missing from the client's checklist is "not touched", not "removed": updates
     # carry what changed, and an answer once given is set to null rather than dropped.
     if changed:
-        merge.values["checklist"] = result
+        merge.values[name] = result
 
 
 def merge_text(base: str, server: str, client: str, longest: int | None = None) -> str:

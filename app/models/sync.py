@@ -10,9 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
+from sync.report import REPORT_STATES
 
 SRID = 4326
-REPORT_STATES = ("open", "closed", "open_not_serving", "relocated", "permanently_closed", "inaccessible")
 BigInt = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
 
 

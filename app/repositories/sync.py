@@ -86,6 +86,11 @@ def existing_report_ids(report_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(list(report_ids)))))
 
 
+def flush() -> None:
+    """Send the session's pending ORM changes, for Core statements that refer to them."""
+    db.session.flush()
+
+
 def insert_many(model, rows: list[dict]) -> None:
     """Plain rows (every one with the same keys) in one executemany of a Core INSERT on the
     model's table, in the session's transaction. Core, not the ORM's bulk insert: that

@@ -7,12 +7,12 @@ client fields of that version (`report_versions`) and tells the change feed; an 
 based on any version ever issued then finds its base for the three-way merge (DESIGN §5.4).
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.models import Report, ReportVersion
 from app.repositories import sync as repo
 from app.services import changefeed
-from geo.geometry import to_geojson
+from sync.report import canonical_of
 
 
 def new_version(report: Report, at: datetime, op_id=None) -> None:
@@ -38,49 +38,3 @@ def base_of(report: Report, version: int) -> dict | None:
     overwrite the server's changes with no conflict)."""
     kept = repo.report_version_at_most(report.id, version)
     return kept.data if kept is not None else None
-
-
-# ---------------------------------------------------------------- canonical client fields
-
-
-def instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def _point(geom) -> dict | None:
-    if geom is None:
-        return None
-    geo = to_geojson(geom)
-    return {"type": "Point", "coordinates": [float(c) for c in geo["coordinates"][:2]]}
-
-
-def canonical(data: dict) -> dict:
-    """Loaded client fields as plain JSON values, comparable with stored versions."""
-    out = {}
-    for name, value in data.items():
-        if name in ("observed_at", "gps_fix_at"):
-            out[name] = instant(value)
-        elif name == "location":
-            out[name] = _point(value)
-        elif name in ("office_id", "round_id"):
-            out[name] = None if value is None else str(value)
-        elif name == "photos":
-            out[name] = canonical_photos(value)
-        else:
-            out[name] = value
-    return out
-
-
-def canonical_photos(photos: list) -> list:
-    return [{"sha256": p["sha256"], "taken_at": instant(p.get("taken_at")), "caption": p.get("caption", "")}
-            for p in photos]
-
-
-def canonical_of(report: Report) -> dict:
-    return {
-        "office_id": str(report.office_id), "round_id": None if report.round_id is None else str(report.round_id),
-        "observed_at": instant(report.observed_at), "gps_fix_at": instant(report.gps_fix_at),
-        "location": _point(report.location), "accuracy_m": report.accuracy_m, "office_state": report.office_state,
-        "staff_present": report.staff_present, "checklist": dict(report.checklist), "notes": report.notes,
-        "photos": list(report.photos),
-    }

@@ -56,14 +56,14 @@ def kept_versions(report_id: str) -> list[int]:
 
 
 def test_an_op_that_fails_unexpectedly_is_quarantined_and_the_rest_land(client, office, monkeypatch):
-    from app.services import sync_push
+    from sync import push as engine
 
     (created,) = push(client, [op(data=report_data(office))])
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the merge")
 
-    monkeypatch.setattr(sync_push, "merge_update", broken)
+    monkeypatch.setattr(engine, "merge_update", broken)
     update = op("update", id_=created["id"], base_version=1, data={"notes": "x"})
     results = push(client, [update, op(data=report_data(office))])
     assert [r["status"] for r in results] == ["rejected", "applied"]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from schemas.sync import OpSchema, ReportCreateSchema, load_plain_creates
+from sync import report
 
 OP, CREATE = OpSchema(), ReportCreateSchema()
 ABSENT = object()  # the key is left out
@@ -26,28 +27,43 @@ OP_FIELDS = {
     "base_version": [ABSENT, None, 1, 0, "1"],
     "extra": [ABSENT, 1],
 }
-REPORT_FIELDS = {
-    "office_id": UUIDS, "round_id": UUIDS, "observed_at": INSTANTS, "gps_fix_at": INSTANTS,
-    "location": [ABSENT, None, {"type": "Point", "coordinates": [51.4, 35.7]},
-                 {"type": "Point", "coordinates": [51, 35]}, {"type": "Point", "coordinates": [-180, -90]},
-                 {"type": "point", "coordinates": [51.4, 35.7]}, {"type": "Point", "coordinates": [51.4, 35.7, 1200]},
-                 {"type": "Point", "coordinates": [51.4, 35.7], "bbox": [51, 35, 52, 36]},
-                 {"type": "Point", "coordinates": [200, 35.7]}, {"type": "Point", "coordinates": ["51.4", 35.7]},
-                 {"type": "Point", "coordinates": [True, 35.7]},
-                 {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, {"type": "Point"}, [51.4, 35.7],
-                 "POINT(51.4 35.7)"],
-    "accuracy_m": [ABSENT, None, 12.0, 12, 0, 100_000, 100_000.5, -1, "12", True, 10**400],
-    "office_state": ["open", "closed", "open_not_serving", "inaccessible", "ajar", "", None, 3, ABSENT],
-    "staff_present": [ABSENT, None, 0, 3, 10_000, 10_001, -1, 3.0, 3.5, "3", False],
-    "checklist": [ABSENT, {}, {"sign": True, "queue": None, "fee": False}, None, [], {"": True}, {"k" * 65: True},
-                  {"sign": "yes"}, {"sign": 1}, {f"item{i}": True for i in range(101)}],
-    "notes": [ABSENT, "", "closed at 09:10", "x" * 4000, "x" * 4001, None, 5],
-    "photos": [ABSENT, [], [{"sha256": SHA}], [{"sha256": SHA, "taken_at": "2026-03-25T08:00:00+03:30",
-                                                "caption": "front door"}],
-               [{"sha256": SHA, "taken_at": None, "caption": ""}], [{"sha256": SHA.upper()}], [{"sha256": "nope"}],
-               [{"sha256": SHA + "\n"}], [{"sha256": SHA, "taken_at": "2026-03-25T08:00:00"}],
-               [{"sha256": SHA, "caption": "c" * 501}], [{"sha256": SHA, "size": 5}], [{}], [SHA], None,
-               [{"sha256": SHA}] * 51],
+POINTS = [ABSENT, None, {"type": "Point", "coordinates": [51.4, 35.7]},
+          {"type": "Point", "coordinates": [51, 35]}, {"type": "Point", "coordinates": [-180, -90]},
+          {"type": "point", "coordinates": [51.4, 35.7]}, {"type": "Point", "coordinates": [51.4, 35.7, 1200]},
+          {"type": "Point", "coordinates": [51.4, 35.7], "bbox": [51, 35, 52, 36]},
+          {"type": "Point", "coordinates": [200, 35.7]}, {"type": "Point", "coordinates": ["51.4", 35.7]},
+          {"type": "Point", "coordinates": [True, 35.7]},
+          {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, {"type": "Point"}, [51.4, 35.7],
+          "POINT(51.4 35.7)"]
+
+
+def _samples(f: report.Field) -> list:
+    """Values a phone might send for a declared field, from its kind and limits: so a new
+    field of any kind is held to the schemas here without a line of this test changing."""
+    low, high = f.range or (0, 0)
+    most = f.most or 0
+    return {
+        report.UUID: UUIDS,
+        report.INSTANT: INSTANTS,
+        report.POINT: POINTS,
+        report.NUMBER: [ABSENT, None, 12.0, 12, low, high, high + 0.5, low - 1, "12", True, 10**400],
+        report.COUNT: [ABSENT, None, low, 3, high, high + 1, low - 1, 3.0, 3.5, "3", False],
+        report.CHOICE: [*(f.choices or ()), "ajar", "", None, 3, ABSENT],
+        report.CHECKLIST: [ABSENT, {}, {"sign": True, "queue": None, "fee": False}, None, [], {"": True},
+                           {"k" * (report.CHECKLIST_ITEM_MAX + 1): True}, {"sign": "yes"}, {"sign": 1},
+                           {f"item{i}": True for i in range(most + 1)}],
+        report.TEXT: [ABSENT, "", "closed at 09:10", "x" * most, "x" * (most + 1), None, 5],
+        report.PHOTOS: [ABSENT, [], [{"sha256": SHA}], [{"sha256": SHA, "taken_at": "2026-03-25T08:00:00+03:30",
+                                                         "caption": "front door"}],
+                        [{"sha256": SHA, "taken_at": None, "caption": ""}], [{"sha256": SHA.upper()}],
+                        [{"sha256": "nope"}], [{"sha256": SHA + "\n"}],
+                        [{"sha256": SHA, "taken_at": "2026-03-25T08:00:00"}],
+                        [{"sha256": SHA, "caption": "c" * (report.CAPTION_MAX + 1)}], [{"sha256": SHA, "size": 5}],
+                        [{}], [SHA], None, [{"sha256": SHA}] * (most + 1)],
+    }[f.kind]
+
+
+REPORT_FIELDS = {f.name: _samples(f) for f in report.FIELDS} | {
     "version": [ABSENT, 3],  # server-owned: not the client's to send
 }
 
