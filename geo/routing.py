@@ -123,7 +123,7 @@ def plan_day(travel: TravelMatrix, visits: Sequence[Visit], start_s: int, day_en
     for i in set(candidates) - set(order):
         dropped[i] = NO_ROOM
 
-    return Plan(stops=_schedule(travel, visits, order, start_s, day_end_s),
+    return Plan(stops=schedule(travel, visits, order, start_s, day_end_s),
                 dropped=[Dropped(visits[i].key, dropped[i]) for i in sorted(dropped)],
                 solver=SOLVER, time_budget_s=time_budget_s, elapsed_s=time.perf_counter() - began)
 
@@ -344,19 +344,25 @@ class _Day:
         return None
 
 
-def _schedule(travel: TravelMatrix, visits: Sequence[Visit], order: list[int], start_s: int,
-              day_end_s: int | None) -> list[PlannedStop]:
+def schedule(travel: TravelMatrix, visits: Sequence[Visit], order: list[int], start_s: int,
+             day_end_s: int | None = None, skip_missed: bool = False) -> list[PlannedStop | None]:
     """ETAs recomputed from the matrix (the solver's own times are not trusted to be ours),
-    and every window checked again: a plan that breaks one is a bug, never an answer."""
-    stops, clock, here = [], start_s, 0
+    and every window checked again: in a plan, one that breaks a window is a bug, never an
+    answer. With `skip_missed` (an order someone gave, e.g. a round written by hand), a
+    visit whose window is missed is None and the day goes on from the stop before it."""
+    stops: list[PlannedStop | None] = []
+    clock, here = start_s, 0
     for i in order:
         visit, there = visits[i], i + 1
         metres, seconds = int(travel.metres[here, there]), int(travel.seconds[here, there])
         arrival = clock + seconds
         begins = max(arrival, visit.window[0])
-        clock = begins + visit.service_s
-        if begins >= visit.window[1] or (day_end_s is not None and clock > day_end_s):
-            raise RuntimeError(f"the plan breaks the window of visit {visit.key}")
+        ends = begins + visit.service_s
+        if begins >= visit.window[1] or (day_end_s is not None and ends > day_end_s):
+            if not skip_missed:
+                raise RuntimeError(f"the plan breaks the window of visit {visit.key}")
+            stops.append(None)
+            continue
         stops.append(PlannedStop(visit.key, arrival, begins, metres, seconds))
-        here = there
+        clock, here = ends, there
     return stops

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import District, Office
-from geo.sql import point_param
+from geo.sql import distance_m, point_param
 
 
 def get(number: int) -> District | None:
@@ -53,3 +53,8 @@ def number_at(lon: float, lat: float) -> int | None:
 def create(district: District) -> District:
     db.session.add(district)
     return district
+
+
+def gap_m(lon: float, lat: float) -> float | None:
+    """Metres from the point to the nearest district (0 inside one; None: no districts)."""
+    return db.session.scalar(sa.select(sa.func.min(distance_m(District.geometry, point_param(lon, lat)))))

@@ -66,3 +66,9 @@ def create(office: Office) -> Office:
     db.session.add(office)
     return office
 
+
+
+def list_in_districts(districts: Collection[int]) -> list[Office]:
+    """Every office of these districts, by district and code."""
+    return list(db.session.scalars(sa.select(Office).where(Office.district.in_(sorted(districts)))
+                                   .order_by(Office.district, Office.code)))

@@ -3,34 +3,32 @@
 Split by hand (`assignments`) or balanced: the offices are swept by angle around the
 district's centre, and the circle is cut into one arc per inspector so that the largest
 estimated work (travel along the arc plus a service time per office) is as small as it
-can be — an exact cut of the swept order, by dynamic programming over every starting
-office. Each round is then put in driving order by the routing solver, with its ETAs.
+can be (`geo.rounds.balanced_split`). Each round is then put in driving order by the
+routing solver, with its ETAs (`geo.rounds.plan_round`).
 
 Every office is in at most one round a day: the database's unique key on (day, office)
 holds that, and moving an office to another round takes it out of the one it was in.
 Rounds reach the phones through the sync pull (entity `rounds`, district-scoped).
 """
 
-import math
 import uuid
 from dataclasses import dataclass
 
 import jdatetime
-import sqlalchemy as sa
 
 from app.database import utcnow
 from app.errors import Problem, invalid
-from app.extensions import db
 from app.hours import calendar
-from app.models import Office, Role, Round, RoundStop, User
+from app.models import Office, Role, Round, User
+from app.repositories import offices as office_repo
+from app.repositories import rounds as repo
 from app.repositories import users as user_repo
 from app.services import changefeed, unit_of_work
 from app.services.hours import DayRules
 from app.services.scope import Scope
-from app.services.visits import Settings, open_on, travel_model
+from app.services.visits import Settings, open_on
 from geo.geometry import lon_lat
-from geo.routing import Visit, plan_day
-from geo.travel import TravelMatrix
+from geo.rounds import balanced_split, plan_round
 
 
 @dataclass(frozen=True)
@@ -49,25 +47,15 @@ class Split:
 
 
 def list_rounds(user: User, day: jdatetime.date | None, district: int | None, page):
-    query = sa.select(Round)
-    if user.role == Role.INSPECTOR:
-        query = query.where(Round.inspector_id == user.id)
-    else:
-        districts = Scope.of(user).narrowed_to(district)
-        if districts is not None:
-            query = query.where(Round.district.in_(sorted(districts)))
-    if district is not None:
-        query = query.where(Round.district == district)
-    if day is not None:
-        query = query.where(Round.jalali_date == calendar.format_date(day))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(Round.jalali_date.desc(), Round.district, Round.inspector_id)
-                              .offset(page.offset).limit(page.limit))
-    return list(rows), total
+    inspector = user.id if user.role == Role.INSPECTOR else None
+    districts = None if inspector is not None else Scope.of(user).narrowed_to(district)
+    return repo.list_page(inspector_id=inspector, districts=districts, district=district,
+                          jalali_date=calendar.format_date(day) if day is not None else None,
+                          offset=page.offset, limit=page.limit)
 
 
 def get_round(user: User, round_id: uuid.UUID) -> Round:
-    round_ = db.session.get(Round, round_id)
+    round_ = repo.get(round_id)
     if round_ is None or not _may_see(user, round_):
         raise Problem("not-found", "There is no such round, or it is not yours to see.")
     return round_
@@ -91,7 +79,8 @@ def plan_rounds(user: User, day: jdatetime.date, district: int | None, inspector
         changefeed.lock([district])
         _clear(day, district, replace, [p.id for p in people])
         offices, unassigned = _offices_open(day, district)
-        groups = balanced_split([lon_lat(o.location) for o in offices], len(people), settings.service_min * 60)
+        groups = balanced_split([lon_lat(o.location) for o in offices], len(people), settings.service_min * 60,
+                                settings.travel)
         rounds = [_create(user, day, district, person, [offices[i] for i in group], "balanced", settings, ordered=False)
                   for person, group in zip(people, groups)]
     return Split(rounds, unassigned)
@@ -112,7 +101,7 @@ def assign_rounds(user: User, day: jdatetime.date, district: int | None, assignm
             rounds.append(_create(user, day, district, person, offices, "manual", settings, ordered=True))
         assigned = {o for a in assignments for o in a.offices}
         unassigned = [{"office": o, "reason": "not in any assignment"}
-                      for o in _district_offices(district) if o.id not in assigned]
+                      for o in office_repo.list_in_districts([district]) if o.id not in assigned]
     return Split(rounds, unassigned)
 
 
@@ -144,7 +133,7 @@ def delete_round(user: User, round_id: uuid.UUID, version: int) -> None:
         changefeed.lock(Scope.of(user).districts)
         round_ = _locked(user, round_id, version)
         changefeed.record("rounds", round_.id, district=round_.district, deleted=True)
-        db.session.delete(round_)
+        repo.delete([round_])
 
 
 # ---------------------------------------------------------------- checks
@@ -178,7 +167,7 @@ def _inspectors(names: list[str], district: int, field: str, key: str | None = N
 
 
 def _own_offices(ids: list[uuid.UUID], district: int, field: str, seen: dict) -> list[Office]:
-    by_id = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(ids)))}
+    by_id = {o.id: o for o in office_repo.get_many(ids)}
     offices = []
     for i, office_id in enumerate(ids):
         office = by_id.get(office_id)
@@ -196,16 +185,14 @@ def _own_offices(ids: list[uuid.UUID], district: int, field: str, seen: dict) ->
 def _clear(day: jdatetime.date, district: int, replace: bool, inspector_ids: list[int]) -> None:
     """Make room for new rounds: refuse, or (with `replace`) delete the day's rounds."""
     key = calendar.format_date(day)
-    existing = list(db.session.scalars(sa.select(Round).where(Round.jalali_date == key, Round.district == district)))
+    existing = repo.list_on(key, district)
     if existing and not replace:
         raise Problem("conflict", f"District {district} already has {len(existing)} round(s) on {key}; "
                                   "send replace: true to plan them again, or edit them one by one.")
     for round_ in existing:
         changefeed.record("rounds", round_.id, district=district, deleted=True)
-        db.session.delete(round_)
-    db.session.flush()
-    elsewhere = db.session.scalar(sa.select(Round).where(Round.jalali_date == key,
-                                                         Round.inspector_id.in_(inspector_ids)))
+    repo.delete(existing)
+    elsewhere = repo.first_of(inspector_ids, key)
     if elsewhere is not None:
         raise Problem("conflict", f"Inspector {elsewhere.inspector.username} already has a round on {key} "
                                   f"in district {elsewhere.district}.")
@@ -213,12 +200,12 @@ def _clear(day: jdatetime.date, district: int, replace: bool, inspector_ids: lis
 
 def _refuse_second_round(day: jdatetime.date, person: User) -> None:
     key = calendar.format_date(day)
-    if db.session.scalar(sa.select(Round.id).where(Round.jalali_date == key, Round.inspector_id == person.id)):
+    if repo.has_round(person.id, key):
         raise invalid("inspector", f"Inspector «{person.username}» already has a round on {key}.")
 
 
 def _locked(user: User, round_id: uuid.UUID, version: int) -> Round:
-    round_ = db.session.scalar(sa.select(Round).where(Round.id == round_id).with_for_update())
+    round_ = repo.lock(round_id)
     if round_ is None or not Scope.of(user).covers(round_.district):
         raise Problem("not-found", "There is no such round, or it is not yours to change.")
     if round_.version != version:
@@ -230,12 +217,8 @@ def _locked(user: User, round_id: uuid.UUID, version: int) -> Round:
 # ---------------------------------------------------------------- offices and stops
 
 
-def _district_offices(district: int) -> list[Office]:
-    return list(db.session.scalars(sa.select(Office).where(Office.district == district).order_by(Office.code)))
-
-
 def _offices_open(day: jdatetime.date, district: int) -> tuple[list[Office], list[dict]]:
-    open_, unassigned = open_on(day, _district_offices(district))
+    open_, unassigned = open_on(day, office_repo.list_in_districts([district]))
     offices = [office for office, _ in open_]
     if not offices:
         reason = unassigned[0]["reason"] if unassigned else "no offices"
@@ -248,23 +231,18 @@ def _create(user: User, day: jdatetime.date, district: int, person: User, office
             settings: Settings, ordered: bool) -> Round:
     round_ = Round(id=uuid.uuid4(), district=district, jalali_date=calendar.format_date(day),
                    inspector_id=person.id, method=method, created_by=user.id)
-    db.session.add(round_)
-    db.session.flush()
+    repo.create(round_)
     _write_stops(round_, offices, settings, ordered)
     changefeed.record("rounds", round_.id, district=district)
     return round_
 
 
 def _take_from_other_rounds(round_: Round, office_ids: list[uuid.UUID]) -> None:
-    holding = sa.select(RoundStop.round_id).where(RoundStop.jalali_date == round_.jalali_date,
-                                                  RoundStop.office_id.in_(office_ids))
-    others = db.session.scalars(sa.select(Round).where(Round.id.in_(holding), Round.id != round_.id)
-                                .order_by(Round.id).with_for_update())
     moved = set(office_ids)
-    for other in list(others):
+    for other in repo.lock_holding(round_, office_ids):
         kept = [(s.office_id, s.eta_minute) for s in other.stops if s.office_id not in moved]
-        offices = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_([k for k, _ in kept])))}
-        _replace_stops(other, [(offices[office_id], eta) for office_id, eta in kept])
+        offices = {o.id: o for o in office_repo.get_many([k for k, _ in kept])}
+        repo.update_stops(other, [(offices[office_id], eta) for office_id, eta in kept])
         other.version += 1
         other.updated_at = utcnow()
         changefeed.record("rounds", other.id, district=other.district)
@@ -272,113 +250,14 @@ def _take_from_other_rounds(round_: Round, office_ids: list[uuid.UUID]) -> None:
 
 def _write_stops(round_: Round, offices: list[Office], settings: Settings, ordered: bool) -> None:
     """Put the offices in driving order (or keep the given one) and store them with ETAs."""
-    day = calendar.parse_date(round_.jalali_date)
-    loaded = DayRules(day)
-    if not offices:
-        _replace_stops(round_, [])
-        round_.planned_minutes = 0
-        return
+    loaded = DayRules(calendar.parse_date(round_.jalali_date))
     windows = []
     for office in offices:
         hours = loaded.hours(office)
         w = hours.windows[0] if hours.windows else None
         windows.append((calendar.seconds_of_day(w.start), calendar.seconds_of_day(w.end)) if w else (0, 24 * 3600))
-    start_s = min(w[0] for w in windows)
-    points = [lon_lat(o.location) for o in offices]
-    matrix = travel_model().matrix([points[0]] + points)
-    if ordered:
-        order = list(range(len(offices)))
-    else:
-        visits = [Visit(key=str(i), window=w, service_s=settings.service_min * 60, tier=3)
-                  for i, w in enumerate(windows)]
-        plan = plan_day(matrix, visits, start_s=start_s, time_budget_s=settings.budget_s)
-        order = [int(s.key) for s in plan.stops]
-        order += [i for i in range(len(offices)) if i not in set(order)]  # dropped: still the round's
-    etas, finish = timeline(matrix, order, windows, start_s, settings.service_min * 60)
-    _replace_stops(round_, [(offices[i], eta // 60 if eta is not None else None) for i, eta in zip(order, etas)])
-    round_.planned_minutes = round((finish - start_s) / 60)
-
-
-def timeline(matrix: TravelMatrix, order: list[int], windows: list[tuple[int, int]], start_s: int,
-             service_s: int) -> tuple[list[int | None], int]:
-    """Arrival second of each office visited in `order` (index i is matrix row i + 1, row 0
-    the start), waiting for a window to open; None once a window is missed."""
-    etas, clock, here = [], start_s, 0
-    for i in order:
-        arrive = clock + int(matrix.seconds[here][i + 1])
-        opens, closes = windows[i]
-        begin = max(arrive, opens)
-        if begin >= closes:
-            etas.append(None)
-            continue
-        etas.append(begin)
-        clock, here = begin + service_s, i + 1
-    return etas, clock
-
-
-def _replace_stops(round_: Round, stops: list[tuple[Office, int | None]]) -> None:
-    # Deleted by SQL before the inserts: the ORM would insert first and trip the unique key.
-    db.session.execute(sa.delete(RoundStop).where(RoundStop.round_id == round_.id))
-    db.session.expire(round_, ["stops"])
-    for seq, (office, eta) in enumerate(stops, start=1):
-        db.session.add(RoundStop(round_id=round_.id, seq=seq, office_id=office.id, jalali_date=round_.jalali_date,
-                                 eta_minute=eta))
-    db.session.flush()
-    db.session.refresh(round_, ["stops"])
-
-
-# ---------------------------------------------------------------- the balanced split
-
-
-def balanced_split(points: list[tuple[float, float]], parts: int, service_s: int) -> list[list[int]]:
-    """Cut the offices into `parts` groups of similar work: a sweep by angle around their
-    centre, cut into contiguous arcs minimising the largest arc's work (travel between
-    consecutive offices plus service), trying every office as the start of the circle.
-    Returns the groups as lists of indices into `points`; with fewer offices than parts,
-    some groups are empty."""
-    n = len(points)
-    if parts <= 0:
-        return []
-    if n <= parts:
-        return [[i] for i in range(n)] + [[] for _ in range(parts - n)]
-    cx = sum(p[0] for p in points) / n
-    cy = sum(p[1] for p in points) / n
-    scale = math.cos(math.radians(cy))
-    swept = sorted(range(n), key=lambda i: math.atan2(points[i][1] - cy, (points[i][0] - cx) * scale))
-    matrix = travel_model().matrix([points[i] for i in swept])
-    best: tuple[float, list[list[int]]] | None = None
-    for shift in range(n):
-        ring = [(shift + k) % n for k in range(n)]
-        worst, cuts = _min_max_cut(ring, matrix, parts, service_s)
-        if best is None or worst < best[0]:
-            best = (worst, [[swept[ring[k]] for k in range(a, b)] for a, b in cuts])
-    return best[1]
-
-
-def _min_max_cut(ring: list[int], matrix: TravelMatrix, parts: int, service_s: int):
-    """Contiguous cut of `ring` into `parts` non-empty arcs minimising the largest arc work."""
-    n = len(ring)
-    step = [0] + [int(matrix.seconds[ring[k - 1]][ring[k]]) for k in range(1, n)]
-    prefix = [0] * (n + 1)
-    for k in range(n):
-        prefix[k + 1] = prefix[k] + step[k]
-
-    def work(a: int, b: int) -> int:  # arc ring[a:b]: travel inside it plus service
-        return prefix[b] - prefix[a + 1] + (b - a) * service_s
-
-    inf = float("inf")
-    cost = [[inf] * (n + 1) for _ in range(parts + 1)]
-    back = [[0] * (n + 1) for _ in range(parts + 1)]
-    cost[0][0] = 0
-    for p in range(1, parts + 1):
-        for b in range(p, n + 1):
-            for a in range(p - 1, b):
-                value = max(cost[p - 1][a], work(a, b))
-                if value < cost[p][b]:
-                    cost[p][b], back[p][b] = value, a
-    cuts, b = [], n
-    for p in range(parts, 0, -1):
-        a = back[p][b]
-        cuts.append((a, b))
-        b = a
-    return cost[parts][n], list(reversed(cuts))
+    plan = plan_round(settings.travel, [lon_lat(o.location) for o in offices], windows, settings.service_min * 60,
+                      keep_order=ordered, time_budget_s=settings.budget_s)
+    repo.update_stops(round_, [(offices[i], start // 60 if start is not None else None)
+                               for i, start in zip(plan.order, plan.starts)])
+    round_.planned_minutes = round(plan.work_s / 60)

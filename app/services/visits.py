@@ -19,22 +19,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import jdatetime
-import sqlalchemy as sa
 from flask import current_app
 
 from app.database import utcnow
 from app.errors import Problem, invalid
-from app.extensions import db
 from app.hours import calendar
 from app.hours.rules import DayHours, Window
-from app.models import District, Office, Report, Role, Round, User, ViolationCase
+from app.models import Office, Role, Round, User
 from app.models.places import OfficeStatus
+from app.repositories import cases as case_repo
+from app.repositories import districts as district_repo
+from app.repositories import offices as office_repo
+from app.repositories import reports as report_repo
+from app.repositories import rounds as round_repo
 from app.repositories import users as user_repo
 from app.services.hours import DayRules
 from app.services.scope import Scope
 from geo.geometry import lon_lat
 from geo.routing import Plan, Visit, plan_day
-from geo.sql import distance_m, point_param
 from geo.travel import StraightLineTravel, TravelModel
 
 PRIORITIES = {0: "suspected_closure", 1: "not_visited", 2: "past_violation", 3: "routine"}
@@ -44,16 +46,20 @@ MAX_OUTSIDE_M = 5_000  # a start this far beyond the city's districts is a wrong
 
 @dataclass(frozen=True)
 class Settings:
+    """What visit lists and rounds read from the config, read once per request: the pure
+    planners (geo.routing, geo.rounds) are given these values, never the config."""
+
     service_min: int
     budget_s: float
     look_back_days: int
+    travel: TravelModel
 
     @classmethod
     def from_config(cls, service_min: int | None = None, budget_s: float | None = None) -> "Settings":
         config = current_app.config
         return cls(service_min if service_min is not None else config["VISIT_SERVICE_MINUTES"],
                    budget_s if budget_s is not None else config["ROUTE_TIME_BUDGET_S"],
-                   config["VISIT_LOOK_BACK_DAYS"])
+                   config["VISIT_LOOK_BACK_DAYS"], travel_model())
 
 
 def travel_model() -> TravelModel:
@@ -107,7 +113,7 @@ def inspector_for(user: User, username: str | None) -> User:
 
 def check_in_tehran(lon: float, lat: float) -> None:
     """Refuse a start position that is not in (or just beside) one of Tehran's districts."""
-    gap = db.session.scalar(sa.select(sa.func.min(distance_m(District.geometry, point_param(lon, lat)))))
+    gap = district_repo.gap_m(lon, lat)
     if gap is not None and gap > MAX_OUTSIDE_M:
         message = (f"({lat:.5f}, {lon:.5f}) is {gap / 1000:.1f} km outside Tehran's districts; "
                    "give the inspector's position in the city (latitude first).")
@@ -121,16 +127,13 @@ def check_in_tehran(lon: float, lat: float) -> None:
 def _offices_of(inspector: User, round_: Round | None) -> list[Office]:
     if round_ is not None:
         ids = [stop.office_id for stop in round_.stops]
-        by_id = {o.id: o for o in db.session.scalars(sa.select(Office).where(Office.id.in_(ids)))}
+        by_id = {o.id: o for o in office_repo.get_many(ids)}
         return [by_id[i] for i in ids if i in by_id]
-    districts = sorted(inspector.districts)
-    return list(db.session.scalars(
-        sa.select(Office).where(Office.district.in_(districts)).order_by(Office.district, Office.code)))
+    return office_repo.list_in_districts(inspector.districts)
 
 
 def round_of(inspector: User, day: jdatetime.date) -> Round | None:
-    return db.session.scalar(sa.select(Round).where(Round.inspector_id == inspector.id,
-                                                    Round.jalali_date == calendar.format_date(day)))
+    return round_repo.get_for(inspector.id, calendar.format_date(day))
 
 
 def _day_bounds(day: jdatetime.date) -> tuple[datetime, datetime]:
@@ -138,30 +141,11 @@ def _day_bounds(day: jdatetime.date) -> tuple[datetime, datetime]:
     return start, calendar.tehran_instant(day + timedelta(days=1), time(0))
 
 
-def _reported(office_ids: list[uuid.UUID], since: datetime, until: datetime) -> dict[uuid.UUID, tuple]:
-    """The latest live report per office in [since, until): (report id, evidence time, state)."""
-    if not office_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Report.office_id, Report.id, Report.evidence_time, Report.office_state)
-        .where(Report.office_id.in_(office_ids), Report.deleted_at.is_(None),
-               Report.evidence_time >= since, Report.evidence_time < until)
-        .order_by(Report.office_id, Report.evidence_time))
-    return {office_id: (report_id, at, state) for office_id, report_id, at, state in rows}
-
-
 def _cases(office_ids: list[uuid.UUID], before_day: str) -> tuple[dict, dict]:
     """Open cases, and the latest confirmed violation, per office (up to the day)."""
     open_cases: dict[uuid.UUID, str] = {}
     confirmed: dict[uuid.UUID, str] = {}
-    if not office_ids:
-        return open_cases, confirmed
-    rows = db.session.execute(
-        sa.select(ViolationCase.office_id, ViolationCase.status, ViolationCase.jalali_date)
-        .where(ViolationCase.office_id.in_(office_ids), ViolationCase.jalali_date <= before_day,
-               ViolationCase.status.in_(OPEN_CASE + ("confirmed",)))
-        .order_by(ViolationCase.jalali_date))
-    for office_id, status, day in rows:
+    for office_id, status, day in case_repo.statuses_up_to(office_ids, before_day, OPEN_CASE + ("confirmed",)):
         (open_cases if status in OPEN_CASE else confirmed)[office_id] = day
     return open_cases, confirmed
 
@@ -170,7 +154,7 @@ def _prioritise(candidates: list[Candidate], day: jdatetime.date, look_back_days
     ids = [c.office.id for c in candidates]
     day_start, _ = _day_bounds(day)
     since_day = day - timedelta(days=look_back_days)
-    last_visits = _reported(ids, calendar.tehran_instant(since_day, time(0)), day_start)
+    last_visits = report_repo.latest_by_office(ids, calendar.tehran_instant(since_day, time(0)), day_start)
     open_cases, confirmed = _cases(ids, calendar.format_date(day))
     for c in candidates:
         office_id = c.office.id
@@ -223,7 +207,7 @@ def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | 
         check_in_tehran(*position)
 
     day_start, day_end = _day_bounds(day)
-    today = _reported([o.id for o in offices], day_start, day_end)
+    today = report_repo.latest_by_office([o.id for o in offices], day_start, day_end)
     result = VisitList(inspector, day, day_start, position or (0.0, 0.0), "given", round_, settings, None, {})
     for office in offices:
         if office.id in today:
@@ -246,7 +230,7 @@ def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | 
 
     _prioritise(candidates, day, settings.look_back_days)
     points = [result.position] + [lon_lat(c.office.location) for c in candidates]
-    matrix = travel_model().matrix(points)
+    matrix = settings.travel.matrix(points)
     visits = []
     for c in candidates:
         c.window = _window(c.hours, clock)
@@ -288,7 +272,7 @@ def describe(result: VisitList) -> dict:
                           "travel_min": round(stop.travel_s / 60), **_planned(c, c.reason)})
         dropped = [_planned(result.candidates[drop.key], drop.reason) for drop in plan.dropped]
     finish = at(plan.stops[-1].start_s + settings.service_min * 60) if plan and plan.stops else None
-    model = travel_model()
+    model = settings.travel
     travel = {"kind": type(model).__name__, **{k: v for k, v in vars(model).items() if not k.startswith("_")}}
     return {
         "date": day, "inspector": result.inspector.username,
