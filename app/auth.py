@@ -9,7 +9,7 @@ from functools import wraps
 from flask import g, request
 from flask_smorest import Blueprint
 
-from app.errors import Problem
+from app.errors import Problem, answered_as
 from app.models import ApiToken, Role, User
 from app.services import accounts
 
@@ -41,8 +41,10 @@ def requires(*roles: Role):
         wrapper.__doc__ = (func.__doc__ or "").rstrip() + f"\n\nRoles: {', '.join(sorted(allowed))}."
         return Blueprint.doc(
             security=[{"bearerAuth": []}], **{"x-roles": sorted(allowed)},
-            # Names of flask-smorest's shared responses, resolved (and registered) by apispec.
-            responses={"401": "UNAUTHORIZED", "403": "FORBIDDEN"},
+            # 401: flask-smorest's shared response, resolved (and registered) by apispec; 403 is
+            # written out to name its two problem types.
+            responses={"401": "UNAUTHORIZED", "403": {"description": answered_as(
+                "Your role may not do this, or the object is outside your districts", "forbidden", "out-of-scope")}},
         )(wrapper)
 
     return decorator

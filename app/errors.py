@@ -29,38 +29,103 @@ class ProblemType:
     doc: str
 
 
+# Each situation a client must tell apart has a code of its own (STYLE.md principle 6), so
+# that no client has to read English to know what to do. The first code of each status is
+# the one werkzeug's own errors of that status map to (`_BY_STATUS`); `conflict` is answered
+# by nothing else any more, and kept because it was published. A new code goes at the end;
+# none is ever removed, renamed or given another meaning (tests/unit/test_problem_codes.py).
 CATALOGUE: dict[str, ProblemType] = {
     p.code: p
     for p in [
-        ProblemType("bad-request", 400, "Bad request", "The request could not be understood."),
+        ProblemType("bad-request", 400, "Bad request",
+                    "The request could not be understood (a missing or malformed header such as a photo piece's "
+                    "Content-Range, or a body that ended early). Fix the request; the same one again will fail."),
         ProblemType("malformed-json", 400, "The body is not valid JSON",
-                    "The body could not be parsed as JSON (or as gzip-compressed JSON)."),
+                    "The body could not be parsed as JSON (or as gzip-compressed JSON). Fix the body."),
         ProblemType("unauthenticated", 401, "Authentication required",
-                    "No bearer token was given, or it is unknown, expired or revoked."),
+                    "No bearer token was given, or it is unknown, expired or revoked. Log in again; "
+                    "what the device holds (its outbox) stays."),
         ProblemType("invalid-credentials", 401, "Wrong username or password",
-                    "The username and password do not match an active account."),
-        ProblemType("forbidden", 403, "Outside your role or scope",
-                    "Your role may not do this, or the object lies outside your districts."),
-        ProblemType("not-found", 404, "Not found", "There is no such resource, or it is not yours to see."),
+                    "The username and password do not match an active account. Ask the user to type them again."),
+        ProblemType("forbidden", 403, "Outside your role",
+                    "Your role may not do this at all (the operation is for other roles: its `x-roles` in the "
+                    "OpenAPI). Do not offer it to this user; retrying will not help."),
+        ProblemType("not-found", 404, "Not found",
+                    "There is no such resource, or it is not yours to see. Re-pull: it may have been deleted "
+                    "or moved out of your districts."),
         ProblemType("method-not-allowed", 405, "Method not allowed",
-                    "The resource exists but does not answer this HTTP method."),
-        ProblemType("not-acceptable", 406, "Not acceptable", "No representation matches the Accept header."),
-        ProblemType("conflict", 409, "Conflict", "The resource changed since you read it."),
-        ProblemType("length-required", 411, "Length required", "Give a Content-Length for this body."),
-        ProblemType("payload-too-large", 413, "Payload too large", "The body is over the limit for this endpoint."),
+                    "The resource exists but does not answer this HTTP method; `Allow` lists those it does."),
+        ProblemType("not-acceptable", 406, "Not acceptable",
+                    "No representation matches the Accept header. Accept application/json (and "
+                    "application/problem+json for errors)."),
+        ProblemType("conflict", 409, "Conflict",
+                    "The resource changed since you read it, or is in a state that does not take this request. "
+                    "Bazres itself no longer answers it: each such situation has a code of its own "
+                    "(stale-version, case-transition-forbidden, upload-offset-mismatch, …), listed at /problems."),
+        ProblemType("length-required", 411, "Length required",
+                    "A photo was sent without a Content-Length: its size is checked before a byte is read. "
+                    "Send it again with the header."),
+        ProblemType("payload-too-large", 413, "Payload too large",
+                    "The body (as sent, or inflated from gzip) is over the limit for this endpoint, or a push "
+                    "holds more ops than one push may (the detail names the limit). Send less at once: split "
+                    "the push into smaller ones."),
         ProblemType("unsupported-media-type", 415, "Unsupported media type",
-                    "The body's Content-Type (or Content-Encoding) is not one this endpoint takes."),
+                    "The body's Content-Type (or Content-Encoding) is not one this endpoint takes. Send JSON to "
+                    "JSON endpoints; a photo as image/jpeg, image/png or image/webp, uncompressed."),
         ProblemType("not-an-image", 415, "Not an image",
                     "A photo's bytes must be a JPEG, PNG or WebP image of the type its Content-Type declares, "
                     "judged by the format's signature in its first bytes; nothing was stored."),
         ProblemType("validation-failed", 422, "Invalid input",
                     "One or more fields are invalid; `errors` names each field with its messages."),
-        ProblemType("too-many-requests", 429, "Too many requests", "Slow down and retry after the given time."),
+        ProblemType("too-many-requests", 429, "Too many requests",
+                    "Slow down: wait the `Retry-After` seconds before trying again. Today only failed logins are "
+                    "counted (for this username from this address, for this username, or from this address)."),
         ProblemType("internal-error", 500, "Internal server error",
                     "Something failed on the server; nothing was half-written. Retry later."),
         ProblemType("unavailable", 503, "Service unavailable",
                     "A dependency (the database) is unreachable, restarting or busy; nothing was written. "
                     "Retry after the `Retry-After` seconds."),
+        ProblemType("out-of-scope", 403, "Outside your districts",
+                    "Your role may do this, but not to this object: it lies in a district outside yours, or it "
+                    "is another inspector's (an inspector asks only for their own visit list). Re-pull to learn "
+                    "what is yours now (your districts may have changed); retrying the same will not help."),
+        ProblemType("stale-version", 409, "Changed since you read it",
+                    "The `version` (or If-Match) you sent is not the current one: someone changed the round, "
+                    "rule or case since you read it, and nothing was written. `current` holds what is there "
+                    "now (its version, or the whole record): redo your change on it, with its version."),
+        ProblemType("round-exists", 409, "The district already has rounds that day",
+                    "Rounds were planned for this district and day already. Send `replace: true` to plan the "
+                    "day again (the old rounds are deleted), or edit the rounds one by one."),
+        ProblemType("inspector-busy", 409, "The inspector has a round elsewhere that day",
+                    "One of the inspectors you named has a round that day in another district (the detail "
+                    "names them and it). Leave them out, or have that district's head free them first."),
+        ProblemType("rule-withdrawn", 409, "The rule was withdrawn",
+                    "A withdrawn hours rule cannot be changed; `current` holds it. Publish a new rule instead."),
+        ProblemType("correction-decided", 409, "The correction was decided already",
+                    "This office correction was accepted or rejected already (the detail says which); a "
+                    "correction is decided once. Reload the list of pending corrections."),
+        ProblemType("case-transition-forbidden", 409, "The case cannot go to that status",
+                    "A case in its current status cannot move to the one you asked for (a decided case is "
+                    "final); the detail lists the statuses it can go to and `current` holds the case. "
+                    "Choose one of those, or leave the case as it is."),
+        ProblemType("upload-offset-mismatch", 409, "The upload is elsewhere",
+                    "A photo piece must start where the server's upload stands, and this one did not. Nothing "
+                    "was appended; `Upload-Offset` says how many bytes the server holds: send from there."),
+        ProblemType("upload-length-mismatch", 409, "The upload has another length",
+                    "You have an upload of this photo open with another total length (the `TOTAL` of its "
+                    "Content-Range). A photo's name fixes its bytes, so one of the two lengths is wrong: check "
+                    "the photo. Sending again will not help; the open upload is removed once untouched for "
+                    "`ATTACHMENT_PARTIAL_HOURS` (72 h)."),
+        ProblemType("photo-too-large", 413, "The photo is too large",
+                    "A photo (or the TOTAL its Content-Range announces) is over 15 MB. Nothing was read or "
+                    "stored: send a smaller photo (downscale or recompress it); retrying the same will fail."),
+        ProblemType("photo-hash-mismatch", 400, "The photo does not hash to its name",
+                    "A photo's bytes hash (SHA-256) to something else than the name it was sent under: nothing was "
+                    "stored, and an upload in pieces was discarded whole. The photo on the device is damaged or "
+                    "named wrongly: hash it again, then upload it from the start (HEAD says Upload-Offset 0)."),
+        ProblemType("too-many-open-uploads", 429, "Too many uploads open",
+                    "You have 20 photo uploads in pieces open; a new one waits until one is finished or expires. "
+                    "Finish the ones you have (HEAD says where each stands), or retry after `Retry-After`."),
     ]
 }
 
@@ -80,6 +145,11 @@ class Problem(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.extra = extra
+
+
+def answered_as(description: str, *codes: str) -> str:
+    """An OpenAPI response's description that names the problem types it answers with."""
+    return f"{description} ({', '.join(f'`{CATALOGUE[code].code}`' for code in codes)})"
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -191,9 +261,18 @@ def register(app: Flask) -> None:
             return problem_response("internal-error")
         return Response("Internal server error", status=500, mimetype="text/plain")
 
+    @app.get("/problems")
+    def problem_index():
+        """Every problem type, by status: what it means and what a client should do."""
+        return {"problems": [_doc(p) for p in sorted(CATALOGUE.values(), key=lambda p: (p.status, p.code))]}
+
     @app.get("/problems/<code>")
     def problem_doc(code: str):
         ptype = CATALOGUE.get(code)
         if ptype is None:
             return problem_response("not-found", f"No problem type {code!r}.")
-        return {"type": f"/problems/{code}", "status": ptype.status, "title": ptype.title, "doc": ptype.doc}
+        return _doc(ptype)
+
+
+def _doc(ptype: ProblemType) -> dict:
+    return {"type": f"/problems/{ptype.code}", "status": ptype.status, "title": ptype.title, "doc": ptype.doc}

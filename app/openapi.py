@@ -27,7 +27,8 @@ class ProblemSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    type = ma.fields.String(required=True, metadata={"description": "A stable URI reference, `/problems/<code>`"})
+    type = ma.fields.String(required=True, metadata={"description": "A stable URI reference, `/problems/<code>`: "
+                                                                   "one code per situation, all listed at `/problems`"})
     title = ma.fields.String(required=True)
     status = ma.fields.Integer(required=True)
     detail = ma.fields.String()

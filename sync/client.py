@@ -92,6 +92,16 @@ def _retry_after_s(response: Response, longest: float = 300) -> float:
         return 0.0
 
 
+def problem_code(response: Response) -> str:
+    """The code of a problem+json answer (`/problems/<code>`, listed at /problems), or ""."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    kind = body.get("type") if isinstance(body, dict) else None
+    return kind.rpartition("/")[2] if isinstance(kind, str) else ""
+
+
 class ServerError(Exception):
     def __init__(self, response: Response):
         super().__init__(f"HTTP {response.status}: {response.body[:300]!r}")
@@ -395,7 +405,8 @@ class Client:
 
         The first attempt starts at 0 without asking: a photo the server has never seen (the
         usual case) then costs one request a piece, and one it holds some of answers 409
-        with its Upload-Offset, from where the upload goes on.
+        upload-offset-mismatch with its Upload-Offset, from where the upload goes on. Any other
+        refusal (upload-length-mismatch, photo-too-large, …) is raised: sending again cannot help.
         """
         body = path.read_bytes()
         url = f"/api/v1/attachments/{sha}"
@@ -414,7 +425,7 @@ class Client:
                         offset = int(response.headers.get("Upload-Offset", end + 1))
                         if response.status == 201:
                             return
-                    elif response.status == 409:
+                    elif problem_code(response) == "upload-offset-mismatch":
                         offset = int(response.headers.get("Upload-Offset", 0))
                     else:
                         raise ServerError(response)

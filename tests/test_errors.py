@@ -72,3 +72,19 @@ def test_every_problem_type_is_documented(client, code):
 def test_nested_messages_flatten_to_dotted_field_paths():
     messages = {"ops": {3: {"data": {"office_state": ["Must be one of: open."]}}}, "_schema": ["Bad."]}
     assert flatten_messages(messages) == {"ops.3.data.office_state": ["Must be one of: open."], "body": ["Bad."]}
+
+
+def test_the_problem_index_lists_every_code_with_what_to_do(client):
+    listed = client.get("/problems").get_json()["problems"]
+    assert sorted(p["type"] for p in listed) == sorted(f"/problems/{code}" for code in CATALOGUE)
+    assert all(p["title"] and p["doc"] and p["status"] >= 400 for p in listed)
+    assert [p["status"] for p in listed] == sorted(p["status"] for p in listed)
+
+
+def test_an_unknown_problem_code_is_a_404_problem(client):
+    assert assert_problem(client.get("/problems/no-such-code"), 404)["type"] == "/problems/not-found"
+
+
+def test_a_role_refusal_is_forbidden_not_out_of_scope(client):
+    refused = client.as_("inspector-6a").get("/api/v1/office-corrections")
+    assert assert_problem(refused, 403)["type"] == "/problems/forbidden"

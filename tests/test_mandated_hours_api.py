@@ -185,6 +185,20 @@ def test_a_withdrawn_rule_no_longer_decides_but_stays_on_record(client, offices)
     assert rule["id"] not in ids("") and rule["id"] in ids("?include_withdrawn=true")
 
 
+def test_a_stale_version_and_a_withdrawn_rule_have_codes_of_their_own(client, offices):
+    rule = publish(client, name="d6 Sunday", scope="district:6", date_from="1405-02-06", date_to="1405-02-06",
+                   kind="closed")
+    admin = client.as_("admin")
+    stale = admin.request("PATCH", f"/api/v1/hours-rules/{rule['id']}", json={"version": 2, "name": "late"})
+    assert assert_problem(stale, 409)["type"] == "/problems/stale-version"
+    assert assert_problem(admin.delete(f"/api/v1/hours-rules/{rule['id']}?version=2"), 409)["type"] \
+        == "/problems/stale-version"
+    assert admin.delete(f"/api/v1/hours-rules/{rule['id']}?version=1").status_code == 200
+    withdrawn = admin.request("PATCH", f"/api/v1/hours-rules/{rule['id']}", json={"version": 2, "name": "again"})
+    body = assert_problem(withdrawn, 409)
+    assert body["type"] == "/problems/rule-withdrawn" and body["current"]["withdrawn"]
+
+
 def test_holidays_of_1405_are_the_official_calendar(client):
     with HOLIDAYS_CSV.open(encoding="utf-8") as handle:
         expected = sorted((r["jalali"].replace("/", "-"), r["title"]) for r in csv.DictReader(handle)

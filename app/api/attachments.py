@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
-from app.errors import INFLATED, Problem
+from app.errors import INFLATED, Problem, answered_as
 from app.services import attachments
 from schemas.patterns import SHA256_HEX
 
@@ -76,10 +76,10 @@ class AttachmentBySha(MethodView):
     @blp.doc(requestBody=PHOTO_BODY)
     @blp.response(201, description="Stored", headers=UPLOAD_OFFSET)
     @blp.alt_response(200, description="Already there", success=True, headers=UPLOAD_OFFSET)
-    @blp.alt_response(400, description="The bytes do not hash to the name")
+    @blp.alt_response(400, description=answered_as("The bytes do not hash to the name", "photo-hash-mismatch"))
     @blp.alt_response(404, description=NOT_A_NAME)
     @blp.alt_response(411, description="No Content-Length")
-    @blp.alt_response(413, description="Over 15 MB")
+    @blp.alt_response(413, description=answered_as("Over 15 MB", "photo-too-large"))
     @blp.alt_response(415, description=NOT_AN_IMAGE)
     def put(self, sha256: str):
         """Upload a whole photo; its name is the SHA-256 of its bytes."""
@@ -94,13 +94,17 @@ class AttachmentBySha(MethodView):
     @blp.alt_response(201, description="The last piece: the photo is stored", success=True, headers=UPLOAD_OFFSET)
     @blp.alt_response(200, description="The last piece, or any piece once you sent it all: the photo was there "
                       "already", success=True, headers=UPLOAD_OFFSET)
-    @blp.alt_response(400, description="No or a bad Content-Range, or the whole does not hash to the name")
+    @blp.alt_response(400, description=answered_as("No or a bad Content-Range, or the whole does not hash to the name",
+                                                    "bad-request", "photo-hash-mismatch"))
     @blp.alt_response(404, description=NOT_A_NAME)
-    @blp.alt_response(409, description="START is not where the server is; Upload-Offset says where")
+    @blp.alt_response(409, description=answered_as(
+        "START is not where the server is (Upload-Offset says where), or an upload of another TOTAL is open",
+        "upload-offset-mismatch", "upload-length-mismatch"))
     @blp.alt_response(411, description="No Content-Length")
-    @blp.alt_response(413, description="Over 15 MB")
+    @blp.alt_response(413, description=answered_as("Over 15 MB", "photo-too-large"))
     @blp.alt_response(415, description=NOT_AN_IMAGE)
-    @blp.alt_response(429, description="A new upload while 20 of yours are open; Retry-After says when to try")
+    @blp.alt_response(429, description=answered_as("A new upload while 20 of yours are open; Retry-After says when "
+                                                    "to try", "too-many-open-uploads"))
     def patch(self, sha256: str):
         """Upload a piece: `Content-Range: bytes START-END/TOTAL`, START = the server's Upload-Offset."""
         _check_length()

@@ -7,6 +7,7 @@ from limits import parse_many
 from flask_smorest import Blueprint
 
 from app.auth import current_token, public, requires
+from app.errors import answered_as
 from app.extensions import limiter
 from app.services import accounts
 from schemas.auth import TokenRequestSchema, TokenSchema, UserSchema
@@ -64,8 +65,9 @@ class Token(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong username or password")
-    @blp.alt_response(429, description="Too many failed logins for this username from this address, for this "
-                      "username from everywhere, or from this address: wait `Retry-After` s")
+    @blp.alt_response(429, description=answered_as(
+        "Too many failed logins for this username from this address, for this username from everywhere, or from "
+        "this address: wait `Retry-After` s", "too-many-requests"))
     def post(self, body):
         """Log in: exchange a username and password for a bearer token."""
         login = accounts.login(body["username"], body["password"], body.get("device_id"),

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.auth import current_user, requires
+from app.errors import answered_as
 from app.models import Role
 from app.services import corrections
 from app.services.places import Page
@@ -62,7 +63,7 @@ class Decision(MethodView):
     @blp.arguments(CorrectionDecisionSchema)
     @blp.response(200, CorrectionSchema)
     @blp.alt_response(404, description="No such correction")
-    @blp.alt_response(409, description="Already decided")
+    @blp.alt_response(409, description=answered_as("Already decided", "correction-decided"))
     def post(self, body, correction_id: uuid.UUID):
         """Accept (the office changes, and phones hear of it) or reject a correction."""
         return corrections.decide(current_user(), correction_id, body["decision"], body["note"])

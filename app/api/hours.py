@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
+from app.errors import answered_as
 from app.hours import calendar
 from app.models import Role
 from app.services import hours
@@ -108,7 +109,8 @@ class HoursRuleById(MethodView):
     @blp.arguments(HoursRulePatchSchema)
     @blp.response(200, HoursRuleSchema)
     @blp.alt_response(404, description="No such rule")
-    @blp.alt_response(409, description="The rule changed since `version`; the body has `current`")
+    @blp.alt_response(409, description=answered_as("The rule changed since `version`, or was withdrawn; the body "
+                                                    "has `current`", "stale-version", "rule-withdrawn"))
     def patch(self, body, rule_id: uuid.UUID):
         """Change a rule; give the `version` you read. The change is a new publication."""
         return hours.update_rule(current_user(), rule_id, body)
@@ -117,7 +119,7 @@ class HoursRuleById(MethodView):
     @blp.arguments(VersionSchema, location="query")
     @blp.response(200, HoursRuleSchema)
     @blp.alt_response(404, description="No such rule")
-    @blp.alt_response(409, description="The rule changed since `version`")
+    @blp.alt_response(409, description=answered_as("The rule changed since `version`", "stale-version"))
     def delete(self, args, rule_id: uuid.UUID):
         """Withdraw a rule (kept, marked withdrawn, for the record). `?version=` as read."""
         return hours.withdraw_rule(current_user(), rule_id, args["version"])

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from app.api.common import expected_version
 from app.auth import current_user, requires
+from app.errors import answered_as
 from app.models import Role
 from app.services import rounds
 from app.services.places import Page
@@ -35,7 +36,9 @@ class Rounds(MethodView):
     @requires(*PLANNERS)
     @blp.arguments(RoundsInputSchema)
     @blp.response(201, SplitSchema)
-    @blp.alt_response(409, description="The district already has rounds that day (send replace: true)")
+    @blp.alt_response(409, description=answered_as(
+        "The district already has rounds that day (send replace: true), or an inspector has a round elsewhere "
+        "that day", "round-exists", "inspector-busy"))
     def post(self, body):
         """Plan a day's rounds: `inspectors` to split the offices balanced by work, or `assignments` by hand."""
         user, settings = current_user(), Settings.from_config()
@@ -59,7 +62,7 @@ class RoundById(MethodView):
     @blp.arguments(RoundPatchSchema)
     @blp.response(200, RoundSchema)
     @blp.alt_response(404, description="No such round in your districts")
-    @blp.alt_response(409, description="The round changed since `version`")
+    @blp.alt_response(409, description=answered_as("The round changed since `version`", "stale-version"))
     def patch(self, body, round_id: uuid.UUID):
         """Edit a round: its offices in driving order (taken out of other rounds of the day) or its inspector."""
         return rounds.update_round(current_user(), round_id, expected_version(body, "round"), body.get("offices"),
@@ -69,7 +72,7 @@ class RoundById(MethodView):
     @blp.arguments(VersionQuerySchema, location="query")
     @blp.response(204)
     @blp.alt_response(404, description="No such round in your districts")
-    @blp.alt_response(409, description="The round changed since `version`")
+    @blp.alt_response(409, description=answered_as("The round changed since `version`", "stale-version"))
     def delete(self, args, round_id: uuid.UUID):
         """Delete a round (its offices become unassigned); give `?version=` or If-Match."""
         rounds.delete_round(current_user(), round_id, expected_version(args, "round"))

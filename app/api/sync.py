@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
+from app.errors import answered_as
 from app.models import Role
 from app.services import sync_pull, sync_push
 from app.services.places import Page
@@ -29,7 +30,7 @@ class Push(MethodView):
     @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
     @blp.arguments(PushRequestSchema)
     @blp.response(200, PushResponseSchema)
-    @blp.alt_response(413, description="Over 500 ops or 5 MB")
+    @blp.alt_response(413, description=answered_as("Over 500 ops or 5 MB", "payload-too-large"))
     def post(self, body):
         """Apply ops in order; each lands, merges, is a duplicate, or is rejected alone."""
         # Written once, by write_push_response (PushResponseSchema's dump, by hand), and

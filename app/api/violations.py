@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from app.api.common import expected_version
 from app.auth import current_user, requires
+from app.errors import answered_as
 from app.hours import calendar
 from app.models import Office, Role
 from app.services import violations
@@ -120,7 +121,8 @@ class Decision(MethodView):
     @blp.arguments(DecisionSchema)
     @blp.response(200, CaseDetailSchema)
     @blp.alt_response(404, description="No such case")
-    @blp.alt_response(409, description="The case changed since `version` (or cannot go to that status)")
+    @blp.alt_response(409, description=answered_as("The case changed since `version`, or cannot go to that status",
+                                                    "stale-version", "case-transition-forbidden"))
     def post(self, body, case_id: uuid.UUID):
         """Review, confirm (with a penalty) or dismiss a case; give the `version` you read."""
         violations.decide(current_user(), case_id, expected_version(body, "case"), body["status"], body["penalty"],

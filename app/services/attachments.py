@@ -94,7 +94,7 @@ def check_size(length: int | None) -> int:
     if length is None:
         raise Problem("length-required", "Give a Content-Length.")
     if length > MAX_BYTES:
-        raise Problem("payload-too-large", f"A photo is at most {MAX_BYTES} bytes; this one is {length}.")
+        raise Problem("photo-too-large", f"A photo is at most {MAX_BYTES} bytes; this one is {length}.")
     return length
 
 
@@ -130,7 +130,7 @@ def put_whole(user: User, sha: str, content_type: str | None, length: int | None
     temp, digest = _receive(stream, mimetype)
     if digest != sha:
         temp.unlink(missing_ok=True)
-        raise Problem("bad-request", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
+        raise Problem("photo-hash-mismatch", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
     with unit_of_work() as session:
         return _store(session, user_id, sha, mimetype, temp)
 
@@ -166,7 +166,7 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
             # The whole photo in one piece (the usual case on a good line): stored as a PUT
             # stores it, with no partial file to write, fsync and read back.
             if digest != sha:
-                raise Problem("bad-request", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
+                raise Problem("photo-hash-mismatch", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
             with unit_of_work() as session:
                 created = _store(session, user_id, sha, mimetype, piece)
             return Progress(total, total, True, created)
@@ -190,15 +190,15 @@ def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUp
     """The caller's upload a piece at `start` goes on (None: it starts one), or 409."""
     upload = repo.upload(user_id, sha)
     if upload is None and repo.open_uploads(user_id) >= MAX_OPEN_UPLOADS:
-        raise Problem("too-many-requests", f"You have {MAX_OPEN_UPLOADS} uploads in pieces open: finish one "
-                                           "(or let it expire) before starting another.",
+        raise Problem("too-many-open-uploads", f"You have {MAX_OPEN_UPLOADS} uploads in pieces open: finish "
+                                               "one (or let it expire) before starting another.",
                       headers={"Retry-After": "60"})
     held = _held(upload) if upload is not None else 0
     if upload is not None and upload.total != total:
-        raise Problem("conflict", f"This upload is {upload.total} bytes long, not {total}.",
+        raise Problem("upload-length-mismatch", f"This upload is {upload.total} bytes long, not {total}.",
                       headers={"Upload-Offset": str(held)})
     if start != held:
-        raise Problem("conflict", f"The server holds {held} bytes; resume from there.",
+        raise Problem("upload-offset-mismatch", f"The server holds {held} bytes; resume from there.",
                       headers={"Upload-Offset": str(held)})
     return upload
 
@@ -232,7 +232,8 @@ def _append(session, user_id: int, sha: str, mimetype: str, start: int, total: i
     digest, head = whole_hash
     try:
         if digest != sha:
-            raise Problem("bad-request", f"The whole upload hashes to {digest}, not to {sha}: discarded, start again.")
+            raise Problem("photo-hash-mismatch",
+                          f"The whole upload hashes to {digest}, not to {sha}: discarded, start again.")
         check_image(head, mimetype)
     except Problem:
         partial.unlink(missing_ok=True)

@@ -36,7 +36,7 @@ def decide(user: User, correction_id: uuid.UUID, decision: str, note: str) -> Of
         if correction is None:
             raise Problem("not-found", f"There is no office correction {correction_id}.")
         if correction.status != "pending":
-            raise Problem("conflict", f"This correction was already {correction.status}.")
+            raise Problem("correction-decided", f"This correction was already {correction.status}.")
         if decision == "accept":
             _apply(correction)
         correction.status = "accepted" if decision == "accept" else "rejected"

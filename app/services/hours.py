@@ -201,7 +201,7 @@ def update_rule(user: User, rule_id: uuid.UUID, patch: dict) -> HoursRule:
         changefeed.lock(None)
         rule = _locked_current(rule_id, patch.pop("version"))
         if rule.withdrawn_at is not None:
-            raise Problem("conflict", "This rule was withdrawn; publish a new one instead.",
+            raise Problem("rule-withdrawn", "This rule was withdrawn; publish a new one instead.",
                           current=HoursRuleSchema().dump(rule))
         before = HoursRuleSchema().dump(rule)
         merged = {k: before[k] for k in HoursRuleInputSchema().fields} | patch
@@ -233,8 +233,9 @@ def _locked_current(rule_id: uuid.UUID, version: int) -> HoursRule:
     if rule is None:
         raise Problem("not-found", f"There is no rule {rule_id}.")
     if rule.version != version:
-        raise Problem("conflict", f"The rule is at version {rule.version}, not {version}: someone changed it. "
-                                  "Reload it and apply your change again.", current=HoursRuleSchema().dump(rule))
+        raise Problem("stale-version", f"The rule is at version {rule.version}, not {version}: someone changed "
+                                       "it. Reload it and apply your change again.",
+                      current=HoursRuleSchema().dump(rule))
     return rule
 
 

@@ -187,15 +187,15 @@ def _clear(day: jdatetime.date, district: int, replace: bool, inspector_ids: lis
     key = calendar.format_date(day)
     existing = repo.list_on(key, district)
     if existing and not replace:
-        raise Problem("conflict", f"District {district} already has {len(existing)} round(s) on {key}; "
-                                  "send replace: true to plan them again, or edit them one by one.")
+        raise Problem("round-exists", f"District {district} already has {len(existing)} round(s) on {key}; "
+                                      "send replace: true to plan them again, or edit them one by one.")
     for round_ in existing:
         changefeed.record("rounds", round_.id, district=district, deleted=True)
     repo.delete(existing)
     elsewhere = repo.first_of(inspector_ids, key)
     if elsewhere is not None:
-        raise Problem("conflict", f"Inspector {elsewhere.inspector.username} already has a round on {key} "
-                                  f"in district {elsewhere.district}.")
+        raise Problem("inspector-busy", f"Inspector {elsewhere.inspector.username} already has a round on "
+                                        f"{key} in district {elsewhere.district}.")
 
 
 def _refuse_second_round(day: jdatetime.date, person: User) -> None:
@@ -209,8 +209,8 @@ def _locked(user: User, round_id: uuid.UUID, version: int) -> Round:
     if round_ is None or not Scope.of(user).covers(round_.district):
         raise Problem("not-found", "There is no such round, or it is not yours to change.")
     if round_.version != version:
-        raise Problem("conflict", f"The round is at version {round_.version}, not {version}: "
-                                  "read it again and redo your change.", current=round_.version)
+        raise Problem("stale-version", f"The round is at version {round_.version}, not {version}: "
+                                       "read it again and redo your change.", current=round_.version)
     return round_
 
 

@@ -19,7 +19,7 @@ class Scope:
 
     def require(self, district: int, what: str = "district") -> None:
         if not self.covers(district):
-            raise Problem("forbidden", f"This {what} is in district {district}, outside your districts.")
+            raise Problem("out-of-scope", f"This {what} is in district {district}, outside your districts.")
 
     def narrowed_to(self, district: int | None) -> frozenset[int] | None:
         """The districts to query for an optional `district` filter, checked against scope."""

@@ -376,12 +376,12 @@ def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: s
         if case is None:
             raise Problem("not-found", f"There is no case {case_id}.")
         if case.version != version:
-            raise Problem("conflict", f"The case is at version {case.version}, not {version}: someone else "
-                                      "acted on it first. Reload it.", current=_brief(case))
+            raise Problem("stale-version", f"The case is at version {case.version}, not {version}: someone "
+                                           "else acted on it first. Reload it.", current=_brief(case))
         if status not in TRANSITIONS.get(case.status, set()):
             allowed = ", ".join(sorted(TRANSITIONS.get(case.status, set()))) or "nothing (it is decided)"
-            raise Problem("conflict", f"A case that is {case.status} can go to {allowed}, not {status}.",
-                          current=_brief(case))
+            raise Problem("case-transition-forbidden",
+                          f"A case that is {case.status} can go to {allowed}, not {status}.", current=_brief(case))
         if status == "confirmed" and penalty is None:
             raise invalid("penalty", "Confirming a case needs a penalty: none, warning, fine or suspension.")
         if status != "confirmed" and penalty not in (None, "none"):

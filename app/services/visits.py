@@ -98,7 +98,7 @@ def inspector_for(user: User, username: str | None) -> User:
     """The inspector whose list is asked for: the caller, or one a head or admin names."""
     if user.role == Role.INSPECTOR:
         if username not in (None, user.username):
-            raise Problem("forbidden", "An inspector may ask only for their own visit list.")
+            raise Problem("out-of-scope", "An inspector may ask only for their own visit list.")
         return user
     if username is None:
         raise invalid("inspector", "Name the inspector whose visit list you want.")
@@ -107,7 +107,7 @@ def inspector_for(user: User, username: str | None) -> User:
         raise invalid("inspector", f"There is no active inspector «{username}».")
     scope = Scope.of(user)
     if scope.districts is not None and not scope.districts.intersection(inspector.districts):
-        raise Problem("forbidden", f"Inspector «{username}» works outside your districts.")
+        raise Problem("out-of-scope", f"Inspector «{username}» works outside your districts.")
     return inspector
 
 

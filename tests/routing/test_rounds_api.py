@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from app.extensions import db
+from app.models import User, UserDistrict
 from tests.support import assert_problem
 
 DAY = "1405-01-05"
@@ -156,3 +158,29 @@ def test_scope_heads_plan_their_district_inspectors_see_their_own(client):
     assert_problem(client.as_("inspector-2a").get(f"/api/v1/rounds/{other['id']}"), 404)
     assert_problem(client.as_("head-3").get(f"/api/v1/rounds/{other['id']}"), 404)
     assert client.as_("committee1").get(f"/api/v1/rounds/{other['id']}").status_code == 200
+
+
+def test_each_refusal_of_a_plan_has_its_own_problem_code(client):
+    """A planned day, a stale version, a busy inspector and another district: four codes, not one."""
+    a, _ = plan(client)["rounds"]
+    head = client.as_("head-2")
+    again = head.post("/api/v1/rounds", json={"date": DAY, "inspectors": ["inspector-2a"]})
+    assert assert_problem(again, 409)["type"] == "/problems/round-exists"
+    stale = head.request("PATCH", f"/api/v1/rounds/{a['id']}", json={"version": a["version"] + 1, "offices": []})
+    assert assert_problem(stale, 409)["type"] == "/problems/stale-version"
+    gone = head.delete(f"/api/v1/rounds/{a['id']}?version={a['version'] + 1}")
+    assert assert_problem(gone, 409)["type"] == "/problems/stale-version"
+    elsewhere = head.post("/api/v1/rounds", json={"date": DAY, "district": 3, "inspectors": ["inspector-3a"]})
+    assert assert_problem(elsewhere, 403)["type"] == "/problems/out-of-scope"
+    inspector = client.as_("inspector-2a").post("/api/v1/rounds", json={"date": DAY, "inspectors": ["inspector-2a"]})
+    assert assert_problem(inspector, 403)["type"] == "/problems/forbidden"
+
+
+def test_an_inspector_planned_in_one_district_is_busy_for_the_other(client):
+    plan(client)
+    person = db.session.scalar(db.select(User).where(User.username == "inspector-2a"))
+    person.district_links.append(UserDistrict(district=3))
+    db.session.commit()
+    busy = client.as_("head-3").post("/api/v1/rounds", json={"date": DAY, "inspectors": ["inspector-2a"]})
+    body = assert_problem(busy, 409)
+    assert body["type"] == "/problems/inspector-busy" and "inspector-2a" in body["detail"]

@@ -154,6 +154,12 @@ def test_a_district_head_plans_for_an_inspector_of_their_district_only(client):
     assert_problem(client.as_("inspector-2a").get(f"/api/v1/visit-list?date={DAY}&inspector=inspector-2b"), 403)
 
 
+def test_another_inspectors_visit_list_is_out_of_scope_not_a_role_refusal(client):
+    for user in ("head-3", "inspector-2a"):
+        refused = client.as_(user).get(f"/api/v1/visit-list?date={DAY}&inspector=inspector-2b")
+        assert assert_problem(refused, 403)["type"] == "/problems/out-of-scope"
+
+
 def test_today_without_a_start_time_starts_now(client):
     day = calendar.format_date(calendar.tehran_day(datetime.now(calendar.TEHRAN)))
     response = client.as_("inspector-2a").get(f"/api/v1/visit-list?date={day}")

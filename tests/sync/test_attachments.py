@@ -187,3 +187,31 @@ def test_a_piece_whose_transaction_failed_is_not_counted_and_the_photo_is_not_ta
     assert patch(offset, len(body) - 1).status_code == 201
     stored = phone.get(URL + sha)
     assert stored.status_code == 200 and stored.get_data() == body
+
+
+def test_each_refusal_of_a_photo_has_its_own_problem_code(client, monkeypatch):
+    """What a phone does next depends on the code: resume, give up on the photo, or wait."""
+    from app.services import attachments
+
+    body, sha = jpeg("coded", 3000)
+    inspector = client.as_("inspector-6a")
+
+    def piece(start, end, total=len(body), data=None):
+        return inspector.request("PATCH", URL + sha, data=body[start:end + 1] if data is None else data, headers={
+            "Content-Type": "image/jpeg", "Content-Range": f"bytes {start}-{end}/{total}"})
+
+    def code(response, status):
+        return assert_problem(response, status)["type"].removeprefix("/problems/")
+
+    assert piece(0, 999).status_code == 204
+    assert code(piece(2000, 2999), 409) == "upload-offset-mismatch"
+    longer = piece(1000, 1999, total=len(body) + 1)
+    assert code(longer, 409) == "upload-length-mismatch" and longer.headers["Upload-Offset"] == "1000"
+    assert code(piece(1000, 2999, data=b"\x00" * 2000), 400) == "photo-hash-mismatch"
+    other, _ = jpeg("not-coded", 3000)
+    assert code(put(client, "inspector-6a", other, sha), 400) == "photo-hash-mismatch"
+    too_big = attachments.MAX_BYTES + 1
+    assert code(piece(0, 999, total=too_big), 413) == "photo-too-large"
+    assert code(put(client, "inspector-6a", b"\xff" * too_big, "c" * 64), 413) == "photo-too-large"
+    monkeypatch.setattr(attachments, "MAX_OPEN_UPLOADS", 0)
+    assert code(piece(0, 999), 429) == "too-many-open-uploads"

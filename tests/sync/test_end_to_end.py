@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, Report, SyncConflict
+from sync.client import ServerError, problem_code
+from tests.support import assert_problem
 from tests.sync.helpers import FlaskTransport, Flaky, jpeg, phone
 
 
@@ -144,6 +146,31 @@ def test_an_office_moved_to_another_district_leaves_the_old_inspectors_device(cl
     assert office["id"] not in {o["id"] for o in old.records("offices")}
     moved = [o for o in new.records("offices") if o["id"] == office["id"]]
     assert moved and moved[0]["district"] == 7
+
+
+def test_a_correction_is_decided_once(client, tmp_path, office):
+    device = phone(client, tmp_path, "inspector-6a")
+    correction = device.propose_correction(office["id"], "phone", phone="021 5555 0101")
+    device.push()
+    url = f"/api/v1/office-corrections/{correction}/decision"
+    assert client.as_("admin").post(url, json={"decision": "reject", "note": "wrong"}).status_code == 200
+    again = client.as_("admin").post(url, json={"decision": "accept", "note": "second thoughts"})
+    body = assert_problem(again, 409)
+    assert body["type"] == "/problems/correction-decided" and "rejected" in body["detail"]
+
+
+def test_an_open_upload_of_another_length_stops_the_client_instead_of_resuming(client, tmp_path):
+    body, sha = jpeg("other-length", 3000)
+    path = tmp_path / "sign.jpg"
+    path.write_bytes(body)
+    client.as_("inspector-6a").request("PATCH", f"/api/v1/attachments/{sha}", data=body[:1000], headers={
+        "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-999/{len(body) + 1}"})
+    flaky = Flaky(FlaskTransport(client.http))
+    device = phone(client, tmp_path, "inspector-6a", transport=flaky)
+    with pytest.raises(ServerError) as refused:
+        device.upload_photo(sha, path)
+    assert problem_code(refused.value.response) == "upload-length-mismatch"
+    assert [m for m, _ in flaky.sent] == ["PATCH"]
 
 
 def test_the_ledger_holds_each_landed_op_once(client, tmp_path, office, app_context):

@@ -50,6 +50,15 @@ def test_a_decision_on_a_stale_version_is_409_with_the_current_state(client, cas
     assert body["current"]["status"] == "under_review" and body["current"]["version"] == 2
 
 
+def test_a_stale_version_and_a_forbidden_transition_have_codes_of_their_own(client, case):
+    decide(client, case["id"], version=1, status="under_review")
+    stale = assert_problem(decide(client, case["id"], version=1, status="dismissed"), 409)
+    assert stale["type"] == "/problems/stale-version" and stale["current"]["version"] == 2
+    decide(client, case["id"], version=2, status="dismissed")
+    final = assert_problem(decide(client, case["id"], version=3, status="under_review"), 409)
+    assert final["type"] == "/problems/case-transition-forbidden" and final["current"]["status"] == "dismissed"
+
+
 def test_if_match_carries_the_version(client, case):
     response = client.as_("committee2").post(f"/api/v1/violations/{case['id']}/decision",
                                              json={"status": "under_review"}, headers={"If-Match": '"1"'})

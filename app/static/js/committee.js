@@ -4,8 +4,12 @@
 const FILTERS = { status: "وضعیت", kind: "نوع", district: "منطقه", date_from: "از تاریخ", date_to: "تا تاریخ" };
 const PENALTY_NEEDED = "تأیید تخلف یکی از جریمه‌ها را می‌خواهد (بدون جریمه، تذکر، جریمه نقدی یا تعلیق)؛ " +
   "پرونده‌ای که رد می‌شود یا در بررسی است جریمه ندارد.";
-const STALE = "پرونده در این میان تغییر کرده یا این تصمیم برای وضعیت کنونی‌اش ممکن نیست؛ " +
-  "نسخه تازه‌اش نمایش داده شد، دوباره تصمیم بگیرید.";
+// A refused decision on a case that moved on: the case is shown again as it is now.
+const STALE = {
+  "stale-version": "پرونده در این میان تغییر کرده است؛ نسخه تازه‌اش نمایش داده شد، دوباره تصمیم بگیرید.",
+  "case-transition-forbidden": "این تصمیم برای وضعیت کنونی پرونده ممکن نیست؛ نسخه تازه‌اش نمایش داده شد، " +
+    "تصمیم دیگری بگیرید.",
+};
 let me = null;
 let current = null;
 
@@ -130,10 +134,11 @@ $("decision").addEventListener("submit", async (event) => {
     await showCase(current.id);
     await showQueue();
   } catch (error) {
+    const stale = STALE[(error.problem?.type || "").split("/").pop()];
     $("decision-error").textContent = error.problem?.errors?.penalty ? PENALTY_NEEDED
-      : error.status === 409 ? STALE : problemText(error, { status: "وضعیت", note: "یادداشت" });
+      : stale || problemText(error, { status: "وضعیت", note: "یادداشت" });
     $("decision-error").hidden = false;
-    if (error.status === 409) await showCase(current.id);
+    if (stale) await showCase(current.id);
   }
 });
 

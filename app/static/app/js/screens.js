@@ -28,7 +28,16 @@ const PRIORITY = { suspected_closure: "مظنون به تعطیلی", not_visite
 export const PROBLEMS = {
   "invalid-credentials": "نام کاربری یا گذرواژه نادرست است.",
   unauthenticated: "نشست شما پایان یافته است؛ دوباره وارد شوید.",
+  forbidden: "نقش شما اجازهٔ این کار را ندارد.",
+  "out-of-scope": "این مورد بیرون از منطقه‌های شماست؛ یک بار همگام کنید.",
   "too-many-requests": "تلاش‌های ناموفق بسیار بود؛ کمی بعد دوباره امتحان کنید.",
+  "payload-too-large": "بستهٔ ارسالی بیش از اندازه بزرگ است.",
+  "photo-too-large": "عکس بیش از ۱۵ مگابایت است؛ عکس کوچک‌تری بگیرید.",
+  "photo-hash-mismatch": "فایل عکس روی گوشی آسیب دیده است؛ دوباره عکس بگیرید.",
+  "not-an-image": "این فایل عکس JPEG، PNG یا WebP نیست.",
+  "unsupported-media-type": "این نوع فایل پذیرفته نمی‌شود؛ عکس JPEG، PNG یا WebP بفرستید.",
+  "upload-length-mismatch": "بارگذاری نیمه‌کارهٔ دیگری از همین عکس با اندازهٔ دیگر روی سرور هست.",
+  "too-many-open-uploads": "بارگذاری‌های نیمه‌کارهٔ شما بسیار است؛ پس از تمام شدن آن‌ها دوباره امتحان می‌شود.",
   unavailable: "سرور اکنون در دسترس نیست؛ کمی بعد دوباره امتحان کنید.",
   "internal-error": "خطایی در سرور رخ داد؛ چیزی نیمه‌کاره ثبت نشد.",
 };
@@ -561,7 +570,8 @@ export async function renderOutbox({ syncButton, storageNote, onLogout, onClear,
       h("span", { class: `badge ${info.state}`, dataset: { role: "sync-state" } }, STATE_TEXT[info.state]),
       info.photosWaiting ? h("span", { class: "badge warn", dataset: { role: "photos-pending" } },
         `${faDigits(info.photosWaiting)} عکس در انتظار ارسال`) : null,
-      info.failedPhotos.length ? h("p", { class: "error" }, `عکس پذیرفته نشد: ${info.failedPhotos[0].failed}`) : null);
+      info.failedPhotos.length ? h("p", { class: "error" },
+        `عکس پذیرفته نشد: ${PROBLEMS[info.failedPhotos[0].failed_code] || info.failedPhotos[0].failed}`) : null);
     if (info.state === "refused") {
       const reasons = errorsText(info.outcome?.errors);
       item.append(h("div", { class: "refusal", dataset: { role: "reason" } }, h("strong", {}, "دلیل: "),

@@ -457,7 +457,9 @@ export async function uploadPhoto(photo, { onBytes = () => {}, onWait = () => {}
             timeoutMs: 120000,
           });
         } catch (error) {
-          if (error instanceof RequestFailed && error.status === 409 && error.headers) {
+          // Only an offset the server does not hold is resumed; a length that differs from the
+          // upload it holds (upload-length-mismatch) would fail again at any offset.
+          if (error instanceof RequestFailed && error.code === "upload-offset-mismatch" && error.headers) {
             offset = offsetOf(error); // the server is elsewhere: go on from where it is
             if (offset >= size) break;
             continue;
