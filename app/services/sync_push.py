@@ -20,10 +20,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.database import is_transient, utcnow
 from app.errors import Problem, flatten_messages
 from app.models import LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict, User
+from app.repositories import attachments as attachment_repo
+from app.repositories import corrections as correction_repo
+from app.repositories import ledger as ledger_repo
 from app.repositories import offices as office_repo
-from app.repositories import sync as repo
+from app.repositories import reports as report_repo
+from app.repositories import rounds as round_repo
+from app.repositories import bulk
 from app.services import changefeed, unit_of_work, violations
 from app.hours import calendar
+from app.services.report_form import dump_report
 from app.services.report_versions import (base_of, canonical, canonical_of, canonical_photos, keep_version,
                                           new_version)
 from app.services.scope import Scope
@@ -129,7 +135,7 @@ def _dispatch(ctx: Push, raw) -> dict:
         op = OP_SCHEMA.load(raw)
     except ma.ValidationError as exc:
         raise OpRejected(flatten_messages(exc.messages)) from exc
-    entry = repo.ledger_entry(op["op_id"])
+    entry = ledger_repo.ledger_entry(op["op_id"])
     if entry is not None:
         return _duplicate(ctx, entry, op)
     handler = {("reports", "create"): _create_report, ("reports", "update"): _update_report,
@@ -144,7 +150,7 @@ def _quarantine(ctx: Push, raw, op_id, errors: dict) -> dict:
     # Kept and echoed as sent, but for lone surrogates (U+FFFD instead), which no UTF-8
     # column or answer can carry.
     raw, op_id = without_lone_surrogates(raw), without_lone_surrogates(op_id)
-    repo.add(QuarantinedOp(op_id=_label(op_id, 64) or "", user_id=ctx.user.id, device_id=ctx.device_id,
+    ledger_repo.add(QuarantinedOp(op_id=_label(op_id, 64) or "", user_id=ctx.user.id, device_id=ctx.device_id,
                            entity=_label(entity, 30), action=_label(action, 10), payload=raw, errors=errors,
                            received_at=ctx.received_at))
     return {"op_id": op_id, "status": "rejected", "errors": errors}
@@ -159,7 +165,7 @@ def _label(value, size: int) -> str | None:
 
 
 def _ledger(ctx: Push, op: dict, status: str, version: int | None, result: dict) -> None:
-    repo.add(LedgerEntry(op_id=op["op_id"], user_id=ctx.user.id, device_id=ctx.device_id, entity=op["entity"],
+    ledger_repo.add(LedgerEntry(op_id=op["op_id"], user_id=ctx.user.id, device_id=ctx.device_id, entity=op["entity"],
                          entity_id=op["id"], action=op["action"], status=status, digest=op_digest(op),
                          version=version, result=result, at=ctx.received_at))
 
@@ -173,7 +179,7 @@ def _duplicate(ctx: Push, entry: LedgerEntry, op: dict) -> dict:
                                f"{entry.entity_id}); a replay must be the same op. Give a new op a new op_id.")
     out = {"op_id": entry.op_id, "status": "duplicate", "id": entry.entity_id, **entry.result}
     if entry.entity == "reports":
-        report = repo.get_report(entry.entity_id)
+        report = report_repo.get_report(entry.entity_id)
         # A client with edits waiting on this op needs the version it made, not the one
         # the report has reached since (another phone's edit): they are based on the former.
         out["op_version"] = entry.version
@@ -203,11 +209,11 @@ class _FastCreates:
         # offices they name are each looked up in one query.
         self.plain = load_plain_creates(ops)
         ids = [(p[0]["op_id"], p[0]["id"]) if p else _ids_of(raw) for p, raw in zip(self.plain, ops)]
-        self.landed_ops = repo.existing_op_ids({op_id for op_id, _ in ids} - {None})
-        self.existing_reports = repo.existing_report_ids({report_id for _, report_id in ids} - {None})
+        self.landed_ops = ledger_repo.existing_op_ids({op_id for op_id, _ in ids} - {None})
+        self.existing_reports = report_repo.existing_report_ids({report_id for _, report_id in ids} - {None})
         wanted = {p[1]["office_id"] for p in self.plain if p}
         self.offices: dict = dict.fromkeys(wanted) | {o.id: o for o in office_repo.get_many(wanted)}
-        self.round_stops = repo.round_stops({p[1]["round_id"] for p in self.plain if p} - {None})
+        self.round_stops = round_repo.round_stops({p[1]["round_id"] for p in self.plain if p} - {None})
         self.scope = Scope.of(ctx.user)
 
     def take(self, index: int, raw) -> bool:
@@ -242,7 +248,7 @@ class _FastCreates:
         if data["round_id"] is None:
             return True
         if data["round_id"] not in self.round_stops:
-            self.round_stops |= repo.round_stops({data["round_id"]})
+            self.round_stops |= round_repo.round_stops({data["round_id"]})
         evidence, _ = evidence_time(data["observed_at"], data["gps_fix_at"], self.ctx.skew_s, self.ctx.received_at)
         return _round_fits(data["round_id"], office.id, evidence, self.round_stops)
 
@@ -267,20 +273,20 @@ class _FastCreates:
             cases = violations.cases_for(days)
             for (_, _, _, office), report in zip(waiting, reports):
                 violations.file_report(report, office, self.ctx.book, cases)
-            repo.insert_many(Report, [vars(r) for r in reports])
-            pending = repo.missing_attachments((p["sha256"] for r in reports for p in r.photos), self.ctx.user.id)
+            bulk.insert_many(Report, [vars(r) for r in reports])
+            pending = attachment_repo.missing_attachments((p["sha256"] for r in reports for p in r.photos), self.ctx.user.id)
             landed = []
             for (index, op, _, _), report in zip(waiting, reports):
                 missing = sorted({p["sha256"] for p in report.photos} & pending)
                 result = {"conflicts": [], "missing_attachments": missing, "flags": list(report.flags)}
                 landed.append((index, op, report, result))
-            repo.insert_many(ReportVersion, [
+            bulk.insert_many(ReportVersion, [
                 {"report_id": r.id, "version": 1, "data": canonical_of(r), "op_id": op["op_id"],
                  "at": self.ctx.received_at} for _, op, r, _ in landed])
             changefeed.record_many([
                 {"entity": "reports", "entity_id": str(r.id), "district": r.district, "user_id": r.author_id,
                  "deleted": False, "at": self.ctx.received_at} for _, _, r, _ in landed])
-            repo.insert_many(LedgerEntry, [
+            bulk.insert_many(LedgerEntry, [
                 {"op_id": op["op_id"], "user_id": self.ctx.user.id, "device_id": self.ctx.device_id,
                  "entity": "reports", "entity_id": r.id, "action": "create", "status": "applied",
                  "digest": op_digest(op), "version": 1, "result": result, "at": self.ctx.received_at}
@@ -364,7 +370,7 @@ def _check_round(report: Report) -> list[Conflict]:
     held hostage by a round; the conflict says why. (A round is set at creation: an update's
     merge takes no round_id, sync.merge.MERGEABLE_FIELDS.)"""
     if report.round_id is None or _round_fits(report.round_id, report.office_id, report.evidence_time,
-                                              repo.round_stops({report.round_id})):
+                                              round_repo.round_stops({report.round_id})):
         return []
     given, report.round_id = str(report.round_id), None
     return [Conflict("round_id", None, None, given, None, "round_refused")]
@@ -372,7 +378,7 @@ def _check_round(report: Report) -> list[Conflict]:
 
 def _create_report(ctx: Push, op: dict) -> dict:
     data = _load(REPORT_CREATE_SCHEMA, op)
-    existing = repo.get_report(op["id"])
+    existing = report_repo.get_report(op["id"])
     if existing is not None:
         if existing.author_id != ctx.user.id:
             raise _reject("id", "A report with this id exists and is not yours; make a new id.")
@@ -388,7 +394,7 @@ def _create_report(ctx: Push, op: dict) -> dict:
     report = _new_report(ctx, op, data, office)
     refused = _check_round(report)
     violations.file_report(report, office, ctx.book)
-    repo.add(report)
+    report_repo.add(report)
     return _landed(ctx, op, report, "merged" if refused else "applied", refused)
 
 
@@ -447,7 +453,7 @@ def _own_report(ctx: Push, op: dict) -> Report:
     """The report an update or delete is about: the author's, not deleted, and at least at
     the version the op was based on (a version from the future was never issued: a delete
     based on one must not pass for a delete of the current version)."""
-    report = repo.lock_report(op["id"])
+    report = report_repo.lock_report(op["id"])
     if report is None or report.author_id != ctx.user.id:
         raise _reject("id", "There is no report of yours with this id.")
     if report.deleted_at is not None:
@@ -467,10 +473,10 @@ def _landed(ctx: Push, op: dict, report: Report, status: str, conflicts: list[Co
     elif changed:
         new_version(report, ctx.received_at, op["op_id"])
     for conflict in conflicts:
-        repo.add(SyncConflict(report_id=report.id, op_id=op["op_id"], user_id=ctx.user.id, field=conflict.field,
+        report_repo.add(SyncConflict(report_id=report.id, op_id=op["op_id"], user_id=ctx.user.id, field=conflict.field,
                               policy=conflict.policy, base=conflict.base, server=conflict.server,
                               client=conflict.client, resolved=conflict.resolved, at=ctx.received_at))
-    missing = sorted(repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id))
+    missing = sorted(attachment_repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id))
     result = {"conflicts": [c.as_dict() for c in conflicts], "missing_attachments": missing,
               "flags": list(report.flags)} | ({"reason": reason} if reason else {})
     _ledger(ctx, op, status, report.version, result)
@@ -515,18 +521,6 @@ def _office_lon_lat(office) -> tuple[float, float]:
     return _OFFICE_POINTS[key]
 
 
-def dump_report(report: Report) -> dict:
-    pending = repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id)
-    return write_report(report, pending)
-
-
-def dump_reports(reports: list[Report]) -> list[dict]:
-    """Many reports, with one query for all their missing photos (a pull page, a case)."""
-    pending = repo.missing_photos((r.author_id, p["sha256"]) for r in reports for p in r.photos)
-    return [write_report(r, {p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending})
-            for r in reports]
-
-
 # ---------------------------------------------------------------- writing merged fields
 
 
@@ -550,7 +544,7 @@ def _times(field_times: dict) -> dict:
 
 def _create_correction(ctx: Push, op: dict) -> dict:
     data = _load(OfficeCorrectionSchema(), op)
-    if repo.get_correction(op["id"]) is not None:
+    if correction_repo.get_correction(op["id"]) is not None:
         _ledger(ctx, op, "duplicate", None, {})
         return {"op_id": op["op_id"], "status": "duplicate", "id": op["id"]}
     office = office_repo.get(data["office_id"])
@@ -558,7 +552,7 @@ def _create_correction(ctx: Push, op: dict) -> dict:
         raise _reject("data.office_id", f"There is no office {data['office_id']}.")
     if not Scope.of(ctx.user).covers(office.district):
         raise _reject("data.office_id", f"This office is in district {office.district}, outside your districts.")
-    correction = repo.add(OfficeCorrection(
+    correction = correction_repo.add(OfficeCorrection(
         id=op["id"], office_id=office.id, author_id=ctx.user.id, kind=data["kind"],
         location=None if data["location"] is None else to_db(data["location"]), phone=data["phone"],
         note=data["note"], status="pending", created_at=ctx.received_at))
@@ -571,7 +565,7 @@ def _create_correction(ctx: Push, op: dict) -> dict:
 def quarantine(user: User, page) -> tuple[list, int]:
     """Quarantined ops the caller may see: their own; a head's, their district's inspectors'."""
     if user.citywide:
-        return repo.quarantine_page(None, None, page.offset, page.limit)
+        return ledger_repo.quarantine_page(None, None, page.offset, page.limit)
     if user.role == "district_head":
-        return repo.quarantine_page(user.districts, None, page.offset, page.limit)
-    return repo.quarantine_page(None, user.id, page.offset, page.limit)
+        return ledger_repo.quarantine_page(user.districts, None, page.offset, page.limit)
+    return ledger_repo.quarantine_page(None, user.id, page.offset, page.limit)
