@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.database import is_transient
 from app.extensions import db
 from app.models import QuarantinedOp, Report
-from app.services.changefeed import FEED_LOCK_KEY
+from app.repositories.changes import FEED_LOCK_KEY
 from tests.conftest import LEG
 from tests.sync.helpers import envelope, first_office, op, report_data
 

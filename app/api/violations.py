@@ -16,7 +16,7 @@ from app.hours import calendar
 from app.models import Office, Role
 from app.services import violations
 from app.services.places import Page
-from app.services.sync_push import dump_reports
+from app.services.report_form import dump_reports
 from geo.geometry import to_geojson
 from schemas.violations import CaseDetailSchema, CaseEventSchema, CaseQuerySchema, CaseSchema, DecisionSchema
 

@@ -1,6 +1,6 @@
 """Queries on photos: the stored blobs, who sent each, and uploads in pieces (DESIGN §5.5)."""
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,6 +22,24 @@ def sent_by(sha: str, user_id: int) -> Attachment | None:
     """The stored photo, if this user has sent its bytes themself."""
     return db.session.scalar(sa.select(Attachment).join(AttachmentSender).where(
         Attachment.sha256 == sha, AttachmentSender.user_id == user_id))
+
+
+def missing_attachments(shas: Iterable[str], author_id: int) -> set[str]:
+    """Which of these sha256s the author has not sent themself. A hash is a name, not a
+    proof (DESIGN §5.5): a photo someone else stored is still missing from this author."""
+    return {sha for _, sha in missing_photos((author_id, sha) for sha in shas)}
+
+
+def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (author_id, sha256) pairs the author has not sent: the reports of many authors
+    (a case, a pull page) in one query."""
+    photos = set(photos)
+    if not photos:
+        return set()
+    sent = db.session.execute(sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
+        AttachmentSender.sha256.in_(sorted({sha for _, sha in photos})),
+        AttachmentSender.user_id.in_(sorted({author for author, _ in photos}))))
+    return photos - {(author, sha) for author, sha in sent}
 
 
 def create(sha: str, size: int, content_type: str, user_id: int) -> bool:

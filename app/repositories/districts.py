@@ -17,6 +17,12 @@ def get(number: int) -> District | None:
     return db.session.get(District, number)
 
 
+def get_many(numbers: Collection[int]) -> list[District]:
+    if not numbers:
+        return []
+    return list(db.session.scalars(sa.select(District).where(District.number.in_(list(numbers)))))
+
+
 def count() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(District))
 

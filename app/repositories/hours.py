@@ -1,6 +1,7 @@
 """Queries on mandated-hours rules, holidays and their change log."""
 
 import uuid
+from collections.abc import Collection
 
 import sqlalchemy as sa
 
@@ -10,6 +11,12 @@ from app.models import Holiday, HoursChange, HoursRule, Office
 
 def get_rule(rule_id: uuid.UUID) -> HoursRule | None:
     return db.session.get(HoursRule, rule_id)
+
+
+def get_rules(rule_ids: Collection[uuid.UUID]) -> list[HoursRule]:
+    if not rule_ids:
+        return []
+    return list(db.session.scalars(sa.select(HoursRule).where(HoursRule.id.in_(list(rule_ids)))))
 
 
 def list_rules(include_withdrawn: bool, offset: int = 0, limit: int | None = None):
@@ -61,6 +68,12 @@ def list_holidays(year: int | None, include_cancelled: bool, offset: int = 0, li
 
 def get_holiday(holiday_id: uuid.UUID) -> Holiday | None:
     return db.session.get(Holiday, holiday_id)
+
+
+def get_holidays(holiday_ids: Collection[uuid.UUID]) -> list[Holiday]:
+    if not holiday_ids:
+        return []
+    return list(db.session.scalars(sa.select(Holiday).where(Holiday.id.in_(list(holiday_ids)))))
 
 
 def find_holiday(jalali_date: str, title: str) -> Holiday | None:

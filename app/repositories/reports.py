@@ -1,4 +1,4 @@
-"""Queries on reports."""
+"""Queries on reports, their kept versions and the conflicts stored with them."""
 
 import uuid
 from collections.abc import Collection
@@ -7,7 +7,51 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Report
+from app.models import Report, ReportVersion, SyncConflict
+
+
+def get_report(report_id: uuid.UUID) -> Report | None:
+    return db.session.get(Report, report_id)
+
+
+def lock_report(report_id: uuid.UUID) -> Report | None:
+    """The report, row-locked until the transaction ends, so that two pushes to one report
+    merge one after the other instead of both from the same base (PostgreSQL; SQLite's
+    write transactions are already serial)."""
+    return db.session.scalar(
+        sa.select(Report).where(Report.id == report_id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def reports_by_ids(ids: Collection[uuid.UUID]) -> list[Report]:
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Report).where(Report.id.in_(list(ids)))))
+
+
+def existing_report_ids(report_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    if not report_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(list(report_ids)))))
+
+
+def add(row):
+    """A new report, one of its versions or a conflict stored with it."""
+    db.session.add(row)
+    return row
+
+
+def report_version_at_most(report_id: uuid.UUID, version: int) -> ReportVersion | None:
+    """The latest kept version of a report that is not after `version`."""
+    return db.session.scalar(sa.select(ReportVersion).where(ReportVersion.report_id == report_id,
+                                                            ReportVersion.version <= version)
+                             .order_by(ReportVersion.version.desc()).limit(1))
+
+
+def conflicts_of(report_id: uuid.UUID) -> list[SyncConflict]:
+    return list(db.session.scalars(
+        sa.select(SyncConflict).where(SyncConflict.report_id == report_id).order_by(SyncConflict.id)))
+
 
 # Visit lists
 

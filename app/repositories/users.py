@@ -34,6 +34,10 @@ def token_by_hash(token_hash: str) -> ApiToken | None:
         .options(joinedload(ApiToken.user).joinedload(User.district_links))).unique().one_or_none()
 
 
+def get_token(token_id: int) -> ApiToken | None:
+    return db.session.get(ApiToken, token_id)
+
+
 def add_token(token: ApiToken) -> ApiToken:
     db.session.add(token)
     return token

@@ -122,7 +122,7 @@ def authenticate(token: str) -> ApiToken:
 
 
 def revoke(token_id: int) -> None:
-    with unit_of_work() as session:
-        row = session.get(ApiToken, token_id)
+    with unit_of_work():
+        row = repo.get_token(token_id)
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()

@@ -131,8 +131,8 @@ def put_whole(user: User, sha: str, content_type: str | None, length: int | None
     if digest != sha:
         temp.unlink(missing_ok=True)
         raise Problem("photo-hash-mismatch", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
-    with unit_of_work() as session:
-        return _store(session, user_id, sha, mimetype, temp)
+    with unit_of_work():
+        return _store(user_id, sha, mimetype, temp)
 
 
 def put_piece(user: User, sha: str, content_type: str | None, content_range: str | None, length: int | None,
@@ -167,8 +167,8 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
             # stores it, with no partial file to write, fsync and read back.
             if digest != sha:
                 raise Problem("photo-hash-mismatch", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
-            with unit_of_work() as session:
-                created = _store(session, user_id, sha, mimetype, piece)
+            with unit_of_work():
+                created = _store(user_id, sha, mimetype, piece)
             return Progress(total, total, True, created)
         # The last piece: the whole photo is hashed now, before the write transaction (up
         # to 15 MB, tens of ms: not while holding SQLite's one writer). The bytes before
@@ -239,7 +239,7 @@ def _append(session, user_id: int, sha: str, mimetype: str, start: int, total: i
         partial.unlink(missing_ok=True)
         session.commit()
         raise
-    created = _store(session, user_id, sha, mimetype, partial)
+    created = _store(user_id, sha, mimetype, partial)
     return Progress(total, total, True, created)
 
 
@@ -294,11 +294,11 @@ def _hash_file(partial: Path, start: int, piece: Path) -> tuple[str, bytes]:
     return digest.hexdigest(), bytes(head)
 
 
-def _store(session, user_id: int, sha: str, mimetype: str, source: Path) -> bool:
+def _store(user_id: int, sha: str, mimetype: str, source: Path) -> bool:
     """Make `source` (whole, verified) the stored photo unless it is there already, and the
     caller one of its senders; True if it was not stored before."""
     size = source.stat().st_size
-    if session.get(Attachment, sha) is None:
+    if repo.get(sha) is None:
         # The file is in place before the row says it is stored (the row commits after this).
         target = blob_path(sha)
         target.parent.mkdir(parents=True, exist_ok=True)

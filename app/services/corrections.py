@@ -2,15 +2,12 @@
 
 import uuid
 
-import sqlalchemy as sa
-
 from app.database import utcnow
 from app.errors import Problem, invalid
-from app.extensions import db
-from app.models import Office, OfficeCorrection, User
+from app.models import OfficeCorrection, User
+from app.repositories import corrections as repo
 from app.repositories import districts as district_repo
 from app.repositories import offices as office_repo
-from app.repositories import sync as repo
 from app.services import changefeed, unit_of_work
 from app.services.office_import import move
 from app.services.scope import Scope
@@ -18,15 +15,8 @@ from geo.geometry import lon_lat, to_shapely
 
 
 def list_corrections(user: User, status: str | None, page):
-    query = sa.select(OfficeCorrection).join(Office, Office.id == OfficeCorrection.office_id)
-    districts = Scope.of(user).districts
-    if districts is not None:
-        query = query.where(Office.district.in_(sorted(districts)))
-    if status:
-        query = query.where(OfficeCorrection.status == status)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(OfficeCorrection.created_at.desc()).offset(page.offset).limit(page.limit))
-    return list(rows), total
+    """The corrections of offices in the caller's scope, newest first, with the total."""
+    return repo.list_page(Scope.of(user).districts, status, page.offset, page.limit)
 
 
 def decide(user: User, correction_id: uuid.UUID, decision: str, note: str) -> OfficeCorrection:

@@ -10,7 +10,7 @@ based on any version ever issued then finds its base for the three-way merge (DE
 from datetime import datetime
 
 from app.models import Report, ReportVersion
-from app.repositories import sync as repo
+from app.repositories import reports as repo
 from app.services import changefeed
 from sync.report import canonical_of
 

@@ -10,22 +10,23 @@ then answers `reset: true` and pages the whole scope again from the start.
 
 import uuid
 
-import sqlalchemy as sa
-
 from app.database import utcnow
 from app.errors import invalid
-from app.extensions import db
-from app.models import Change, District, Holiday, HoursRule, Office, Report, Role, Round, User
+from app.models import Change, Role, User
+from app.repositories import changes as change_repo
+from app.repositories import districts as district_repo
+from app.repositories import hours as hours_repo
+from app.repositories import offices as office_repo
+from app.repositories import reports as report_repo
+from app.repositories import rounds as round_repo
+from app.services.report_form import dump_reports
 from app.services.scope import Scope
-from app.services.sync_push import dump_reports
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
 from schemas.rounds import RoundSchema
 from sync.cursor import BadCursor, Cursor, scope_key
 
 ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
-DISTRICT_SCOPED = ("offices", "districts", "rounds")
-CITYWIDE = ("hours_rules", "holidays")
 
 
 def pull(user: User, cursor_text: str | None, limit: int) -> dict:
@@ -40,25 +41,14 @@ def pull(user: User, cursor_text: str | None, limit: int) -> dict:
             after = cursor.seq
         else:
             reset = True
-    rows = list(db.session.scalars(
-        sa.select(Change).where(Change.seq > after, _visible(user)).order_by(Change.seq).limit(limit + 1)))
+    # An inspector sees only their own reports; a head, their districts'.
+    author = user.id if user.role == Role.INSPECTOR else None
+    rows = change_repo.list_after(after, limit + 1, Scope.of(user).districts, author)
     has_more = len(rows) > limit
     rows = rows[:limit]
     last_seq = rows[-1].seq if rows else after
     return {"protocol": 1, "cursor": Cursor(last_seq, key).encode(), "has_more": has_more, "reset": reset,
             "server_time": utcnow(), "changes": _changes(user, rows)}
-
-
-def _visible(user: User):
-    if user.citywide:
-        return sa.true()
-    districts = sorted(Scope.of(user).districts)
-    reports = (Change.user_id == user.id) if user.role == Role.INSPECTOR else Change.district.in_(districts)
-    return sa.or_(
-        sa.and_(Change.entity.in_(DISTRICT_SCOPED), Change.district.in_(districts)),
-        Change.entity.in_(CITYWIDE),
-        sa.and_(Change.entity == "reports", reports),
-    )
 
 
 def _changes(user: User, rows: list[Change]) -> dict:
@@ -73,23 +63,21 @@ def _changes(user: User, rows: list[Change]) -> dict:
         else:
             wanted[entity].append(entity_id)
     scope = Scope.of(user)
-    for office in _load(Office, Office.id, wanted["offices"], uuid.UUID):
+    for office in office_repo.get_many(_ids(wanted["offices"], uuid.UUID)):
         # An office that has since left the scope is skipped: its deletion entry follows.
         if scope.covers(office.district):
             out["offices"]["upserted"].append(OfficeSchema().dump(office))
-    for district in _load(District, District.number, wanted["districts"], int):
+    for district in district_repo.get_many(_ids(wanted["districts"], int)):
         out["districts"]["upserted"].append(DistrictSchema().dump(district))
     out["hours_rules"]["upserted"] = HoursRuleSchema(many=True).dump(
-        _load(HoursRule, HoursRule.id, wanted["hours_rules"], uuid.UUID))
+        hours_repo.get_rules(_ids(wanted["hours_rules"], uuid.UUID)))
     out["holidays"]["upserted"] = HolidaySchema(many=True).dump(
-        _load(Holiday, Holiday.id, wanted["holidays"], uuid.UUID))
+        hours_repo.get_holidays(_ids(wanted["holidays"], uuid.UUID)))
     out["rounds"]["upserted"] = RoundSchema(many=True).dump(
-        [r for r in _load(Round, Round.id, wanted["rounds"], uuid.UUID) if scope.covers(r.district)])
-    out["reports"]["upserted"] = dump_reports(_load(Report, Report.id, wanted["reports"], uuid.UUID))
+        [r for r in round_repo.get_many(_ids(wanted["rounds"], uuid.UUID)) if scope.covers(r.district)])
+    out["reports"]["upserted"] = dump_reports(report_repo.reports_by_ids(_ids(wanted["reports"], uuid.UUID)))
     return out
 
 
-def _load(model, key, ids: list[str], convert) -> list:
-    if not ids:
-        return []
-    return list(db.session.scalars(sa.select(model).where(key.in_([convert(i) for i in ids]))))
+def _ids(ids: list[str], convert) -> list:
+    return [convert(i) for i in ids]

@@ -5,12 +5,12 @@ lock, in which the engine (sync.push) applies the ops through the SQLAlchemy sto
 
 from app.database import utcnow
 from app.errors import Problem
-from app.models import Report, User
-from app.repositories import sync as repo
+from app.models import User
+from app.repositories import ledger as ledger_repo
 from app.services import changefeed, unit_of_work
 from app.services.scope import Scope
 from app.services.sync_store import SqlStore
-from schemas.sync import MAX_OPS, write_report
+from schemas.sync import MAX_OPS
 from sync import push as engine
 from sync.evidence import clock_skew_s
 
@@ -29,22 +29,10 @@ def push(user: User, envelope: dict) -> dict:
     return {"protocol": 1, "server_time": received_at, "clock_skew_s": ctx.skew_s, "results": results}
 
 
-def dump_report(report: Report) -> dict:
-    pending = repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id)
-    return write_report(report, pending)
-
-
-def dump_reports(reports: list[Report]) -> list[dict]:
-    """Many reports, with one query for all their missing photos (a pull page, a case)."""
-    pending = repo.missing_photos((r.author_id, p["sha256"]) for r in reports for p in r.photos)
-    return [write_report(r, {p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending})
-            for r in reports]
-
-
 def quarantine(user: User, page) -> tuple[list, int]:
     """Quarantined ops the caller may see: their own; a head's, their district's inspectors'."""
     if user.citywide:
-        return repo.quarantine_page(None, None, page.offset, page.limit)
+        return ledger_repo.quarantine_page(None, None, page.offset, page.limit)
     if user.role == "district_head":
-        return repo.quarantine_page(user.districts, None, page.offset, page.limit)
-    return repo.quarantine_page(None, user.id, page.offset, page.limit)
+        return ledger_repo.quarantine_page(user.districts, None, page.offset, page.limit)
+    return ledger_repo.quarantine_page(None, user.id, page.offset, page.limit)

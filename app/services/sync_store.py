@@ -7,8 +7,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.database import is_transient
 from app.models import LedgerEntry, OfficeCorrection, QuarantinedOp, Report, ReportVersion, SyncConflict
+from app.repositories import attachments as attachment_repo
+from app.repositories import bulk
+from app.repositories import corrections as correction_repo
+from app.repositories import ledger as ledger_repo
 from app.repositories import offices as office_repo
-from app.repositories import sync as repo
+from app.repositories import reports as report_repo
+from app.repositories import rounds as round_repo
 from app.services import changefeed, violations
 from app.services.report_versions import base_of
 from geo.geometry import to_db
@@ -27,18 +32,18 @@ class SqlStore:
         return isinstance(error, SQLAlchemyError) and is_transient(error)
 
     def flush(self) -> None:
-        repo.flush()
+        bulk.flush()
 
     # ------------------------------------------------------------ reads
 
     def ledger_entry(self, op_id: uuid.UUID) -> LedgerEntry | None:
-        return repo.ledger_entry(op_id)
+        return ledger_repo.ledger_entry(op_id)
 
     def landed_op_ids(self, op_ids: set) -> set:
-        return repo.existing_op_ids(op_ids)
+        return ledger_repo.existing_op_ids(op_ids)
 
     def existing_report_ids(self, report_ids: set) -> set:
-        return repo.existing_report_ids(report_ids)
+        return report_repo.existing_report_ids(report_ids)
 
     def office(self, office_id: uuid.UUID):
         return office_repo.get(office_id)
@@ -47,19 +52,19 @@ class SqlStore:
         return office_repo.get_many(office_ids)
 
     def round_stops(self, round_ids: set) -> dict:
-        return repo.round_stops(round_ids)
+        return round_repo.round_stops(round_ids)
 
     def missing_photos(self, sha256s, author_id: int) -> set:
-        return repo.missing_attachments(sha256s, author_id)
+        return attachment_repo.missing_attachments(sha256s, author_id)
 
     def report(self, report_id: uuid.UUID, *, lock: bool = False) -> Report | None:
-        return repo.lock_report(report_id) if lock else repo.get_report(report_id)
+        return report_repo.lock_report(report_id) if lock else report_repo.get_report(report_id)
 
     def base_of(self, report: Report, version: int) -> dict | None:
         return base_of(report, version)
 
     def correction_exists(self, correction_id: uuid.UUID) -> bool:
-        return repo.get_correction(correction_id) is not None
+        return correction_repo.get_correction(correction_id) is not None
 
     # ------------------------------------------------------------ writes
 
@@ -67,29 +72,29 @@ class SqlStore:
         return Report(**row)
 
     def add_report(self, report: Report) -> None:
-        repo.add(report)
+        report_repo.add(report)
 
     def insert_reports(self, rows: list[dict]) -> None:
-        repo.insert_many(Report, rows)
+        bulk.insert_many(Report, rows)
 
     def insert_versions(self, rows: list[dict]) -> None:
-        repo.insert_many(ReportVersion, rows)
+        bulk.insert_many(ReportVersion, rows)
 
     def record_changes(self, rows: list[dict]) -> None:
         changefeed.record_many(rows)
 
     def insert_conflicts(self, rows: list[dict]) -> None:
-        repo.insert_many(SyncConflict, rows)
+        bulk.insert_many(SyncConflict, rows)
 
     def insert_ledger(self, rows: list[dict]) -> None:
-        repo.insert_many(LedgerEntry, rows)
+        bulk.insert_many(LedgerEntry, rows)
 
     def quarantine(self, row: dict) -> None:
-        repo.add(QuarantinedOp(**row))
+        ledger_repo.add(QuarantinedOp(**row))
 
     def add_correction(self, row: dict) -> None:
         location = row["location"]
-        repo.add(OfficeCorrection(**row | {"location": None if location is None else to_db(location)}))
+        correction_repo.add(OfficeCorrection(**row | {"location": None if location is None else to_db(location)}))
 
     # ------------------------------------------------------------ judging (DESIGN §6)
 

@@ -1,0 +1,104 @@
+"""Queries on the change feed: its advisory locks, its rows (written at each commit) and a pull's page.
+
+Why the rows wait for the commit and the locks are taken in this order: app.services.changefeed.
+"""
+
+from collections.abc import Collection, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from app.extensions import db
+from app.models import Change
+
+FEED_LOCK_KEY = 0x62617a726573  # "bazres"; one bigint key, a space apart from the pairs below
+DISTRICT_LOCKS = 0x627a  # the first of two int keys; the second is the district, 0 the city
+# Records whose feed rows carry the district they are in, and records every puller sees.
+DISTRICT_SCOPED = ("offices", "districts", "rounds")
+CITYWIDE = ("hours_rules", "holidays")
+
+_PENDING = "bazres.changefeed.pending"
+_MARKS = "bazres.changefeed.marks"
+
+
+def lock_districts(districts: Iterable[int] | None) -> None:
+    """The write locks of these districts, in ascending order after the city's in shared
+    mode, or the city's exclusively when None, held to the end of the transaction
+    (PostgreSQL; SQLite's write transactions are already serial)."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    take = "SELECT pg_advisory_xact_lock(:space, :key)"
+    if districts is None:
+        session.execute(sa.text(take), {"space": DISTRICT_LOCKS, "key": 0})
+        return
+    session.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:space, 0)"), {"space": DISTRICT_LOCKS})
+    for district in sorted(set(districts)):
+        session.execute(sa.text(take), {"space": DISTRICT_LOCKS, "key": district})
+
+
+def add_many(rows: list[dict]) -> None:
+    """Feed rows (entity, entity_id, district, user_id, deleted, at), kept with the session
+    and written when its transaction commits (`_write_pending`)."""
+    db.session().info.setdefault(_PENDING, []).extend(rows)
+
+
+def list_after(after: int, limit: int, districts: Collection[int] | None, author_id: int | None) -> list[Change]:
+    """Up to `limit` feed rows after sequence number `after`, in sequence order, of the
+    records one may see: all (`districts` None); else the district-scoped records of these
+    districts, the citywide ones, and the reports of these districts or, given
+    `author_id`, that author's."""
+    visible = sa.true() if districts is None else _visible(sorted(districts), author_id)
+    return list(db.session.scalars(
+        sa.select(Change).where(Change.seq > after, visible).order_by(Change.seq).limit(limit)))
+
+
+def _visible(districts: list[int], author_id: int | None):
+    reports = (Change.user_id == author_id) if author_id is not None else Change.district.in_(districts)
+    return sa.or_(
+        sa.and_(Change.entity.in_(DISTRICT_SCOPED), Change.district.in_(districts)),
+        Change.entity.in_(CITYWIDE),
+        sa.and_(Change.entity == "reports", reports),
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending or session.in_nested_transaction():
+        return
+    session.flush()  # every other write first: once the feed lock is taken, nothing is waited for
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
+    session.execute(Change.__table__.insert(), pending)
+    pending.clear()
+
+
+# A savepoint rolled back takes the rows it kept with it.
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if previous_transaction.nested:
+        del pending[session.info.get(_MARKS, {}).get(previous_transaction, 0):]
+    elif previous_transaction.parent is None:
+        pending.clear()
+    # else a flush's own sub-transaction: its savepoint or root is rolled back in turn
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.get(_MARKS, {}).pop(transaction, None)
+    elif transaction.parent is None:
+        session.info.pop(_PENDING, None)  # committed, rolled back or closed: nothing carries over
