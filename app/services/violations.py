@@ -14,6 +14,7 @@ from app.hours import calendar
 from app.hours.reevaluation import day_bounds
 from app.hours.rules import Answer, DateSpan, DayHours, answer_at, day_hours
 from app.models import CaseEvent, Office, Report, User, ViolationCase
+from app.models.violations import OPEN_STATUSES
 from app.services import unit_of_work
 from app.services.hours import office_facts, to_rule
 from app.services.report_versions import new_version
@@ -21,7 +22,6 @@ from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
 from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Finding, Verdict, judge
 
-OPEN_STATUSES = ("open", "under_review")
 # The cases re-judging looks at: the undecided, and the withdrawn, which a later change of
 # the hours may bring back (DESIGN §6). Decided cases stay as the committee left them.
 REJUDGED_STATUSES = (*OPEN_STATUSES, "withdrawn")

@@ -29,6 +29,7 @@ from app.hours import calendar
 from app.hours.rules import DayHours, Window
 from app.models import District, Office, Report, Role, Round, User, ViolationCase
 from app.models.places import OfficeStatus
+from app.models.violations import OPEN_STATUSES as OPEN_CASE
 from app.repositories import users as user_repo
 from app.services.hours import DayRules
 from app.services.scope import Scope
@@ -38,7 +39,6 @@ from geo.sql import distance_m, point_param
 from geo.travel import StraightLineTravel, TravelModel
 
 PRIORITIES = {0: "suspected_closure", 1: "not_visited", 2: "past_violation", 3: "routine"}
-OPEN_CASE = ("open", "under_review")
 MAX_OUTSIDE_M = 5_000  # a start this far beyond the city's districts is a wrong position
 
 
