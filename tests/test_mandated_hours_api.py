@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.hours.reevaluation import reevaluate_open_flags
+from app.services.violations import reevaluate_open_flags
 from tests.support import assert_problem
 
 HOLIDAYS_CSV = Path(__file__).resolve().parents[1] / "fixtures/holidays/iran_official_holidays_1403_1405.csv"

@@ -13,7 +13,7 @@ from app.api.common import expected_version
 from app.auth import current_user, requires
 from app.errors import answered_as
 from app.hours import calendar
-from app.models import Office, Role
+from app.models import Role
 from app.services import violations
 from app.services.places import Page
 from app.services.report_form import dump_reports
@@ -104,14 +104,13 @@ class CaseById(MethodView):
 def _detail(case_id: uuid.UUID):
     """The case, dumped piece by piece from the schemas (returned as a Response, so that
     flask-smorest does not dump it a second time; CaseDetailSchema documents it)."""
-    user = current_user()
-    case = violations.get_case(user, case_id)
-    office = violations.db.session.get(Office, case.office_id)
-    out = CaseSchema().dump(case)
+    detail = violations.case_detail(current_user(), case_id)
+    office = detail.office
+    out = CaseSchema().dump(detail.case)
     out["office"] = {"id": str(office.id), "code": office.code, "name": office.name, "address": office.address,
                      "district": office.district, "location": to_geojson(office.location)}
-    out["reports"] = dump_reports(violations.case_reports(user, case))
-    out["events"] = CaseEventSchema(many=True).dump(violations.case_events(case))
+    out["reports"] = dump_reports(detail.reports)
+    out["events"] = CaseEventSchema(many=True).dump(detail.events)
     return jsonify(out)
 
 

@@ -1,24 +1,25 @@
-"""The hook that re-judges flags when mandated hours change.
+"""What a change to the mandated hours can reach: its days, and their instants in Tehran.
 
-Every published, changed or withdrawn rule, and every added or cancelled holiday, calls
-`reevaluate_open_flags` in the same transaction as the change, so that a flag never
-outlives the rule that raised it, nor a withdrawal the rule that caused it: the reports of
-every undecided or withdrawn case, and closures in no case, on the days the change can
-reach, are judged again (app.services.violations.rejudge).
+Every published, changed or withdrawn rule, and every added or cancelled holiday, re-judges
+the flags on these days in the same transaction as the change
+(app.services.violations.reevaluate_open_flags), so that a flag never outlives the rule
+that raised it, nor a withdrawal the rule that caused it.
 """
+
+from datetime import datetime, time, timedelta
 
 import jdatetime
 
-from app.extensions import db
+from app.hours import calendar
 from app.hours.calendar import month_length
 from app.hours.rules import DateSpan, RuleError, parse_span
-from app.models import HoursChange
 
 
-def affected_spans(change: HoursChange) -> list[DateSpan]:
-    """The Jalali days the change can move a verdict on: the rule's dates before and after it
-    (a rule's reach within them — scope, exemptions, precedence — is left to the judge, who
-    asks the question again), or the holiday's date."""
+def affected_spans(change) -> list[DateSpan]:
+    """The Jalali days a change (an HoursChange: its entity, and its before and after
+    snapshots) can move a verdict on: the rule's dates before and after it (a rule's reach
+    within them — scope, exemptions, precedence — is left to the judge, who asks the question
+    again), or the holiday's date."""
     spans = []
     for state in (change.before, change.after):
         if not state:
@@ -41,9 +42,13 @@ def day_bounds(span: DateSpan, year: int) -> tuple[jdatetime.date, jdatetime.dat
             jdatetime.date(year, to_month, min(to_day, month_length(year, to_month))))
 
 
-def reevaluate_open_flags(change: HoursChange) -> int:
-    """Re-judge the flags the change may affect; returns how many reports were re-judged."""
-    from app.services.violations import rejudge
-
-    db.session.flush()
-    return rejudge(affected_spans(change))
+def tehran_instants(spans: list[DateSpan], years: range) -> list[tuple[datetime, datetime]]:
+    """The first and last instant of the spans' days in Tehran: a dated span's in its year,
+    an every-year span's in each of `years`."""
+    ranges = []
+    for span in spans:
+        for year in [span.year] if span.year is not None else years:
+            first, last = day_bounds(span, year)
+            ranges.append((calendar.tehran_instant(first, time(0, 0)),
+                           calendar.tehran_instant(last + timedelta(days=1), time(0, 0)) - timedelta(microseconds=1)))
+    return ranges

@@ -70,5 +70,5 @@ class HoursChange(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     before: Mapped[dict | None] = mapped_column(sa.JSON)
     after: Mapped[dict | None] = mapped_column(sa.JSON)
-    # How many open flags the change re-judged (app.hours.reevaluation), in the same transaction.
+    # How many open flags the change re-judged (app.services.violations.reevaluate_open_flags), in the same transaction.
     reevaluated_flags: Mapped[int] = mapped_column(default=0)

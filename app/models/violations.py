@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
 
-CASE_STATUSES = ("open", "under_review", "confirmed", "dismissed", "withdrawn")
+# Undecided: in the committee's queue (the open cases of the coverage map and the visit lists).
+OPEN_STATUSES = ("open", "under_review")
+CASE_STATUSES = (*OPEN_STATUSES, "confirmed", "dismissed", "withdrawn")
 PENALTIES = ("none", "warning", "fine", "suspension")
 
 

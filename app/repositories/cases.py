@@ -1,4 +1,4 @@
-"""Queries on violation cases."""
+"""Queries on violation cases and their events."""
 
 import uuid
 from collections.abc import Collection
@@ -6,7 +6,135 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ViolationCase
+from app.hours import calendar
+from app.hours.rules import DateSpan
+from app.models import CaseEvent, Office, Report, User, ViolationCase
+
+ORDER = (ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc())  # newest day first
+# The export's sort order as one key (every part descending), to pick a batch up after a row.
+EXPORT_KEY = (ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.id)
+
+
+def _visible(user: User):
+    """A WHERE clause for the cases a user may see."""
+    if user.citywide:
+        return sa.true()
+    if user.role == "district_head":
+        return ViolationCase.district.in_(user.districts)
+    mine = sa.select(Report.violation_id).where(Report.author_id == user.id, Report.violation_id.is_not(None))
+    return ViolationCase.id.in_(mine)
+
+
+def _filtered(user: User, filters: dict) -> list:
+    """WHERE clauses for the cases a user may see, narrowed by the queue's filters."""
+    clauses = [_visible(user)]
+    if "status" in filters:
+        clauses.append(ViolationCase.status == filters["status"])
+    if "kind" in filters:
+        clauses.append(ViolationCase.kind == filters["kind"])
+    if "district" in filters:
+        clauses.append(ViolationCase.district == filters["district"])
+    if "date_from" in filters:
+        clauses.append(ViolationCase.jalali_date >= calendar.format_date(filters["date_from"]))
+    if "date_to" in filters:
+        clauses.append(ViolationCase.jalali_date <= calendar.format_date(filters["date_to"]))
+    return clauses
+
+
+def get_visible(case_id: uuid.UUID, user: User) -> ViolationCase | None:
+    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id, _visible(user)))
+
+
+def list_page(user: User, filters: dict, offset: int, limit: int) -> tuple[list[ViolationCase], int]:
+    """One page of the cases a user may see, newest day first, with the total count."""
+    query = sa.select(ViolationCase).where(*_filtered(user, filters))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(query.order_by(*ORDER).offset(offset).limit(limit)).all()
+    return rows, total
+
+
+def export_query(user: User, filters: dict, limit: int) -> sa.Select:
+    """The first `limit` rows of the CSV export (each case with its office), built now from the
+    user as loaded; list_export_batch runs it, later, batch after batch."""
+    return (sa.select(ViolationCase.id, ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.district,
+                      Office.code.label("office_code"), Office.name.label("office_name"), ViolationCase.kind,
+                      ViolationCase.status, ViolationCase.penalty, ViolationCase.decided_at,
+                      ViolationCase.decision_note)
+            .join(Office, Office.id == ViolationCase.office_id).where(*_filtered(user, filters))
+            .order_by(*ORDER, ViolationCase.id.desc()).limit(limit))
+
+
+def list_export_batch(query: sa.Select, after: sa.Row | None) -> list[sa.Row]:
+    """The export query's rows after the row `after` (keyset on the sort order; None: the first)."""
+    if after is not None:
+        query = query.where(sa.tuple_(*EXPORT_KEY) < sa.tuple_(*(
+            sa.literal(getattr(after, column.key), column.type) for column in EXPORT_KEY)))
+    return db.session.execute(query).all()
+
+
+# A case a report joins is locked until the push commits: the join raises its version and
+# may reopen it, and a committee decision (which locks it too) must see that, or answer 409,
+# never decide on the case as it was before the report (PostgreSQL; SQLite's writes are serial).
+def lock_on_days(pairs: Collection[tuple[uuid.UUID, str]]) -> dict:
+    """The cases of these (office, Jalali day) pairs, in one query, locked."""
+    if not pairs:
+        return {}
+    offices = {office for office, _ in pairs}
+    days = {day for _, day in pairs}
+    rows = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.office_id.in_(list(offices)),
+                                                            ViolationCase.jalali_date.in_(sorted(days)))
+                              .with_for_update().execution_options(populate_existing=True))
+    return {(c.office_id, c.jalali_date): c for c in rows}
+
+
+def lock_on_day(office_id: uuid.UUID, day: str) -> ViolationCase | None:
+    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.office_id == office_id,
+                                                            ViolationCase.jalali_date == day)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
+def lock(case_id: uuid.UUID) -> ViolationCase | None:
+    """The case, locked against a concurrent decision or join until the transaction ends (PostgreSQL)."""
+    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def lock_on_spans(spans: list[DateSpan], statuses: Collection[str]) -> dict:
+    """The cases in `statuses` on the spans' days, by id, locked."""
+    return {c.id: c for c in db.session.scalars(
+        sa.select(ViolationCase).where(ViolationCase.status.in_(statuses), _on_days(spans)).with_for_update())}
+
+
+def ids_on_spans(spans: list[DateSpan], statuses: Collection[str]) -> sa.Select:
+    """The ids of the cases in `statuses` on the spans' days, as a subquery for other queries."""
+    return sa.select(ViolationCase.id).where(ViolationCase.status.in_(statuses), _on_days(spans))
+
+
+def _on_days(spans: list[DateSpan]):
+    """Cases on the spans' days (their Jalali date as text: a dated span compares whole
+    dates, an every-year one the month and day)."""
+    def one(span: DateSpan):
+        md = lambda month_day: f"{month_day[0]:02d}-{month_day[1]:02d}"  # noqa: E731
+        if span.year is None:
+            return sa.func.substr(ViolationCase.jalali_date, 6, 5).between(md(span.start), md(span.end))
+        return ViolationCase.jalali_date.between(f"{span.year:04d}-{md(span.start)}", f"{span.year:04d}-{md(span.end)}")
+
+    return sa.or_(sa.false(), *(one(span) for span in spans))
+
+
+def create(case: ViolationCase) -> ViolationCase:
+    db.session.add(case)
+    return case
+
+
+def create_event(event: CaseEvent) -> CaseEvent:
+    db.session.add(event)
+    return event
+
+
+def list_events(case_id: uuid.UUID) -> list[CaseEvent]:
+    return list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+
 
 # Visit lists
 

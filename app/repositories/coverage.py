@@ -14,11 +14,9 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import District, Office, Report, ViolationCase
 from app.models.places import OfficeStatus
+from app.models.violations import OPEN_STATUSES
+from app.violations.judge import CLOSED_STATES
 from geo.sql import as_geojson
-
-# What a visit finds that counts as "found closed" (the states a closure is judged on, DESIGN §6).
-CLOSED_STATES = ("closed", "open_not_serving")
-OPEN_CASE_STATUSES = ("open", "under_review")
 
 
 def _of_offices_in(column, districts: Collection[int] | None):
@@ -46,7 +44,7 @@ def _open_cases(first_day: str, last_day: str, districts: Collection[int] | None
     """Per office: its cases of the period's Jalali days that are still undecided."""
     return (
         sa.select(ViolationCase.office_id.label("office_id"), sa.func.count().label("open_cases"))
-        .where(ViolationCase.status.in_(OPEN_CASE_STATUSES),
+        .where(ViolationCase.status.in_(OPEN_STATUSES),
                ViolationCase.jalali_date >= first_day, ViolationCase.jalali_date <= last_day,
                _of_offices_in(ViolationCase.office_id, districts))
         .group_by(ViolationCase.office_id)

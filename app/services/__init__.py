@@ -3,6 +3,8 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -21,3 +23,21 @@ def unit_of_work() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def end_read() -> None:
+    """End a transaction that only read (a check before a long body, a batch of an export),
+    so that nothing is held while the slow part runs: SQLite's reader, a pooled connection,
+    a snapshot PostgreSQL would otherwise keep."""
+    db.session.rollback()
+
+
+def database_answers() -> bool:
+    """Does the database answer a trivial query? (The transaction is ended either way.)"""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        db.session.rollback()

@@ -28,10 +28,9 @@ from pathlib import Path
 from flask import current_app
 
 from app.errors import Problem
-from app.extensions import db
 from app.models import Attachment, AttachmentUpload, User
 from app.repositories import attachments as repo
-from app.services import unit_of_work
+from app.services import end_read, unit_of_work
 from app.services.scope import Scope
 from schemas.patterns import SHA256_HEX
 
@@ -183,7 +182,7 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
 
 def _end_transaction() -> None:
     # Only reads were made (the token, the checks); see the module's docstring for why.
-    db.session.rollback()
+    end_read()
 
 
 def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUpload | None:

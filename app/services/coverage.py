@@ -14,12 +14,13 @@ from app.hours import calendar
 from app.models import User
 from app.repositories import coverage as coverage_repo
 from app.services.scope import Scope
+from app.violations.judge import CLOSED_STATES
 
 # How an office is drawn, strongest first: an undecided case of the period, a visit in the
 # period that found it closed, one that found it open, one that found something else
 # (relocated, inaccessible), or no visit in the period at all.
 MARKS = ("case_open", "closed", "open", "other", "not_visited")
-FOUND_CLOSED = (*coverage_repo.CLOSED_STATES, "permanently_closed")
+FOUND_CLOSED = (*CLOSED_STATES, "permanently_closed")
 
 
 @dataclass(frozen=True)

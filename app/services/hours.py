@@ -10,16 +10,16 @@ import marshmallow as ma
 from app.database import utcnow
 from app.errors import Problem, flatten_messages, invalid
 from app.hours import calendar
-from app.hours.reevaluation import reevaluate_open_flags
-from app.hours.rules import (Answer, DayHours, OfficeFacts, Rule, RuleError, Scope, Window, check_windows,
-                             day_hours, must_be_open, parse_span)
+from app.hours.rules import Answer, DayHours, RuleError, Scope, Window, check_windows, parse_span
 from app.models import Holiday, HoursChange, HoursRule, Office, User
 from app.repositories import districts as district_repo
 from app.repositories import hours as repo
 from app.repositories import offices as office_repo
 from app.services import changefeed, unit_of_work
+from app.services.hours_book import HoursBook
 from app.services.places import Page, get_office
 from app.services.scope import Scope as Visibility
+from app.services.violations import reevaluate_open_flags
 from schemas.hours import HolidaySchema, HoursRuleInputSchema, HoursRuleSchema
 
 # ---------------------------------------------------------------- the question
@@ -32,36 +32,8 @@ class OfficeHours:
     answer: Answer | None = None
 
 
-def to_rule(row: HoursRule) -> Rule:
-    return Rule(
-        id=str(row.id), name=row.name, scope=Scope.parse(row.scope),
-        span=parse_span(*_span_texts(row)), kind=row.kind,
-        windows=tuple(Window(calendar.parse_time(w["start"]), calendar.parse_time(w["end"])) for w in row.windows),
-        weekdays=frozenset(row.weekdays), exempt_categories=frozenset(row.exempt_categories),
-        on_holidays=row.on_holidays, published_at=row.published_at,
-    )
-
-
-def _span_texts(row: HoursRule) -> tuple[str, str]:
-    prefix = "" if row.year is None else f"{row.year:04d}-"
-    return f"{prefix}{row.from_month:02d}-{row.from_day:02d}", f"{prefix}{row.to_month:02d}-{row.to_day:02d}"
-
-
-def office_facts(office: Office) -> OfficeFacts:
-    return OfficeFacts(id=str(office.id), district=office.district, category=office.category)
-
-
-class DayRules:
-    """The rules and holidays of one Jalali day, loaded once and used for many offices
-    (the hours API, visit lists and rounds)."""
-
-    def __init__(self, day: jdatetime.date):
-        self.day = day
-        self.rules = [to_rule(r) for r in repo.rules_in_force_for_year(day.year)]
-        self.holidays = tuple(repo.holiday_titles_on(calendar.format_date(day)))
-
-    def hours(self, office: Office) -> DayHours:
-        return day_hours(office_facts(office), self.day, self.rules, self.holidays)
+# Rounds and visit lists open a book at their day by this name.
+DayRules = HoursBook
 
 
 def _resolve_day(day: jdatetime.date | None, at: datetime | None) -> jdatetime.date:
@@ -78,11 +50,10 @@ def office_hours(user: User, office_id: uuid.UUID, day: jdatetime.date | None,
                  at: datetime | None = None) -> OfficeHours:
     """An office's mandated hours on a Jalali day; with `at`, whether it must be open then."""
     office = get_office(user, office_id)
-    day = _resolve_day(day, at)
-    loaded = DayRules(day)
+    book = HoursBook(_resolve_day(day, at))
     if at is None:
-        return OfficeHours(office, loaded.hours(office))
-    answer = must_be_open(office_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
+        return OfficeHours(office, book.hours(office))
+    answer = book.answer(office, at)
     return OfficeHours(office, answer.hours, answer)
 
 
@@ -92,13 +63,13 @@ def district_hours(user: User, district: int | None, day: jdatetime.date | None,
     districts = Visibility.of(user).narrowed_to(district)
     day = _resolve_day(day, at)
     hits, total = office_repo.list_page(districts, None, page.offset, page.limit)
-    loaded = DayRules(day)
+    book = HoursBook(day)
     results = []
     for office, _ in hits:
         if at is None:
-            results.append(OfficeHours(office, loaded.hours(office)))
+            results.append(OfficeHours(office, book.hours(office)))
         else:
-            answer = must_be_open(office_facts(office), at, loaded.rules, lambda _d: loaded.holidays)
+            answer = book.answer(office, at)
             results.append(OfficeHours(office, answer.hours, answer))
     return results, total
 

@@ -15,6 +15,7 @@ from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.services import changefeed, violations
+from app.services.hours_book import HoursBook
 from app.services.report_versions import base_of
 from geo.geometry import to_db
 
@@ -23,7 +24,7 @@ class SqlStore:
     def __init__(self, session):
         self.session = session
         # Rules and holidays loaded once for the push's reports, which mostly share a day.
-        self.book = violations.HoursBook()
+        self.book = HoursBook()
 
     def savepoint(self):
         return self.session.begin_nested()

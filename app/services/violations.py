@@ -3,61 +3,30 @@ and the committee's decisions (DESIGN §6)."""
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from app.database import utcnow
 from app.errors import Problem, invalid
-from app.extensions import db
 from app.hours import calendar
-from app.hours.reevaluation import day_bounds
-from app.hours.rules import Answer, DateSpan, DayHours, answer_at, day_hours
-from app.models import CaseEvent, Office, Report, User, ViolationCase
-from app.services import unit_of_work
-from app.services.hours import office_facts, to_rule
-from app.services.report_versions import new_version
-from app.repositories import hours as hours_repo
+from app.hours.reevaluation import affected_spans, tehran_instants
+from app.hours.rules import Answer, DateSpan
+from app.models import CaseEvent, HoursChange, Office, Report, User, ViolationCase
+from app.models.violations import OPEN_STATUSES
+from app.repositories import cases as case_repo
 from app.repositories import offices as office_repo
+from app.repositories import reports as report_repo
+from app.services import end_read, unit_of_work
+from app.services.hours_book import HoursBook
+from app.services.report_versions import new_version
 from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Finding, Verdict, judge
 
-OPEN_STATUSES = ("open", "under_review")
 # The cases re-judging looks at: the undecided, and the withdrawn, which a later change of
 # the hours may bring back (DESIGN §6). Decided cases stay as the committee left them.
 REJUDGED_STATUSES = (*OPEN_STATUSES, "withdrawn")
 TRANSITIONS = {"open": {"under_review"}, "under_review": {"confirmed", "dismissed"}}
 NO_REPORT_LEFT = Finding("no_report_left", {}, "no report left in the case")
-
-
-class HoursBook:
-    """Rules and holidays loaded once per year and day, and each office's hours decided once
-    per Tehran day, for judging many reports in one transaction (a push: most of its reports
-    share an office and a day; a re-judging: all of a case's reports do)."""
-
-    def __init__(self):
-        self._rules: dict[int, list] = {}
-        self._holidays: dict[str, tuple] = {}
-        self._hours: dict[tuple, DayHours] = {}
-
-    def answer(self, office: Office, instant: datetime) -> Answer:
-        # All that an office's hours depend on, and its day in Tehran (as a Gregorian date:
-        # jdatetime's dates are slow to hash).
-        local_day = instant.astimezone(calendar.TEHRAN).date()
-        key = (office.id, office.district, office.category, local_day)
-        hours = self._hours.get(key)
-        if hours is None:
-            day = calendar.from_gregorian(local_day)
-            if day.year not in self._rules:
-                self._rules[day.year] = [to_rule(r) for r in hours_repo.rules_in_force_for_year(day.year)]
-            hours = self._hours[key] = day_hours(office_facts(office), day, self._rules[day.year],
-                                                 self._holidays_on(day))
-        return answer_at(hours, instant)
-
-    def _holidays_on(self, day) -> tuple:
-        key = calendar.format_date(day)
-        if key not in self._holidays:
-            self._holidays[key] = tuple(hours_repo.holiday_titles_on(key))
-        return self._holidays[key]
 
 
 def verdict_for(report, office: Office, book: HoursBook) -> tuple[Verdict, Answer | None]:
@@ -96,13 +65,13 @@ def file_report(report, office: Office, book: HoursBook, cases: dict | None = No
     report.flags = verdict.flags
     day = calendar.format_date(calendar.tehran_day(report.evidence_time))
     key = (office.id, day)
-    case = cases.get(key) if cases is not None else _case_of(office.id, day)
+    case = cases.get(key) if cases is not None else case_repo.lock_on_day(office.id, day)
     if verdict.flag:
         if case is None:
             case = ViolationCase(id=uuid.uuid4(), office_id=office.id, district=office.district, jalali_date=day,
                                  kind=verdict.flag, status="open", rule=_rule_of(answer), version=1,
                                  opened_at=utcnow(), updated_at=utcnow(), decision_note="", **_grounds(verdict))
-            db.session.add(case)
+            case_repo.create(case)
             _event(case, "opened", None, {"report_id": str(report.id), **_grounds(verdict)})
         else:
             if verdict.flag == SOUND and case.kind != SOUND:
@@ -163,33 +132,23 @@ def _set_grounds(case: ViolationCase, verdict: Verdict) -> None:
     case.reasons, case.findings = grounds["reasons"], grounds["findings"]
 
 
-# A case a report joins is locked until the push commits: the join raises its version and
-# may reopen it, and a committee decision (which locks it too) must see that, or answer 409,
-# never decide on the case as it was before the report (PostgreSQL; SQLite's writes are serial).
 def cases_for(pairs: set[tuple[uuid.UUID, str]]) -> dict:
-    """The cases of these (office, Jalali day) pairs, in one query, locked."""
-    if not pairs:
-        return {}
-    offices = {office for office, _ in pairs}
-    days = {day for _, day in pairs}
-    rows = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.office_id.in_(list(offices)),
-                                                            ViolationCase.jalali_date.in_(sorted(days)))
-                              .with_for_update().execution_options(populate_existing=True))
-    return {(c.office_id, c.jalali_date): c for c in rows}
-
-
-def _case_of(office_id, day: str) -> ViolationCase | None:
-    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.office_id == office_id,
-                                                            ViolationCase.jalali_date == day)
-                             .with_for_update().execution_options(populate_existing=True))
+    """The cases of these (office, Jalali day) pairs, in one query, locked (see case_repo.lock_on_days)."""
+    return case_repo.lock_on_days(pairs)
 
 
 def _event(case: ViolationCase, action: str, user: User | None, detail: dict) -> None:
-    db.session.add(CaseEvent(case=case, action=action, user_id=user.id if user else None, detail=detail,
-                             at=utcnow()))
+    case_repo.create_event(CaseEvent(case=case, action=action, user_id=user.id if user else None, detail=detail,
+                                     at=utcnow()))
 
 
 # ---------------------------------------------------------------- re-judging
+
+
+def reevaluate_open_flags(change: HoursChange) -> int:
+    """The hook every change to the hours calls in its transaction: re-judge the flags the
+    change may affect (app.hours.reevaluation); returns how many reports were re-judged."""
+    return rejudge(affected_spans(change))
 
 
 def rejudge(spans: list[DateSpan]) -> int:
@@ -201,19 +160,17 @@ def rejudge(spans: list[DateSpan]) -> int:
     gets a new version (a merge base its phone can update from). Returns the reports
     re-judged.
 
-    Runs in the transaction of the change to the hours (called by app.hours.reevaluation),
+    Runs in the transaction of the change to the hours (called by reevaluate_open_flags),
     which holds the whole city's change-feed lock, so no push moves these reports meanwhile;
     limited to the change's days, that lock is held for what the change can reach, not for
     the whole history."""
     book = HoursBook()
     now = utcnow()
-    cases = {c.id: c for c in db.session.scalars(
-        sa.select(ViolationCase).where(ViolationCase.status.in_(REJUDGED_STATUSES), _case_days(spans))
-        .with_for_update())}
-    in_cases = sa.select(ViolationCase.id).where(ViolationCase.status.in_(REJUDGED_STATUSES), _case_days(spans))
-    reports = list(db.session.scalars(sa.select(Report).where(Report.deleted_at.is_(None), sa.or_(
-        Report.violation_id.in_(in_cases),
-        sa.and_(Report.violation_id.is_(None), Report.office_state.in_(CLOSED_STATES), _report_days(spans))))))
+    cases = case_repo.lock_on_spans(spans, REJUDGED_STATUSES)
+    # Closures in no case, on the spans' days: an every-year span's in each year from the
+    # earliest closure's to next year.
+    years = _years_with_closures() if any(span.year is None for span in spans) else range(0)
+    reports = report_repo.list_to_rejudge(spans, REJUDGED_STATUSES, tehran_instants(spans, years))
     offices = {o.id: o for o in office_repo.get_many({r.office_id for r in reports})}
     changed: dict = {}
     by_case: dict = {case_id: [] for case_id in cases}
@@ -276,41 +233,11 @@ def _rejudge_case(case: ViolationCase, judged: list) -> list:
 # ---------------------------------------------------------------- the committee
 
 
-def visible(user: User):
-    """A WHERE clause for the cases a user may see."""
-    if user.citywide:
-        return sa.true()
-    if user.role == "district_head":
-        return ViolationCase.district.in_(user.districts)
-    mine = sa.select(Report.violation_id).where(Report.author_id == user.id, Report.violation_id.is_not(None))
-    return ViolationCase.id.in_(mine)
-
-
-CASE_ORDER = (ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc())  # newest day first
 EXPORT_BATCH = 200
 
 
-def _filters(user: User, filters: dict) -> list:
-    """WHERE clauses for the cases a user may see, narrowed by the queue's filters."""
-    clauses = [visible(user)]
-    if "status" in filters:
-        clauses.append(ViolationCase.status == filters["status"])
-    if "kind" in filters:
-        clauses.append(ViolationCase.kind == filters["kind"])
-    if "district" in filters:
-        clauses.append(ViolationCase.district == filters["district"])
-    if "date_from" in filters:
-        clauses.append(ViolationCase.jalali_date >= calendar.format_date(filters["date_from"]))
-    if "date_to" in filters:
-        clauses.append(ViolationCase.jalali_date <= calendar.format_date(filters["date_to"]))
-    return clauses
-
-
 def list_cases(user: User, filters: dict, page) -> tuple[list[ViolationCase], int]:
-    query = sa.select(ViolationCase).where(*_filters(user, filters))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(query.order_by(*CASE_ORDER).offset(page.offset).limit(page.limit)).all()
-    return rows, total
+    return case_repo.list_page(user, filters, page.offset, page.limit)
 
 
 def export_rows(user: User, filters: dict) -> Iterator[tuple[sa.Row, int]]:
@@ -322,57 +249,45 @@ def export_rows(user: User, filters: dict) -> Iterator[tuple[sa.Row, int]]:
     counting its reports) read in a short transaction of its own and picked up after the
     last row of the one before (keyset on the sort order): a download over 2G holds no
     connection, cursor or snapshot while its rows travel."""
-    query = (sa.select(ViolationCase.id, ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.district,
-                       Office.code.label("office_code"), Office.name.label("office_name"), ViolationCase.kind,
-                       ViolationCase.status, ViolationCase.penalty, ViolationCase.decided_at,
-                       ViolationCase.decision_note)
-             .join(Office, Office.id == ViolationCase.office_id).where(*_filters(user, filters))
-             .order_by(*CASE_ORDER, ViolationCase.id.desc()).limit(EXPORT_BATCH))
-    return _batches(query)
-
-
-# The export's sort order as one key (every part descending), to pick a batch up after a row.
-EXPORT_KEY = (ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.id)
+    return _batches(case_repo.export_query(user, filters, EXPORT_BATCH))
 
 
 def _batches(query) -> Iterator[tuple[sa.Row, int]]:
     after = None
     while True:
-        page = query if after is None else query.where(sa.tuple_(*EXPORT_KEY) < sa.tuple_(*(
-            sa.literal(getattr(after, column.key), column.type) for column in EXPORT_KEY)))
-        batch = db.session.execute(page).all()
-        counts = dict(db.session.execute(
-            sa.select(Report.violation_id, sa.func.count()).where(Report.violation_id.in_([row.id for row in batch]))
-            .group_by(Report.violation_id)).all()) if batch else {}
-        db.session.rollback()  # read: nothing is held while these rows are sent
+        batch = case_repo.list_export_batch(query, after)
+        counts = report_repo.count_by_case([row.id for row in batch])
+        end_read()  # nothing is held while these rows are sent
         yield from ((row, counts.get(row.id, 0)) for row in batch)
         if len(batch) < EXPORT_BATCH:
             return
         after = batch[-1]
 
 
-def get_case(user: User, case_id: uuid.UUID) -> ViolationCase:
-    case = db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id, visible(user)))
+@dataclass(frozen=True)
+class CaseDetail:
+    """A case with its evidence, as a user may see it."""
+
+    case: ViolationCase
+    office: Office
+    reports: list[Report]
+    events: list[CaseEvent]
+
+
+def case_detail(user: User, case_id: uuid.UUID) -> CaseDetail:
+    """A case the user may see, its office, its reports (an inspector sees only their own)
+    and its history."""
+    case = case_repo.get_visible(case_id, user)
     if case is None:
         raise Problem("not-found", f"There is no case {case_id}, or it is not yours to see.")
-    return case
-
-
-def case_reports(user: User, case: ViolationCase) -> list[Report]:
-    query = sa.select(Report).where(Report.violation_id == case.id).order_by(Report.evidence_time)
-    if user.role == "inspector":
-        query = query.where(Report.author_id == user.id)
-    return list(db.session.scalars(query))
-
-
-def case_events(case: ViolationCase) -> list[CaseEvent]:
-    return list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+    author = user.id if user.role == "inspector" else None
+    return CaseDetail(case, office_repo.get(case.office_id), report_repo.list_of_case(case.id, author),
+                      case_repo.list_events(case.id))
 
 
 def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: str | None, note: str):
     with unit_of_work():
-        case = db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id).with_for_update()
-                                 .execution_options(populate_existing=True))
+        case = case_repo.lock(case_id)
         if case is None:
             raise Problem("not-found", f"There is no case {case_id}.")
         if case.version != version:
@@ -404,35 +319,8 @@ def _brief(case: ViolationCase) -> dict:
             "decision_note": case.decision_note}
 
 
-def _case_days(spans: list[DateSpan]):
-    """Cases on the spans' days (their Jalali date as text: a dated span compares whole
-    dates, an every-year one the month and day)."""
-    def one(span: DateSpan):
-        md = lambda month_day: f"{month_day[0]:02d}-{month_day[1]:02d}"  # noqa: E731
-        if span.year is None:
-            return sa.func.substr(ViolationCase.jalali_date, 6, 5).between(md(span.start), md(span.end))
-        return ViolationCase.jalali_date.between(f"{span.year:04d}-{md(span.start)}", f"{span.year:04d}-{md(span.end)}")
-
-    return sa.or_(sa.false(), *(one(span) for span in spans))
-
-
-def _report_days(spans: list[DateSpan]):
-    """Reports whose evidence falls on the spans' days in Tehran: an every-year span in each
-    year from the earliest closure's to next year."""
-    ranges = []
-    for span in spans:
-        years = [span.year] if span.year is not None else _years_with_closures()
-        for year in years:
-            first, last = day_bounds(span, year)
-            ranges.append(Report.evidence_time.between(
-                calendar.tehran_instant(first, time(0, 0)),
-                calendar.tehran_instant(last + timedelta(days=1), time(0, 0)) - timedelta(microseconds=1)))
-    return sa.or_(sa.false(), *ranges)
-
-
 def _years_with_closures() -> range:
-    earliest = db.session.scalar(sa.select(sa.func.min(Report.evidence_time))
-                                 .where(Report.office_state.in_(CLOSED_STATES)))
+    earliest = report_repo.earliest_closure_time()
     this_year = calendar.tehran_day(utcnow()).year
     first = calendar.tehran_day(earliest).year if earliest is not None else this_year
     return range(min(first, this_year), this_year + 2)

@@ -27,6 +27,7 @@ from app.hours import calendar
 from app.hours.rules import DayHours, Window
 from app.models import Office, Role, Round, User
 from app.models.places import OfficeStatus
+from app.models.violations import OPEN_STATUSES as OPEN_CASE
 from app.repositories import cases as case_repo
 from app.repositories import districts as district_repo
 from app.repositories import offices as office_repo
@@ -40,7 +41,6 @@ from geo.routing import Plan, Visit, plan_day
 from geo.travel import StraightLineTravel, TravelModel
 
 PRIORITIES = {0: "suspected_closure", 1: "not_visited", 2: "past_violation", 3: "routine"}
-OPEN_CASE = ("open", "under_review")
 MAX_OUTSIDE_M = 5_000  # a start this far beyond the city's districts is a wrong position
 
 

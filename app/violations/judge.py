@@ -12,6 +12,8 @@ same in English words (the API's `reasons`, kept for the clients that read them)
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+# What a visit finds that counts as found closed: the states a closure is judged on (the
+# coverage map counts the same).
 CLOSED_STATES = ("closed", "open_not_serving")
 SOUND = "closed_during_mandated_hours"
 WEAK = "needs_verification"

@@ -10,8 +10,7 @@ from app.hours import calendar
 from app.hours.rules import must_be_open
 from app.models import Office
 from app.repositories import hours as hours_repo
-from app.services.hours import office_facts, to_rule
-from app.services.violations import HoursBook
+from app.services.hours_book import HoursBook, office_facts, to_rule
 
 
 def test_the_books_answers_are_must_be_opens_for_every_office_and_instant(app_context):
