@@ -39,7 +39,8 @@ CATALOGUE: dict[str, ProblemType] = {
     for p in [
         ProblemType("bad-request", 400, "Bad request",
                     "The request could not be understood (a missing or malformed header such as a photo piece's "
-                    "Content-Range, or a body that ended early). Fix the request; the same one again will fail."),
+                    "Content-Range, or a body that ended before its Content-Length). A malformed header will fail "
+                    "again until it is fixed; a body cut short (a dropped line) may be sent again as it was."),
         ProblemType("malformed-json", 400, "The body is not valid JSON",
                     "The body could not be parsed as JSON (or as gzip-compressed JSON). Fix the body."),
         ProblemType("unauthenticated", 401, "Authentication required",
@@ -47,9 +48,10 @@ CATALOGUE: dict[str, ProblemType] = {
                     "what the device holds (its outbox) stays."),
         ProblemType("invalid-credentials", 401, "Wrong username or password",
                     "The username and password do not match an active account. Ask the user to type them again."),
-        ProblemType("forbidden", 403, "Outside your role",
+        ProblemType("forbidden", 403, "Outside your role or scope",
                     "Your role may not do this at all (the operation is for other roles: its `x-roles` in the "
-                    "OpenAPI). Do not offer it to this user; retrying will not help."),
+                    "OpenAPI). Do not offer it to this user; retrying will not help. (A district outside yours "
+                    "is `out-of-scope`; before that code was published, it was answered here too.)"),
         ProblemType("not-found", 404, "Not found",
                     "There is no such resource, or it is not yours to see. Re-pull: it may have been deleted "
                     "or moved out of your districts."),

@@ -140,7 +140,7 @@ def _described(f: declared.Field) -> dict:
 
 
 # The report's id is the op's `id`; data may repeat it (equal is accepted, different is a
-# rejected op: app.services.sync_push).
+# rejected op: sync.push._load).
 ReportCreateSchema = InputSchema.from_dict(
     {"id": ma.fields.UUID(metadata={"description": "Optional: the op's id again"}),
      **{f.name: _input_field(f) for f in FIELDS}},

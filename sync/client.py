@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sync.report import NAMES as REPORT_FIELDS  # the fields a phone writes (plain declarations only)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records (entity TEXT, id TEXT, version INTEGER, data TEXT, PRIMARY KEY (entity, id));
@@ -438,9 +440,7 @@ class Client:
 
 
 def _client_fields(record: dict) -> dict:
-    keep = ("office_id", "round_id", "observed_at", "gps_fix_at", "location", "accuracy_m", "office_state",
-            "staff_present", "checklist", "notes", "photos")
-    return {k: record.get(k) for k in keep}
+    return {k: record.get(k) for k in REPORT_FIELDS}
 
 
 def main(argv=None) -> int:

@@ -30,8 +30,8 @@ from schemas.sync import (OfficeCorrectionSchema, OpSchema, ReportCreateSchema, 
 from sync.evidence import corrected_edit_time, evidence_time
 from sync.merge import DECLARED_LIMITS, Conflict, ImmutableFieldChanged, amendments, merge_update
 from sync.replay import op_digest, same_op
-from sync.report import (BY_NAME, IMMUTABLE, MERGEABLE_FIELDS, canonical, canonical_of, columns_from_canonical,
-                         columns_from_loaded)
+from sync.canonical import canonical, canonical_of, columns_from_canonical, columns_from_loaded
+from sync.report import BY_NAME, IMMUTABLE, MERGEABLE_FIELDS
 
 log = logging.getLogger(__name__)
 # Schemas are built once: building one deep-copies its fields, which costs more than a load.

@@ -2,19 +2,18 @@
 
 `FIELDS` is the one declaration of what a phone may write on a report (DESIGN §5.3). The
 wire schemas and the fast create loader (schemas/sync.py), the merge's policies
-(sync.merge), the canonical form kept for each version (below) and the columns a push
-writes (app/services/sync_push.py) are all derived from it; tests/unit/test_report_fields.py
-checks the model's columns against it. Adding a field is a line here, a column on
+(sync.merge), the canonical form kept for each version (sync/canonical.py) and the columns a push
+writes (sync/push.py) are all derived from it; tests/unit/test_report_fields.py checks the
+model's columns, and the two clients' field lists (sync/client.py, the app's sync.js),
+against it. Adding a field is a line here, a column on
 app.models.Report and a migration (CONTRIBUTING.md shows one).
 
-Pure: plain data in, plain data out; geo's conversions are the only helpers it uses.
+Plain declarations and the standard library only, so that a client (sync/client.py) can
+read them too; the canonical form and the columns, which need geometry, are in
+sync/canonical.py.
 """
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from geo.geometry import point, to_db, to_geojson
 
 REPORT_STATES = ("open", "closed", "open_not_serving", "relocated", "permanently_closed", "inaccessible")
 
@@ -87,74 +86,3 @@ MERGEABLE_FIELDS = tuple(f.name for f in FIELDS if f.merge in MERGED)
 
 def most(name: str) -> int:
     return BY_NAME[name].most
-
-
-# ---------------------------------------------------------------- the canonical form
-# Plain JSON values, as each version is kept (report_versions.data) and as the merge and a
-# replay compare them: instants in UTC ISO form, ids as text, a point as a 2-D GeoJSON Point.
-
-
-def instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def _point(geom) -> dict | None:
-    if geom is None:
-        return None
-    geo = to_geojson(geom)
-    return {"type": "Point", "coordinates": [float(c) for c in geo["coordinates"][:2]]}
-
-
-def _uuid_text(value) -> str | None:
-    return None if value is None else str(value)
-
-
-def canonical_photos(photos: list) -> list:
-    return [{"sha256": p["sha256"], "taken_at": instant(p.get("taken_at")), "caption": p.get("caption", "")}
-            for p in photos]
-
-
-# From loaded wire data (schemas/sync.py's, or the fast loader's) ...
-_FROM_LOADED = {UUID: _uuid_text, INSTANT: instant, POINT: _point, PHOTOS: canonical_photos}
-# ... and from a stored row, whose photos are kept in canonical form already.
-_FROM_ROW = {UUID: _uuid_text, INSTANT: instant, POINT: _point, CHECKLIST: dict, PHOTOS: list}
-_AS_IS = lambda value: value  # noqa: E731
-
-
-def canonical(data: dict) -> dict:
-    """Loaded client fields (any subset) as plain JSON values, comparable with stored versions."""
-    return {name: _FROM_LOADED.get(BY_NAME[name].kind, _AS_IS)(value) for name, value in data.items()}
-
-
-def canonical_of(row) -> dict:
-    """A stored report's client fields, all of them, in canonical form."""
-    return {f.name: _FROM_ROW.get(f.kind, _AS_IS)(getattr(row, f.name)) for f in FIELDS}
-
-
-# ---------------------------------------------------------------- columns
-
-
-def _instant_column(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _point_column(value: dict | None):
-    return None if value is None else to_db(point(*value["coordinates"]))
-
-
-def _uuid_column(value: str | None) -> uuid.UUID | None:
-    return None if value is None else uuid.UUID(value)
-
-
-_CANONICAL_TO_COLUMN = {UUID: _uuid_column, INSTANT: _instant_column, POINT: _point_column}
-_LOADED_TO_COLUMN = {POINT: lambda value: None if value is None else to_db(value), PHOTOS: canonical_photos}
-
-
-def columns_from_canonical(values: dict) -> dict:
-    """Merged values (canonical form) as the report's columns hold them."""
-    return {name: _CANONICAL_TO_COLUMN.get(BY_NAME[name].kind, _AS_IS)(value) for name, value in values.items()}
-
-
-def columns_from_loaded(data: dict) -> dict:
-    """A create's loaded client fields, every one, as the new report's columns."""
-    return {f.name: _LOADED_TO_COLUMN.get(f.kind, _AS_IS)(data[f.name]) for f in FIELDS}

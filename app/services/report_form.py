@@ -5,11 +5,6 @@ from app.repositories import attachments as attachment_repo
 from schemas.sync import write_report
 
 
-def dump_report(report: Report) -> dict:
-    pending = attachment_repo.missing_attachments((p["sha256"] for p in report.photos), report.author_id)
-    return write_report(report, pending)
-
-
 def dump_reports(reports: list[Report]) -> list[dict]:
     """Many reports, with one query for all their missing photos (a pull page, a case)."""
     pending = attachment_repo.missing_photos((r.author_id, p["sha256"]) for r in reports for p in r.photos)

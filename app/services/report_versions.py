@@ -2,9 +2,11 @@
 
 A phone bases its next update on the version it last pulled, whoever raised it: the phone
 itself, another device of its inspector, or the server (re-judging when the hours change,
-a case withdrawn). So every raise of `version` goes through `new_version`, which keeps the
-client fields of that version (`report_versions`) and tells the change feed; an update
-based on any version ever issued then finds its base for the three-way merge (DESIGN §5.4).
+a case withdrawn). So every raise of `version` keeps the client fields of that version
+(`report_versions`) and tells the change feed: the server's own raises through
+`new_version` here, a push's through sync.push's `_Engine.write`, for one op or a batch. An
+update based on any version ever issued then finds its base for the three-way merge
+(DESIGN §5.4).
 """
 
 from datetime import datetime
@@ -12,7 +14,7 @@ from datetime import datetime
 from app.models import Report, ReportVersion
 from app.repositories import reports as repo
 from app.services import changefeed
-from sync.report import canonical_of
+from sync.canonical import canonical_of
 
 
 def new_version(report: Report, at: datetime, op_id=None) -> None:

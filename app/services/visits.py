@@ -98,7 +98,7 @@ def inspector_for(user: User, username: str | None) -> User:
     """The inspector whose list is asked for: the caller, or one a head or admin names."""
     if user.role == Role.INSPECTOR:
         if username not in (None, user.username):
-            raise Problem("out-of-scope", "An inspector may ask only for their own visit list.")
+            raise Problem("forbidden", "An inspector may ask only for their own visit list.")
         return user
     if username is None:
         raise invalid("inspector", "Name the inspector whose visit list you want.")

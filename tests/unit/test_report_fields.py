@@ -1,13 +1,16 @@
 """A report's fields are declared once (sync.report.FIELDS): the model, the wire schemas, the
 canonical form, the merge and the fast writers all agree with that declaration."""
 
+import re
+from pathlib import Path
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 
 from app.database import UTCDateTime
 from app.models import Report
 from schemas.sync import ReportCreateSchema, ReportSchema, ReportUpdateSchema
-from sync import merge, report
+from sync import canonical, merge, report
 from sync.report import FIELDS, NAMES
 
 # The column type each kind is stored in.
@@ -59,4 +62,12 @@ def test_every_declared_field_has_a_merge_policy_and_mergeable_ones_are_merged()
 
 def test_the_canonical_form_of_a_stored_report_holds_every_declared_field():
     row = Report(**{f.name: f.empty() for f in FIELDS})
-    assert list(report.canonical_of(row)) == list(NAMES)
+    assert list(canonical.canonical_of(row)) == list(NAMES)
+
+
+def test_the_apps_list_of_fields_it_sends_is_the_declared_one():
+    # The app filters every create and update through CLIENT_FIELDS: a field missing there
+    # would be dropped on the phone without a word. (sync/client.py imports NAMES itself.)
+    source = (Path(__file__).resolve().parents[2] / "app/static/app/js/sync.js").read_text()
+    listed = re.search(r"export const CLIENT_FIELDS = \[(.*?)\];", source, re.S).group(1)
+    assert re.findall(r'"([a-z_]+)"', listed) == list(NAMES)
