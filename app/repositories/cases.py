@@ -8,26 +8,27 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.hours import calendar
 from app.hours.rules import DateSpan
-from app.models import CaseEvent, Office, Report, User, ViolationCase
+from app.models import CaseEvent, Office, Report, ViolationCase
 
 ORDER = (ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc())  # newest day first
 # The export's sort order as one key (every part descending), to pick a batch up after a row.
 EXPORT_KEY = (ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.id)
 
 
-def _visible(user: User):
-    """A WHERE clause for the cases a user may see."""
-    if user.citywide:
+def _visible(districts: Collection[int] | None, author_id: int | None):
+    """A WHERE clause for the cases one may see: given `author_id`, those holding that
+    author's reports; else those of `districts` (None: all)."""
+    if author_id is not None:
+        mine = sa.select(Report.violation_id).where(Report.author_id == author_id, Report.violation_id.is_not(None))
+        return ViolationCase.id.in_(mine)
+    if districts is None:
         return sa.true()
-    if user.role == "district_head":
-        return ViolationCase.district.in_(user.districts)
-    mine = sa.select(Report.violation_id).where(Report.author_id == user.id, Report.violation_id.is_not(None))
-    return ViolationCase.id.in_(mine)
+    return ViolationCase.district.in_(sorted(districts))
 
 
-def _filtered(user: User, filters: dict) -> list:
-    """WHERE clauses for the cases a user may see, narrowed by the queue's filters."""
-    clauses = [_visible(user)]
+def _filtered(districts: Collection[int] | None, author_id: int | None, filters: dict) -> list:
+    """WHERE clauses for the cases one may see, narrowed by the queue's filters."""
+    clauses = [_visible(districts, author_id)]
     if "status" in filters:
         clauses.append(ViolationCase.status == filters["status"])
     if "kind" in filters:
@@ -41,26 +42,30 @@ def _filtered(user: User, filters: dict) -> list:
     return clauses
 
 
-def get_visible(case_id: uuid.UUID, user: User) -> ViolationCase | None:
-    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id, _visible(user)))
+def get_visible(case_id: uuid.UUID, districts: Collection[int] | None,
+                author_id: int | None) -> ViolationCase | None:
+    """The case, if one may see it (see _visible)."""
+    return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.id == case_id,
+                                                            _visible(districts, author_id)))
 
 
-def list_page(user: User, filters: dict, offset: int, limit: int) -> tuple[list[ViolationCase], int]:
-    """One page of the cases a user may see, newest day first, with the total count."""
-    query = sa.select(ViolationCase).where(*_filtered(user, filters))
+def list_page(districts: Collection[int] | None, author_id: int | None, filters: dict, offset: int,
+              limit: int) -> tuple[list[ViolationCase], int]:
+    """One page of the cases one may see (see _visible), newest day first, with the total count."""
+    query = sa.select(ViolationCase).where(*_filtered(districts, author_id, filters))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.order_by(*ORDER).offset(offset).limit(limit)).all()
     return rows, total
 
 
-def export_query(user: User, filters: dict, limit: int) -> sa.Select:
-    """The first `limit` rows of the CSV export (each case with its office), built now from the
-    user as loaded; list_export_batch runs it, later, batch after batch."""
+def export_query(districts: Collection[int] | None, author_id: int | None, filters: dict, limit: int) -> sa.Select:
+    """The first `limit` rows of the CSV export (each case with its office) one may see (see
+    _visible), built now; list_export_batch runs it, later, batch after batch."""
     return (sa.select(ViolationCase.id, ViolationCase.jalali_date, ViolationCase.opened_at, ViolationCase.district,
                       Office.code.label("office_code"), Office.name.label("office_name"), ViolationCase.kind,
                       ViolationCase.status, ViolationCase.penalty, ViolationCase.decided_at,
                       ViolationCase.decision_note)
-            .join(Office, Office.id == ViolationCase.office_id).where(*_filtered(user, filters))
+            .join(Office, Office.id == ViolationCase.office_id).where(*_filtered(districts, author_id, filters))
             .order_by(*ORDER, ViolationCase.id.desc()).limit(limit))
 
 

@@ -31,7 +31,7 @@ from app.errors import Problem
 from app.models import Attachment, AttachmentUpload, User
 from app.repositories import attachments as repo
 from app.services import end_read, unit_of_work
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from schemas.patterns import SHA256_HEX
 
 MAX_BYTES = 15 * 1024 * 1024
@@ -320,9 +320,10 @@ def readable(user: User, sha: str) -> Attachment:
     check_name(sha)
     stored = repo.get(sha)
     if stored is not None:
-        if user.citywide or repo.sent_by(sha, user.id) is not None:
+        visibility = Visibility.of(user)
+        if visibility.districts is None or repo.sent_by(sha, user.id) is not None:
             return stored
         # An inspector sees only their own reports: were they a sender, they were let in above.
-        if user.role == "district_head" and repo.used_in(sha, Scope.of(user).districts):
+        if visibility.author_id is None and repo.used_in(sha, visibility.districts):
             return stored
     raise Problem("not-found", "There is no such photo, or it is not yours to see.")

@@ -10,13 +10,13 @@ from app.repositories import districts as district_repo
 from app.repositories import offices as office_repo
 from app.services import changefeed, unit_of_work
 from app.services.office_import import move
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from geo.geometry import lon_lat, to_shapely
 
 
 def list_corrections(user: User, status: str | None, page):
-    """The corrections of offices in the caller's scope, newest first, with the total."""
-    return repo.list_page(Scope.of(user).districts, status, page.offset, page.limit)
+    """The corrections of offices the caller may see, newest first, with the total."""
+    return repo.list_page(Visibility.of(user).districts, status, page.offset, page.limit)
 
 
 def decide(user: User, correction_id: uuid.UUID, decision: str, note: str) -> OfficeCorrection:

@@ -13,7 +13,7 @@ from app.errors import Problem
 from app.hours import calendar
 from app.models import User
 from app.repositories import coverage as coverage_repo
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from app.violations.judge import CLOSED_STATES
 
 # How an office is drawn, strongest first: an undecided case of the period, a visit in the
@@ -117,7 +117,7 @@ def period_of(first: jdatetime.date | None, last: jdatetime.date | None) -> Peri
 
 def coverage(user: User, period: Period, district: int | None) -> CoverageMap:
     """The coverage of the caller's districts (or of `district`, if it is theirs) in `period`."""
-    districts = Scope.of(user).narrowed_to(district)
+    districts = Visibility.of(user).narrowed_to(district)
     bounds = (period.start, period.end, calendar.format_date(period.first), calendar.format_date(period.last))
     as_of = min(period.last, today())
     latest = coverage_repo.latest_report_at(districts, calendar.tehran_instant(today() + timedelta(days=1), time(0)))

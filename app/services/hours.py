@@ -18,7 +18,7 @@ from app.repositories import offices as office_repo
 from app.services import changefeed, unit_of_work
 from app.services.hours_book import HoursBook
 from app.services.places import Page, get_office
-from app.services.scope import Scope as Visibility
+from app.services.visibility import Visibility
 from app.services.violations import reevaluate_open_flags
 from schemas.hours import HolidaySchema, HoursRuleInputSchema, HoursRuleSchema
 

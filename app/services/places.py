@@ -1,4 +1,4 @@
-"""Reading districts and offices within the caller's scope."""
+"""Reading the districts and offices the caller may see."""
 
 import uuid
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from app.models import District, Office, User
 from app.repositories import districts as district_repo
 from app.repositories import offices as office_repo
 from app.repositories.offices import Near
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 
 
 # The furthest row a list skips to. Any page past the data is empty, however far past, but
@@ -26,19 +26,19 @@ class Page:
 
 
 def list_districts(user: User, page: Page):
-    return district_repo.list_with_office_counts(Scope.of(user).districts, page.offset, page.limit)
+    return district_repo.list_with_office_counts(Visibility.of(user).districts, page.offset, page.limit)
 
 
 def get_district(user: User, number: int) -> District:
     district = district_repo.get(number)
     if district is None:
         raise Problem("not-found", f"There is no district {number}; Tehran's are 1–22.")
-    Scope.of(user).require(number)
+    Visibility.of(user).require(number)
     return district
 
 
 def list_offices(user: User, district: int | None, near: Near | None, page: Page):
-    districts = Scope.of(user).narrowed_to(district)
+    districts = Visibility.of(user).narrowed_to(district)
     return office_repo.list_page(districts, near, page.offset, page.limit)
 
 
@@ -46,5 +46,5 @@ def get_office(user: User, office_id: uuid.UUID) -> Office:
     office = office_repo.get(office_id)
     if office is None:
         raise Problem("not-found", f"There is no office {office_id}.")
-    Scope.of(user).require(office.district, "office")
+    Visibility.of(user).require(office.district, "office")
     return office

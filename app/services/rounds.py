@@ -25,7 +25,7 @@ from app.repositories import rounds as repo
 from app.repositories import users as user_repo
 from app.services import changefeed, unit_of_work
 from app.services.hours import DayRules
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from app.services.visits import Settings, open_on
 from geo.geometry import lon_lat
 from geo.rounds import balanced_split, plan_round
@@ -47,8 +47,10 @@ class Split:
 
 
 def list_rounds(user: User, day: jdatetime.date | None, district: int | None, page):
-    inspector = user.id if user.role == Role.INSPECTOR else None
-    districts = None if inspector is not None else Scope.of(user).narrowed_to(district)
+    visibility = Visibility.of(user)
+    # An inspector sees their own rounds, in whatever district; the others, their districts'.
+    inspector = visibility.author_id
+    districts = None if inspector is not None else visibility.narrowed_to(district)
     return repo.list_page(inspector_id=inspector, districts=districts, district=district,
                           jalali_date=calendar.format_date(day) if day is not None else None,
                           offset=page.offset, limit=page.limit)
@@ -56,15 +58,9 @@ def list_rounds(user: User, day: jdatetime.date | None, district: int | None, pa
 
 def get_round(user: User, round_id: uuid.UUID) -> Round:
     round_ = repo.get(round_id)
-    if round_ is None or not _may_see(user, round_):
+    if round_ is None or not Visibility.of(user).sees_work(round_.district, round_.inspector_id):
         raise Problem("not-found", "There is no such round, or it is not yours to see.")
     return round_
-
-
-def _may_see(user: User, round_: Round) -> bool:
-    if user.role == Role.INSPECTOR:
-        return round_.inspector_id == user.id
-    return Scope.of(user).covers(round_.district)
 
 
 # ---------------------------------------------------------------- planning
@@ -110,8 +106,9 @@ def update_round(user: User, round_id: uuid.UUID, version: int, offices: list[uu
     """Change a round's offices (in the order given) or its inspector. An office taken
     from another round of the same day leaves that round."""
     with unit_of_work():
-        changefeed.lock(Scope.of(user).districts)
-        round_ = _locked(user, round_id, version)
+        visibility = Visibility.of(user)
+        changefeed.lock(visibility.districts)
+        round_ = _locked(visibility, round_id, version)
         day = calendar.parse_date(round_.jalali_date)
         if inspector is not None:
             person = _inspectors([inspector], round_.district, "inspector", single=True)[0]
@@ -130,8 +127,9 @@ def update_round(user: User, round_id: uuid.UUID, version: int, offices: list[uu
 
 def delete_round(user: User, round_id: uuid.UUID, version: int) -> None:
     with unit_of_work():
-        changefeed.lock(Scope.of(user).districts)
-        round_ = _locked(user, round_id, version)
+        visibility = Visibility.of(user)
+        changefeed.lock(visibility.districts)
+        round_ = _locked(visibility, round_id, version)
         changefeed.record("rounds", round_.id, district=round_.district, deleted=True)
         repo.delete([round_])
 
@@ -140,12 +138,12 @@ def delete_round(user: User, round_id: uuid.UUID, version: int) -> None:
 
 
 def _district_for(user: User, district: int | None) -> int:
-    scope = Scope.of(user)
+    visibility = Visibility.of(user)
     if district is None:
-        if scope.districts is None or len(scope.districts) != 1:
+        if visibility.districts is None or len(visibility.districts) != 1:
             raise invalid("district", "Name the district whose rounds these are.")
-        return next(iter(scope.districts))
-    scope.require(district)
+        return next(iter(visibility.districts))
+    visibility.require(district)
     return district
 
 
@@ -204,9 +202,9 @@ def _refuse_second_round(day: jdatetime.date, person: User) -> None:
         raise invalid("inspector", f"Inspector «{person.username}» already has a round on {key}.")
 
 
-def _locked(user: User, round_id: uuid.UUID, version: int) -> Round:
+def _locked(visibility: Visibility, round_id: uuid.UUID, version: int) -> Round:
     round_ = repo.lock(round_id)
-    if round_ is None or not Scope.of(user).covers(round_.district):
+    if round_ is None or not visibility.covers(round_.district):
         raise Problem("not-found", "There is no such round, or it is not yours to change.")
     if round_.version != version:
         raise Problem("stale-version", f"The round is at version {round_.version}, not {version}: "

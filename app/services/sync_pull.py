@@ -5,7 +5,7 @@ import uuid
 
 from app.database import utcnow
 from app.errors import invalid
-from app.models import Role, User
+from app.models import User
 from app.repositories import changes as change_repo
 from app.repositories import districts as district_repo
 from app.repositories import hours as hours_repo
@@ -13,7 +13,7 @@ from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.services.report_form import dump_reports
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
 from schemas.rounds import RoundSchema
@@ -33,19 +33,17 @@ class SqlPullStore:
     """sync.pull's Store: what `user` may see of the feed and of each record."""
 
     def __init__(self, user: User):
-        self.scope = Scope.of(user)
-        # An inspector sees only their own reports; a head, their districts'.
-        self.author = user.id if user.role == Role.INSPECTOR else None
+        self.visibility = Visibility.of(user)
 
     def changes_after(self, after: int, limit: int) -> list:
-        return change_repo.list_after(after, limit, self.scope.districts, self.author)
+        return change_repo.list_after(after, limit, self.visibility.districts, self.visibility.author_id)
 
     def records(self, entity: str, ids: list[str]) -> list[dict]:
         return getattr(self, f"_{entity}")(ids)
 
     def _offices(self, ids: list[str]) -> list[dict]:
         return [OfficeSchema().dump(office) for office in office_repo.get_many(_uuids(ids))
-                if self.scope.covers(office.district)]
+                if self.visibility.covers(office.district)]
 
     def _districts(self, ids: list[str]) -> list[dict]:
         return [DistrictSchema().dump(district) for district in district_repo.get_many([int(i) for i in ids])]
@@ -58,7 +56,7 @@ class SqlPullStore:
 
     def _rounds(self, ids: list[str]) -> list[dict]:
         return RoundSchema(many=True).dump([r for r in round_repo.get_many(_uuids(ids))
-                                            if self.scope.covers(r.district)])
+                                            if self.visibility.covers(r.district)])
 
     def _reports(self, ids: list[str]) -> list[dict]:
         return dump_reports(report_repo.reports_by_ids(_uuids(ids)))

@@ -8,7 +8,7 @@ from app.errors import Problem
 from app.models import User
 from app.repositories import ledger as ledger_repo
 from app.services import changefeed, unit_of_work
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from app.services.sync_store import SqlStore
 from schemas.sync import MAX_OPS
 from sync import push as engine
@@ -20,19 +20,16 @@ def push(user: User, envelope: dict) -> dict:
     if len(ops) > MAX_OPS:
         raise Problem("payload-too-large", f"{len(ops)} ops in one push; send at most {MAX_OPS}.")
     received_at = utcnow()
-    scope = Scope.of(user)
-    ctx = engine.Push(user.id, scope.covers, envelope["device_id"], received_at,
+    visibility = Visibility.of(user)
+    ctx = engine.Push(user.id, visibility.covers, envelope["device_id"], received_at,
                       clock_skew_s(received_at, envelope["sent_at"]))
     with unit_of_work() as session:
-        changefeed.lock(scope.districts)
+        changefeed.lock(visibility.districts)
         results = engine.apply_all(SqlStore(session), ctx, ops)
     return {"protocol": 1, "server_time": received_at, "clock_skew_s": ctx.skew_s, "results": results}
 
 
 def quarantine(user: User, page) -> tuple[list, int]:
-    """Quarantined ops the caller may see: their own; a head's, their district's inspectors'."""
-    if user.citywide:
-        return ledger_repo.quarantine_page(None, None, page.offset, page.limit)
-    if user.role == "district_head":
-        return ledger_repo.quarantine_page(user.districts, None, page.offset, page.limit)
-    return ledger_repo.quarantine_page(None, user.id, page.offset, page.limit)
+    """Quarantined ops the caller may see: an inspector's own; a head's, their district's inspectors'."""
+    visibility = Visibility.of(user)
+    return ledger_repo.quarantine_page(visibility.districts, visibility.author_id, page.offset, page.limit)

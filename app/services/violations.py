@@ -20,6 +20,7 @@ from app.repositories import reports as report_repo
 from app.services import end_read, unit_of_work
 from app.services.hours_book import HoursBook
 from app.services.report_versions import new_version
+from app.services.visibility import Visibility
 from app.violations.judge import CLOSED_STATES, SOUND, Evidence, Finding, Verdict, judge
 
 # The cases re-judging looks at: the undecided, and the withdrawn, which a later change of
@@ -237,7 +238,8 @@ EXPORT_BATCH = 200
 
 
 def list_cases(user: User, filters: dict, page) -> tuple[list[ViolationCase], int]:
-    return case_repo.list_page(user, filters, page.offset, page.limit)
+    visibility = Visibility.of(user)
+    return case_repo.list_page(visibility.districts, visibility.author_id, filters, page.offset, page.limit)
 
 
 def export_rows(user: User, filters: dict) -> Iterator[tuple[sa.Row, int]]:
@@ -249,7 +251,8 @@ def export_rows(user: User, filters: dict) -> Iterator[tuple[sa.Row, int]]:
     counting its reports) read in a short transaction of its own and picked up after the
     last row of the one before (keyset on the sort order): a download over 2G holds no
     connection, cursor or snapshot while its rows travel."""
-    return _batches(case_repo.export_query(user, filters, EXPORT_BATCH))
+    visibility = Visibility.of(user)
+    return _batches(case_repo.export_query(visibility.districts, visibility.author_id, filters, EXPORT_BATCH))
 
 
 def _batches(query) -> Iterator[tuple[sa.Row, int]]:
@@ -277,11 +280,11 @@ class CaseDetail:
 def case_detail(user: User, case_id: uuid.UUID) -> CaseDetail:
     """A case the user may see, its office, its reports (an inspector sees only their own)
     and its history."""
-    case = case_repo.get_visible(case_id, user)
+    visibility = Visibility.of(user)
+    case = case_repo.get_visible(case_id, visibility.districts, visibility.author_id)
     if case is None:
         raise Problem("not-found", f"There is no case {case_id}, or it is not yours to see.")
-    author = user.id if user.role == "inspector" else None
-    return CaseDetail(case, office_repo.get(case.office_id), report_repo.list_of_case(case.id, author),
+    return CaseDetail(case, office_repo.get(case.office_id), report_repo.list_of_case(case.id, visibility.author_id),
                       case_repo.list_events(case.id))
 
 

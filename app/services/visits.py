@@ -35,7 +35,7 @@ from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.repositories import users as user_repo
 from app.services.hours import DayRules
-from app.services.scope import Scope
+from app.services.visibility import Visibility
 from geo.geometry import lon_lat
 from geo.routing import Plan, Visit, plan_day
 from geo.travel import StraightLineTravel, TravelModel
@@ -96,7 +96,8 @@ class VisitList:
 
 def inspector_for(user: User, username: str | None) -> User:
     """The inspector whose list is asked for: the caller, or one a head or admin names."""
-    if user.role == Role.INSPECTOR:
+    visibility = Visibility.of(user)
+    if visibility.author_id is not None:  # an inspector: their own work only
         if username not in (None, user.username):
             raise Problem("forbidden", "An inspector may ask only for their own visit list.")
         return user
@@ -105,8 +106,7 @@ def inspector_for(user: User, username: str | None) -> User:
     inspector = user_repo.get_by_username(username)
     if inspector is None or inspector.role != Role.INSPECTOR or not inspector.active:
         raise invalid("inspector", f"There is no active inspector «{username}».")
-    scope = Scope.of(user)
-    if scope.districts is not None and not scope.districts.intersection(inspector.districts):
+    if not visibility.covers_any(inspector.districts):
         raise Problem("out-of-scope", f"Inspector «{username}» works outside your districts.")
     return inspector
 
