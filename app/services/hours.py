@@ -32,10 +32,6 @@ class OfficeHours:
     answer: Answer | None = None
 
 
-# Rounds and visit lists open a book at their day by this name.
-DayRules = HoursBook
-
-
 def _resolve_day(day: jdatetime.date | None, at: datetime | None) -> jdatetime.date:
     if at is None:
         return day

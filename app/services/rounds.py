@@ -24,7 +24,7 @@ from app.repositories import offices as office_repo
 from app.repositories import rounds as repo
 from app.repositories import users as user_repo
 from app.services import changefeed, unit_of_work
-from app.services.hours import DayRules
+from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from app.services.visits import Settings, open_on
 from geo.geometry import lon_lat
@@ -248,7 +248,7 @@ def _take_from_other_rounds(round_: Round, office_ids: list[uuid.UUID]) -> None:
 
 def _write_stops(round_: Round, offices: list[Office], settings: Settings, ordered: bool) -> None:
     """Put the offices in driving order (or keep the given one) and store them with ETAs."""
-    loaded = DayRules(calendar.parse_date(round_.jalali_date))
+    loaded = HoursBook(calendar.parse_date(round_.jalali_date))
     windows = []
     for office in offices:
         hours = loaded.hours(office)

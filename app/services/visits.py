@@ -34,7 +34,7 @@ from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.repositories import users as user_repo
-from app.services.hours import DayRules
+from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from geo.geometry import lon_lat
 from geo.routing import Plan, Visit, plan_day
@@ -172,7 +172,7 @@ def _prioritise(candidates: list[Candidate], day: jdatetime.date, look_back_days
 def open_on(day: jdatetime.date, offices: list[Office]) -> tuple[list[tuple[Office, DayHours]], list[dict]]:
     """The offices that must be open on `day`, with their hours, and the others with why
     (suspended or closed for good; no mandated hours: a holiday, a closure rule)."""
-    loaded = DayRules(day)
+    loaded = HoursBook(day)
     open_, closed = [], []
     for office in offices:
         hours = loaded.hours(office)
