@@ -47,43 +47,19 @@ class as_geojson(FunctionElement):
     name = "as_geojson"
 
 
-def _args(compiler, element, **kw):
-    return [compiler.process(arg, **kw) for arg in element.clauses]
+def _compile_as(function: type[FunctionElement], dialect: str, template: str) -> None:
+    """Compile `function` on `dialect` as `template`, its arguments standing at {0}, {1}, …"""
+
+    @compiles(function, dialect)
+    def _compile(element, compiler, **kw):
+        return template.format(*(compiler.process(arg, **kw) for arg in element.clauses))
 
 
-@compiles(distance_m, "postgresql")
-def _distance_pg(element, compiler, **kw):
-    a, b = _args(compiler, element, **kw)
-    return f"ST_Distance(CAST({a} AS geography), CAST({b} AS geography))"
-
-
-@compiles(distance_m, "sqlite")
-def _distance_sqlite(element, compiler, **kw):
-    a, b = _args(compiler, element, **kw)
-    return f"ST_Distance({a}, {b}, 1)"
-
-
-@compiles(within_m, "postgresql")
-def _within_pg(element, compiler, **kw):
-    # Written on the geography cast so that the expression index on offices uses it.
-    a, b, metres = _args(compiler, element, **kw)
-    return f"ST_DWithin(CAST({a} AS geography), CAST({b} AS geography), {metres})"
-
-
-@compiles(within_m, "sqlite")
-def _within_sqlite(element, compiler, **kw):
-    # PtDistWithin needs a point on one side; offices are points.
-    a, b, metres = _args(compiler, element, **kw)
-    return f"PtDistWithin({a}, {b}, {metres}, 1)"
-
-
-@compiles(as_geojson, "postgresql")
-def _as_geojson_pg(element, compiler, **kw):
-    geom, digits = _args(compiler, element, **kw)
-    return f"ST_AsGeoJSON({geom}, {digits})"
-
-
-@compiles(as_geojson, "sqlite")
-def _as_geojson_sqlite(element, compiler, **kw):
-    geom, digits = _args(compiler, element, **kw)
-    return f"AsGeoJSON({geom}, {digits})"
+_compile_as(distance_m, "postgresql", "ST_Distance(CAST({0} AS geography), CAST({1} AS geography))")
+_compile_as(distance_m, "sqlite", "ST_Distance({0}, {1}, 1)")
+# Written on the geography cast so that the expression index on offices uses it.
+_compile_as(within_m, "postgresql", "ST_DWithin(CAST({0} AS geography), CAST({1} AS geography), {2})")
+# PtDistWithin needs a point on one side; offices are points.
+_compile_as(within_m, "sqlite", "PtDistWithin({0}, {1}, {2}, 1)")
+_compile_as(as_geojson, "postgresql", "ST_AsGeoJSON({0}, {1})")
+_compile_as(as_geojson, "sqlite", "AsGeoJSON({0}, {1})")

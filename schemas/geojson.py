@@ -13,6 +13,13 @@ def feature_collection(items: list[dict], geometry: str, id_field: str) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def properties_schema(name: str, schema: type[ma.Schema], geometry: str) -> type[ma.Schema]:
+    """The fields of `schema` but its geometry: what `feature_collection` leaves in a Feature's properties."""
+    return ma.Schema.from_dict({
+        field_name: field for field_name, field in schema._declared_fields.items() if field_name != geometry
+    }, name=f"{name}Properties")
+
+
 def feature_collection_schema(name: str, properties: type[ma.Schema]) -> type[ma.Schema]:
     """A schema that documents a FeatureCollection of `properties` (documentation only)."""
 

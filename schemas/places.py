@@ -5,7 +5,7 @@ from marshmallow import validate
 
 from schemas.fields import GeoJSONGeometry, GeoJSONPoint, LatLon, WholeMatch
 from schemas.normalize import ascii_digits
-from schemas.geojson import feature_collection_schema
+from schemas.geojson import feature_collection_schema, properties_schema
 from schemas.input import InputSchema
 
 OFFICE_STATUSES = ("active", "suspended", "closed_permanently")
@@ -72,20 +72,10 @@ class DistrictSummarySchema(DistrictSchema):
         return item
 
 
-class DistrictPropertiesSchema(ma.Schema):
-    number = ma.fields.Integer()
-    name_fa = ma.fields.String()
-    name_en = ma.fields.String()
-    office_count = ma.fields.Integer()
-    version = ma.fields.Integer()
-
-
-DistrictCollectionSchema = feature_collection_schema("District", DistrictPropertiesSchema)
+DistrictCollectionSchema = feature_collection_schema(
+    "District", properties_schema("District", DistrictSummarySchema, geometry="geometry"))
 OfficeCollectionSchema = feature_collection_schema(
-    "Office", ma.Schema.from_dict({
-        name: field for name, field in OfficeHitSchema._declared_fields.items() if name != "location"
-    }, name="OfficeProperties"),
-)
+    "Office", properties_schema("Office", OfficeHitSchema, geometry="location"))
 
 
 class OfficeImportRowSchema(ma.Schema):

@@ -3,6 +3,7 @@
 from flask import current_app, json, request
 
 from app.errors import invalid
+from app.services.places import Page
 
 GEOJSON = "application/geo+json"
 
@@ -18,6 +19,11 @@ def wants_geojson(args: dict) -> bool:
 def geojson_response(collection: dict):
     # Returned as a Response so flask-smorest passes it through (pagination headers kept).
     return current_app.response_class(json.dumps(collection, ensure_ascii=False), mimetype=GEOJSON)
+
+
+def page_of(pagination_parameters) -> Page:
+    """The page flask-smorest's `@paginate` was asked for, as the services take it."""
+    return Page(pagination_parameters.first_item, pagination_parameters.page_size)
 
 
 def expected_version(args: dict, what: str) -> int:

@@ -7,11 +7,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import validate
 
+from app.api.common import page_of
 from app.auth import current_user, requires
 from app.errors import answered_as
 from app.models import Role
 from app.services import corrections
-from app.services.places import Page
 from schemas.fields import GeoJSONPoint, Instant
 from schemas.input import InputSchema
 
@@ -52,7 +52,7 @@ class Corrections(MethodView):
     def get(self, args, pagination_parameters):
         """Proposed corrections to offices you may see, newest first."""
         rows, total = corrections.list_corrections(
-            current_user(), args.get("status"), Page(pagination_parameters.first_item, pagination_parameters.page_size))
+            current_user(), args.get("status"), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rows
 

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.common import geojson_response
+from app.api.common import geojson_response, page_of
 from app.auth import current_user, requires
 from app.services import places
 from schemas.geojson import feature_collection
@@ -19,8 +19,7 @@ class Districts(MethodView):
     @blp.paginate(page_size=22, max_page_size=100)
     def get(self, pagination_parameters):
         """The districts you may see, as a GeoJSON FeatureCollection with office counts."""
-        page = places.Page(pagination_parameters.first_item, pagination_parameters.page_size)
-        rows, total = places.list_districts(current_user(), page)
+        rows, total = places.list_districts(current_user(), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         items = DistrictSummarySchema(many=True).dump(rows)
         return geojson_response(feature_collection(items, geometry="geometry", id_field="number"))

@@ -5,22 +5,18 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.common import page_of
 from app.auth import current_user, requires
 from app.errors import answered_as
 from app.hours import calendar
 from app.models import Role
 from app.services import hours
-from app.services.places import Page
 from schemas.hours import (ChangeQuerySchema, DistrictHoursQuerySchema, HolidayInputSchema, HolidayQuerySchema,
                            HolidaySchema, HoursChangeSchema, HoursQuerySchema, HoursRuleInputSchema,
                            HoursRulePatchSchema, HoursRuleSchema, OfficeHoursSchema, RuleQuerySchema,
                            VersionSchema)
 
 blp = Blueprint("hours", __name__, url_prefix="/api/v1", description="Mandated hours, rules and holidays")
-
-
-def _page(pagination_parameters) -> Page:
-    return Page(pagination_parameters.first_item, pagination_parameters.page_size)
 
 
 def _decided(rule) -> dict:
@@ -71,7 +67,7 @@ class DistrictMandatedHours(MethodView):
     def get(self, args, pagination_parameters):
         """Every office of a district (or all you may see) on a day."""
         results, total = hours.district_hours(current_user(), args.get("district"), args.get("date"),
-                                              args.get("at"), _page(pagination_parameters))
+                                              args.get("at"), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return [_wire(r) for r in results]
 
@@ -84,7 +80,7 @@ class HoursRules(MethodView):
     @blp.paginate(page_size=100, max_page_size=500)
     def get(self, args, pagination_parameters):
         """The published rules, oldest publication first."""
-        rules, total = hours.list_rules(args["include_withdrawn"], _page(pagination_parameters))
+        rules, total = hours.list_rules(args["include_withdrawn"], page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rules
 
@@ -133,7 +129,7 @@ class Holidays(MethodView):
     @blp.paginate(page_size=100, max_page_size=500)
     def get(self, args, pagination_parameters):
         """Official holidays, by Jalali year."""
-        rows, total = hours.list_holidays(args.get("year"), args["include_cancelled"], _page(pagination_parameters))
+        rows, total = hours.list_holidays(args.get("year"), args["include_cancelled"], page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rows
 
@@ -163,6 +159,6 @@ class HoursChanges(MethodView):
     @blp.paginate(page_size=50, max_page_size=500)
     def get(self, args, pagination_parameters):
         """Every change to rules and holidays, newest first: who, when, before and after."""
-        rows, total = hours.list_changes(args.get("entity_id"), _page(pagination_parameters))
+        rows, total = hours.list_changes(args.get("entity_id"), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rows

@@ -5,7 +5,7 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.common import geojson_response, wants_geojson
+from app.api.common import geojson_response, page_of, wants_geojson
 from app.auth import current_user, requires
 from app.repositories.offices import Near
 from app.services import places
@@ -29,8 +29,7 @@ class Offices(MethodView):
         if "near" in args:
             lat, lon = args["near"]
             near = Near(lat=lat, lon=lon, within_m=args.get("within_m"))
-        page = places.Page(pagination_parameters.first_item, pagination_parameters.page_size)
-        hits, total = places.list_offices(current_user(), args.get("district"), near, page)
+        hits, total = places.list_offices(current_user(), args.get("district"), near, page_of(pagination_parameters))
         pagination_parameters.item_count = total
         if wants_geojson(args):
             items = OfficeHitSchema(many=True).dump(hits)

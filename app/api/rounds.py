@@ -5,12 +5,11 @@ import uuid
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.common import expected_version
+from app.api.common import expected_version, page_of
 from app.auth import current_user, requires
 from app.errors import answered_as
 from app.models import Role
 from app.services import rounds
-from app.services.places import Page
 from app.services.visits import Settings
 from schemas.rounds import (RoundPatchSchema, RoundQuerySchema, RoundSchema, RoundsInputSchema, SplitSchema,
                             VersionQuerySchema)
@@ -29,7 +28,7 @@ class Rounds(MethodView):
     def get(self, args, pagination_parameters):
         """Rounds you may see: your own (inspectors), your district's (heads), all (committee, admins)."""
         rows, total = rounds.list_rounds(current_user(), args.get("date"), args.get("district"),
-                                         Page(pagination_parameters.first_item, pagination_parameters.page_size))
+                                         page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rows
 

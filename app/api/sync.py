@@ -4,11 +4,11 @@ from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api.common import page_of
 from app.auth import current_user, requires
 from app.errors import answered_as
 from app.models import Role
 from app.services import sync_pull, sync_push
-from app.services.places import Page
 from schemas.sync import (PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema,
                           QuarantineSchema, write_push_response)
 
@@ -47,6 +47,6 @@ class Quarantine(MethodView):
     def get(self, pagination_parameters):
         """Ops the server refused, with their payload and reasons: yours (heads: your district's)."""
         rows, total = sync_push.quarantine(
-            current_user(), Page(pagination_parameters.first_item, pagination_parameters.page_size))
+            current_user(), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rows

@@ -9,13 +9,12 @@ from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.common import expected_version
+from app.api.common import expected_version, page_of
 from app.auth import current_user, requires
 from app.errors import answered_as
 from app.hours import calendar
 from app.models import Role
 from app.services import violations
-from app.services.places import Page
 from app.services.report_form import dump_reports
 from geo.geometry import to_geojson
 from schemas.violations import CaseDetailSchema, CaseEventSchema, CaseQuerySchema, CaseSchema, DecisionSchema
@@ -34,8 +33,7 @@ class Cases(MethodView):
     @blp.paginate(page_size=50, max_page_size=500)
     def get(self, args, pagination_parameters):
         """Cases you may see, newest day first: all (committee), your district (heads), yours (inspectors)."""
-        rows, total = violations.list_cases(current_user(), args, Page(pagination_parameters.first_item,
-                                                                       pagination_parameters.page_size))
+        rows, total = violations.list_cases(current_user(), args, page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return list(rows)
 

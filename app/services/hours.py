@@ -143,6 +143,16 @@ def _record(entity: str, row, action: str, user: User | None, before: dict | Non
     return change
 
 
+def _change(entity: str, row, action: str, user: User | None, **values) -> None:
+    """Set `values` on a rule or holiday, count a new version and log the change with its before and after."""
+    schema = HoursRuleSchema() if entity == "hours_rule" else HolidaySchema()
+    before = schema.dump(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.version += 1
+    _record(entity, row, action, user, before, schema.dump(row))
+
+
 def create_rule(user: User | None, data: dict) -> HoursRule:
     """Publish a rule from its loaded input form (HoursRuleInputSchema)."""
     with unit_of_work():
@@ -187,10 +197,8 @@ def withdraw_rule(user: User, rule_id: uuid.UUID, version: int) -> HoursRule:
         changefeed.lock(None)
         rule = _locked_current(rule_id, version)
         if rule.withdrawn_at is None:
-            before = HoursRuleSchema().dump(rule)
-            rule.withdrawn_at = rule.updated_at = utcnow()
-            rule.version += 1
-            _record("hours_rule", rule, "withdraw", user, before, HoursRuleSchema().dump(rule))
+            now = utcnow()
+            _change("hours_rule", rule, "withdraw", user, withdrawn_at=now, updated_at=now)
     return rule
 
 
@@ -233,11 +241,7 @@ def put_holiday(user: User | None, day: jdatetime.date, title: str, source: str)
                                               updated_at=utcnow()))
         _record("holiday", holiday, "create", user, None, HolidaySchema().dump(holiday))
         return holiday
-    before = HolidaySchema().dump(holiday)
-    holiday.cancelled_at = None
-    holiday.version += 1
-    holiday.updated_at = utcnow()
-    _record("holiday", holiday, "restore", user, before, HolidaySchema().dump(holiday))
+    _change("holiday", holiday, "restore", user, cancelled_at=None, updated_at=utcnow())
     return holiday
 
 
@@ -248,10 +252,8 @@ def cancel_holiday(user: User, holiday_id: uuid.UUID) -> Holiday:
         if holiday is None:
             raise Problem("not-found", f"There is no holiday {holiday_id}.")
         if holiday.cancelled_at is None:
-            before = HolidaySchema().dump(holiday)
-            holiday.cancelled_at = holiday.updated_at = utcnow()
-            holiday.version += 1
-            _record("holiday", holiday, "cancel", user, before, HolidaySchema().dump(holiday))
+            now = utcnow()
+            _change("holiday", holiday, "cancel", user, cancelled_at=now, updated_at=now)
     return holiday
 
 
