@@ -46,7 +46,11 @@ def canonical(data: dict) -> dict:
 
 def canonical_of(row) -> dict:
     """A stored report's client fields, all of them, in canonical form."""
-    return {f.name: _FROM_ROW.get(f.kind, _AS_IS)(getattr(row, f.name)) for f in FIELDS}
+    out = {}
+    for name, convert in _ROW_CONVERSIONS:  # (a push keeps one per report it lands: no call it can spare)
+        value = getattr(row, name)
+        out[name] = value if convert is None else convert(value)
+    return out
 
 
 # ---------------------------------------------------------------- columns
@@ -75,4 +79,13 @@ def columns_from_canonical(values: dict) -> dict:
 
 def columns_from_loaded(data: dict) -> dict:
     """A create's loaded client fields, every one, as the new report's columns."""
-    return {f.name: _LOADED_TO_COLUMN.get(f.kind, _AS_IS)(data[f.name]) for f in FIELDS}
+    out = {}
+    for name, convert in _LOADED_CONVERSIONS:
+        value = data[name]
+        out[name] = value if convert is None else convert(value)
+    return out
+
+
+# Each field with its conversion (None: the value as it is), looked up once.
+_ROW_CONVERSIONS = [(f.name, _FROM_ROW.get(f.kind)) for f in FIELDS]
+_LOADED_CONVERSIONS = [(f.name, _LOADED_TO_COLUMN.get(f.kind)) for f in FIELDS]

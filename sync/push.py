@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Protocol
 
@@ -353,7 +354,7 @@ class _Engine:
             {"report_id": l.report.id, "op_id": l.op["op_id"], "user_id": ctx.author_id, "field": c.field,
              "policy": c.policy, "base": c.base, "server": c.server, "client": c.client, "resolved": c.resolved,
              "at": ctx.received_at} for l in landings for c in l.conflicts])
-        store.insert_ledger([self.ledger_row(l.op, l.status, l.report.version, l.result()) for l in landings])
+        store.insert_ledger([self.ledger_row(l.op, l.status, l.report.version, l.result) for l in landings])
 
     def ledger_row(self, op: dict, status: str, version: int | None, result: dict) -> dict:
         return {"op_id": op["op_id"], "user_id": self.ctx.author_id, "device_id": self.ctx.device_id,
@@ -393,20 +394,24 @@ class Landing:
     kept: bool  # the report's version is a new one: keep it and put it on the change feed
     reason: str | None = None
 
+    @cached_property
     def result(self) -> dict:
         """What the ledger keeps and a replay answers again (a deleted report has no photos
-        to wait for and no flags to show)."""
-        conflicts = {"conflicts": [c.as_dict() for c in self.conflicts]}
-        if self.report.deleted_at is not None:
-            return conflicts
-        return (conflicts | {"missing_attachments": self.missing, "flags": list(self.report.flags)}
-                | ({"reason": self.reason} if self.reason else {}))
+        to wait for and no flags to show). Made once, when the op's rows are written: the
+        report is as it landed by then."""
+        result = {"conflicts": [c.as_dict() for c in self.conflicts]}
+        if self.report.deleted_at is None:
+            result["missing_attachments"] = self.missing
+            result["flags"] = list(self.report.flags)
+            if self.reason:
+                result["reason"] = self.reason
+        return result
 
     def answer(self) -> dict:
         report = self.report
         record = {} if report.deleted_at is not None else write_report(report, set(self.missing))
         return {"op_id": self.op["op_id"], "status": self.status, "id": report.id, "version": report.version,
-                "record": record, **self.result()}
+                "record": record, **self.result}
 
 
 # ---------------------------------------------------------------- new reports, in bulk
