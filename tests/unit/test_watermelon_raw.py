@@ -69,3 +69,27 @@ def test_a_value_that_does_not_convert_is_refused_by_the_schema_naming_its_field
     raw = watermelon.to_raw(write_report(_report(), set())) | {column: value}
     errors = ReportUpdateSchema().validate(watermelon.to_data(raw, {column}))
     assert field in errors
+
+
+def test_every_pulled_table_is_written_flat_from_its_read_schema():
+    from schemas.hours import HoursRuleSchema
+    from schemas.places import DistrictSchema, OfficeSchema
+    from schemas.watermelon import raw_writer
+
+    office = {"id": OFFICE, "code": "E-0601", "name": "دفتر ۱", "district": 6, "category": "pishkhan",
+              "location": {"type": "Point", "coordinates": [51.4, 35.7]}, "address": "", "phone": None,
+              "status": "active", "version": 2}
+    raw = raw_writer(OfficeSchema())(office)
+    assert raw == {"id": OFFICE, "code": "E-0601", "name": "دفتر ۱", "district": 6, "category": "pishkhan",
+                   "latitude": 35.7, "longitude": 51.4, "address": "", "phone": None, "status": "active",
+                   "version": 2}
+    district = {"number": 6, "name_fa": "۶", "name_en": "6", "version": 1,
+                "geometry": {"type": "MultiPolygon", "coordinates": [[[[51, 35], [52, 35], [52, 36], [51, 35]]]]}}
+    raw = raw_writer(DistrictSchema(), id_field="number")(district)
+    assert raw["id"] == "6" and orjson.loads(raw["geometry"]) == district["geometry"]
+    rule = {name: None for name in HoursRuleSchema().fields} | {
+        "id": ROUND, "weekdays": [0, 1], "windows": [{"start": "08:00", "end": "16:30"}],
+        "published_at": "2026-03-20T10:00:00+03:30"}
+    raw = raw_writer(HoursRuleSchema())(rule)
+    assert raw["published_at"] == 1773988200000 and orjson.loads(raw["windows"])[0]["start"] == "08:00"
+    assert all(value is None or isinstance(value, (str, int, float, bool)) for value in raw.values())
