@@ -4,11 +4,16 @@ points with their last visit, in one GeoJSON FeatureCollection."""
 import marshmallow as ma
 from marshmallow import validate
 
-from app.models.sync import REPORT_STATES
-from app.services.coverage import MARKS
 from schemas.fields import GeoJSONGeometry, GeoJSONPoint, Instant, JalaliDate
 from schemas.geojson import feature_collection
 from schemas.input import InputSchema
+from sync.report import REPORT_STATES
+
+# How an office is drawn, strongest first: an undecided case of the period, a visit in the
+# period that found it closed, one that found it open, one that found something else
+# (relocated, inaccessible), or no visit in the period at all (app.services.coverage).
+MARKS = ("case_open", "closed", "open", "other", "not_visited")
+
 
 class CoverageQuerySchema(InputSchema):
     from_ = JalaliDate(data_key="from", metadata={"description": "First Jalali day of the period (Tehran); "
@@ -16,6 +21,7 @@ class CoverageQuerySchema(InputSchema):
     to = JalaliDate(metadata={"description": "Last Jalali day of the period, included; default: today"})
     district = ma.fields.Integer(validate=validate.Range(1, 22),
                                  metadata={"description": "One district (default: all of yours)"})
+
 
 
 class _Totals(ma.Schema):

@@ -16,10 +16,6 @@ from app.repositories import coverage as coverage_repo
 from app.services.visibility import Visibility
 from app.violations.judge import CLOSED_STATES
 
-# How an office is drawn, strongest first: an undecided case of the period, a visit in the
-# period that found it closed, one that found it open, one that found something else
-# (relocated, inaccessible), or no visit in the period at all.
-MARKS = ("case_open", "closed", "open", "other", "not_visited")
 FOUND_CLOSED = (*CLOSED_STATES, "permanently_closed")
 
 
@@ -144,7 +140,7 @@ def _office(row, as_of: jdatetime.date) -> OfficeCoverage:
 
 
 def mark(visits: int, last_state: str | None, open_cases: int) -> str:
-    """How an office is drawn on the map (one of MARKS)."""
+    """How an office is drawn on the map (one of schemas.coverage.MARKS)."""
     if open_cases:
         return "case_open"
     if not visits:
