@@ -321,7 +321,9 @@ class _Engine:
         if op["action"] != "create" and changed:
             report.version += 1
             report.updated_at = self.ctx.received_at
-        missing = sorted(self.store.missing_photos((p["sha256"] for p in report.photos), report.author_id))
+        # A deleted report waits for no photo (its result names none): no query for them.
+        missing = [] if report.deleted_at is not None else sorted(
+            self.store.missing_photos((p["sha256"] for p in report.photos), report.author_id))
         landing = Landing(op, report, status, conflicts, missing, kept=op["action"] == "create" or changed,
                           reason=reason)
         self.write([landing])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from sync.report import CHECKLIST, FIELDS, INSTANT, PHOTOS, POINT
+from sync.report import BY_NAME, CHECKLIST, FIELDS, INSTANT, PHOTOS, POINT
 
 # The server-owned columns of a report's raw form, by how they are written.
 SERVER_INSTANTS = ("received_at", "evidence_time")
@@ -37,8 +37,7 @@ def point_columns(name: str) -> tuple[str, str]:
 
 def raw_columns(name: str) -> tuple[str, ...]:
     """The raw columns a declared field is written in."""
-    field = next(f for f in FIELDS if f.name == name)
-    return point_columns(name) if field.kind == POINT else (name,)
+    return point_columns(name) if BY_NAME[name].kind == POINT else (name,)
 
 
 # ---------------------------------------------------------------- the server's record, as a phone stores it
