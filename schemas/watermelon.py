@@ -9,12 +9,15 @@ here; a report's raw form is sync.watermelon's, from its declared fields.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import marshmallow as ma
 import orjson
+from marshmallow import validate
 
 from schemas.fields import GeoJSONGeometry, GeoJSONPoint, Instant
-from sync.watermelon import epoch_ms, point_columns
+from schemas.input import InputSchema
+from sync.watermelon import EARLIEST_MS, LATEST_MS, epoch_ms, point_columns
 
 NESTED = (ma.fields.List, ma.fields.Dict, ma.fields.Nested, ma.fields.Tuple, GeoJSONGeometry)
 
@@ -55,3 +58,96 @@ def _copied(name: str, convert):
 
 def _json(value) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
+
+
+# ---------------------------------------------------------------- the endpoints' own shapes (DESIGN §5.8)
+
+MAX_POSITION = 2**53 - 1  # what a JavaScript number holds exactly
+TABLES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
+
+
+class Position(ma.fields.Integer):
+    """A WatermelonDB `last_pulled_at`: a number from an earlier answer's `timestamp`, or
+    `null` (also empty, absent, 0) for a phone that never pulled."""
+
+    OPENAPI = {"type": "integer", "minimum": 0, "maximum": MAX_POSITION, "nullable": True}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in (None, "", "null", "undefined"):
+            return None
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if not 0 <= number <= MAX_POSITION:
+            raise ma.ValidationError(f"Must be a timestamp this server answered (0 to {MAX_POSITION}).")
+        return number or None
+
+
+class EpochOrInstant(ma.fields.Field):
+    """The phone's clock: epoch milliseconds (JavaScript's Date.now()) or an ISO 8601 instant."""
+
+    OPENAPI = {"oneOf": [{"type": "integer"}, Instant.OPENAPI]}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) in (int, float):
+            if not EARLIEST_MS <= value <= LATEST_MS:
+                raise ma.ValidationError("Give a time in the years 1900 to 2199 (epoch milliseconds).")
+            return datetime.fromtimestamp(value / 1000, UTC)
+        return Instant()._deserialize(value, attr, data, **kwargs)
+
+
+class PullQuerySchema(InputSchema):
+    last_pulled_at = Position(load_default=None, allow_none=True,
+                              metadata={"description": "The `timestamp` of your last pull; null for everything"})
+    schema_version = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
+    migration = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000),
+                                 metadata={"description": "WatermelonDB's migration spec as JSON, or null"})
+
+
+class PushQuerySchema(InputSchema):
+    last_pulled_at = Position(required=True, metadata={"description": "The `timestamp` of the pull just made"})
+
+
+class TableChangesInput(InputSchema):
+    created = ma.fields.List(ma.fields.Raw(allow_none=True), load_default=list)
+    updated = ma.fields.List(ma.fields.Raw(allow_none=True), load_default=list)
+    deleted = ma.fields.List(ma.fields.Raw(allow_none=True), load_default=list)
+
+
+class PushBodySchema(InputSchema):
+    changes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, 64)),
+                             values=ma.fields.Nested(TableChangesInput), required=True,
+                             validate=validate.Length(max=32),
+                             metadata={"description": "As pushChanges receives it; only `reports` is applied, "
+                                                      "records of other tables are refused to the quarantine"})
+    sent_at = EpochOrInstant(load_default=None, metadata={
+        "description": "Optional: the phone's clock as it sends (Date.now()), for the clock skew of §5.2"})
+
+
+class TableChangesOutput(ma.Schema):
+    created = ma.fields.List(ma.fields.Dict())
+    updated = ma.fields.List(ma.fields.Dict())
+    deleted = ma.fields.List(ma.fields.String())
+
+
+class PullAnswerSchema(ma.Schema):
+    changes = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(TABLES)),
+                             values=ma.fields.Nested(TableChangesOutput),
+                             metadata={"description": "Records are WatermelonDB raws; each table's columns are "
+                                                      "in the components Watermelon<Table>Raw"})
+    timestamp = ma.fields.Integer(metadata={"description": "A change-feed position (not a clock), above 0"})
+
+
+class PushResultSchema(ma.Schema):
+    op_id = ma.fields.String()
+    id = ma.fields.Raw()
+    status = ma.fields.String(metadata={"description": "applied, merged, duplicate or rejected (quarantined)"})
+    version = ma.fields.Integer()
+    errors = ma.fields.Dict()
+    reason = ma.fields.String()
+    conflicts = ma.fields.List(ma.fields.Dict())
+
+
+class PushAnswerSchema(ma.Schema):
+    timestamp = ma.fields.Integer()
+    replayed = ma.fields.Integer(metadata={"description": "Records that had already landed (a lost answer)"})
+    results = ma.fields.List(ma.fields.Nested(PushResultSchema), metadata={
+        "description": "WatermelonDB ignores this; the next pull sends every pushed record as the server holds it"})

@@ -126,6 +126,12 @@ def apply_all(store: Store, ctx: Push, ops: list) -> list[dict]:
     return results
 
 
+def refuse(store: Store, ctx: Push, raw, op_id, errors: dict[str, list[str]]) -> dict:
+    """Quarantine what cannot be an op at all (a dialect's record that names no report, a
+    table no phone may write), as a refused op is: kept with its payload and reasons."""
+    return _Engine(store, ctx).quarantine(raw, op_id, errors)
+
+
 class _Engine:
     def __init__(self, store: Store, ctx: Push):
         self.store, self.ctx = store, ctx
@@ -139,13 +145,13 @@ class _Engine:
             return result
         except OpRejected as rejected:
             savepoint.rollback()
-            return self._quarantine(raw, op_id, rejected.errors)
+            return self.quarantine(raw, op_id, rejected.errors)
         except Exception as error:  # noqa: BLE001  (no single op may turn a push into a 500)
             if self.store.is_fatal(error):
                 raise  # the whole push is rolled back and answered 503: the phone sends it again
             log.exception("op %s could not be applied", op_id)
             savepoint.rollback()
-            return self._quarantine(raw, op_id, {"op": ["The server could not apply this op; it was not "
+            return self.quarantine(raw, op_id, {"op": ["The server could not apply this op; it was not "
                                                         "applied and is kept in quarantine."]})
 
     def _dispatch(self, raw) -> dict:
@@ -163,7 +169,7 @@ class _Engine:
                    ("office_corrections", "create"): self._create_correction}[(op["entity"], op["action"])]
         return handler(op)
 
-    def _quarantine(self, raw, op_id, errors: dict) -> dict:
+    def quarantine(self, raw, op_id, errors: dict) -> dict:
         entity = raw.get("entity") if isinstance(raw, dict) else None
         action = raw.get("action") if isinstance(raw, dict) else None
         # Kept and echoed as sent, but for lone surrogates (U+FFFD instead), which no UTF-8
@@ -350,8 +356,8 @@ class _Engine:
              "op_id": l.op["op_id"], "at": ctx.received_at} for l in kept])
         store.record_changes([
             {"entity": "reports", "entity_id": str(l.report.id), "district": l.report.district,
-             "user_id": l.report.author_id, "deleted": l.report.deleted_at is not None, "at": ctx.received_at}
-            for l in kept])
+             "user_id": l.report.author_id, "deleted": l.report.deleted_at is not None, "at": ctx.received_at,
+             "version": l.report.version} for l in kept])
         store.insert_conflicts([
             {"report_id": l.report.id, "op_id": l.op["op_id"], "user_id": ctx.author_id, "field": c.field,
              "policy": c.policy, "base": c.base, "server": c.server, "client": c.client, "resolved": c.resolved,

@@ -5,12 +5,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.common import page_of
-from app.auth import current_user, requires
+from app.auth import current_token, current_user, requires
 from app.errors import answered_as
 from app.models import Role
-from app.services import sync_pull, sync_push
+from app.services import sync_pull, sync_push, sync_watermelon
 from schemas.sync import (PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema,
                           QuarantineSchema, write_push_response)
+from schemas.watermelon import PullAnswerSchema, PullQuerySchema, PushAnswerSchema, PushBodySchema, PushQuerySchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync protocol v1")
 
@@ -50,3 +51,28 @@ class Quarantine(MethodView):
             current_user(), page_of(pagination_parameters))
         pagination_parameters.item_count = total
         return rows
+
+
+@blp.route("/watermelon")
+class Watermelon(MethodView):
+    """The same engine in WatermelonDB's sync protocol (DESIGN §5.8): point `pullChanges`
+    and `pushChanges` of `synchronize()` here (examples/watermelon/sync.js)."""
+
+    @requires()
+    @blp.arguments(PullQuerySchema, location="query")
+    @blp.response(200, PullAnswerSchema)
+    def get(self, args):
+        """Every change in your scope since `last_pulled_at` (null: all of it, in one answer), as
+        WatermelonDB raw records; `timestamp` is the feed position to send next time."""
+        return jsonify(sync_watermelon.pull(current_token(), args["last_pulled_at"]))
+
+    @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
+    @blp.arguments(PushQuerySchema, location="query")
+    @blp.arguments(PushBodySchema)
+    @blp.response(200, PushAnswerSchema)
+    @blp.alt_response(413, description=answered_as("Over 2,000 records or 5 MB", "payload-too-large"))
+    def post(self, args, body):
+        """Your phone's changed reports, each through the ledger, the three-way merge and judging
+        of `/sync/push`; a record the server refuses goes to the quarantine and the push still
+        succeeds. The next pull brings every pushed record as the server holds it."""
+        return jsonify(sync_watermelon.push(current_token(), args["last_pulled_at"], body))

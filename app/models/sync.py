@@ -28,6 +28,26 @@ class Change(db.Model):
     user_id: Mapped[int | None] = mapped_column(index=True)  # for reports: the author
     deleted: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int | None]  # for reports: the version this change made (a report as of a position)
+
+    __table_args__ = (sa.Index("ix_changes_entity_id_seq", "entity_id", "seq"),)
+
+
+class WatermelonSync(db.Model):
+    """One pull or push of a token in WatermelonDB's protocol (DESIGN §5.8): the feed
+    positions it came from (`sent`, None on a first sync) and answered (`answered`), the
+    districts it was for, and when. A push's merge base is read from these."""
+
+    __tablename__ = "watermelon_syncs"
+    __table_args__ = (sa.Index("ix_watermelon_syncs_token_id", "token_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    token_id: Mapped[int] = mapped_column(sa.ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(4))  # pull | push
+    sent: Mapped[int | None] = mapped_column(BigInt)
+    answered: Mapped[int] = mapped_column(BigInt)
+    districts: Mapped[str] = mapped_column(sa.String(200))  # "3,6"; "*" for all
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Report(db.Model):

@@ -39,9 +39,9 @@ def lock_districts(districts: Iterable[int] | None) -> None:
 
 
 def add_many(rows: list[dict]) -> None:
-    """Feed rows (entity, entity_id, district, user_id, deleted, at), kept with the session
-    and written when its transaction commits (`_write_pending`)."""
-    db.session().info.setdefault(_PENDING, []).extend(rows)
+    """Feed rows (entity, entity_id, district, user_id, deleted, at; version for a report),
+    kept with the session and written when its transaction commits (`_write_pending`)."""
+    db.session().info.setdefault(_PENDING, []).extend({"version": None} | row for row in rows)
 
 
 def list_after(after: int, limit: int, districts: Collection[int] | None, author_id: int | None) -> list[Change]:

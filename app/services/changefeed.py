@@ -41,12 +41,13 @@ def lock(districts: Iterable[int] | None) -> None:
 
 
 def record(entity: str, entity_id, *, district: int | None = None, user_id: int | None = None,
-           deleted: bool = False) -> None:
-    """A change to a synced record, written to the feed when the transaction commits."""
+           deleted: bool = False, version: int | None = None) -> None:
+    """A change to a synced record, written to the feed when the transaction commits (a
+    report's with the version it made: WatermelonDB's merge base is a report as of a position)."""
     record_many([{"entity": entity, "entity_id": str(entity_id), "district": district, "user_id": user_id,
-                  "deleted": deleted, "at": utcnow()}])
+                  "deleted": deleted, "at": utcnow(), "version": version}])
 
 
 def record_many(rows: list[dict]) -> None:
-    """Changes as plain rows (entity, entity_id, district, user_id, deleted, at)."""
+    """Changes as plain rows (entity, entity_id, district, user_id, deleted, at, and version for a report)."""
     repo.add_many(rows)

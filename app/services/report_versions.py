@@ -29,7 +29,7 @@ def keep_version(report: Report, at: datetime, op_id=None) -> None:
     repo.add(ReportVersion(report_id=report.id, version=report.version, data=canonical_of(report), op_id=op_id,
                            at=at))
     changefeed.record("reports", report.id, district=report.district, user_id=report.author_id,
-                      deleted=report.deleted_at is not None)
+                      deleted=report.deleted_at is not None, version=report.version)
 
 
 def base_of(report: Report, version: int) -> dict | None:

@@ -1,0 +1,88 @@
+"""Queries of WatermelonDB's protocol (DESIGN §5.8): a token's syncs, and what the change
+feed and the ledger say of the records a pull or push names."""
+
+import uuid
+from collections.abc import Collection
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Change, LedgerEntry, Office, Report, Round, WatermelonSync
+
+KEPT_SYNCS = 32  # per token: a push's base is read from these
+
+
+def add_sync(row: dict) -> None:
+    """A token's pull or push; its oldest syncs beyond KEPT_SYNCS are dropped."""
+    db.session.add(WatermelonSync(**row))
+    db.session.flush()
+    cutoff = db.session.scalar(
+        sa.select(WatermelonSync.id).where(WatermelonSync.token_id == row["token_id"])
+        .order_by(WatermelonSync.id.desc()).offset(KEPT_SYNCS).limit(1))
+    if cutoff is not None:
+        db.session.execute(sa.delete(WatermelonSync).where(WatermelonSync.token_id == row["token_id"],
+                                                           WatermelonSync.id <= cutoff))
+
+
+def syncs(token_id: int) -> list[WatermelonSync]:
+    """The token's kept syncs, oldest first."""
+    return list(db.session.scalars(
+        sa.select(WatermelonSync).where(WatermelonSync.token_id == token_id).order_by(WatermelonSync.id)))
+
+
+def pull_answered(token_ids: Collection[int], position: int) -> WatermelonSync | None:
+    """The latest pull of these tokens that answered `position`."""
+    return db.session.scalar(
+        sa.select(WatermelonSync).where(WatermelonSync.token_id.in_(list(token_ids)), WatermelonSync.kind == "pull",
+                                        WatermelonSync.answered == position)
+        .order_by(WatermelonSync.id.desc()).limit(1))
+
+
+def seen_by(entity: str, ids: Collection[str], position: int) -> set[str]:
+    """Of these records, those with a change on the feed at or before `position`."""
+    if not ids or position <= 0:
+        return set()
+    return set(db.session.scalars(
+        sa.select(Change.entity_id).where(Change.entity_id.in_(list(ids)), Change.entity == entity,
+                                          Change.seq <= position).distinct()))
+
+
+def report_versions_at(ids: Collection[uuid.UUID], position: int) -> dict[uuid.UUID, int]:
+    """Each report's version as of a feed position (reports not on the feed by then: absent)."""
+    if not ids or position <= 0:
+        return {}
+    rows = db.session.execute(
+        sa.select(Change.entity_id, sa.func.max(Change.version))
+        .where(Change.entity == "reports", Change.entity_id.in_([str(i) for i in ids]), Change.seq <= position,
+               Change.version.is_not(None))
+        .group_by(Change.entity_id))
+    return {uuid.UUID(entity_id): version for entity_id, version in rows if version is not None}
+
+
+def last_landed(user_id: int, device_id: uuid.UUID, report_ids: Collection[uuid.UUID]) -> dict:
+    """Each report's latest landed op from this device: report id -> (action, status, version)."""
+    if not report_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(LedgerEntry.entity_id, LedgerEntry.action, LedgerEntry.status, LedgerEntry.version)
+        .where(LedgerEntry.user_id == user_id, LedgerEntry.device_id == device_id, LedgerEntry.entity == "reports",
+               LedgerEntry.entity_id.in_(list(report_ids)), LedgerEntry.status != "duplicate")
+        .order_by(LedgerEntry.at, LedgerEntry.version))
+    return {entity_id: (action, status, version) for entity_id, action, status, version in rows}
+
+
+def reports_from_device(ids: Collection[uuid.UUID], device_id: uuid.UUID) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(list(ids)),
+                                                             Report.device_id == device_id)))
+
+
+def places_in(districts: Collection[int]) -> dict[str, list[str]]:
+    """The ids of the offices, districts and rounds of these districts (a scope a phone left)."""
+    wanted = sorted(districts)
+    if not wanted:
+        return {"offices": [], "districts": [], "rounds": []}
+    return {"offices": [str(i) for i in db.session.scalars(sa.select(Office.id).where(Office.district.in_(wanted)))],
+            "districts": [str(d) for d in wanted],
+            "rounds": [str(i) for i in db.session.scalars(sa.select(Round.id).where(Round.district.in_(wanted)))]}

@@ -1,0 +1,240 @@
+"""WatermelonDB's sync protocol (DESIGN §5.8) over the one engine: the pull reads the feed
+through sync.pull's store as `/api/v1/sync/pull` does, the push applies ops through sync.push
+as `/api/v1/sync/push` does. What the dialect adds (an op id by content, the merge base from
+the token's syncs, created or updated) is sync.watermelon_sync's; what it needs from the
+database is here.
+
+Every record a phone pushes comes back on its next pull as the server holds it: merged,
+amended, refused (the quarantine keeps the phone's version), or kept when its delete lost
+(`update_beats_delete`). WatermelonDB marks whatever it pushed as synced once the push
+answers 2xx, so only a pull can bring it the server's truth.
+"""
+
+import uuid
+from datetime import datetime
+
+from app.database import utcnow
+from app.errors import Problem
+from app.models import ApiToken
+from app.repositories import ledger as ledger_repo
+from app.repositories import reports as report_repo
+from app.repositories import watermelon as repo
+from app.services import changefeed, unit_of_work
+from app.services.sync_pull import SqlPullStore
+from app.services.sync_store import SqlStore
+from app.services.visibility import Visibility
+from schemas.hours import HolidaySchema, HoursRuleSchema
+from schemas.places import DistrictSchema, OfficeSchema
+from schemas.rounds import RoundSchema
+from schemas.watermelon import raw_writer
+from sync import push as engine
+from sync import pull as feed
+from sync.evidence import clock_skew_s
+from sync.watermelon import to_raw
+from sync.watermelon_sync import (NAMESPACE, PUSHABLE, Mark, Pushed, as_op, base_position, edit_time_on_server,
+                                  position_of, read_push, split, timestamp_of)
+
+MAX_RECORDS = 2_000  # per push: a week offline is a few hundred reports
+WHOLE_FEED = 10**9  # a pull is one answer (the protocol has no pages); its scope bounds it
+RAW_WRITERS = {"offices": raw_writer(OfficeSchema()), "districts": raw_writer(DistrictSchema(), "number"),
+               "hours_rules": raw_writer(HoursRuleSchema()), "holidays": raw_writer(HolidaySchema()),
+               "rounds": raw_writer(RoundSchema()), "reports": to_raw}
+
+
+def device_of(token: ApiToken) -> uuid.UUID:
+    """The device a token's pushes come from: the one it logged in with, else one of its own."""
+    return token.device_id or uuid.uuid5(NAMESPACE, f"token:{token.id}")
+
+
+def _districts_text(visibility: Visibility) -> str:
+    return "*" if visibility.districts is None else ",".join(map(str, sorted(visibility.districts)))
+
+
+def _districts_of(text: str) -> frozenset[int] | None:
+    return None if text == "*" else frozenset(int(d) for d in text.split(",") if d)
+
+
+# ---------------------------------------------------------------- pull
+
+
+def pull(token: ApiToken, last_pulled_at: int | None) -> dict:
+    user, now = token.user, utcnow()
+    visibility = Visibility.of(user)
+    known = position_of(last_pulled_at)
+    with unit_of_work():
+        previous = repo.pull_answered([token.id], known) if known else None
+        left = _left_scope(previous, visibility)
+        after = 0 if left is not None else known  # a new scope: all of it again, and the places left
+        store = SqlPullStore(user)
+        rows = store.changes_after(after, WHOLE_FEED)
+        position = rows[-1].seq if rows else after
+        changes = feed.page(store, rows)
+        answer = {}
+        for entity in feed.ENTITIES:
+            write = RAW_WRITERS[entity]
+            raws = [write(record) for record in changes[entity]["upserted"]]
+            deleted = [str(i) for i in changes[entity]["deleted"]]
+            may_hold = _may_hold(token, entity, [raw["id"] for raw in raws], known, left, raws)
+            answer[entity] = split(raws, may_hold) | {"deleted": deleted}
+        if left:
+            for entity, ids in repo.places_in(left).items():
+                answer[entity]["deleted"] += [i for i in ids if i not in set(answer[entity]["deleted"])]
+        repo.add_sync({"token_id": token.id, "kind": "pull", "sent": known if last_pulled_at else None,
+                       "answered": position, "districts": _districts_text(visibility), "at": now})
+    return {"changes": answer, "timestamp": timestamp_of(position)}
+
+
+def _left_scope(previous, visibility: Visibility) -> frozenset[int] | None:
+    """The districts the phone's last pull covered that its scope no longer does (None: the
+    scope is the same, or not known to have changed)."""
+    if previous is None or previous.districts == _districts_text(visibility):
+        return None
+    before = _districts_of(previous.districts)
+    now = visibility.districts
+    if before is None:
+        return frozenset() if now is None else frozenset({0}) - {0}  # citywide before: nothing to name
+    return frozenset(before - (now or frozenset())) if now is not None else frozenset()
+
+
+def _may_hold(token: ApiToken, entity: str, ids: list[str], known: int, left, raws: list[dict]) -> set[str]:
+    """The records of a pull the phone may already hold: seen on the feed by its last
+    position (within its former scope, after a change of scope), and a report it made
+    itself, unless its own delete of it was refused (it destroyed it then: it must be
+    created again)."""
+    if not ids:
+        return set()
+    held = repo.seen_by(entity, ids, known)
+    if left is not None and entity in ("offices", "rounds", "districts"):
+        key = "number" if entity == "districts" else "district"
+        new_places = {raw["id"] for raw in raws if raw.get(key) is not None}
+        held -= new_places - {raw["id"] for raw in raws if raw.get(key) in left}
+    if entity == "reports":
+        report_ids = [uuid.UUID(i) for i in ids]
+        device = device_of(token)
+        held |= {str(i) for i in repo.reports_from_device(report_ids, device)}
+        landed = repo.last_landed(token.user_id, device, report_ids)
+        held -= {str(i) for i, (action, _, _) in landed.items() if action == "delete"}
+    return held
+
+
+# ---------------------------------------------------------------- push
+
+
+def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
+    user, received_at = token.user, utcnow()
+    records = read_push(user.id, body["changes"])
+    if len(records) > MAX_RECORDS:
+        raise Problem("payload-too-large", f"{len(records)} records in one push; send at most {MAX_RECORDS}.")
+    visibility = Visibility.of(user)
+    sent_at = body.get("sent_at")
+    skew = clock_skew_s(received_at, sent_at) if sent_at is not None else 0.0
+    device = device_of(token)
+    ctx = engine.Push(user.id, visibility.covers, device, received_at, skew)
+    pushed_from = position_of(last_pulled_at)
+    with unit_of_work() as session:
+        changefeed.lock(visibility.districts)
+        store = SqlStore(session)
+        plan = _Plan(token, user.id, device, records, pushed_from, skew, received_at)
+        results = [engine.refuse(store, ctx, {"entity": p.table, "action": p.kind, "record": p.raw or p.id},
+                                 str(p.op_id), errors) for p, errors in plan.refused]
+        landed = engine.apply_all(store, ctx, [op for _, op in plan.ops])
+        results += landed
+        changefeed.record_many(plan.resend(landed, received_at))
+        repo.add_sync({"token_id": token.id, "kind": "push", "sent": None, "answered": pushed_from,
+                       "districts": _districts_text(visibility), "at": received_at})
+    return {"timestamp": timestamp_of(pushed_from), "results": [_brief(r) for r in results],
+            "replayed": plan.replayed}
+
+
+class _Plan:
+    """What each pushed record becomes: an op for the engine, a refusal, or nothing (a replay
+    of what already landed, the delete of a report the server never had)."""
+
+    def __init__(self, token: ApiToken, user_id: int, device: uuid.UUID, records: list[Pushed], pushed_from: int,
+                 skew: float, received_at: datetime):
+        self.user_id, self.skew, self.received_at, self.pushed_from = user_id, skew, received_at, pushed_from
+        self.refused: list[tuple[Pushed, dict]] = []
+        self.ops: list[tuple[Pushed, dict]] = []
+        self.replayed = 0
+        landed_ops = ledger_repo.existing_op_ids({p.op_id for p in records})
+        report_ids = {_uuid(p.id) for p in records if p.table == PUSHABLE and not p.errors} - {None}
+        self.reports = {r.id: r for r in report_repo.reports_by_ids(report_ids)}
+        self.before = {i: r.version for i, r in self.reports.items()}  # the engine raises them
+        self.own_landed = repo.last_landed(user_id, device, [i for i, r in self.reports.items()
+                                                             if r.author_id == user_id])
+        self.marks = [Mark(s.kind, s.sent, s.answered, s.at) for s in repo.syncs(token.id)]
+        self._versions_at: dict[int, dict] = {}
+        for p in records:
+            if p.errors:
+                self.refused.append((p, p.errors))
+            elif p.table != PUSHABLE:
+                self.refused.append((p, {"table": [f"Only reports may be pushed; {p.table} are the server's. "
+                                                   "The next pull sends them as the server holds them."]}))
+            elif p.op_id in landed_ops:
+                self.replayed += 1  # a lost answer: the same record again changes nothing
+            elif (op := self._op(p)) is not None:
+                self.ops.append((p, op))
+
+    def _op(self, p: Pushed) -> dict | None:
+        report = self.reports.get(_uuid(p.id))
+        if p.kind == "deleted":
+            if report is None or (report.author_id == self.user_id and report.deleted_at is not None):
+                return None  # never reached the server, or already deleted: nothing to do
+            return as_op(p, "delete", self._base(report, None), self.received_at, self.skew)
+        if report is None or (p.kind == "created" and not p.changed):
+            # New; `updated` for a report the server lacks (all of it, as a create); or a
+            # create sent again with no edit since (answered as a duplicate).
+            return as_op(p, "create", None, self.received_at, self.skew)
+        return as_op(p, "update", self._base(report, edit_time_on_server(p, self.skew)), self.received_at,
+                     self.skew)
+
+    def _base(self, report, edit_time) -> int:
+        """The version the phone's edit was made on: the latest of what its pulls had brought
+        by then and what it had pushed itself."""
+        position = base_position(self.marks, edit_time, self.pushed_from)
+        if position not in self._versions_at:
+            self._versions_at[position] = repo.report_versions_at(list(self.reports), position)
+        candidates = [self._versions_at[position].get(report.id)]
+        action, status, version = self.own_landed.get(report.id, (None, None, None))
+        if action in ("create", "update") and version is not None:
+            # A merged op made a version the phone never held: the one before it is safe.
+            candidates.append(version if status == "applied" else version - 1)
+        known = [v for v in candidates if v]
+        return min(max(known), self.before[report.id]) if known else 1
+
+    def resend(self, results: list[dict], at: datetime) -> list[dict]:
+        """Feed rows for every pushed report whose push put no new version on the feed, so
+        that the next pull brings the server's truth (a refused create: deleted)."""
+        rows = []
+        for (p, _), result in zip(self.ops, results):
+            report_id = _uuid(p.id)
+            raised = result.get("status") in ("applied", "merged") and result.get("version", 0) > self.before.get(
+                report_id, 0)
+            if not raised:
+                rows.append(self._truth(p, report_repo.get_report(report_id) if report_id else None, at))
+        rows += [self._truth(p, self.reports.get(_uuid(p.id)), at) for p, _ in self.refused
+                 if p.table == PUSHABLE and isinstance(p.id, str) and len(p.id) <= 36]
+        return rows
+
+    def _truth(self, p: Pushed, report, at: datetime) -> dict:
+        if report is None or report.author_id != self.user_id:
+            return {"entity": "reports", "entity_id": str(p.id), "district": None, "user_id": self.user_id,
+                    "deleted": True, "at": at, "version": None}
+        return {"entity": "reports", "entity_id": str(report.id), "district": report.district,
+                "user_id": report.author_id, "deleted": report.deleted_at is not None, "at": at,
+                "version": report.version}
+
+
+def _uuid(value) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _brief(result: dict) -> dict:
+    """A result as the push answers it (WatermelonDB reads none of it; people and tests do)."""
+    brief = {k: result[k] for k in ("op_id", "id", "status", "version", "errors", "reason") if k in result}
+    if result.get("conflicts"):
+        brief["conflicts"] = [{"field": c["field"], "policy": c["policy"]} for c in result["conflicts"]]
+    return brief

@@ -1,0 +1,181 @@
+"""The same engine in WatermelonDB's protocol (DESIGN §5.8): the dialect's rules, no database.
+
+WatermelonDB's `synchronize()` pulls, saves the new position, and only then pushes every
+record the phone changed, as whole raw records with `_status` and `_changed`; it carries no
+op id and no base version, and it ignores the push's answer. So the server works out from
+what it remembers of the phone (its token's syncs, `Mark`) and from the records themselves
+what §5.2's engine needs:
+
+- **An op id, by content** (`op_id_of`): the same record sent again (a lost answer: the
+  next sync pulls, then pushes the very same `_changed` columns, values and `updated_at`)
+  names the same op, which the ledger already holds: it changes nothing.
+- **The merge base** (`base_position`): the feed position the phone held when it made the
+  edit. Not the push's `last_pulled_at`: that pull, made just before the push, may have
+  brought another phone's edit, and WatermelonDB kept its own columns over it; taken as the
+  base it would make the other phone's edit look like the base and drop it. Each pull is
+  remembered with its time; an edit (`updated_at`, corrected by the push's clock skew) was
+  made on what the last pull before it brought. Where the edit time is unknown, the
+  position is the one held before the first pull since the token's last landed push (a
+  failed push is followed by a pull that already holds the other phone's edit). Where in
+  doubt the older position is taken: an older base can keep a text twice (both kept,
+  §5.4's `merge_text`), a newer one can drop a person's edit.
+- **Created or updated** on a pull (`split`): a record the phone may hold goes under
+  `updated`; `created` would resurrect a report whose delete the phone has yet to push.
+
+A feed position `p` is sent as `timestamp` p + 1: WatermelonDB takes only a number above 0
+as a position, and an empty feed is at 0.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from sync.report import FIELDS
+from sync.watermelon import EARLIEST_MS, LATEST_MS, raw_columns, to_data
+
+# An edit this close after a pull's answer may have been made before the phone applied it.
+APPLY_MARGIN = timedelta(seconds=1)
+NAMESPACE = uuid.UUID("5d9b3f7a-2c14-4e8f-9a61-0b7d3c2e1f48")
+PUSHABLE = "reports"
+KINDS = ("created", "updated")
+CLIENT_COLUMNS = ("id", *(column for f in FIELDS for column in raw_columns(f.name)))
+
+
+def position_of(timestamp: int | None) -> int:
+    """The feed position a WatermelonDB `last_pulled_at` stands for (None and 0: nothing yet)."""
+    return 0 if not timestamp else timestamp - 1
+
+
+def timestamp_of(position: int) -> int:
+    return position + 1
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One sync of a token: a pull from `sent` (None: the first) answered at `answered`, or a
+    landed push made from `answered`."""
+
+    kind: str  # pull | push
+    sent: int | None
+    answered: int
+    at: datetime
+
+
+def base_position(marks: list[Mark], edit_time: datetime | None, pushed_from: int) -> int:
+    """The feed position the phone held when it made an edit, from its token's syncs in the
+    order they happened (the last, a pull answered at `pushed_from`)."""
+    pulls = [m for m in marks if m.kind == "pull"]
+    # The pull of this very sync came after every edit it pushes: its edits were made on
+    # what the phone held before it.
+    this_sync = next((m for m in reversed(pulls) if m.answered == pushed_from), None)
+    ceiling = pushed_from if this_sync is None else (this_sync.sent or 0)
+    if edit_time is not None:
+        before = [m for m in pulls if m.at <= edit_time - APPLY_MARGIN]
+        held = before[-1].answered if before else (pulls[0].sent or 0) if pulls else ceiling
+        return min(held, ceiling)
+    last_push = max((i for i, m in enumerate(marks) if m.kind == "push"), default=-1)
+    since = [m for m in marks[last_push + 1:] if m.kind == "pull"]
+    return min(since[0].sent or 0, ceiling) if since else ceiling
+
+
+# ---------------------------------------------------------------- a push, read
+
+
+@dataclass
+class Pushed:
+    """One record of a push, as read: what it is, and the op data it carries."""
+
+    table: str
+    kind: str  # created | updated | deleted
+    id: object  # as sent: a string, unless the phone is broken
+    raw: dict | None = None
+    changed: set[str] | None = None  # the columns `_changed` names (an update)
+    edit_time: datetime | None = None  # `updated_at` (else `created_at`), on the phone's clock
+    op_id: uuid.UUID | None = None
+    errors: dict = field(default_factory=dict)  # why it cannot be an op at all
+
+
+def read_push(user_id: int, changes: dict) -> list[Pushed]:
+    """Every record of a push's `changes`, in WatermelonDB's order (tables as sent; in each,
+    created, updated, deleted). Nothing here trusts the record: each is checked by the
+    engine's schemas once it is an op."""
+    out = []
+    for table, sets in changes.items():
+        for kind in (*KINDS, "deleted"):
+            for item in sets.get(kind) or ():
+                out.append(_read(user_id, table, kind, item))
+    return out
+
+
+def _read(user_id: int, table: str, kind: str, item) -> Pushed:
+    if kind == "deleted":
+        pushed = Pushed(table, kind, item)
+        if not isinstance(item, str):
+            pushed.errors = {"id": ["A deleted record is named by its id, a string."]}
+        pushed.op_id = _content_id(user_id, table, kind, item, None, None)
+        return pushed
+    if not isinstance(item, dict):
+        return Pushed(table, kind, None, errors={"record": ["Each record must be a JSON object."]},
+                      op_id=_content_id(user_id, table, kind, None, item, None))
+    changed = _changed(item.get("_changed"))
+    edit_ms = next((item[c] for c in ("updated_at", "created_at") if _is_ms(item.get(c))), None)
+    pushed = Pushed(table, kind, item.get("id"), item, changed if kind == "updated" else None,
+                    None if edit_ms is None else datetime.fromtimestamp(edit_ms / 1000, UTC))
+    if not isinstance(pushed.id, str):
+        pushed.errors = {"id": ["A record's id must be a string (a UUID)."]}
+    # The columns an update carries and their values, plus its edit time: a replay of the
+    # same record is the same op; the phone's next edit of it is another.
+    columns = CLIENT_COLUMNS if kind == "created" else sorted(changed)
+    carried = {c: item.get(c) for c in columns}
+    pushed.op_id = _content_id(user_id, table, kind, pushed.id, carried, edit_ms)
+    return pushed
+
+
+def _changed(value) -> set[str]:
+    if not isinstance(value, str):
+        return set()
+    return {column.strip() for column in value.split(",") if column.strip()}
+
+
+def _is_ms(value) -> bool:
+    return type(value) in (int, float) and EARLIEST_MS <= value <= LATEST_MS
+
+
+def _content_id(user_id: int, table: str, kind: str, record_id, carried, edit_ms) -> uuid.UUID:
+    payload = [user_id, table, kind, record_id, carried, edit_ms]
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # what orjson refuses (a lone surrogate, a huge integer): its repr is enough
+        text = repr(payload).encode("utf-8", "surrogatepass")
+    return uuid.uuid5(NAMESPACE, hashlib.sha256(text).hexdigest())
+
+
+def as_op(pushed: Pushed, action: str, base_version: int | None, received_at: datetime, skew_s: float) -> dict:
+    """The §5.2 op a pushed report becomes: a `create` takes every client column, an
+    `update` those `_changed` names, a `delete` none."""
+    changed_at = (pushed.edit_time or received_at - timedelta(seconds=skew_s)).isoformat()
+    op = {"op_id": str(pushed.op_id), "entity": "reports", "action": action, "id": pushed.id,
+          "base_version": base_version, "changed_at": changed_at}
+    if action != "delete":
+        op["data"] = to_data(pushed.raw, None if action == "create" else pushed.changed)
+    return op
+
+
+def edit_time_on_server(pushed: Pushed, skew_s: float) -> datetime | None:
+    """The record's edit time on the server's clock (the phone's plus the push's skew)."""
+    return None if pushed.edit_time is None else pushed.edit_time + timedelta(seconds=skew_s)
+
+
+# ---------------------------------------------------------------- a pull, split
+
+
+def split(upserted: list[dict], may_hold: set[str]) -> dict:
+    """A table's records as WatermelonDB takes them: `updated` those the phone may hold,
+    `created` the others."""
+    created, updated = [], []
+    for raw in upserted:
+        (updated if raw["id"] in may_hold else created).append(raw)
+    return {"created": created, "updated": updated}
