@@ -3,6 +3,7 @@
 Why the rows wait for the commit and the locks are taken in this order: app.services.changefeed.
 """
 
+import weakref
 from collections.abc import Collection, Iterable
 
 import sqlalchemy as sa
@@ -81,7 +82,10 @@ def _write_pending(session: Session) -> None:
 @event.listens_for(Session, "after_transaction_create")
 def _mark(session: Session, transaction: SessionTransaction) -> None:
     if transaction.nested:
-        session.info.setdefault(_MARKS, {})[transaction] = len(session.info.get(_PENDING, ()))
+        # Weakly held: a savepoint's end is signalled before its rollback is (SQLAlchemy's
+        # order), so its mark must outlive the end and go with the transaction object.
+        marks = session.info.setdefault(_MARKS, weakref.WeakKeyDictionary())
+        marks[transaction] = len(session.info.get(_PENDING, ()))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -90,7 +94,9 @@ def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
     if not pending:
         return
     if previous_transaction.nested:
-        del pending[session.info.get(_MARKS, {}).get(previous_transaction, 0):]
+        mark = session.info.get(_MARKS, {}).get(previous_transaction)
+        if mark is not None:  # (unknown, the rows stay: a row too many is harmless, one lost never comes back)
+            del pending[mark:]
     elif previous_transaction.parent is None:
         pending.clear()
     # else a flush's own sub-transaction: its savepoint or root is rolled back in turn
@@ -98,7 +104,6 @@ def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        session.info.get(_MARKS, {}).pop(transaction, None)
-    elif transaction.parent is None:
+    if transaction.parent is None and not transaction.nested:
         session.info.pop(_PENDING, None)  # committed, rolled back or closed: nothing carries over
+        session.info.pop(_MARKS, None)
