@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test install spatialite chromium migrate clean
+.PHONY: run serve test install spatialite chromium watermelon migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,14 @@ spatialite: install
 chromium: install
 	@$(BIN)/python scripts/ensure_packages.py chromium
 
+# The WatermelonDB example client (examples/watermelon), which the tests drive in Node.
+WMDB := examples/watermelon
+$(WMDB)/node_modules/.installed: $(WMDB)/package-lock.json
+	npm ci --prefix $(WMDB) --no-audit --no-fund --loglevel=error
+	touch $@
+
+watermelon: $(WMDB)/node_modules/.installed
+
 migrate: install spatialite
 	$(FLASK) db upgrade
 
@@ -38,7 +46,7 @@ run: migrate
 serve: install
 	@bash scripts/serve.sh
 
-test: install spatialite chromium
+test: install spatialite chromium watermelon
 	@bash scripts/test.sh
 
 clean:

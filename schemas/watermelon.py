@@ -100,6 +100,9 @@ class PullQuerySchema(InputSchema):
     schema_version = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
     migration = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000),
                                  metadata={"description": "WatermelonDB's migration spec as JSON, or null"})
+    send_created_as_updated = ma.fields.Boolean(load_default=False, metadata={
+        "description": "For a client synchronizing with `sendCreatedAsUpdated: true`: every record under "
+                       "`updated` (else new records come under `created`, as WatermelonDB expects by default)"})
 
 
 class PushQuerySchema(InputSchema):

@@ -64,7 +64,7 @@ class Watermelon(MethodView):
     def get(self, args):
         """Every change in your scope since `last_pulled_at` (null: all of it, in one answer), as
         WatermelonDB raw records; `timestamp` is the feed position to send next time."""
-        return jsonify(sync_watermelon.pull(current_token(), args["last_pulled_at"]))
+        return jsonify(sync_watermelon.pull(current_token(), args["last_pulled_at"], args["send_created_as_updated"]))
 
     @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
     @blp.arguments(PushQuerySchema, location="query")

@@ -57,7 +57,7 @@ def _districts_of(text: str) -> frozenset[int] | None:
 # ---------------------------------------------------------------- pull
 
 
-def pull(token: ApiToken, last_pulled_at: int | None) -> dict:
+def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = False) -> dict:
     user, now = token.user, utcnow()
     visibility = Visibility.of(user)
     known = position_of(last_pulled_at)
@@ -74,8 +74,11 @@ def pull(token: ApiToken, last_pulled_at: int | None) -> dict:
             write = RAW_WRITERS[entity]
             raws = [write(record) for record in changes[entity]["upserted"]]
             deleted = [str(i) for i in changes[entity]["deleted"]]
-            may_hold = _may_hold(token, entity, [raw["id"] for raw in raws], known, left, raws)
-            answer[entity] = split(raws, may_hold) | {"deleted": deleted}
+            if all_as_updated:
+                answer[entity] = {"created": [], "updated": raws, "deleted": deleted}
+            else:
+                may_hold = _may_hold(token, entity, [raw["id"] for raw in raws], known, left, raws)
+                answer[entity] = split(raws, may_hold) | {"deleted": deleted}
         if left:
             for entity, ids in repo.places_in(left).items():
                 answer[entity]["deleted"] += [i for i in ids if i not in set(answer[entity]["deleted"])]

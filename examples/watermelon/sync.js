@@ -60,6 +60,8 @@ function syncWith(database, {
         schema_version: String(schemaVersion),
         migration: JSON.stringify(migration ?? null),
       })
+      // Such a client wants every record under `updated` (WatermelonDB logs an error otherwise).
+      if (sendCreatedAsUpdated) query.set('send_created_as_updated', 'true')
       const { changes, timestamp } = await request(fetchImpl, `${url}?${query}`, { method: 'GET', headers })
       return { changes, timestamp }
     },
