@@ -125,18 +125,85 @@ class PushBodySchema(InputSchema):
         "description": "Optional: the phone's clock as it sends (Date.now()), for the clock skew of §5.2"})
 
 
-class TableChangesOutput(ma.Schema):
-    created = ma.fields.List(ma.fields.Dict())
-    updated = ma.fields.List(ma.fields.Dict())
-    deleted = ma.fields.List(ma.fields.String())
+# The raw form of each table, for the OpenAPI document: the columns `raw_writer` (and, for
+# reports, sync.watermelon.to_raw) write, with their JSON types, derived as they are.
+
+_MS = "Epoch milliseconds"
+_JSON = "A JSON string"
+
+
+def _doc_columns(schema: ma.Schema, id_field: str = "id") -> dict:
+    columns = {}
+    for name, field in schema.fields.items():
+        if name == id_field:
+            continue
+        if isinstance(field, GeoJSONPoint):
+            for column in point_columns(name):
+                columns[column] = ma.fields.Float(allow_none=True)
+        elif isinstance(field, Instant):
+            columns[name] = ma.fields.Integer(allow_none=True, metadata={"description": _MS})
+        elif isinstance(field, NESTED):
+            columns[name] = ma.fields.String(allow_none=True, metadata={"description": _JSON})
+        elif isinstance(field, ma.fields.Boolean | ma.fields.Integer | ma.fields.Float):
+            columns[name] = type(field)()
+        else:
+            columns[name] = ma.fields.String(allow_none=True)
+    return columns
+
+
+def _report_columns() -> dict:
+    from sync.report import CHECKLIST, COUNT, FIELDS, INSTANT, NUMBER, PHOTOS, POINT
+    from sync.watermelon import SERVER_INSTANTS, SERVER_LISTS
+
+    columns = {}
+    for f in FIELDS:
+        if f.kind == POINT:
+            for column in point_columns(f.name):
+                columns[column] = ma.fields.Float(allow_none=True)
+        elif f.kind == INSTANT:
+            columns[f.name] = ma.fields.Integer(allow_none=not f.required, metadata={"description": _MS})
+        elif f.kind in (CHECKLIST, PHOTOS):
+            columns[f.name] = ma.fields.String(metadata={"description": _JSON})
+        elif f.kind in (NUMBER, COUNT):
+            columns[f.name] = (ma.fields.Float if f.kind == NUMBER else ma.fields.Integer)(allow_none=True)
+        else:
+            columns[f.name] = ma.fields.String(allow_none=not f.required)
+    columns |= {name: ma.fields.Integer(allow_none=True, metadata={"description": _MS}) for name in SERVER_INSTANTS}
+    columns |= {name: ma.fields.String(metadata={"description": _JSON}) for name in SERVER_LISTS}
+    columns |= {"version": ma.fields.Integer(), "evidence_time_source": ma.fields.String(),
+                "clock_skew_s": ma.fields.Float(), "distance_to_office_m": ma.fields.Float(allow_none=True),
+                "locked": ma.fields.Boolean(), "violation_id": ma.fields.String(allow_none=True)}
+    return columns
+
+
+def _table_changes(name: str, columns: dict) -> type[ma.Schema]:
+    raw = ma.Schema.from_dict({"id": ma.fields.String(), **columns}, name=f"Watermelon{name}Raw")
+    return ma.Schema.from_dict({"created": ma.fields.List(ma.fields.Nested(raw)),
+                                "updated": ma.fields.List(ma.fields.Nested(raw)),
+                                "deleted": ma.fields.List(ma.fields.String())}, name=f"Watermelon{name}Changes")
+
+
+def _changes_doc() -> type[ma.Schema]:
+    from schemas.hours import HolidaySchema, HoursRuleSchema
+    from schemas.places import DistrictSchema, OfficeSchema
+    from schemas.rounds import RoundSchema
+
+    tables = {"offices": ("Office", _doc_columns(OfficeSchema())),
+              "districts": ("District", _doc_columns(DistrictSchema(), "number") | {"number": ma.fields.Integer()}),
+              "hours_rules": ("HoursRule", _doc_columns(HoursRuleSchema())),
+              "holidays": ("Holiday", _doc_columns(HolidaySchema())),
+              "rounds": ("Round", _doc_columns(RoundSchema())),
+              "reports": ("Report", _report_columns())}
+    return ma.Schema.from_dict({table: ma.fields.Nested(_table_changes(name, columns))
+                                for table, (name, columns) in tables.items()}, name="WatermelonChanges")
 
 
 class PullAnswerSchema(ma.Schema):
-    changes = ma.fields.Dict(keys=ma.fields.String(validate=validate.OneOf(TABLES)),
-                             values=ma.fields.Nested(TableChangesOutput),
-                             metadata={"description": "Records are WatermelonDB raws; each table's columns are "
-                                                      "in the components Watermelon<Table>Raw"})
-    timestamp = ma.fields.Integer(metadata={"description": "A change-feed position (not a clock), above 0"})
+    changes = ma.fields.Nested(_changes_doc(), metadata={
+        "description": "WatermelonDB raw records: flat snake_case columns, ids as strings, instants as epoch "
+                       "milliseconds, a point as latitude/longitude, objects and lists as JSON strings"})
+    timestamp = ma.fields.Integer(metadata={"description": "A change-feed position (not a clock), above 0: send "
+                                                           "it as last_pulled_at"})
 
 
 class PushResultSchema(ma.Schema):

@@ -7,7 +7,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Change, LedgerEntry, Office, Report, Round, WatermelonSync
+from app.models import ApiToken, Change, LedgerEntry, Office, Report, Round, WatermelonSync
 
 KEPT_SYNCS = 32  # per token: a push's base is read from these
 
@@ -30,12 +30,13 @@ def syncs(token_id: int) -> list[WatermelonSync]:
         sa.select(WatermelonSync).where(WatermelonSync.token_id == token_id).order_by(WatermelonSync.id)))
 
 
-def pull_answered(token_ids: Collection[int], position: int) -> WatermelonSync | None:
-    """The latest pull of these tokens that answered `position`."""
+def pull_answered(token_id: int, user_id: int, position: int) -> WatermelonSync | None:
+    """The latest pull that answered `position`: of this token, else of another of the
+    user's (a phone that logged in again goes on from where it was)."""
     return db.session.scalar(
-        sa.select(WatermelonSync).where(WatermelonSync.token_id.in_(list(token_ids)), WatermelonSync.kind == "pull",
-                                        WatermelonSync.answered == position)
-        .order_by(WatermelonSync.id.desc()).limit(1))
+        sa.select(WatermelonSync).join(ApiToken, ApiToken.id == WatermelonSync.token_id)
+        .where(ApiToken.user_id == user_id, WatermelonSync.kind == "pull", WatermelonSync.answered == position)
+        .order_by((WatermelonSync.token_id == token_id).desc(), WatermelonSync.id.desc()).limit(1))
 
 
 def seen_by(entity: str, ids: Collection[str], position: int) -> set[str]:

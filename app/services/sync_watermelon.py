@@ -22,6 +22,7 @@ from app.repositories import watermelon as repo
 from app.services import changefeed, unit_of_work
 from app.services.sync_pull import SqlPullStore
 from app.services.sync_store import SqlStore
+from app.services.seed import DISTRICT_COUNT
 from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
@@ -62,55 +63,60 @@ def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = Fal
     visibility = Visibility.of(user)
     known = position_of(last_pulled_at)
     with unit_of_work():
-        previous = repo.pull_answered([token.id], known) if known else None
-        left = _left_scope(previous, visibility)
-        after = 0 if left is not None else known  # a new scope: all of it again, and the places left
+        held_scope = _held_scope(token, known, visibility)
+        # A phone whose districts changed gets the whole new scope again, and the places it
+        # no longer covers as deleted (a scope's cursor in §5.1 answers `reset`; WatermelonDB
+        # has no reset, so the server names what to drop).
+        after = known if held_scope is _SAME else 0
         store = SqlPullStore(user)
         rows = store.changes_after(after, WHOLE_FEED)
         position = rows[-1].seq if rows else after
         changes = feed.page(store, rows)
+        if held_scope is not _SAME:
+            left = _all_districts() if held_scope is None else held_scope
+            for entity, ids in repo.places_in(left - (visibility.districts or left)).items():
+                changes[entity]["deleted"] = list(dict.fromkeys([*map(str, changes[entity]["deleted"]), *ids]))
         answer = {}
         for entity in feed.ENTITIES:
-            write = RAW_WRITERS[entity]
-            raws = [write(record) for record in changes[entity]["upserted"]]
+            raws = [RAW_WRITERS[entity](record) for record in changes[entity]["upserted"]]
             deleted = [str(i) for i in changes[entity]["deleted"]]
             if all_as_updated:
                 answer[entity] = {"created": [], "updated": raws, "deleted": deleted}
             else:
-                may_hold = _may_hold(token, entity, [raw["id"] for raw in raws], known, left, raws)
+                may_hold = _may_hold(token, entity, raws, known, held_scope)
                 answer[entity] = split(raws, may_hold) | {"deleted": deleted}
-        if left:
-            for entity, ids in repo.places_in(left).items():
-                answer[entity]["deleted"] += [i for i in ids if i not in set(answer[entity]["deleted"])]
         repo.add_sync({"token_id": token.id, "kind": "pull", "sent": known if last_pulled_at else None,
                        "answered": position, "districts": _districts_text(visibility), "at": now})
     return {"changes": answer, "timestamp": timestamp_of(position)}
 
 
-def _left_scope(previous, visibility: Visibility) -> frozenset[int] | None:
-    """The districts the phone's last pull covered that its scope no longer does (None: the
-    scope is the same, or not known to have changed)."""
+_SAME = object()  # the phone's scope has not changed (or is not known to have)
+
+
+def _held_scope(token: ApiToken, known: int, visibility: Visibility):
+    """The districts of the pull that gave the phone its position, if they are not the
+    caller's now (None: the whole city); else _SAME."""
+    previous = repo.pull_answered(token.id, token.user_id, known) if known else None
     if previous is None or previous.districts == _districts_text(visibility):
-        return None
-    before = _districts_of(previous.districts)
-    now = visibility.districts
-    if before is None:
-        return frozenset() if now is None else frozenset({0}) - {0}  # citywide before: nothing to name
-    return frozenset(before - (now or frozenset())) if now is not None else frozenset()
+        return _SAME
+    return _districts_of(previous.districts)
 
 
-def _may_hold(token: ApiToken, entity: str, ids: list[str], known: int, left, raws: list[dict]) -> set[str]:
-    """The records of a pull the phone may already hold: seen on the feed by its last
-    position (within its former scope, after a change of scope), and a report it made
-    itself, unless its own delete of it was refused (it destroyed it then: it must be
-    created again)."""
-    if not ids:
+def _all_districts() -> frozenset[int]:
+    return frozenset(range(1, DISTRICT_COUNT + 1))
+
+
+def _may_hold(token: ApiToken, entity: str, raws: list[dict], known: int, held_scope) -> set[str]:
+    """The records of a pull the phone may already hold: those on the feed by its position
+    (and in its former districts, after its scope changed), and the reports it made itself,
+    unless its own delete of one was refused (it destroyed it then: it must be created again)."""
+    if not raws:
         return set()
+    ids = [raw["id"] for raw in raws]
     held = repo.seen_by(entity, ids, known)
-    if left is not None and entity in ("offices", "rounds", "districts"):
+    if held_scope is not _SAME and held_scope is not None and entity in ("offices", "rounds", "districts"):
         key = "number" if entity == "districts" else "district"
-        new_places = {raw["id"] for raw in raws if raw.get(key) is not None}
-        held -= new_places - {raw["id"] for raw in raws if raw.get(key) in left}
+        held -= {raw["id"] for raw in raws if raw.get(key) not in held_scope}
     if entity == "reports":
         report_ids = [uuid.UUID(i) for i in ids]
         device = device_of(token)
