@@ -13,6 +13,7 @@ and the engine quarantines it (§5.6) instead of this module guessing.
 """
 
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import orjson
 
@@ -81,20 +82,12 @@ def to_data(raw: dict, changed: set[str] | None = None) -> dict:
     """The op data of a pushed raw record: every declared field for a create (`changed`
     None), only the fields whose columns the phone changed for an update."""
     data = {}
-    for f in FIELDS:
-        columns = raw_columns(f.name)
-        if changed is not None and not changed.intersection(columns):
+    for name, columns, read in _READERS:
+        if changed is not None and changed.isdisjoint(columns):
             continue
-        if not any(column in raw for column in columns):
+        if raw.keys().isdisjoint(columns):
             continue  # left out: the schema's default for a create, untouched for an update
-        if f.kind == POINT:
-            data[f.name] = _point(raw.get(columns[0]), raw.get(columns[1]))
-        elif f.kind == INSTANT:
-            data[f.name] = _instant(raw[f.name])
-        elif f.kind in JSON_KINDS:
-            data[f.name] = _json(raw[f.name])
-        else:
-            data[f.name] = raw[f.name]
+        data[name] = read(raw)
     return data
 
 
@@ -117,3 +110,19 @@ def _json(value):
         return orjson.loads(value)  # (orjson refuses nesting past 1,024; the schema bounds it to 10)
     except orjson.JSONDecodeError:
         return value
+
+
+def _reader(f):
+    """How a field's value is read from a raw record."""
+    if f.kind == POINT:
+        latitude, longitude = point_columns(f.name)
+        return lambda raw: _point(raw.get(latitude), raw.get(longitude))
+    convert = _instant if f.kind == INSTANT else _json if f.kind in JSON_KINDS else None
+    if convert is None:
+        return itemgetter(f.name)
+    return lambda raw: convert(raw[f.name])
+
+
+# Each field's columns and reader, worked out once: a push reads every record it brings
+# through these, and working them out per record cost it some 5 µs a record.
+_READERS = tuple((f.name, raw_columns(f.name), _reader(f)) for f in FIELDS)

@@ -12,6 +12,7 @@ answers 2xx, so only a pull can bring it the server's truth.
 
 import uuid
 from datetime import datetime
+from functools import cached_property
 
 from app.database import utcnow
 from app.errors import Problem
@@ -171,7 +172,7 @@ class _Plan:
         self.before = {i: r.version for i, r in self.reports.items()}  # the engine raises them
         self.own_landed = repo.last_landed(user_id, device, [i for i, r in self.reports.items()
                                                              if r.author_id == user_id])
-        self.marks = [Mark(s.kind, s.sent, s.answered, s.at) for s in repo.syncs(token.id)]
+        self.token_id = token.id
         self._versions_at: dict[int, dict] = {}
         for p in records:
             if p.errors:
@@ -196,6 +197,12 @@ class _Plan:
             return as_op(p, "create", None, self.received_at, self.skew)
         return as_op(p, "update", self._base(report, edit_time_on_server(p, self.skew)), self.received_at,
                      self.skew)
+
+    @cached_property
+    def marks(self) -> list[Mark]:
+        """The token's syncs, read only for a record the server already holds: a push of new
+        reports, the most common, needs no merge base."""
+        return [Mark(s.kind, s.sent, s.answered, s.at) for s in repo.syncs(self.token_id)]
 
     def _base(self, report, edit_time) -> int:
         """The version the phone's edit was made on: the latest of what its pulls had brought
