@@ -108,7 +108,7 @@ class HolidaySchema(ma.Schema):
     gregorian_date = ma.fields.Date()
     title = ma.fields.String()
     source = ma.fields.String(metadata={"description": "official (the published calendar) or admin"})
-    cancelled = ma.fields.Function(lambda h: h.cancelled_at is not None)
+    cancelled = ma.fields.Boolean()
     version = ma.fields.Integer()
 
 

@@ -109,20 +109,37 @@ class PushQuerySchema(InputSchema):
     last_pulled_at = Position(required=True, metadata={"description": "The `timestamp` of the pull just made"})
 
 
-class TableChangesInput(InputSchema):
-    created = ma.fields.List(ma.fields.Raw(allow_none=True), load_default=list)
-    updated = ma.fields.List(ma.fields.Raw(allow_none=True), load_default=list)
-    deleted = ma.fields.List(ma.fields.Raw(allow_none=True), load_default=list)
+MAX_TABLES = 32
+CHANGE_SETS = ("created", "updated", "deleted")
+_RECORDS = {"type": "array", "items": {"type": "object", "additionalProperties": True}}
 
 
 class PushBodySchema(InputSchema):
-    changes = ma.fields.Dict(keys=ma.fields.String(validate=validate.Length(1, 64)),
-                             values=ma.fields.Nested(TableChangesInput), required=True,
-                             validate=validate.Length(max=32),
-                             metadata={"description": "As pushChanges receives it; only `reports` is applied, "
-                                                      "records of other tables are refused to the quarantine"})
+    # `Raw`, so that the records are not refused here as a whole: each is checked on its own
+    # as the op it becomes, and one bad record is quarantined, never the push (DESIGN §5.8).
+    changes = ma.fields.Raw(required=True, metadata={
+        "type": "object", "maxProperties": MAX_TABLES,
+        "additionalProperties": {"type": "object", "properties": {
+            "created": _RECORDS, "updated": _RECORDS,
+            "deleted": {"type": "array", "items": {"type": "string"}}}},
+        "description": "As pushChanges receives it: {table: {created, updated, deleted}}. Only `reports` is "
+                       "applied; a record of another table, or one the server refuses, goes to the quarantine "
+                       "and the next pull sends the server's truth"})
     sent_at = EpochOrInstant(load_default=None, metadata={
         "description": "Optional: the phone's clock as it sends (Date.now()), for the clock skew of §5.2"})
+
+    @ma.validates("changes")
+    def _shape(self, changes, **kwargs):
+        if not isinstance(changes, dict):
+            raise ma.ValidationError("Must be an object of tables: {\"reports\": {\"created\": [...], ...}}.")
+        if len(changes) > MAX_TABLES:
+            raise ma.ValidationError(f"At most {MAX_TABLES} tables.")
+        for table, sets in changes.items():
+            if not isinstance(sets, dict):
+                raise ma.ValidationError({table: ["Must be an object: {created, updated, deleted}."]})
+            for name in CHANGE_SETS:
+                if not isinstance(sets.get(name, []), list):
+                    raise ma.ValidationError({table: {name: ["Must be a list."]}})
 
 
 # The raw form of each table, for the OpenAPI document: the columns `raw_writer` (and, for

@@ -27,12 +27,14 @@ as a position, and an empty feed is at 0.
 """
 
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import orjson
 
+from schemas.input import without_lone_surrogates
 from sync.report import FIELDS
 from sync.watermelon import EARLIEST_MS, LATEST_MS, raw_columns, to_data
 
@@ -124,14 +126,26 @@ def _read(user_id: int, table: str, kind: str, item) -> Pushed:
     edit_ms = next((item[c] for c in ("updated_at", "created_at") if _is_ms(item.get(c))), None)
     pushed = Pushed(table, kind, item.get("id"), item, changed if kind == "updated" else None,
                     None if edit_ms is None else datetime.fromtimestamp(edit_ms / 1000, UTC))
-    if not isinstance(pushed.id, str):
-        pushed.errors = {"id": ["A record's id must be a string (a UUID)."]}
+    if canonical_uuid(pushed.id) is None:
+        pushed.errors = {"id": ["A report's id must be a UUID in lower case with hyphens (crypto.randomUUID()): "
+                                "set WatermelonDB's id generator to it (setGenerator)."]}
     # The columns an update carries and their values, plus its edit time: a replay of the
     # same record is the same op; the phone's next edit of it is another.
     columns = CLIENT_COLUMNS if kind == "created" else sorted(changed)
     carried = {c: item.get(c) for c in columns}
     pushed.op_id = _content_id(user_id, table, kind, pushed.id, carried, edit_ms)
     return pushed
+
+
+def canonical_uuid(value) -> uuid.UUID | None:
+    """`value` as a UUID if it is one written as the server writes it, else None."""
+    if not isinstance(value, str) or len(value) != 36:
+        return None
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return None
+    return parsed if str(parsed) == value else None
 
 
 def _changed(value) -> set[str]:
@@ -148,8 +162,8 @@ def _content_id(user_id: int, table: str, kind: str, record_id, carried, edit_ms
     payload = [user_id, table, kind, record_id, carried, edit_ms]
     try:
         text = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # what orjson refuses (a lone surrogate, a huge integer): its repr is enough
-        text = repr(payload).encode("utf-8", "surrogatepass")
+    except TypeError:  # what orjson refuses (a lone surrogate, a huge integer, deep nesting)
+        text = json.dumps(without_lone_surrogates(payload), sort_keys=True, default=str).encode()
     return uuid.uuid5(NAMESPACE, hashlib.sha256(text).hexdigest())
 
 

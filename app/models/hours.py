@@ -56,6 +56,10 @@ class Holiday(db.Model):
     created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
 
 class HoursChange(db.Model):
     """Who changed which rule or holiday, when, and from what to what."""

@@ -33,7 +33,7 @@ from sync import push as engine
 from sync import pull as feed
 from sync.evidence import clock_skew_s
 from sync.watermelon import to_raw
-from sync.watermelon_sync import (NAMESPACE, PUSHABLE, Mark, Pushed, as_op, base_position, edit_time_on_server,
+from sync.watermelon_sync import (NAMESPACE, canonical_uuid, PUSHABLE, Mark, Pushed, as_op, base_position, edit_time_on_server,
                                   position_of, read_push, split, timestamp_of)
 
 MAX_RECORDS = 2_000  # per push: a week offline is a few hundred reports
@@ -224,12 +224,15 @@ class _Plan:
         rows = []
         for (p, _), result in zip(self.ops, results):
             report_id = _uuid(p.id)
+            if report_id is None:
+                continue
             raised = result.get("status") in ("applied", "merged") and result.get("version", 0) > self.before.get(
                 report_id, 0)
             if not raised:
                 rows.append(self._truth(p, report_repo.get_report(report_id) if report_id else None, at))
-        rows += [self._truth(p, self.reports.get(_uuid(p.id)), at) for p, _ in self.refused
-                 if p.table == PUSHABLE and isinstance(p.id, str) and len(p.id) <= 36]
+        # (A refused record whose id is no UUID cannot be named on the feed: it holds no report.)
+        rows += [self._truth(p, self.reports.get(report_id), at) for p, _ in self.refused
+                 if p.table == PUSHABLE and (report_id := _uuid(p.id)) is not None]
         return rows
 
     def _truth(self, p: Pushed, report, at: datetime) -> dict:
@@ -242,10 +245,9 @@ class _Plan:
 
 
 def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+    """A record's id as a UUID, if it is one in the form the server writes (the phone must
+    hold the very string the pull names)."""
+    return canonical_uuid(value)
 
 
 def _brief(result: dict) -> dict:
