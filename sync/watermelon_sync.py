@@ -97,6 +97,7 @@ class Pushed:
     changed: set[str] | None = None  # the columns `_changed` names (an update)
     edit_time: datetime | None = None  # `updated_at` (else `created_at`), on the phone's clock
     op_id: uuid.UUID | None = None
+    as_uuid: uuid.UUID | None = None  # `id`, if it is a UUID written as the server writes one
     errors: dict = field(default_factory=dict)  # why it cannot be an op at all
 
 
@@ -114,7 +115,7 @@ def read_push(user_id: int, changes: dict) -> list[Pushed]:
 
 def _read(user_id: int, table: str, kind: str, item) -> Pushed:
     if kind == "deleted":
-        pushed = Pushed(table, kind, item)
+        pushed = Pushed(table, kind, item, as_uuid=canonical_uuid(item))
         if not isinstance(item, str):
             pushed.errors = {"id": ["A deleted record is named by its id, a string."]}
         pushed.op_id = _content_id(user_id, table, kind, item, None, None)
@@ -126,7 +127,8 @@ def _read(user_id: int, table: str, kind: str, item) -> Pushed:
     edit_ms = next((item[c] for c in ("updated_at", "created_at") if _is_ms(item.get(c))), None)
     pushed = Pushed(table, kind, item.get("id"), item, changed if kind == "updated" else None,
                     None if edit_ms is None else datetime.fromtimestamp(edit_ms / 1000, UTC))
-    if canonical_uuid(pushed.id) is None:
+    pushed.as_uuid = canonical_uuid(pushed.id)
+    if pushed.as_uuid is None:
         pushed.errors = {"id": ["A report's id must be a UUID in lower case with hyphens (crypto.randomUUID()): "
                                 "set WatermelonDB's id generator to it (setGenerator)."]}
     # The columns an update carries and their values, plus its edit time: a replay of the

@@ -7,7 +7,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ApiToken, Change, LedgerEntry, Office, Report, Round, WatermelonSync
+from app.models import ApiToken, Change, Holiday, HoursRule, LedgerEntry, Office, Report, Round, WatermelonSync
 
 KEPT_SYNCS = 32  # per token: a push's base is read from these
 
@@ -87,3 +87,14 @@ def places_in(districts: Collection[int]) -> dict[str, list[str]]:
     return {"offices": [str(i) for i in db.session.scalars(sa.select(Office.id).where(Office.district.in_(wanted)))],
             "districts": [str(d) for d in wanted],
             "rounds": [str(i) for i in db.session.scalars(sa.select(Round.id).where(Round.district.in_(wanted)))]}
+
+
+def districts_of(table: str, ids: Collection[uuid.UUID]) -> dict:
+    """Of these records of a server-owned table, those that exist: id -> the district their
+    feed rows carry (None for the citywide rules and holidays)."""
+    model, district = {"offices": (Office, Office.district), "rounds": (Round, Round.district),
+                       "hours_rules": (HoursRule, None), "holidays": (Holiday, None)}.get(table, (None, None))
+    if model is None or not ids:
+        return {}
+    columns = (model.id, district if district is not None else sa.null())
+    return dict(db.session.execute(sa.select(*columns).where(model.id.in_(list(ids)))).all())

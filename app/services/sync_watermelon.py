@@ -26,6 +26,7 @@ from app.services.sync_store import SqlStore
 from app.services.seed import DISTRICT_COUNT
 from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
+from schemas.input import UNSTORABLE
 from schemas.places import DistrictSchema, OfficeSchema
 from schemas.rounds import RoundSchema
 from schemas.watermelon import raw_writer
@@ -33,7 +34,7 @@ from sync import push as engine
 from sync import pull as feed
 from sync.evidence import clock_skew_s
 from sync.watermelon import to_raw
-from sync.watermelon_sync import (NAMESPACE, canonical_uuid, PUSHABLE, Mark, Pushed, as_op, base_position, edit_time_on_server,
+from sync.watermelon_sync import (NAMESPACE, PUSHABLE, Mark, Pushed, as_op, base_position, edit_time_on_server,
                                   position_of, read_push, split, timestamp_of)
 
 MAX_RECORDS = 2_000  # per push: a week offline is a few hundred reports
@@ -167,7 +168,7 @@ class _Plan:
         self.ops: list[tuple[Pushed, dict]] = []
         self.replayed = 0
         landed_ops = ledger_repo.existing_op_ids({p.op_id for p in records})
-        report_ids = {_uuid(p.id) for p in records if p.table == PUSHABLE and not p.errors} - {None}
+        report_ids = {p.as_uuid for p in records if p.table == PUSHABLE and not p.errors} - {None}
         self.reports = {r.id: r for r in report_repo.reports_by_ids(report_ids)}
         self.before = {i: r.version for i, r in self.reports.items()}  # the engine raises them
         self.own_landed = repo.last_landed(user_id, device, [i for i, r in self.reports.items()
@@ -175,18 +176,18 @@ class _Plan:
         self.token_id = token.id
         self._versions_at: dict[int, dict] = {}
         for p in records:
-            if p.errors:
+            if p.table != PUSHABLE:
+                self.refused.append((p, {"table": [f"Only reports may be pushed; {_shown(p.table)} are the "
+                                                   "server's. The next pull sends them as the server holds them."]}))
+            elif p.errors:
                 self.refused.append((p, p.errors))
-            elif p.table != PUSHABLE:
-                self.refused.append((p, {"table": [f"Only reports may be pushed; {p.table} are the server's. "
-                                                   "The next pull sends them as the server holds them."]}))
             elif p.op_id in landed_ops:
                 self.replayed += 1  # a lost answer: the same record again changes nothing
             elif (op := self._op(p)) is not None:
                 self.ops.append((p, op))
 
     def _op(self, p: Pushed) -> dict | None:
-        report = self.reports.get(_uuid(p.id))
+        report = self.reports.get(p.as_uuid)
         if p.kind == "deleted":
             if report is None or (report.author_id == self.user_id and report.deleted_at is not None):
                 return None  # never reached the server, or already deleted: nothing to do
@@ -223,7 +224,7 @@ class _Plan:
         that the next pull brings the server's truth (a refused create: deleted)."""
         rows = []
         for (p, _), result in zip(self.ops, results):
-            report_id = _uuid(p.id)
+            report_id = p.as_uuid
             if report_id is None:
                 continue
             raised = result.get("status") in ("applied", "merged") and result.get("version", 0) > self.before.get(
@@ -231,9 +232,8 @@ class _Plan:
             if not raised:
                 rows.append(self._truth(p, report_repo.get_report(report_id) if report_id else None, at))
         # (A refused record whose id is no UUID cannot be named on the feed: it holds no report.)
-        rows += [self._truth(p, self.reports.get(report_id), at) for p, _ in self.refused
-                 if p.table == PUSHABLE and (report_id := _uuid(p.id)) is not None]
-        return rows
+        return rows + _server_records(
+            [(p.table, p.as_uuid) for p, _ in self.refused if p.table != PUSHABLE and p.as_uuid is not None], at)
 
     def _truth(self, p: Pushed, report, at: datetime) -> dict:
         if report is None or report.author_id != self.user_id:
@@ -244,10 +244,23 @@ class _Plan:
                 "version": report.version}
 
 
-def _uuid(value) -> uuid.UUID | None:
-    """A record's id as a UUID, if it is one in the form the server writes (the phone must
-    hold the very string the pull names)."""
-    return canonical_uuid(value)
+def _server_records(pushed: list[tuple[str, uuid.UUID]], at: datetime) -> list[dict]:
+    """Feed rows for records of the server's own tables that a phone pushed (changed
+    locally, which only the server may do): the next pull puts them back as they are."""
+    wanted: dict[str, set] = {}
+    for table, record_id in pushed:
+        wanted.setdefault(table, set()).add(record_id)
+    rows = []
+    for table, ids in wanted.items():
+        for record_id, district in repo.districts_of(table, ids).items():
+            rows.append({"entity": table, "entity_id": str(record_id), "district": district, "user_id": None,
+                         "deleted": False, "at": at, "version": None})
+    return rows
+
+
+def _shown(name: str) -> str:
+    """A table's name as a message can carry it (storable, and short)."""
+    return UNSTORABLE.sub("\ufffd", name)[:64]
 
 
 def _brief(result: dict) -> dict:
