@@ -23,8 +23,9 @@ NESTED = (ma.fields.List, ma.fields.Dict, ma.fields.Nested, ma.fields.Tuple, Geo
 
 
 def raw_writer(schema: ma.Schema, id_field: str = "id") -> Callable[[dict], dict]:
-    """A function from a record as `schema` dumps it to its WatermelonDB raw record."""
-    steps = [_step(name, field) for name, field in schema.fields.items() if name != id_field]
+    """A function from a record as `schema` dumps it to its WatermelonDB raw record (its id
+    the string of `id_field`; a district's number is both its id and a column)."""
+    steps = [_step(name, field) for name, field in schema.fields.items() if name != "id"]
 
     def write(record: dict) -> dict:
         raw = {"id": str(record[id_field])}
@@ -149,10 +150,10 @@ _MS = "Epoch milliseconds"
 _JSON = "A JSON string"
 
 
-def _doc_columns(schema: ma.Schema, id_field: str = "id") -> dict:
+def _doc_columns(schema: ma.Schema) -> dict:
     columns = {}
     for name, field in schema.fields.items():
-        if name == id_field:
+        if name == "id":
             continue
         if isinstance(field, GeoJSONPoint):
             for column in point_columns(name):
@@ -206,7 +207,7 @@ def _changes_doc() -> type[ma.Schema]:
     from schemas.rounds import RoundSchema
 
     tables = {"offices": ("Office", _doc_columns(OfficeSchema())),
-              "districts": ("District", _doc_columns(DistrictSchema(), "number") | {"number": ma.fields.Integer()}),
+              "districts": ("District", _doc_columns(DistrictSchema())),
               "hours_rules": ("HoursRule", _doc_columns(HoursRuleSchema())),
               "holidays": ("Holiday", _doc_columns(HolidaySchema())),
               "rounds": ("Round", _doc_columns(RoundSchema())),

@@ -1,8 +1,8 @@
 """WatermelonDB's raw form of a report (DESIGN §5.8), derived from the declared fields.
 
 A WatermelonDB record is flat: snake_case scalar columns, `id` a string, instants as epoch
-milliseconds, a point as two columns (`latitude`, `longitude`), objects and lists as JSON
-strings. `to_raw` writes a report's wire record (schemas.sync.write_report) that way;
+milliseconds (a photo's `taken_at` in its JSON too), a point as two columns (`latitude`,
+`longitude`), objects and lists as JSON strings. `to_raw` writes a report's wire record (schemas.sync.write_report) that way;
 `to_data` reads a pushed raw record back into the op data §5.2's engine takes, keeping only
 the columns the phone changed (`_changed`) for an update. Each kind of field in
 sync.report.FIELDS has one conversion each way, so a new field needs no line here.
@@ -55,6 +55,8 @@ def to_raw(record: dict) -> dict:
             raw[latitude], raw[longitude] = lon_lat[1], lon_lat[0]
         elif f.kind == INSTANT:
             raw[f.name] = epoch_ms(value)
+        elif f.kind == PHOTOS:
+            raw[f.name] = orjson.dumps([{**p, "taken_at": epoch_ms(p["taken_at"])} for p in value]).decode()
         elif f.kind in JSON_KINDS:
             raw[f.name] = orjson.dumps(value).decode()
         else:
@@ -112,12 +114,21 @@ def _json(value):
         return value
 
 
+def _photos(value):
+    """A photo list's JSON, its `taken_at`s in epoch milliseconds as the raw form writes them."""
+    photos = _json(value)
+    if not isinstance(photos, list):
+        return photos
+    return [{**p, "taken_at": _instant(p["taken_at"])} if isinstance(p, dict) and "taken_at" in p else p
+            for p in photos]
+
+
 def _reader(f):
     """How a field's value is read from a raw record."""
     if f.kind == POINT:
         latitude, longitude = point_columns(f.name)
         return lambda raw: _point(raw.get(latitude), raw.get(longitude))
-    convert = _instant if f.kind == INSTANT else _json if f.kind in JSON_KINDS else None
+    convert = {INSTANT: _instant, PHOTOS: _photos, CHECKLIST: _json}.get(f.kind)
     if convert is None:
         return itemgetter(f.name)
     return lambda raw: convert(raw[f.name])
