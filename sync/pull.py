@@ -55,19 +55,26 @@ def pull(store: Store, scope_key: str, cursor_text: str | None, limit: int, now:
 
 
 def page(store: Store, rows: list[Change]) -> dict:
-    """The records a page of feed entries names: the latest entry per record decides whether
-    it is sent whole or as deleted."""
-    latest: dict[tuple[str, str], Change] = {}
-    for row in rows:  # in sequence order: the last entry per record wins
-        latest[(row.entity, row.entity_id)] = row
-    out = {entity: {"upserted": [], "deleted": []} for entity in ENTITIES}
-    wanted: dict[str, list[str]] = {entity: [] for entity in ENTITIES}
-    for (entity, entity_id), row in latest.items():
-        if row.deleted:
-            out[entity]["deleted"].append(int(entity_id) if entity in INTEGER_IDS else entity_id)
-        else:
-            wanted[entity].append(entity_id)
+    """The records a page of feed entries names, each as it is now, or as deleted."""
+    wanted, deleted = latest(rows)
+    out = {entity: {"upserted": [], "deleted": deleted[entity]} for entity in ENTITIES}
     for entity in ENTITIES:
         if wanted[entity]:
             out[entity]["upserted"] = store.records(entity, wanted[entity])
     return out
+
+
+def latest(rows: list[Change]) -> tuple[dict[str, list[str]], dict[str, list]]:
+    """The ids of the records a page of feed entries names, by entity: those to send whole
+    and those deleted, as the latest entry of each record says."""
+    entries: dict[tuple[str, str], Change] = {}
+    for row in rows:  # in sequence order: the last entry per record wins
+        entries[(row.entity, row.entity_id)] = row
+    wanted: dict[str, list[str]] = {entity: [] for entity in ENTITIES}
+    deleted: dict[str, list] = {entity: [] for entity in ENTITIES}
+    for (entity, entity_id), row in entries.items():
+        if row.deleted:
+            deleted[entity].append(int(entity_id) if entity in INTEGER_IDS else entity_id)
+        else:
+            wanted[entity].append(entity_id)
+    return wanted, deleted

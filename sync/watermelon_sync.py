@@ -19,8 +19,9 @@ what §5.2's engine needs:
   failed push is followed by a pull that already holds the other phone's edit). Where in
   doubt the older position is taken: an older base can keep a text twice (both kept,
   §5.4's `merge_text`), a newer one can drop a person's edit.
-- **Created or updated** on a pull (`split`): a record the phone may hold goes under
-  `updated`; `created` would resurrect a report whose delete the phone has yet to push.
+- **Created or updated** on a pull (app/services/sync_watermelon.py): a record the phone
+  may hold goes under `updated`; `created` would resurrect a report whose delete the phone
+  has yet to push.
 
 A feed position `p` is sent as `timestamp` p + 1: WatermelonDB takes only a number above 0
 as a position, and an empty feed is at 0.
@@ -183,15 +184,3 @@ def as_op(pushed: Pushed, action: str, base_version: int | None, received_at: da
 def edit_time_on_server(pushed: Pushed, skew_s: float) -> datetime | None:
     """The record's edit time on the server's clock (the phone's plus the push's skew)."""
     return None if pushed.edit_time is None else pushed.edit_time + timedelta(seconds=skew_s)
-
-
-# ---------------------------------------------------------------- a pull, split
-
-
-def split(upserted: list[dict], may_hold: set[str]) -> dict:
-    """A table's records as WatermelonDB takes them: `updated` those the phone may hold,
-    `created` the others."""
-    created, updated = [], []
-    for raw in upserted:
-        (updated if raw["id"] in may_hold else created).append(raw)
-    return {"created": created, "updated": updated}

@@ -1,6 +1,6 @@
 """The sync protocol v1 (DESIGN §5): pull, push and the quarantine."""
 
-from flask import jsonify
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -64,7 +64,9 @@ class Watermelon(MethodView):
     def get(self, args):
         """Every change in your scope since `last_pulled_at` (null: all of it, in one answer), as
         WatermelonDB raw records; `timestamp` is the feed position to send next time."""
-        return jsonify(sync_watermelon.pull(current_token(), args["last_pulled_at"], args["send_created_as_updated"]))
+        # The JSON is written by the service, a chunk of records at a time; PullAnswerSchema documents it.
+        return Response(sync_watermelon.pull(current_token(), args["last_pulled_at"], args["send_created_as_updated"]),
+                        mimetype="application/json")
 
     @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
     @blp.arguments(PushQuerySchema, location="query")
