@@ -277,8 +277,6 @@ def test_a_push_sent_again_is_replayed_and_changes_nothing(phone, office):
     assert after[made[1]["id"]][1]["version"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="read_push keeps `_changed` only for `updated` records: a `created` one "
-                                      "the server already has is sent as a create and answered duplicate")
 def test_a_create_sent_again_after_an_edit_lands_as_an_update_of_the_edited_columns(client, phone, office):
     timestamp = pull(phone)["timestamp"]
     report = raw_report(office, notes="Queue of 12.", staff_present=2)

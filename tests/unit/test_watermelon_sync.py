@@ -116,6 +116,12 @@ def test_a_create_op_is_named_by_every_client_column():
     assert op_id("created", updated_at=1774413192000) != op_id("created")
 
 
+def test_a_create_edited_since_it_was_made_names_its_changed_columns():
+    # Its push's answer was lost and the phone edited it: sent again, it is an update of those.
+    (record,) = read_push(1, {"reports": {"created": [report(_status="created", _changed="notes,updated_at")]}})
+    assert record.kind == "created" and record.changed == {"notes", "updated_at"}
+
+
 def test_an_op_id_is_the_users_own():
     (mine,) = read_push(1, {"reports": {"updated": [report()]}})
     (theirs,) = read_push(2, {"reports": {"updated": [report()]}})
@@ -123,10 +129,10 @@ def test_an_op_id_is_the_users_own():
 
 
 def test_records_are_read_in_watermelondbs_order_with_the_edit_time_from_updated_at():
-    changes = {"reports": {"deleted": ["gone"], "updated": [report()], "created": [report(id="new")]}}
+    changes = {"reports": {"deleted": ["gone"], "updated": [report()], "created": [report(id="new", _changed="")]}}
     records = read_push(1, changes)
     assert [(r.kind, r.id) for r in records] == [("created", "new"), ("updated", REPORT), ("deleted", "gone")]
-    assert records[1].changed == {"notes", "updated_at"} and records[0].changed is None
+    assert records[1].changed == {"notes", "updated_at"} and records[0].changed == set()
     assert records[1].edit_time == datetime.fromtimestamp(1774413191, UTC)
 
 
