@@ -7,9 +7,12 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Change, LedgerEntry, Office, Report, Round, WatermelonSync
+from app.models import Change, District, Holiday, HoursRule, LedgerEntry, Office, Report, Round, WatermelonSync
 
 KEPT_SYNCS = 32  # per token: a push's base is read from these
+# The tables the server owns: each one's key, and its district (None: citywide).
+OWNED = {"offices": (Office.id, Office.district), "districts": (District.number, District.number),
+         "rounds": (Round.id, Round.district), "hours_rules": (HoursRule.id, None), "holidays": (Holiday.id, None)}
 
 
 def add_sync(row: dict) -> None:
@@ -86,3 +89,13 @@ def places_in(districts: Collection[int]) -> dict[str, list[str]]:
     return {"offices": [str(i) for i in db.session.scalars(sa.select(Office.id).where(Office.district.in_(wanted)))],
             "districts": [str(d) for d in wanted],
             "rounds": [str(i) for i in db.session.scalars(sa.select(Round.id).where(Round.district.in_(wanted)))]}
+
+
+def owned_districts(entity: str, keys: Collection) -> dict:
+    """Of these keys of a table the server owns, those it holds: key -> its district (None: citywide)."""
+    if not keys:
+        return {}
+    key, district = OWNED[entity]
+    if district is None:
+        return dict.fromkeys(db.session.scalars(sa.select(key).where(key.in_(list(keys)))))
+    return {k: d for k, d in db.session.execute(sa.select(key, district).where(key.in_(list(keys))))}

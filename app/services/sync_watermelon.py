@@ -142,7 +142,7 @@ def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
                                  str(p.op_id), errors) for p, errors in plan.refused]
         landed = engine.apply_all(store, ctx, [op for _, op in plan.ops])
         results += landed
-        changefeed.record_many(plan.resend(landed, received_at))
+        changefeed.record_many(plan.resend(landed, received_at) + _owned_truth(plan.refused, visibility, received_at))
         repo.add_sync({"token_id": token.id, "kind": "push", "sent": None, "answered": pushed_from,
                        "districts": _districts_text(visibility), "at": received_at})
     return {"timestamp": timestamp_of(pushed_from), "results": [_brief(r) for r in results],
@@ -226,6 +226,30 @@ class _Plan:
         return {"entity": "reports", "entity_id": str(report.id), "district": report.district,
                 "user_id": report.author_id, "deleted": report.deleted_at is not None, "at": at,
                 "version": report.version}
+
+
+def _owned_truth(refused: list[tuple[Pushed, dict]], visibility: Visibility, at: datetime) -> list[dict]:
+    """Feed rows for the refused records of the tables the server owns that it holds within
+    the caller's scope, so that the next pull sends them as they are: the phone marked its
+    own version synced. Every phone of that scope gets them again, unchanged. One the server
+    lacks (an office the phone made up) has no row the phone could see: it stays there."""
+    keys: dict[str, set] = {}
+    for p, _ in refused:
+        if p.table in repo.OWNED and (key := _key(p.table, p.id)) is not None:
+            keys.setdefault(p.table, set()).add(key)
+    return [{"entity": entity, "entity_id": str(key), "district": district, "user_id": None, "deleted": False,
+             "at": at, "version": None}
+            for entity, wanted in keys.items() for key, district in repo.owned_districts(entity, wanted).items()
+            if district is None or visibility.covers(district)]
+
+
+def _key(entity: str, value) -> int | uuid.UUID | None:
+    """A pushed id as the key of a table the server owns (a district's is its number)."""
+    if not isinstance(value, str):
+        return None
+    if entity in feed.INTEGER_IDS:
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 2 else None
+    return _uuid(value)
 
 
 def _uuid(value) -> uuid.UUID | None:
