@@ -120,7 +120,7 @@ class PushBodySchema(InputSchema):
     # as the op it becomes, and one bad record is quarantined, never the push (DESIGN §5.8).
     changes = ma.fields.Raw(required=True, metadata={
         "type": "object", "maxProperties": MAX_TABLES,
-        "additionalProperties": {"type": "object", "properties": {
+        "additionalProperties": {"type": "object", "additionalProperties": False, "properties": {
             "created": _RECORDS, "updated": _RECORDS,
             "deleted": {"type": "array", "items": {"type": "string"}}}},
         "description": "As pushChanges receives it: {table: {created, updated, deleted}}. Only `reports` is "
@@ -138,8 +138,11 @@ class PushBodySchema(InputSchema):
         for table, sets in changes.items():
             if not isinstance(sets, dict):
                 raise ma.ValidationError({table: ["Must be an object: {created, updated, deleted}."]})
-            for name in CHANGE_SETS:
-                if not isinstance(sets.get(name, []), list):
+            for name, records in sets.items():
+                if name not in CHANGE_SETS:
+                    raise ma.ValidationError({table: {name: [f"Unknown: a table's changes are "
+                                                             f"{', '.join(CHANGE_SETS)}."]}})
+                if not isinstance(records, list):
                     raise ma.ValidationError({table: {name: ["Must be a list."]}})
 
 

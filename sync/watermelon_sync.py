@@ -95,7 +95,9 @@ class Pushed:
     kind: str  # created | updated | deleted
     id: object  # as sent: a string, unless the phone is broken
     raw: dict | None = None
-    changed: set[str] | None = None  # the columns `_changed` names (an update)
+    # The columns `_changed` names: an update's, and a create's edited since it was made (one
+    # whose push's answer was lost and that the phone edited before sending it again).
+    changed: set[str] | None = None
     edit_time: datetime | None = None  # `updated_at` (else `created_at`), on the phone's clock
     op_id: uuid.UUID | None = None
     as_uuid: uuid.UUID | None = None  # `id`, if it is a UUID written as the server writes one
@@ -126,7 +128,7 @@ def _read(user_id: int, table: str, kind: str, item) -> Pushed:
                       op_id=_content_id(user_id, table, kind, None, item, None))
     changed = _changed(item.get("_changed"))
     edit_ms = next((item[c] for c in ("updated_at", "created_at") if _is_ms(item.get(c))), None)
-    pushed = Pushed(table, kind, item.get("id"), item, changed if kind == "updated" else None,
+    pushed = Pushed(table, kind, item.get("id"), item, changed,
                     None if edit_ms is None else datetime.fromtimestamp(edit_ms / 1000, UTC))
     pushed.as_uuid = canonical_uuid(pushed.id)
     if pushed.as_uuid is None:

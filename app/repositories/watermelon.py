@@ -7,9 +7,12 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ApiToken, Change, Holiday, HoursRule, LedgerEntry, Office, Report, Round, WatermelonSync
+from app.models import ApiToken, Change, District, Holiday, HoursRule, LedgerEntry, Office, Report, Round, WatermelonSync
 
 KEPT_SYNCS = 32  # per token: a push's base is read from these
+# The tables the server owns: each one's key, and its district (None: citywide).
+OWNED = {"offices": (Office.id, Office.district), "districts": (District.number, District.number),
+         "rounds": (Round.id, Round.district), "hours_rules": (HoursRule.id, None), "holidays": (Holiday.id, None)}
 
 
 def add_sync(row: dict) -> None:
@@ -89,12 +92,11 @@ def places_in(districts: Collection[int]) -> dict[str, list[str]]:
             "rounds": [str(i) for i in db.session.scalars(sa.select(Round.id).where(Round.district.in_(wanted)))]}
 
 
-def districts_of(table: str, ids: Collection[uuid.UUID]) -> dict:
-    """Of these records of a server-owned table, those that exist: id -> the district their
-    feed rows carry (None for the citywide rules and holidays)."""
-    model, district = {"offices": (Office, Office.district), "rounds": (Round, Round.district),
-                       "hours_rules": (HoursRule, None), "holidays": (Holiday, None)}.get(table, (None, None))
-    if model is None or not ids:
+def owned_districts(entity: str, keys: Collection) -> dict:
+    """Of these keys of a table the server owns, those it holds: key -> its district (None: citywide)."""
+    if not keys:
         return {}
-    columns = (model.id, district if district is not None else sa.null())
-    return dict(db.session.execute(sa.select(*columns).where(model.id.in_(list(ids)))).all())
+    key, district = OWNED[entity]
+    if district is None:
+        return dict.fromkeys(db.session.scalars(sa.select(key).where(key.in_(list(keys)))))
+    return {k: d for k, d in db.session.execute(sa.select(key, district).where(key.in_(list(keys))))}

@@ -28,7 +28,7 @@ from app.services.sync_store import SqlStore
 from app.services.seed import DISTRICT_COUNT
 from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
-from schemas.input import UNSTORABLE
+from schemas.input import UNSTORABLE, unstorable
 from schemas.places import DistrictSchema, OfficeSchema
 from schemas.rounds import RoundSchema
 from schemas.watermelon import raw_writer
@@ -36,7 +36,7 @@ from sync import push as engine
 from sync import pull as feed
 from sync.evidence import clock_skew_s
 from sync.watermelon import to_raw
-from sync.watermelon_sync import (NAMESPACE, PUSHABLE, Mark, Pushed, as_op, base_position, edit_time_on_server,
+from sync.watermelon_sync import (NAMESPACE, PUSHABLE, canonical_uuid, Mark, Pushed, as_op, base_position, edit_time_on_server,
                                   position_of, read_push, timestamp_of)
 
 MAX_RECORDS = 2_000  # per push: a week offline is a few hundred reports
@@ -166,7 +166,7 @@ def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
                                  str(p.op_id), errors) for p, errors in plan.refused]
         landed = engine.apply_all(store, ctx, [op for _, op in plan.ops])
         results += landed
-        changefeed.record_many(plan.resend(landed, received_at))
+        changefeed.record_many(plan.resend(landed, received_at) + _owned_truth(plan.refused, visibility, received_at))
         repo.add_sync({"token_id": token.id, "kind": "push", "sent": None, "answered": pushed_from,
                        "districts": _districts_text(visibility), "at": received_at})
     return {"timestamp": timestamp_of(pushed_from), "results": [_brief(r) for r in results],
@@ -246,10 +246,11 @@ class _Plan:
             raised = result.get("status") in ("applied", "merged") and result.get("version", 0) > self.before.get(
                 report_id, 0)
             if not raised:
-                rows.append(self._truth(p, report_repo.get_report(report_id) if report_id else None, at))
-        # (A refused record whose id is no UUID cannot be named on the feed: it holds no report.)
-        return rows + _server_records(
-            [(p.table, p.as_uuid) for p, _ in self.refused if p.table != PUSHABLE and p.as_uuid is not None], at)
+                rows.append(self._truth(p, report_repo.get_report(report_id), at))
+        # A report refused before it was an op (its id no UUID as the server writes one) is
+        # named `deleted` where its id can be stored: the phone must drop what it holds.
+        return rows + [self._truth(p, None, at) for p, _ in self.refused if p.table == PUSHABLE
+                       and isinstance(p.id, str) and 0 < len(p.id) <= 36 and unstorable(p.id) is None]
 
     def _truth(self, p: Pushed, report, at: datetime) -> dict:
         if report is None or report.author_id != self.user_id:
@@ -260,18 +261,28 @@ class _Plan:
                 "version": report.version}
 
 
-def _server_records(pushed: list[tuple[str, uuid.UUID]], at: datetime) -> list[dict]:
-    """Feed rows for records of the server's own tables that a phone pushed (changed
-    locally, which only the server may do): the next pull puts them back as they are."""
-    wanted: dict[str, set] = {}
-    for table, record_id in pushed:
-        wanted.setdefault(table, set()).add(record_id)
-    rows = []
-    for table, ids in wanted.items():
-        for record_id, district in repo.districts_of(table, ids).items():
-            rows.append({"entity": table, "entity_id": str(record_id), "district": district, "user_id": None,
-                         "deleted": False, "at": at, "version": None})
-    return rows
+def _owned_truth(refused: list[tuple[Pushed, dict]], visibility: Visibility, at: datetime) -> list[dict]:
+    """Feed rows for the refused records of the tables the server owns that it holds within
+    the caller's scope, so that the next pull sends them as they are: the phone marked its
+    own version synced. Every phone of that scope gets them again, unchanged. One the server
+    lacks (an office the phone made up) has no row the phone could see: it stays there."""
+    keys: dict[str, set] = {}
+    for p, _ in refused:
+        if p.table in repo.OWNED and (key := _key(p.table, p.id)) is not None:
+            keys.setdefault(p.table, set()).add(key)
+    return [{"entity": entity, "entity_id": str(key), "district": district, "user_id": None, "deleted": False,
+             "at": at, "version": None}
+            for entity, wanted in keys.items() for key, district in repo.owned_districts(entity, wanted).items()
+            if district is None or visibility.covers(district)]
+
+
+def _key(entity: str, value) -> int | uuid.UUID | None:
+    """A pushed id as the key of a table the server owns (a district's is its number)."""
+    if not isinstance(value, str):
+        return None
+    if entity in feed.INTEGER_IDS:
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 2 else None
+    return canonical_uuid(value)
 
 
 def _shown(name: str) -> str:
