@@ -95,12 +95,33 @@ class EpochOrInstant(ma.fields.Field):
         return Instant()._deserialize(value, attr, data, **kwargs)
 
 
+class MigrationSpec(ma.fields.String):
+    """WatermelonDB's `migration` argument as JSON text: `null`, or an object."""
+
+    OPENAPI = {"maxLength": 10_000}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 10_000:
+            raise ma.ValidationError("Longer than 10,000 characters.")
+        if text.strip() in ("", "undefined"):
+            return None
+        try:
+            spec = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise ma.ValidationError("Must be JSON: null, or WatermelonDB's migration object.") from exc
+        if spec is not None and not isinstance(spec, dict):
+            raise ma.ValidationError("Must be null or an object ({\"from\", \"tables\", \"columns\"}).")
+        return spec
+
+
 class PullQuerySchema(InputSchema):
     last_pulled_at = Position(load_default=None, allow_none=True,
                               metadata={"description": "The `timestamp` of your last pull; null for everything"})
     schema_version = ma.fields.Integer(load_default=None, validate=validate.Range(min=1))
-    migration = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10_000),
-                                 metadata={"description": "WatermelonDB's migration spec as JSON, or null"})
+    migration = MigrationSpec(load_default=None, allow_none=True, metadata={
+        "description": "WatermelonDB's migration spec as JSON (`{\"from\", \"tables\", \"columns\"}`), or null. "
+                       "Not null: the whole scope is sent again, so the new columns are filled"})
     send_created_as_updated = ma.fields.Boolean(load_default=False, metadata={
         "description": "For a client synchronizing with `sendCreatedAsUpdated: true`: every record under "
                        "`updated` (else new records come under `created`, as WatermelonDB expects by default)"})

@@ -367,7 +367,8 @@ class _Engine:
     def ledger_row(self, op: dict, status: str, version: int | None, result: dict) -> dict:
         return {"op_id": op["op_id"], "user_id": self.ctx.author_id, "device_id": self.ctx.device_id,
                 "entity": op["entity"], "entity_id": op["id"], "action": op["action"], "status": status,
-                "digest": op_digest(op), "version": version, "result": result, "at": self.ctx.received_at}
+                "digest": op_digest(op), "version": version, "base_version": op.get("base_version"), "result": result,
+                "at": self.ctx.received_at}
 
     # ------------------------------------------------------------ office corrections
 

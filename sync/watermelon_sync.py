@@ -39,8 +39,6 @@ from schemas.input import without_lone_surrogates
 from sync.report import FIELDS
 from sync.watermelon import EARLIEST_MS, LATEST_MS, raw_columns, to_data
 
-# An edit this close after a pull's answer may have been made before the phone applied it.
-APPLY_MARGIN = timedelta(seconds=1)
 NAMESPACE = uuid.UUID("5d9b3f7a-2c14-4e8f-9a61-0b7d3c2e1f48")
 PUSHABLE = "reports"
 KINDS = ("created", "updated")
@@ -69,19 +67,34 @@ class Mark:
 
 def base_position(marks: list[Mark], edit_time: datetime | None, pushed_from: int) -> int:
     """The feed position the phone held when it made an edit, from its token's syncs in the
-    order they happened (the last, a pull answered at `pushed_from`)."""
-    pulls = [m for m in marks if m.kind == "pull"]
+    order they happened (the last, the pull this push follows, answered at `pushed_from`).
+
+    A pull counts only once the phone is known to have applied it: its next request came
+    from the position it answered (the push of the same sync, or the next pull). Its
+    answer may have been lost, or applied minutes after it was sent on a slow line; an
+    edit made between the answer and that next request may or may not have seen it, and
+    is given the position before it."""
+    pulls = [i for i, m in enumerate(marks) if m.kind == "pull"]
     # The pull of this very sync came after every edit it pushes: its edits were made on
     # what the phone held before it.
-    this_sync = next((m for m in reversed(pulls) if m.answered == pushed_from), None)
+    this_sync = next((marks[i] for i in reversed(pulls) if marks[i].answered == pushed_from), None)
     ceiling = pushed_from if this_sync is None else (this_sync.sent or 0)
     if edit_time is not None:
-        before = [m for m in pulls if m.at <= edit_time - APPLY_MARGIN]
-        held = before[-1].answered if before else (pulls[0].sent or 0) if pulls else ceiling
-        return min(held, ceiling)
+        held = [marks[i].answered for i in pulls if (at := _applied_by(marks, i)) is not None and at <= edit_time]
+        oldest = (marks[pulls[0]].sent or 0) if pulls else ceiling
+        return min(held[-1] if held else oldest, ceiling)
     last_push = max((i for i, m in enumerate(marks) if m.kind == "push"), default=-1)
     since = [m for m in marks[last_push + 1:] if m.kind == "pull"]
     return min(since[0].sent or 0, ceiling) if since else ceiling
+
+
+def _applied_by(marks: list[Mark], index: int) -> datetime | None:
+    """When the phone had surely applied pull `index`: its next request from that position."""
+    answered = marks[index].answered
+    for m in marks[index + 1:]:
+        if (m.kind == "pull" and m.sent == answered) or (m.kind == "push" and m.answered == answered):
+            return m.at
+    return None
 
 
 # ---------------------------------------------------------------- a push, read
@@ -104,7 +117,7 @@ class Pushed:
     errors: dict = field(default_factory=dict)  # why it cannot be an op at all
 
 
-def read_push(user_id: int, changes: dict) -> list[Pushed]:
+def read_push(user_id: int, changes: dict, pushed_from: int) -> list[Pushed]:
     """Every record of a push's `changes`, in WatermelonDB's order (tables as sent; in each,
     created, updated, deleted). Nothing here trusts the record: each is checked by the
     engine's schemas once it is an op."""
@@ -112,33 +125,45 @@ def read_push(user_id: int, changes: dict) -> list[Pushed]:
     for table, sets in changes.items():
         for kind in (*KINDS, "deleted"):
             for item in sets.get(kind) or ():
-                out.append(_read(user_id, table, kind, item))
+                out.append(_read(user_id, table, kind, item, pushed_from))
     return out
 
 
-def _read(user_id: int, table: str, kind: str, item) -> Pushed:
+def _read(user_id: int, table: str, kind: str, item, pushed_from: int) -> Pushed:
     if kind == "deleted":
+        # A delete carries nothing but the id: a delete sent again after its answer was lost
+        # follows another pull, so the push's position tells a new delete (the report came
+        # back because the first one lost, and was deleted again) from the same one sent twice.
         pushed = Pushed(table, kind, item, as_uuid=canonical_uuid(item))
         if not isinstance(item, str):
             pushed.errors = {"id": ["A deleted record is named by its id, a string."]}
-        pushed.op_id = _content_id(user_id, table, kind, item, None, None)
+        pushed.op_id = _content_id(user_id, table, kind, item, None, pushed_from)
         return pushed
     if not isinstance(item, dict):
         return Pushed(table, kind, None, errors={"record": ["Each record must be a JSON object."]},
                       op_id=_content_id(user_id, table, kind, None, item, None))
     changed = _changed(item.get("_changed"))
-    edit_ms = next((item[c] for c in ("updated_at", "created_at") if _is_ms(item.get(c))), None)
+    # WatermelonDB stamps `updated_at` on every edit of a model that has it: the edit's time.
+    # A create's time is `created_at` too; an update with no `updated_at` has none.
+    stamp = item.get("updated_at") if _is_ms(item.get("updated_at")) else None
+    created = item.get("created_at") if kind == "created" and _is_ms(item.get("created_at")) else None
+    edit_ms = stamp if stamp is not None else created
     pushed = Pushed(table, kind, item.get("id"), item, changed,
                     None if edit_ms is None else datetime.fromtimestamp(edit_ms / 1000, UTC))
     pushed.as_uuid = canonical_uuid(pushed.id)
     if pushed.as_uuid is None:
         pushed.errors = {"id": ["A report's id must be a UUID in lower case with hyphens (crypto.randomUUID()): "
                                 "set WatermelonDB's id generator to it (setGenerator)."]}
-    # The columns an update carries and their values, plus its edit time: a replay of the
-    # same record is the same op; the phone's next edit of it is another.
-    columns = CLIENT_COLUMNS if kind == "created" else sorted(changed)
+    # The columns the record carries and their values, plus its edit time: a replay of the
+    # same record is the same op; the phone's next edit of it is another. (A create edited
+    # since it was made carries its edited columns; another phone's change to the others,
+    # pulled in between, must not make its replay look new.) With no edit time, a value set
+    # back to an earlier one would look like its own replay: the push's position is taken
+    # instead, and a replay then merges again (a text kept twice, never an edit lost).
+    columns = CLIENT_COLUMNS if kind == "created" and not changed else sorted(changed)
     carried = {c: item.get(c) for c in columns}
-    pushed.op_id = _content_id(user_id, table, kind, pushed.id, carried, edit_ms)
+    pushed.op_id = _content_id(user_id, table, kind, pushed.id, carried,
+                               stamp if stamp is not None else created if created is not None else f"@{pushed_from}")
     return pushed
 
 
@@ -183,6 +208,11 @@ def as_op(pushed: Pushed, action: str, base_version: int | None, received_at: da
     return op
 
 
-def edit_time_on_server(pushed: Pushed, skew_s: float) -> datetime | None:
-    """The record's edit time on the server's clock (the phone's plus the push's skew)."""
-    return None if pushed.edit_time is None else pushed.edit_time + timedelta(seconds=skew_s)
+def edit_time_on_server(pushed: Pushed, skew_s: float | None, received_at: datetime) -> datetime | None:
+    """The record's edit time on the server's clock (the phone's plus the push's skew), if
+    it can be believed: the push said when it was sent (`sent_at`), and the edit is not
+    later than the push's arrival."""
+    if pushed.edit_time is None or skew_s is None:
+        return None
+    edited = pushed.edit_time + timedelta(seconds=skew_s)
+    return edited if edited <= received_at else None

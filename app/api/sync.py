@@ -65,8 +65,9 @@ class Watermelon(MethodView):
         """Every change in your scope since `last_pulled_at` (null: all of it, in one answer), as
         WatermelonDB raw records; `timestamp` is the feed position to send next time."""
         # The JSON is written by the service, a chunk of records at a time; PullAnswerSchema documents it.
-        return Response(sync_watermelon.pull(current_token(), args["last_pulled_at"], args["send_created_as_updated"]),
-                        mimetype="application/json")
+        answer = sync_watermelon.pull(current_token(), args["last_pulled_at"], args["send_created_as_updated"],
+                                      migrated=args["migration"] is not None)
+        return Response(answer, mimetype="application/json")
 
     @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
     @blp.arguments(PushQuerySchema, location="query")

@@ -117,6 +117,7 @@ class LedgerEntry(db.Model):
     # landed before digests were kept.
     digest: Mapped[str | None] = mapped_column(sa.String(64))
     version: Mapped[int | None]
+    base_version: Mapped[int | None]  # the version an update was based on (WatermelonDB's next merge base)
     result: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # conflicts, missing_attachments, flags
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

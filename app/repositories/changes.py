@@ -55,6 +55,17 @@ def list_after(after: int, limit: int, districts: Collection[int] | None, author
         sa.select(Change).where(Change.seq > after, visible).order_by(Change.seq).limit(limit)))
 
 
+def latest_after(after: int, districts: Collection[int] | None, author_id: int | None) -> list:
+    """The latest feed row after `after` of each record one may see (as `list_after`), in
+    sequence order: (seq, entity, entity_id, deleted)."""
+    visible = sa.true() if districts is None else _visible(sorted(districts), author_id)
+    latest = (sa.select(sa.func.max(Change.seq).label("seq")).where(Change.seq > after, visible)
+              .group_by(Change.entity, Change.entity_id).subquery())
+    return list(db.session.execute(
+        sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
+        .join(latest, Change.seq == latest.c.seq).order_by(Change.seq)))
+
+
 def _visible(districts: list[int], author_id: int | None):
     reports = (Change.user_id == author_id) if author_id is not None else Change.district.in_(districts)
     return sa.or_(

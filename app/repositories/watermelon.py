@@ -64,15 +64,16 @@ def report_versions_at(ids: Collection[uuid.UUID], position: int) -> dict[uuid.U
 
 
 def last_landed(user_id: int, device_id: uuid.UUID, report_ids: Collection[uuid.UUID]) -> dict:
-    """Each report's latest landed op from this device: report id -> (action, status, version)."""
+    """Each report's latest landed op from this device: report id -> (action, version it
+    made, version it was based on)."""
     if not report_ids:
         return {}
     rows = db.session.execute(
-        sa.select(LedgerEntry.entity_id, LedgerEntry.action, LedgerEntry.status, LedgerEntry.version)
+        sa.select(LedgerEntry.entity_id, LedgerEntry.action, LedgerEntry.version, LedgerEntry.base_version)
         .where(LedgerEntry.user_id == user_id, LedgerEntry.device_id == device_id, LedgerEntry.entity == "reports",
                LedgerEntry.entity_id.in_(list(report_ids)), LedgerEntry.status != "duplicate")
         .order_by(LedgerEntry.at, LedgerEntry.version))
-    return {entity_id: (action, status, version) for entity_id, action, status, version in rows}
+    return {entity_id: (action, version, base) for entity_id, action, version, base in rows}
 
 
 def reports_from_device(ids: Collection[uuid.UUID], device_id: uuid.UUID) -> set[uuid.UUID]:

@@ -38,6 +38,14 @@ class SqlPullStore:
     def changes_after(self, after: int, limit: int) -> list:
         return change_repo.list_after(after, limit, self.visibility.districts, self.visibility.author_id)
 
+    def latest_changes(self, after: int) -> list:
+        """The latest feed entry after `after` of each record the caller may see (one answer
+        of the whole scope, as WatermelonDB's pull is: one row per record, not its history);
+        `last_seq` is then the last of them."""
+        rows = change_repo.latest_after(after, self.visibility.districts, self.visibility.author_id)
+        self.last_seq = rows[-1].seq if rows else after
+        return rows
+
     def records(self, entity: str, ids: list[str]) -> list[dict]:
         return getattr(self, f"_{entity}")(ids)
 

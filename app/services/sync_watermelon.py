@@ -22,7 +22,7 @@ from app.models import ApiToken
 from app.repositories import ledger as ledger_repo
 from app.repositories import reports as report_repo
 from app.repositories import watermelon as repo
-from app.services import changefeed, unit_of_work
+from app.services import changefeed, end_read, unit_of_work
 from app.services.sync_pull import SqlPullStore
 from app.services.sync_store import SqlStore
 from app.services.seed import DISTRICT_COUNT
@@ -40,7 +40,6 @@ from sync.watermelon_sync import (NAMESPACE, PUSHABLE, canonical_uuid, Mark, Pus
                                   position_of, read_push, timestamp_of)
 
 MAX_RECORDS = 2_000  # per push: a week offline is a few hundred reports
-WHOLE_FEED = 10**9  # a pull is one answer (the protocol has no pages); its scope bounds it
 PULL_CHUNK = 500  # records read and written at a time
 RAW_WRITERS = {"offices": raw_writer(OfficeSchema()), "districts": raw_writer(DistrictSchema(), "number"),
                "hours_rules": raw_writer(HoursRuleSchema()), "holidays": raw_writer(HolidaySchema()),
@@ -63,41 +62,45 @@ def _districts_of(text: str) -> frozenset[int] | None:
 # ---------------------------------------------------------------- pull
 
 
-def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = False) -> bytes:
+def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = False,
+         migrated: bool = False) -> bytes:
     """The answer's JSON. Written a chunk of records at a time: a first sync is the whole scope
     in one answer (the protocol has no pages), and holding every record of it as objects
     at once cost some 9 KB a report, against some 1 KB of JSON."""
     user, now = token.user, utcnow()
     visibility = Visibility.of(user)
     known = position_of(last_pulled_at)
+    held_scope = _held_scope(token, known, visibility)
+    # The whole scope again for a phone whose districts changed, whose position this server
+    # does not know, or whose schema gained tables or columns to fill (`migration`); the
+    # places it no longer covers are named deleted (§5.1 answers `reset`; WatermelonDB has
+    # no reset, so the server names what to drop).
+    after = known if held_scope is _SAME and not migrated else 0
+    store = SqlPullStore(user)
+    wanted, deleted = feed.latest(store.latest_changes(after))
+    position = max(known, store.last_seq)
+    if held_scope is not _SAME:
+        held = _all_districts() if held_scope is None else held_scope
+        gone = frozenset() if visibility.districts is None else held - visibility.districts
+        for entity, ids in repo.places_in(gone).items():
+            deleted[entity] = list(dict.fromkeys([*map(str, deleted[entity]), *ids]))
+    tables = []
+    for entity in feed.ENTITIES:
+        created, updated = [], []  # JSON pieces, a chunk's records each (orjson's bytes of one record hold 4 KB)
+        for chunk in _chunks(wanted[entity], PULL_CHUNK):
+            raws = [RAW_WRITERS[entity](record) for record in store.records(entity, chunk)]
+            may_hold = None if all_as_updated else _may_hold(token, entity, raws, known, held_scope)
+            new = [raw for raw in raws if may_hold is not None and raw["id"] not in may_hold]
+            held = raws if may_hold is None else [raw for raw in raws if raw["id"] in may_hold]
+            created += [orjson.dumps(new)[1:-1]] if new else []
+            updated += [orjson.dumps(held)[1:-1]] if held else []
+        tables.append(b'"%s":{"created":[%s],"updated":[%s],"deleted":%s}' % (
+            entity.encode(), b",".join(created), b",".join(updated),
+            orjson.dumps([str(i) for i in deleted[entity]])))
+    # The read is over before the write: a deferred SQLite read that then writes fails at once
+    # when another writer committed meanwhile, and a first sync reads for a while.
+    end_read()
     with unit_of_work():
-        held_scope = _held_scope(token, known, visibility)
-        # A phone whose districts changed gets the whole new scope again, and the places it
-        # no longer covers as deleted (a scope's cursor in §5.1 answers `reset`; WatermelonDB
-        # has no reset, so the server names what to drop).
-        after = known if held_scope is _SAME else 0
-        store = SqlPullStore(user)
-        rows = store.changes_after(after, WHOLE_FEED)
-        position = rows[-1].seq if rows else after
-        wanted, deleted = feed.latest(rows)
-        del rows
-        if held_scope is not _SAME:
-            left = _all_districts() if held_scope is None else held_scope
-            for entity, ids in repo.places_in(left - (visibility.districts or left)).items():
-                deleted[entity] = list(dict.fromkeys([*map(str, deleted[entity]), *ids]))
-        tables = []
-        for entity in feed.ENTITIES:
-            created, updated = [], []  # JSON pieces, a chunk's records each (orjson's bytes of one record hold 4 KB)
-            for chunk in _chunks(wanted[entity], PULL_CHUNK):
-                raws = [RAW_WRITERS[entity](record) for record in store.records(entity, chunk)]
-                may_hold = None if all_as_updated else _may_hold(token, entity, raws, known, held_scope)
-                new = [raw for raw in raws if may_hold is not None and raw["id"] not in may_hold]
-                held = raws if may_hold is None else [raw for raw in raws if raw["id"] in may_hold]
-                created += [orjson.dumps(new)[1:-1]] if new else []
-                updated += [orjson.dumps(held)[1:-1]] if held else []
-            tables.append(b'"%s":{"created":[%s],"updated":[%s],"deleted":%s}' % (
-                entity.encode(), b",".join(created), b",".join(updated),
-                orjson.dumps([str(i) for i in deleted[entity]])))
         repo.add_sync({"token_id": token.id, "kind": "pull", "sent": known if last_pulled_at else None,
                        "answered": position, "districts": _districts_text(visibility), "at": now})
     return b'{"changes":{%s},"timestamp":%d}' % (b",".join(tables), timestamp_of(position))
@@ -113,9 +116,13 @@ _SAME = object()  # the phone's scope has not changed (or is not known to have)
 
 def _held_scope(token: ApiToken, known: int, visibility: Visibility):
     """The districts of the pull that gave the phone its position, if they are not the
-    caller's now (None: the whole city); else _SAME."""
-    previous = repo.pull_answered(token.id, token.user_id, known) if known else None
-    if previous is None or previous.districts == _districts_text(visibility):
+    caller's now (None: the whole city, or not known); else _SAME."""
+    if not known:
+        return _SAME
+    previous = repo.pull_answered(token.id, token.user_id, known)
+    if previous is None:
+        return None  # a position no pull of this user answered (another server, a restored database)
+    if previous.districts == _districts_text(visibility):
         return _SAME
     return _districts_of(previous.districts)
 
@@ -149,19 +156,21 @@ def _may_hold(token: ApiToken, entity: str, raws: list[dict], known: int, held_s
 
 def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
     user, received_at = token.user, utcnow()
-    records = read_push(user.id, body["changes"])
+    pushed_from = position_of(last_pulled_at)
+    records = read_push(user.id, body["changes"], pushed_from)
     if len(records) > MAX_RECORDS:
         raise Problem("payload-too-large", f"{len(records)} records in one push; send at most {MAX_RECORDS}.")
     visibility = Visibility.of(user)
     sent_at = body.get("sent_at")
-    skew = clock_skew_s(received_at, sent_at) if sent_at is not None else 0.0
+    # Unknown without `sent_at` (§5.8's body is `changes` alone): no correction, and no
+    # edit time believed for the merge base.
+    skew = clock_skew_s(received_at, sent_at) if sent_at is not None else None
     device = device_of(token)
-    ctx = engine.Push(user.id, visibility.covers, device, received_at, skew)
-    pushed_from = position_of(last_pulled_at)
+    ctx = engine.Push(user.id, visibility.covers, device, received_at, skew or 0.0)
     with unit_of_work() as session:
         changefeed.lock(visibility.districts)
         store = SqlStore(session)
-        plan = _Plan(token, user.id, device, records, pushed_from, skew, received_at)
+        plan = _Plan(token, visibility, device, records, pushed_from, skew, received_at)
         results = [engine.refuse(store, ctx, {"entity": p.table, "action": p.kind, "record": p.raw or p.id},
                                  str(p.op_id), errors) for p, errors in plan.refused]
         landed = engine.apply_all(store, ctx, [op for _, op in plan.ops])
@@ -169,17 +178,21 @@ def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
         changefeed.record_many(plan.resend(landed, received_at) + _owned_truth(plan.refused, visibility, received_at))
         repo.add_sync({"token_id": token.id, "kind": "push", "sent": None, "answered": pushed_from,
                        "districts": _districts_text(visibility), "at": received_at})
-    return {"timestamp": timestamp_of(pushed_from), "results": [_brief(r) for r in results],
-            "replayed": plan.replayed}
+    return {"results": [_brief(r) for r in results], "replayed": plan.replayed}
 
 
 class _Plan:
     """What each pushed record becomes: an op for the engine, a refusal, or nothing (a replay
     of what already landed, the delete of a report the server never had)."""
 
-    def __init__(self, token: ApiToken, user_id: int, device: uuid.UUID, records: list[Pushed], pushed_from: int,
-                 skew: float, received_at: datetime):
+    def __init__(self, token: ApiToken, visibility: Visibility, device: uuid.UUID, records: list[Pushed],
+                 pushed_from: int, skew: float | None, received_at: datetime):
+        user_id = token.user_id
         self.user_id, self.skew, self.received_at, self.pushed_from = user_id, skew, received_at, pushed_from
+        # Where a refused create's `deleted` is put on the feed for the phone to see it: an
+        # inspector sees their own reports anywhere, a head those of their districts.
+        self.refusal_district = (None if visibility.author_id is not None or visibility.districts is None
+                                 else min(visibility.districts, default=None))
         self.refused: list[tuple[Pushed, dict]] = []
         self.ops: list[tuple[Pushed, dict]] = []
         self.replayed = 0
@@ -207,13 +220,13 @@ class _Plan:
         if p.kind == "deleted":
             if report is None or (report.author_id == self.user_id and report.deleted_at is not None):
                 return None  # never reached the server, or already deleted: nothing to do
-            return as_op(p, "delete", self._base(report, None), self.received_at, self.skew)
+            return as_op(p, "delete", self._base(report, None), self.received_at, self.skew or 0.0)
         if report is None or (p.kind == "created" and not p.changed):
             # New; `updated` for a report the server lacks (all of it, as a create); or a
             # create sent again with no edit since (answered as a duplicate).
-            return as_op(p, "create", None, self.received_at, self.skew)
-        return as_op(p, "update", self._base(report, edit_time_on_server(p, self.skew)), self.received_at,
-                     self.skew)
+            return as_op(p, "create", None, self.received_at, self.skew or 0.0)
+        edit_time = edit_time_on_server(p, self.skew, self.received_at)
+        return as_op(p, "update", self._base(report, edit_time), self.received_at, self.skew or 0.0)
 
     @cached_property
     def marks(self) -> list[Mark]:
@@ -227,13 +240,21 @@ class _Plan:
         position = base_position(self.marks, edit_time, self.pushed_from)
         if position not in self._versions_at:
             self._versions_at[position] = repo.report_versions_at(list(self.reports), position)
-        candidates = [self._versions_at[position].get(report.id)]
-        action, status, version = self.own_landed.get(report.id, (None, None, None))
-        if action in ("create", "update") and version is not None:
-            # A merged op made a version the phone never held: the one before it is safe.
-            candidates.append(version if status == "applied" else version - 1)
+        candidates = [self._versions_at[position].get(report.id), self._own_version(report.id)]
         known = [v for v in candidates if v]
         return min(max(known), self.before[report.id]) if known else 1
+
+    def _own_version(self, report_id) -> int | None:
+        """The version the phone held after its own last landed op on the report: the one its
+        create made; the one its update made when that update was based on the version just
+        before (else the update merged in what the phone never saw: its base is what the
+        phone held, with its own edits on top)."""
+        action, version, base = self.own_landed.get(report_id, (None, None, None))
+        if action == "create":
+            return 1
+        if action == "update" and version is not None:
+            return version if base == version - 1 else base
+        return None
 
     def resend(self, results: list[dict], at: datetime) -> list[dict]:
         """Feed rows for every pushed report whose push put no new version on the feed, so
@@ -245,17 +266,22 @@ class _Plan:
                 continue
             raised = result.get("status") in ("applied", "merged") and result.get("version", 0) > self.before.get(
                 report_id, 0)
-            if not raised:
-                rows.append(self._truth(p, report_repo.get_report(report_id), at))
+            if not raised and (row := self._truth(p, report_repo.get_report(report_id), at)) is not None:
+                rows.append(row)
         # A report refused before it was an op (its id no UUID as the server writes one) is
         # named `deleted` where its id can be stored: the phone must drop what it holds.
         return rows + [self._truth(p, None, at) for p, _ in self.refused if p.table == PUSHABLE
                        and isinstance(p.id, str) and 0 < len(p.id) <= 36 and unstorable(p.id) is None]
 
-    def _truth(self, p: Pushed, report, at: datetime) -> dict:
-        if report is None or report.author_id != self.user_id:
-            return {"entity": "reports", "entity_id": str(p.id), "district": None, "user_id": self.user_id,
-                    "deleted": True, "at": at, "version": None}
+    def _truth(self, p: Pushed, report, at: datetime) -> dict | None:
+        """The feed row that sends the phone the server's truth about a report it pushed:
+        the report as it is, or `deleted` for one the server does not hold (never for
+        another's report: that would drop it from everyone's view)."""
+        if report is None:
+            return {"entity": "reports", "entity_id": str(p.id), "district": self.refusal_district,
+                    "user_id": self.user_id, "deleted": True, "at": at, "version": None}
+        if report.author_id != self.user_id:
+            return None
         return {"entity": "reports", "entity_id": str(report.id), "district": report.district,
                 "user_id": report.author_id, "deleted": report.deleted_at is not None, "at": at,
                 "version": report.version}

@@ -4,7 +4,8 @@ requests Schemathesis calls valid, so that a valid request the server refuses is
 OpenAPI 3.0 has no way to say that one query parameter needs another (`within_m` needs
 `near`; `lat` and `lon` go together; the hours are asked for a `date` or at an instant `at`,
 which names its own day), that `from` comes before `to`, that Esfand 30th and February 29th
-exist in leap years only, or that a pull cursor is one the server issued. The descriptions say so; these hooks mend a
+exist in leap years only, that a pull cursor is one the server issued, or that a WatermelonDB
+migration spec is JSON. The descriptions say so; these hooks mend a
 request Schemathesis generated as valid, and leave invalid ones alone.
 
 tests/fuzz/test_openapi_fuzz.py imports them; for a run against a real server:
@@ -59,6 +60,8 @@ def before_call(context, case, kwargs):
             query["from"], query["to"] = query["to"], query["from"]
     if path == "/api/v1/sync/pull" and isinstance(case.body, dict) and case.body.get("cursor"):
         case.body["cursor"] = None  # opaque: only a cursor the server issued is one
+    if path == "/api/v1/sync/watermelon" and "migration" in query:
+        query["migration"] = "null"  # WatermelonDB's migration spec is JSON, as the description says
 
 
 def not_a_leap_day(value):

@@ -318,3 +318,88 @@ def test_the_sync_pull_sees_reports_pushed_in_this_dialect(phone, office):
     assert found["notes"] == "Seen by both protocols." and found["staff_present"] == 4 and found["version"] == 1
     assert found["office_id"] == office["id"] and found["location"]["coordinates"] == office["location"]["coordinates"]
     assert found["checklist"] == {"sign_posted": True} and found["photos"] == []
+
+
+# ---------------------------------------------------------------- review: what a broken or hostile phone must not do
+
+
+def server_report(client, report_id: str, user=INSPECTOR) -> dict | None:
+    page = client.as_(user).post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()), "cursor": None,
+                                             "limit": 1000}).get_json()
+    found = [r for r in page["changes"]["reports"]["upserted"] if r["id"] == report_id]
+    return found[0] if found else None
+
+
+def test_a_refused_record_naming_anothers_report_does_not_delete_it_for_anyone(client, phone, office):
+    theirs = first_office(client, user="inspector-6b")
+    (landed,) = push(client, [op(data=report_data(theirs))], user="inspector-6b")
+    timestamp, answer = sync(phone, None, created=[raw_report(office, id=str(landed["id"]))],
+                             deleted=[str(landed["id"])])
+    assert {r["status"] for r in answer["results"]} == {"rejected"}
+    committee = client.as_("committee1").post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                          "cursor": None, "limit": 1000}).get_json()
+    assert str(landed["id"]) not in committee["changes"]["reports"]["deleted"]
+    assert server_report(client, str(landed["id"]), user="inspector-6b") is not None
+
+
+def test_a_report_deleted_again_after_its_delete_lost_is_deleted(client, phone, office):
+    other = login(client)
+    timestamp, _ = sync(phone, None, created=[report := raw_report(office, notes="Queue.")])
+    other_at = pull(other)["timestamp"]
+    stored = records(pull(other, other_at - 1))[report["id"]][1]
+    push_changes(other, other_at, updated=[edited(stored | {"_status": "synced", "_changed": ""}, notes="Queue!")])
+    timestamp, answer = sync(phone, timestamp, deleted=[report["id"]])
+    assert answer["results"][0]["status"] == "merged"  # update_beats_delete: it comes back
+    back = pull(phone, timestamp)
+    assert records(back)[report["id"]][0] == "created"
+    timestamp, answer = sync(phone, back["timestamp"], deleted=[report["id"]])
+    assert answer["replayed"] == 0 and answer["results"][0]["status"] == "applied"
+    assert server_report(client, report["id"]) is None
+
+
+def test_an_applied_push_that_merged_another_phones_edit_is_not_the_next_base(client, phone, office):
+    """A pulls; B's notes land; A's staff_present (based on v1) is applied as v3, with B's notes
+    in it that A never saw; A then edits its notes: B's words stay. (Taken as the phone's
+    state, v3 would make B's notes look like A's base, and A's text would replace them.)"""
+    other = login(client)
+    timestamp, _ = sync(phone, None, created=[report := raw_report(office, notes="Door open.")])
+    held = pull(phone, timestamp)
+    mine = records(pull(phone, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
+    b_at = pull(other)["timestamp"]
+    b_record = records(pull(other, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
+    push_changes(other, b_at, updated=[edited(b_record, notes="Door open. Two staff inside.")])
+    first = edited(mine, staff_present=5)
+    answer = push_changes(phone, held["timestamp"], updated=[first])
+    assert answer["results"][0]["status"] == "applied"  # no conflict: another field
+    # The next sync's pull brings v3, but the phone keeps its own edited notes over it.
+    again = edited(first | {"_status": "synced", "_changed": ""}, notes="Door open. Manager late.")
+    sync(phone, held["timestamp"], updated=[again])
+    notes = server_report(client, report["id"])["notes"]
+    assert "Two staff inside." in notes and "Manager late." in notes
+
+
+def test_a_heads_refused_create_is_named_deleted_on_the_heads_next_pull(client, office):
+    head = client.as_("head-6")
+    foreign = first_office(client, user="committee1", district=7)
+    timestamp, answer = sync(head, None, created=[report := raw_report(foreign)])
+    assert answer["results"][0]["status"] == "rejected"
+    assert report["id"] in pull(head, timestamp)["changes"]["reports"]["deleted"]
+
+
+def test_a_position_this_server_never_answered_gets_the_whole_scope(phone):
+    answer = pull(phone, 10**9)
+    assert answer["changes"]["offices"]["created"] or answer["changes"]["offices"]["updated"]
+    assert answer["timestamp"] >= 10**9  # never back
+
+
+def test_a_migration_sends_the_whole_scope_again_as_updated(phone):
+    timestamp = pull(phone)["timestamp"]
+    assert not pull(phone, timestamp)["changes"]["offices"]["updated"]
+    again = pull(phone, timestamp, migration='{"from": 1, "tables": [], "columns": []}')
+    assert again["changes"]["offices"]["updated"] and not again["changes"]["offices"]["created"]
+
+
+@pytest.mark.parametrize("migration", ["not json", "[1]", "1"])
+def test_a_migration_that_is_no_spec_is_refused_naming_it(phone, migration):
+    assert_problem(phone.get(URL, query_string={"last_pulled_at": "null", "migration": migration}), 422,
+                   "migration")
