@@ -169,8 +169,8 @@ def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
     ctx = engine.Push(user.id, visibility.covers, device, received_at, skew or 0.0)
     with unit_of_work() as session:
         changefeed.lock(visibility.districts)
-        store = SqlStore(session)
         plan = _Plan(token, visibility, device, records, pushed_from, skew, received_at)
+        store = _PlannedStore(session, plan)
         results = [engine.refuse(store, ctx, {"entity": p.table, "action": p.kind, "record": p.raw or p.id},
                                  str(p.op_id), errors) for p, errors in plan.refused]
         landed = engine.apply_all(store, ctx, [op for _, op in plan.ops])
@@ -179,6 +179,22 @@ def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
         repo.add_sync({"token_id": token.id, "kind": "push", "sent": None, "answered": pushed_from,
                        "districts": _districts_text(visibility), "at": received_at})
     return {"results": [_brief(r) for r in results], "replayed": plan.replayed}
+
+
+class _PlannedStore(SqlStore):
+    """The push's store, answering two lookups the engine makes of every new report from what
+    the plan read already, in the same transaction under the same locks: which op ids
+    landed before, which reports exist."""
+
+    def __init__(self, session, plan: "_Plan"):
+        super().__init__(session)
+        self.plan = plan
+
+    def landed_op_ids(self, op_ids: set) -> set:
+        return op_ids & self.plan.landed_ops
+
+    def existing_report_ids(self, report_ids: set) -> set:
+        return report_ids & self.plan.reports.keys()
 
 
 class _Plan:
@@ -196,7 +212,7 @@ class _Plan:
         self.refused: list[tuple[Pushed, dict]] = []
         self.ops: list[tuple[Pushed, dict]] = []
         self.replayed = 0
-        landed_ops = ledger_repo.existing_op_ids({p.op_id for p in records})
+        self.landed_ops = landed_ops = ledger_repo.existing_op_ids({p.op_id for p in records})
         report_ids = {p.as_uuid for p in records if p.table == PUSHABLE and not p.errors} - {None}
         self.reports = {r.id: r for r in report_repo.reports_by_ids(report_ids)}
         self.before = {i: r.version for i, r in self.reports.items()}  # the engine raises them
