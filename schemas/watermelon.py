@@ -259,7 +259,6 @@ class PushResultSchema(ma.Schema):
 
 
 class PushAnswerSchema(ma.Schema):
-    timestamp = ma.fields.Integer()
     replayed = ma.fields.Integer(metadata={"description": "Records that had already landed (a lost answer)"})
     results = ma.fields.List(ma.fields.Nested(PushResultSchema), metadata={
         "description": "WatermelonDB ignores this; the next pull sends every pushed record as the server holds it"})

@@ -162,8 +162,9 @@ def _read(user_id: int, table: str, kind: str, item, pushed_from: int) -> Pushed
     # instead, and a replay then merges again (a text kept twice, never an edit lost).
     columns = CLIENT_COLUMNS if kind == "created" and not changed else sorted(changed)
     carried = {c: item.get(c) for c in columns}
+    pure_create = kind == "created" and not changed
     pushed.op_id = _content_id(user_id, table, kind, pushed.id, carried,
-                               stamp if stamp is not None else created if created is not None else f"@{pushed_from}")
+                               stamp if stamp is not None else created if pure_create else f"@{pushed_from}")
     return pushed
 
 

@@ -105,3 +105,23 @@ def test_photo_senders_are_backfilled_with_each_photos_uploader_and_downgrade_ke
             kept = connection.execute(sa.text("SELECT sha256 FROM attachments ORDER BY sha256")).scalars().all()
         assert kept == ["a" * 64, "b" * 64]
         assert "attachment_senders" not in sa.inspect(db.engine).get_table_names()
+
+
+@pytest.mark.concurrency  # seeds its own database: not inside the leg's rolled-back transaction
+def test_feed_rows_of_reports_landed_before_get_the_version_they_made(empty_app):
+    """WatermelonDB's merge base reads a report's version at a feed position from the feed
+    (0013): the rows written before it are given theirs from the versions kept then."""
+    changes = sa.table("changes", sa.column("seq", sa.Integer()), sa.column("entity", sa.String()),
+                       sa.column("version", sa.Integer()))
+    with empty_app.app_context():
+        flask_migrate.upgrade()
+        seed.seed("demo-password")
+        assert seed.demo_reports() == 6
+        reports = sa.select(changes.c.seq, changes.c.version).where(changes.c.entity == "reports")
+        with db.engine.begin() as connection:
+            written = dict(connection.execute(reports).all())
+        assert written and all(written.values())
+        flask_migrate.downgrade(revision="4c8a2e6f0b13")  # just before 0013
+        flask_migrate.upgrade()
+        with db.engine.begin() as connection:
+            assert dict(connection.execute(reports).all()) == written

@@ -7,7 +7,8 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ApiToken, Change, District, Holiday, HoursRule, LedgerEntry, Office, Report, Round, WatermelonSync
+from app.models import (ApiToken, Change, District, Holiday, HoursRule, LedgerEntry, Office, Report, ReportVersion,
+                        Round, WatermelonSync)
 
 KEPT_SYNCS = 32  # per token: a push's base is read from these
 # The tables the server owns: each one's key, and its district (None: citywide).
@@ -64,16 +65,19 @@ def report_versions_at(ids: Collection[uuid.UUID], position: int) -> dict[uuid.U
 
 
 def last_landed(user_id: int, device_id: uuid.UUID, report_ids: Collection[uuid.UUID]) -> dict:
-    """Each report's latest landed op from this device: report id -> (action, version it
-    made, version it was based on)."""
+    """Each report's latest landed op from this device: report id -> (action, the report's
+    version after it, the version it was based on, whether the op made that version)."""
     if not report_ids:
         return {}
+    made = sa.and_(ReportVersion.report_id == LedgerEntry.entity_id, ReportVersion.version == LedgerEntry.version)
     rows = db.session.execute(
-        sa.select(LedgerEntry.entity_id, LedgerEntry.action, LedgerEntry.version, LedgerEntry.base_version)
+        sa.select(LedgerEntry.entity_id, LedgerEntry.action, LedgerEntry.version, LedgerEntry.base_version,
+                  ReportVersion.op_id == LedgerEntry.op_id)
+        .outerjoin(ReportVersion, made)
         .where(LedgerEntry.user_id == user_id, LedgerEntry.device_id == device_id, LedgerEntry.entity == "reports",
                LedgerEntry.entity_id.in_(list(report_ids)), LedgerEntry.status != "duplicate")
         .order_by(LedgerEntry.at, LedgerEntry.version))
-    return {entity_id: (action, version, base) for entity_id, action, version, base in rows}
+    return {entity_id: (action, version, base, bool(made)) for entity_id, action, version, base, made in rows}
 
 
 def reports_from_device(ids: Collection[uuid.UUID], device_id: uuid.UUID) -> set[uuid.UUID]:

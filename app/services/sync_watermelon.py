@@ -78,7 +78,9 @@ def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = Fal
     after = known if held_scope is _SAME and not migrated else 0
     store = SqlPullStore(user)
     wanted, deleted = feed.latest(store.latest_changes(after))
-    position = max(known, store.last_seq)
+    # Never back from a position this server answered (WatermelonDB would only log it); a
+    # position it never answered is not kept, or every change below it would be skipped.
+    position = store.last_seq if held_scope is None else max(known, store.last_seq)
     if held_scope is not _SAME:
         held = _all_districts() if held_scope is None else held_scope
         gone = frozenset() if visibility.districts is None else held - visibility.districts
@@ -98,11 +100,13 @@ def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = Fal
             entity.encode(), b",".join(created), b",".join(updated),
             orjson.dumps([str(i) for i in deleted[entity]])))
     # The read is over before the write: a deferred SQLite read that then writes fails at once
-    # when another writer committed meanwhile, and a first sync reads for a while.
+    # when another writer committed meanwhile, and a first sync reads for a while. (The
+    # write must read nothing first: the read's objects are expired by its end.)
+    record = {"token_id": token.id, "kind": "pull", "sent": known if last_pulled_at else None,
+              "answered": position, "districts": _districts_text(visibility), "at": now}
     end_read()
     with unit_of_work():
-        repo.add_sync({"token_id": token.id, "kind": "pull", "sent": known if last_pulled_at else None,
-                       "answered": position, "districts": _districts_text(visibility), "at": now})
+        repo.add_sync(record)
     return b'{"changes":{%s},"timestamp":%d}' % (b",".join(tables), timestamp_of(position))
 
 
@@ -147,7 +151,7 @@ def _may_hold(token: ApiToken, entity: str, raws: list[dict], known: int, held_s
         device = device_of(token)
         held |= {str(i) for i in repo.reports_from_device(report_ids, device)}
         landed = repo.last_landed(token.user_id, device, report_ids)
-        held -= {str(i) for i, (action, _, _) in landed.items() if action == "delete"}
+        held -= {str(i) for i, (action, *_) in landed.items() if action == "delete"}
     return held
 
 
@@ -262,14 +266,14 @@ class _Plan:
 
     def _own_version(self, report_id) -> int | None:
         """The version the phone held after its own last landed op on the report: the one its
-        create made; the one its update made when that update was based on the version just
-        before (else the update merged in what the phone never saw: its base is what the
-        phone held, with its own edits on top)."""
-        action, version, base = self.own_landed.get(report_id, (None, None, None))
+        create made; the one its update made when that update made it and was based on the
+        version just before (else the update merged in what the phone never saw, or changed
+        nothing: its base is what the phone held, with its own edits on top)."""
+        action, version, base, made = self.own_landed.get(report_id, (None, None, None, False))
         if action == "create":
             return 1
         if action == "update" and version is not None:
-            return version if base == version - 1 else base
+            return version if made and base == version - 1 else base
         return None
 
     def resend(self, results: list[dict], at: datetime) -> list[dict]:
@@ -282,22 +286,21 @@ class _Plan:
                 continue
             raised = result.get("status") in ("applied", "merged") and result.get("version", 0) > self.before.get(
                 report_id, 0)
-            if not raised and (row := self._truth(p, report_repo.get_report(report_id), at)) is not None:
-                rows.append(row)
+            if not raised:
+                rows.append(self._truth(p, report_repo.get_report(report_id), at))
         # A report refused before it was an op (its id no UUID as the server writes one) is
         # named `deleted` where its id can be stored: the phone must drop what it holds.
         return rows + [self._truth(p, None, at) for p, _ in self.refused if p.table == PUSHABLE
                        and isinstance(p.id, str) and 0 < len(p.id) <= 36 and unstorable(p.id) is None]
 
-    def _truth(self, p: Pushed, report, at: datetime) -> dict | None:
+    def _truth(self, p: Pushed, report, at: datetime) -> dict:
         """The feed row that sends the phone the server's truth about a report it pushed:
-        the report as it is, or `deleted` for one the server does not hold (never for
-        another's report: that would drop it from everyone's view)."""
+        the report as it is (whoever's: a head edits their inspectors'), or `deleted` for
+        one the server does not hold (never a deletion of a report that exists: it would drop
+        it from everyone's view)."""
         if report is None:
             return {"entity": "reports", "entity_id": str(p.id), "district": self.refusal_district,
                     "user_id": self.user_id, "deleted": True, "at": at, "version": None}
-        if report.author_id != self.user_id:
-            return None
         return {"entity": "reports", "entity_id": str(report.id), "district": report.district,
                 "user_id": report.author_id, "deleted": report.deleted_at is not None, "at": at,
                 "version": report.version}

@@ -32,7 +32,8 @@ def upgrade():
     # kept by the time of the change (a version is kept in the transaction that puts it on
     # the feed, stamped no later). SQLite keeps a Uuid as 32 hex digits, the feed as text.
     if op.get_bind().dialect.name == "postgresql":
-        same_report = "rv.report_id = changes.entity_id::uuid"
+        same_report = ("rv.report_id = CASE WHEN changes.entity_id ~ '^[0-9a-f-]{36}$' "
+                       "THEN changes.entity_id::uuid END")
     else:
         same_report = "rv.report_id = replace(changes.entity_id, '-', '')"
     op.execute(f"UPDATE changes SET version = (SELECT max(rv.version) FROM report_versions rv "

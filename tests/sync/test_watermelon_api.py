@@ -386,10 +386,41 @@ def test_a_heads_refused_create_is_named_deleted_on_the_heads_next_pull(client, 
     assert report["id"] in pull(head, timestamp)["changes"]["reports"]["deleted"]
 
 
-def test_a_position_this_server_never_answered_gets_the_whole_scope(phone):
+def test_a_position_this_server_never_answered_gets_the_whole_scope_and_its_own_position(client, phone, office):
     answer = pull(phone, 10**9)
     assert answer["changes"]["offices"]["created"] or answer["changes"]["offices"]["updated"]
-    assert answer["timestamp"] >= 10**9  # never back
+    assert answer["timestamp"] < 10**9  # kept, every later change would be skipped
+    sync(login(client), None, created=[report := raw_report(office)])
+    assert report["id"] in records(pull(phone, answer["timestamp"]))
+
+
+def test_a_heads_refused_edit_of_an_inspectors_report_is_sent_back_as_it_is(client, office):
+    (landed,) = push(client, [op(data=report_data(office, notes="As seen."))])
+    head = client.as_("head-6")
+    timestamp = pull(head)["timestamp"]
+    held = records(pull(head, None))[str(landed["id"])][1] | {"_status": "synced", "_changed": ""}
+    answer = push_changes(head, timestamp, updated=[edited(held, notes="Head's words.")])
+    assert answer["results"][0]["status"] == "rejected"
+    kind, raw = records(pull(head, timestamp))[str(landed["id"])]
+    assert raw["notes"] == "As seen."
+
+
+def test_an_update_that_changed_nothing_is_not_what_the_phone_held(client, phone, office):
+    """A pulls; B's notes land; A saves the report unchanged (only updated_at) from its older
+    position: the version is B's, not made by A's op, so A's next notes edit keeps B's."""
+    other = login(client)
+    timestamp, _ = sync(phone, None, created=[report := raw_report(office, notes="Door open.")])
+    held = pull(phone, timestamp)
+    mine = records(pull(phone, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
+    b_at = pull(other)["timestamp"]
+    b_record = records(pull(other, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
+    push_changes(other, b_at, updated=[edited(b_record, notes="Door open. Two staff inside.")])
+    first = edited(mine)
+    assert push_changes(phone, held["timestamp"], updated=[first])["results"][0]["status"] == "applied"
+    again = edited(first | {"_status": "synced", "_changed": ""}, notes="Door open. Manager late.")
+    sync(phone, held["timestamp"], updated=[again])
+    notes = server_report(client, report["id"])["notes"]
+    assert "Two staff inside." in notes and "Manager late." in notes
 
 
 def test_a_migration_sends_the_whole_scope_again_as_updated(phone):
