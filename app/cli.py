@@ -8,13 +8,15 @@ from flask import Flask, current_app
 
 from app.errors import Problem
 from app.models import Role
-from app.services import accounts, attachment_cleanup, office_import, seed
+from app.services import accounts, activity, attachment_cleanup, office_import, seed
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(import_offices_command)
+    app.cli.add_command(import_activity_command)
+    app.cli.add_command(prune_activity_command)
     app.cli.add_command(cleanup_attachments_command)
 
 
@@ -50,6 +52,37 @@ def create_user_command(username: str, role: str, districts: tuple[int, ...], fu
             click.echo(f"error: {field}: {' '.join(messages)}", err=True)
         sys.exit(1)
     click.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@click.command("import-activity")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", default="csv", show_default=True, help="The source the batches are keyed under.")
+def import_activity_command(file: Path, source: str) -> None:
+    """Take in the platform's activity from a CSV FILE (office_code,at,count), in batches of
+    5,000: a bad row is reported by its line and the rest are counted; importing the same
+    file again counts nothing twice."""
+    try:
+        batches = activity.import_csv(file, source)
+    except Problem as problem:
+        click.echo(f"error: {problem.detail}", err=True)
+        sys.exit(1)
+    for number, batch in enumerate(batches):
+        for refused in batch["rejected"]:
+            line = number * 5_000 + refused["index"] + 2  # the header is line 1
+            reasons = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in refused["errors"].items())
+            click.echo(f"line {line}: {reasons}", err=True)
+    accepted = sum(batch["accepted"] for batch in batches)
+    refused = sum(len(batch["rejected"]) for batch in batches)
+    again = sum(batch["status"] == "duplicate" for batch in batches)
+    click.echo(f"{accepted} events counted, {refused} refused, in {len(batches)} batch(es)"
+               + (f" ({again} taken in before: counted once)" if again else ""))
+
+
+@click.command("prune-activity")
+def prune_activity_command() -> None:
+    """Drop activity counts older than 400 days and batch keys older than 30."""
+    counts, batches = activity.prune()
+    click.echo(f"dropped {counts} minute counts and {batches} batch keys")
 
 
 @click.command("import-offices")

@@ -118,6 +118,9 @@ CATALOGUE: dict[str, ProblemType] = {
                     "Content-Range). A photo's name fixes its bytes, so one of the two lengths is wrong: check "
                     "the photo. Sending again will not help; the open upload is removed once untouched for "
                     "`ATTACHMENT_PARTIAL_HOURS` (72 h)."),
+        ProblemType("batch-mismatch", 409, "That batch was taken in with other events",
+                    "An activity batch is taken in once per `(source, batch_id)`; one sent again must carry the "
+                    "same events, and this one did not. Nothing was counted: give new events a new batch_id."),
         ProblemType("photo-too-large", 413, "The photo is too large",
                     "A photo (or the TOTAL its Content-Range announces) is over 15 MB. Nothing was read or "
                     "stored: send a smaller photo (downscale or recompress it); retrying the same will fail."),

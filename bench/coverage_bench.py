@@ -17,7 +17,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 import uuid
@@ -26,32 +25,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flask_migrate  # noqa: E402
-import psycopg  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.hours import calendar  # noqa: E402
 from app.models import ApiToken, Office, Report, User, ViolationCase  # noqa: E402
-from app.services import accounts, seed  # noqa: E402
+from app.services import accounts  # noqa: E402
+from bench.sync_bench import seeded_app  # noqa: E402
 from geo.geometry import lon_lat, to_db  # noqa: E402
 from geo.geometry import point as make_point  # noqa: E402
 
 PERIOD = ("1405-02-01", "1405-02-31")
 BEFORE = ("1405-01-01", "1405-01-31")
 STATES = ["open"] * 85 + ["closed"] * 8 + ["open_not_serving"] * 3 + ["relocated", "inaccessible"] * 2
-
-
-def fresh_postgis(url: str) -> None:
-    name = make_url(url).database
-    if "bench" not in name:
-        sys.exit("refusing: the PostGIS benchmark database's name must contain 'bench'")
-    admin = make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def instants(first: str, last: str, count: int, rng: random.Random) -> list[datetime]:
@@ -130,15 +116,8 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=6000, help="reports in the measured month")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    if args.postgis:
-        fresh_postgis(args.postgis)
-        url, label = args.postgis, "PostGIS"
-    else:
-        url, label = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite", "SpatiaLite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ATTACHMENTS_DIR": tempfile.mkdtemp()})
+    app, label = seeded_app(args.postgis)
     with app.app_context():
-        flask_migrate.upgrade()
-        seed.seed("bench-password")
         written = fill(args.reports, random.Random(1405))
         if db.engine.dialect.name == "postgresql":
             db.session.execute(sa.text("ANALYZE"))

@@ -37,6 +37,21 @@ from app.models import ApiToken, Office, Report, Role  # noqa: E402
 from app.services import accounts, seed  # noqa: E402
 
 
+def seeded_app(postgis: str | None):
+    """(app, label): the app on a fresh PostGIS database (`postgis`, emptied first) or a new
+    SQLite file, migrated and seeded as a new install would be; the caller holds no context."""
+    if postgis:
+        fresh_postgis(postgis)
+        url, label = postgis, "PostGIS"
+    else:
+        url, label = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite", "SpatiaLite"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ATTACHMENTS_DIR": tempfile.mkdtemp()})
+    with app.app_context():
+        flask_migrate.upgrade()
+        seed.seed("bench-password")
+    return app, label
+
+
 def fresh_postgis(url: str) -> None:
     name = make_url(url).database
     if "bench" not in name:
@@ -58,15 +73,8 @@ def main() -> None:
     parser.add_argument("--postgis", help="a PostGIS URL (database name containing 'bench')")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    if args.postgis:
-        fresh_postgis(args.postgis)
-        url, label = args.postgis, "PostGIS"
-    else:
-        url, label = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite", "SpatiaLite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ATTACHMENTS_DIR": tempfile.mkdtemp()})
+    app, label = seeded_app(args.postgis)
     with app.app_context():
-        flask_migrate.upgrade()
-        seed.seed("bench-password")
         # An inspector of two districts, for the first-pull figure.
         accounts.create_user("bench-inspector", "bench-password", Role.INSPECTOR, [6, 7])
         user_id = db.session.scalar(sa.text("SELECT id FROM users WHERE username = 'bench-inspector'"))

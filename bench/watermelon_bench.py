@@ -21,22 +21,19 @@ import gc
 import os
 import statistics
 import sys
-import tempfile
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import flask_migrate  # noqa: E402
 import orjson  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ApiToken, Office, Report, Role  # noqa: E402
-from app.services import accounts, seed  # noqa: E402
-from bench.sync_bench import _lon_lat, _ok, _peak, _timed, fresh_postgis  # noqa: E402
+from app.services import accounts  # noqa: E402
+from bench.sync_bench import _lon_lat, _ok, _peak, _timed, seeded_app  # noqa: E402
 
 DISTRICT = 6
 GOAL = 1.2  # issue 16: a WatermelonDB push of 500 reports, at most this many times v1's
@@ -55,15 +52,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     load_start = os.getloadavg()
-    if args.postgis:
-        fresh_postgis(args.postgis)
-        url, label = args.postgis, "PostGIS"
-    else:
-        url, label = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite", "SpatiaLite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "ATTACHMENTS_DIR": tempfile.mkdtemp()})
+    app, label = seeded_app(args.postgis)
     with app.app_context():
-        flask_migrate.upgrade()
-        seed.seed("bench-password")
         offices = [(str(o.id), _lon_lat(o)) for o in db.session.scalars(
             sa.select(Office).where(Office.district == DISTRICT).order_by(Office.code))]
     http = app.test_client()

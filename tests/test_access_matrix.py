@@ -8,6 +8,7 @@ from tests.sync.helpers import HugeBody, chunked
 
 OFFICE_IN_6 = "/api/v1/offices/{office_6}"
 ANY = "committee1"
+FEED = "feed-platform"  # the platform's machine account: activity only
 
 # (method, path, {role_user: expected status}); path may name {office_6}.
 MATRIX = [
@@ -69,10 +70,15 @@ MATRIX = [
     ("GET", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 404, "head-6": 404, ANY: 404, "admin": 404}),
     ("PATCH", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 403, "head-6": 422, ANY: 403, "admin": 422}),
     ("DELETE", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 403, "head-6": 422, ANY: 403, "admin": 422}),
+    ("POST", "/api/v1/activity", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 403,
+                                  FEED: 422}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 
 CASES = [(method, path, user, status) for method, path, expected in MATRIX for user, status in expected.items()]
+# The feed account is let in nowhere else: every other endpoint that wants a token refuses it.
+CASES += [(method, path, FEED, 403) for method, path, expected in MATRIX
+          if FEED not in expected and expected.get(None) == 401]
 
 
 @pytest.fixture
@@ -142,8 +148,8 @@ def _has_head(app, rule) -> bool:
     return view_class is not None and hasattr(view_class, "head")
 
 
-def test_roles_are_the_four_of_the_design():
-    assert {r.value for r in Role} == {"inspector", "district_head", "committee", "admin"}
+def test_roles_are_the_four_of_the_design_and_the_feeds_machine_account():
+    assert {r.value for r in Role} == {"inspector", "district_head", "committee", "admin", "feed"}
 
 
 # ---------------------------------------------------------------- other districts' objects

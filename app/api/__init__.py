@@ -35,8 +35,8 @@ SPEC_KWARGS = {
 
 
 def register(app: Flask) -> None:
-    from app.api import (attachments, auth, corrections, coverage, districts, hours, offices, rounds, sync,
-                         violations, visits)
+    from app.api import (activity, attachments, auth, corrections, coverage, districts, hours, offices, rounds,
+                         sync, violations, visits)
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
     for module in (auth, districts, offices, hours, sync, attachments, corrections, violations, coverage, visits,
-                   rounds):
+                   rounds, activity):
         api.register_blueprint(module.blp)
 
     RAW_BODY_ENDPOINTS.add("attachments.AttachmentBySha")

@@ -16,10 +16,13 @@ class Role(StrEnum):
     DISTRICT_HEAD = "district_head"
     COMMITTEE = "committee"
     ADMIN = "admin"
+    FEED = "feed"  # a machine account of the e-services platform: posts activity, sees nothing (DESIGN §10b)
 
 
-# Roles that see every district; the others see only the districts assigned to them.
+# Roles that see every district; people of the others see only the districts assigned to them.
 CITYWIDE_ROLES = frozenset({Role.COMMITTEE, Role.ADMIN})
+# The people; an endpoint that names no role is theirs, never a machine account's.
+PEOPLE = frozenset({Role.INSPECTOR, Role.DISTRICT_HEAD, Role.COMMITTEE, Role.ADMIN})
 
 
 class User(db.Model):

@@ -41,6 +41,8 @@ def _check_districts(role: str, districts: Collection[int]) -> list[int]:
         raise invalid("districts", "A district head runs exactly one district.")
     if role in (Role.COMMITTEE, Role.ADMIN) and districts:
         raise invalid("districts", "Committee members and admins see every district; give none.")
+    if role == Role.FEED and districts:
+        raise invalid("districts", "A feed account posts activity for every office; give no district.")
     unknown = [n for n in districts if district_repo.get(n) is None]
     if unknown:
         raise invalid("districts", f"Unknown district(s): {', '.join(map(str, unknown))}.")

@@ -41,6 +41,7 @@ def demo_users() -> list[tuple[str, str, list[int]]]:
     users = [("admin", Role.ADMIN, []), ("committee1", Role.COMMITTEE, []), ("committee2", Role.COMMITTEE, [])]
     users += [(f"head-{n}", Role.DISTRICT_HEAD, [n]) for n in range(1, DISTRICT_COUNT + 1)]
     users += [(f"inspector-{n}{s}", Role.INSPECTOR, [n]) for n in range(1, DISTRICT_COUNT + 1) for s in "ab"]
+    users += [("feed-platform", Role.FEED, [])]  # the e-services platform's machine account (DESIGN §10b)
     return users
 
 

@@ -357,10 +357,9 @@ def test_a_report_deleted_again_after_its_delete_lost_is_deleted(client, phone, 
     assert server_report(client, report["id"]) is None
 
 
-def test_an_applied_push_that_merged_another_phones_edit_is_not_the_next_base(client, phone, office):
-    """A pulls; B's notes land; A's staff_present (based on v1) is applied as v3, with B's notes
-    in it that A never saw; A then edits its notes: B's words stay. (Taken as the phone's
-    state, v3 would make B's notes look like A's base, and A's text would replace them.)"""
+def _another_phone_edits_after_this_ones_pull(client, phone, office):
+    """This phone makes a report and pulls; another phone of the inspector adds to its notes.
+    (The report, this phone's pull, its record as it holds it.)"""
     other = login(client)
     timestamp, _ = sync(phone, None, created=[report := raw_report(office, notes="Door open.")])
     held = pull(phone, timestamp)
@@ -368,6 +367,14 @@ def test_an_applied_push_that_merged_another_phones_edit_is_not_the_next_base(cl
     b_at = pull(other)["timestamp"]
     b_record = records(pull(other, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
     push_changes(other, b_at, updated=[edited(b_record, notes="Door open. Two staff inside.")])
+    return report, held, mine
+
+
+def test_an_applied_push_that_merged_another_phones_edit_is_not_the_next_base(client, phone, office):
+    """A pulls; B's notes land; A's staff_present (based on v1) is applied as v3, with B's notes
+    in it that A never saw; A then edits its notes: B's words stay. (Taken as the phone's
+    state, v3 would make B's notes look like A's base, and A's text would replace them.)"""
+    report, held, mine = _another_phone_edits_after_this_ones_pull(client, phone, office)
     first = edited(mine, staff_present=5)
     answer = push_changes(phone, held["timestamp"], updated=[first])
     assert answer["results"][0]["status"] == "applied"  # no conflict: another field
@@ -408,13 +415,7 @@ def test_a_heads_refused_edit_of_an_inspectors_report_is_sent_back_as_it_is(clie
 def test_an_update_that_changed_nothing_is_not_what_the_phone_held(client, phone, office):
     """A pulls; B's notes land; A saves the report unchanged (only updated_at) from its older
     position: the version is B's, not made by A's op, so A's next notes edit keeps B's."""
-    other = login(client)
-    timestamp, _ = sync(phone, None, created=[report := raw_report(office, notes="Door open.")])
-    held = pull(phone, timestamp)
-    mine = records(pull(phone, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
-    b_at = pull(other)["timestamp"]
-    b_record = records(pull(other, None))[report["id"]][1] | {"_status": "synced", "_changed": ""}
-    push_changes(other, b_at, updated=[edited(b_record, notes="Door open. Two staff inside.")])
+    report, held, mine = _another_phone_edits_after_this_ones_pull(client, phone, office)
     first = edited(mine)
     assert push_changes(phone, held["timestamp"], updated=[first])["results"][0]["status"] == "applied"
     again = edited(first | {"_status": "synced", "_changed": ""}, notes="Door open. Manager late.")

@@ -21,6 +21,8 @@ PUBLISHED = {
     "correction-decided": 409, "case-transition-forbidden": 409, "upload-offset-mismatch": 409,
     "upload-length-mismatch": 409, "photo-too-large": 413, "photo-hash-mismatch": 400,
     "too-many-open-uploads": 429,
+    # Issue 17: an activity batch sent again with other events.
+    "batch-mismatch": 409,
 }
 # Where a code is named as a string: Problem(code, …), problem_response(code, …),
 # answered_as(description, *codes), and the WSGI middleware's problem(environ, start_response, code, …).

@@ -1,0 +1,56 @@
+"""Queries on the platform's activity (DESIGN §10b): counts per office and minute, the
+batches taken in."""
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.extensions import db
+from app.models import ActivityBatch, ActivityCount, Office
+
+COUNTS = ActivityCount.__table__
+
+
+def office_ids_by_code() -> dict[str, uuid.UUID]:
+    return dict(db.session.execute(sa.select(Office.code, Office.id)).all())
+
+
+def get_batch(source: str, batch_id: str) -> ActivityBatch | None:
+    return db.session.get(ActivityBatch, (source, batch_id))
+
+
+def insert_batch(row: dict) -> None:
+    """The batch's key first: a second transaction taking in the same batch waits here for
+    the first, then fails on the key (its counts are never added)."""
+    db.session.execute(ActivityBatch.__table__.insert(), [row])
+
+
+def add_counts(rows: list[dict]) -> None:
+    """Add (office_id, minute, count) rows to what is counted, one statement for them all
+    (each office and minute once among them)."""
+    if not rows:
+        return
+    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(COUNTS)
+    db.session.execute(insert.on_conflict_do_update(index_elements=[COUNTS.c.office_id, COUNTS.c.minute],
+                                                    set_={"count": COUNTS.c.count + insert.excluded["count"]}), rows)
+
+
+def counts(office_ids: Collection[uuid.UUID], start: datetime, end: datetime) -> list[tuple]:
+    """(office_id, minute, count) of these offices in [start, end), in order."""
+    if not office_ids:
+        return []
+    return list(db.session.execute(
+        sa.select(COUNTS.c.office_id, COUNTS.c.minute, COUNTS.c["count"])
+        .where(COUNTS.c.office_id.in_(list(office_ids)), COUNTS.c.minute >= start, COUNTS.c.minute < end)
+        .order_by(COUNTS.c.office_id, COUNTS.c.minute)))
+
+
+def delete_before(counts_before: datetime, batches_before: datetime) -> tuple[int, int]:
+    """Drop counts and batch keys older than the retention (rows deleted of each)."""
+    gone_counts = db.session.execute(sa.delete(ActivityCount).where(ActivityCount.minute < counts_before)).rowcount
+    gone_batches = db.session.execute(
+        sa.delete(ActivityBatch).where(ActivityBatch.received_at < batches_before)).rowcount
+    return gone_counts, gone_batches

@@ -1,0 +1,128 @@
+"""The platform's activity taken in (DESIGN §10b): batches of events, each event checked on its
+own, counted per office and minute; a batch sent again counts nothing twice.
+
+Events are checked by hand, not by a schema per event: a batch of 5,000 is read in a few
+milliseconds, and the errors still name the event (by index) and the field.
+
+Retention: counts are kept `ACTIVITY_COUNT_DAYS` (400: a year of an office's own history at
+each weekday and hour, and the Nowruz before), batch keys `ACTIVITY_BATCH_DAYS` (30: a
+platform retries for hours, not weeks); `prune` drops what is older.
+"""
+
+import csv
+import hashlib
+import io
+import json
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+
+from app.database import utcnow
+from app.errors import Problem
+from app.repositories import activity as repo
+from app.services import unit_of_work
+from schemas.activity import MAX_EVENTS
+from schemas.fields import InstantError, read_instant
+from schemas.input import without_lone_surrogates
+
+MAX_COUNT = 100_000  # transactions an office serves in one minute, at most
+FUTURE_SLACK = timedelta(minutes=5)  # a platform clock a little ahead is not refused
+COUNT_DAYS, BATCH_DAYS = 400, 30
+
+
+def ingest(source: str, batch_id: str, events: list) -> dict:
+    """Take in one batch: each good event counted, each bad one named with its reason."""
+    if len(events) > MAX_EVENTS:
+        raise Problem("payload-too-large", f"{len(events)} events in one batch; send at most {MAX_EVENTS}.")
+    digest = _digest(events)
+    now = utcnow()
+    codes = repo.office_ids_by_code()
+    counted: Counter = Counter()
+    rejected = []
+    for index, event in enumerate(events):
+        errors = _check(event, codes, now)
+        if errors:
+            rejected.append({"index": index, "errors": errors})
+        else:
+            minute = read_instant(event["at"]).replace(second=0, microsecond=0)
+            counted[(codes[event["office_code"]], minute)] += event.get("count", 1)
+    answer = {"source": source, "batch_id": batch_id, "accepted": len(events) - len(rejected), "rejected": rejected}
+    try:
+        with unit_of_work():
+            landed = repo.get_batch(source, batch_id)
+            if landed is None:
+                repo.insert_batch({"source": source, "batch_id": batch_id, "digest": digest,
+                                   "accepted": answer["accepted"], "rejected": len(rejected), "received_at": now})
+                repo.add_counts([{"office_id": office_id, "minute": minute, "count": count}
+                                 for (office_id, minute), count in counted.items()])
+                return answer | {"status": "applied"}
+    except IntegrityError:  # the same batch, taken in meanwhile by another request
+        landed = _landed(source, batch_id)
+        if landed is None:
+            raise  # not the batch's key: something else refused the write
+    if landed.digest != digest:
+        raise Problem("batch-mismatch", f"Batch {batch_id!r} of {source!r} was taken in already with other "
+                                        "events; a batch sent again must be the same. Give new events a new batch_id.")
+    return answer | {"status": "duplicate"}
+
+
+def _landed(source: str, batch_id: str):
+    with unit_of_work():
+        return repo.get_batch(source, batch_id)
+
+
+def _check(event, codes: dict, now: datetime) -> dict:
+    if not isinstance(event, dict):
+        return {"event": ["Each event must be an object: {office_code, at, count}."]}
+    errors = {}
+    unknown = set(event) - {"office_code", "at", "count"}
+    if unknown:
+        errors["event"] = [f"Unknown field(s): {', '.join(sorted(map(str, unknown)))}."]
+    code = event.get("office_code")
+    if not isinstance(code, str) or code not in codes:
+        errors["office_code"] = ["Missing." if code is None else "No office has this code."]
+    try:
+        at = read_instant(event.get("at"))
+        if at > now + FUTURE_SLACK:
+            errors["at"] = ["In the future: the platform's clock is ahead, or the instant is wrong."]
+    except InstantError:
+        errors["at"] = ["An ISO 8601 instant with its offset, such as 2026-03-25T08:15:03+03:30."]
+    count = event.get("count", 1)
+    if type(count) is not int or not 1 <= count <= MAX_COUNT:
+        errors["count"] = [f"A whole number from 1 to {MAX_COUNT:,}."]
+    return errors
+
+
+def _digest(events: list) -> str:
+    try:
+        text = orjson.dumps(events, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson refuses (a huge integer, a lone surrogate, deep nesting)
+        text = json.dumps(without_lone_surrogates(events), sort_keys=True, default=str).encode()
+    return hashlib.sha256(text).hexdigest()
+
+
+def import_csv(path: Path, source: str, batch_size: int = 5_000) -> list[dict]:
+    """Take in a CSV of `office_code,at,count` (count optional) in batches, each keyed by the
+    file's content and its place in it: importing the same file again counts nothing twice."""
+    data = path.read_bytes()
+    key = hashlib.sha256(data).hexdigest()[:16]
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    missing = {"office_code", "at"} - set(rows.fieldnames or ())
+    if missing:
+        raise Problem("validation-failed", f"The CSV needs the columns office_code, at (and count); "
+                                           f"missing: {', '.join(sorted(missing))}.")
+    events = [{"office_code": row["office_code"], "at": row["at"],
+               "count": int(row["count"]) if (row.get("count") or "").isdigit() else row.get("count") or 1}
+              for row in rows]
+    return [ingest(source, f"{key}-{start // batch_size}", events[start:start + batch_size])
+            for start in range(0, len(events), batch_size)]
+
+
+def prune(now: datetime | None = None) -> tuple[int, int]:
+    """Drop counts older than COUNT_DAYS and batch keys older than BATCH_DAYS."""
+    now = now or utcnow()
+    with unit_of_work():
+        return repo.delete_before(now - timedelta(days=COUNT_DAYS), now - timedelta(days=BATCH_DAYS))

@@ -1,0 +1,100 @@
+"""The platform's activity taken in (DESIGN §10b): `POST /api/v1/activity` by the feed's
+machine account and `flask import-activity`, counted per office and minute, each batch once,
+a bad event refused by its index alone."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ActivityCount, Office
+from tests.support import assert_problem
+
+URL = "/api/v1/activity"
+FEED = "feed-platform"
+
+
+def counted(app_context, code: str) -> dict[str, int]:
+    """The minutes counted for an office: {ISO minute (UTC): count}."""
+    office_id = db.session.scalar(sa.select(Office.id).where(Office.code == code))
+    rows = db.session.execute(sa.select(ActivityCount.minute, ActivityCount.count)
+                              .where(ActivityCount.office_id == office_id).order_by(ActivityCount.minute))
+    return {minute.isoformat(): count for minute, count in rows}
+
+
+def batch(batch_id="b-1", events=None, source="platform"):
+    return {"source": source, "batch_id": batch_id, "events": events if events is not None else [
+        {"office_code": "TEH-06-01", "at": "2026-03-25T08:15:03+03:30", "count": 2},
+        {"office_code": "TEH-06-01", "at": "2026-03-25T08:15:59+03:30"},
+        {"office_code": "TEH-06-01", "at": "2026-03-25T04:46:00Z", "count": 1},
+    ]}
+
+
+def test_a_batch_is_counted_per_office_and_minute(client, app_context):
+    answer = client.as_(FEED).post(URL, json=batch())
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json() | {"rejected": None} == {"source": "platform", "batch_id": "b-1", "status": "applied",
+                                                      "accepted": 3, "rejected": None}
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 3, "2026-03-25T04:46:00+00:00": 1}
+
+
+def test_a_batch_sent_again_counts_nothing_twice(client, app_context):
+    feed = client.as_(FEED)
+    assert feed.post(URL, json=batch()).get_json()["status"] == "applied"
+    again = feed.post(URL, json=batch())
+    assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 3, "2026-03-25T04:46:00+00:00": 1}
+    # A later batch adds to the same minutes.
+    feed.post(URL, json=batch("b-2", [{"office_code": "TEH-06-01", "at": "2026-03-25T08:15:30+03:30"}]))
+    assert counted(app_context, "TEH-06-01")["2026-03-25T04:45:00+00:00"] == 4
+
+
+def test_the_same_key_with_other_events_is_refused_and_counts_nothing(client, app_context):
+    feed = client.as_(FEED)
+    feed.post(URL, json=batch())
+    other = feed.post(URL, json=batch(events=[{"office_code": "TEH-06-02", "at": "2026-03-25T08:20:00+03:30"}]))
+    assert_problem(other, 409)["type"].endswith("batch-mismatch")
+    assert counted(app_context, "TEH-06-02") == {}
+
+
+def test_a_bad_event_is_refused_by_its_index_and_the_rest_are_counted(client, app_context):
+    events = [{"office_code": "TEH-06-01", "at": "2026-03-25T08:15:00+03:30"},
+              {"office_code": "NOPE-99", "at": "2026-03-25T08:15:00+03:30"},
+              {"office_code": "TEH-06-01", "at": "2026-03-25 08:15"},
+              {"office_code": "TEH-06-01", "at": "2099-01-01T00:00:00Z"},
+              {"office_code": "TEH-06-01", "at": "2026-03-25T08:15:00+03:30", "count": 0},
+              {"office_code": "TEH-06-01", "at": "2026-03-25T08:15:00+03:30", "count": True},
+              "not an event",
+              {"office_code": "TEH-06-01", "at": "2026-03-25T08:16:00+03:30", "extra": 1}]
+    answer = client.as_(FEED).post(URL, json=batch(events=events)).get_json()
+    assert answer["accepted"] == 1
+    refused = {r["index"]: set(r["errors"]) for r in answer["rejected"]}
+    assert refused == {1: {"office_code"}, 2: {"at"}, 3: {"at"}, 4: {"count"}, 5: {"count"}, 6: {"event"},
+                       7: {"event"}}
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 1}
+
+
+def test_a_malformed_batch_is_refused_whole_naming_the_field(client):
+    feed = client.as_(FEED)
+    assert_problem(feed.post(URL, json={"batch_id": "b", "events": []}), 422, "source")
+    assert_problem(feed.post(URL, json={"source": "p", "batch_id": "no spaces", "events": []}), 422, "batch_id")
+    assert_problem(feed.post(URL, json={"source": "p", "batch_id": "b", "events": {}}), 422, "events")
+    too_many = [{"office_code": "TEH-06-01", "at": "2026-03-25T08:15:00+03:30"}] * 10_001
+    assert_problem(feed.post(URL, json=batch(events=too_many)), 413)
+
+
+def test_only_the_feed_account_posts_activity_and_it_reads_nothing(client):
+    assert_problem(client.as_("admin").post(URL, json=batch()), 403)
+    assert_problem(client.as_(FEED).get("/api/v1/offices"), 403)
+    assert_problem(client.as_(FEED).post("/api/v1/sync/pull", json={}), 403)
+
+
+def test_a_csv_is_imported_in_batches_and_importing_it_again_counts_nothing_twice(app, app_context, tmp_path):
+    rows = ["office_code,at,count", "TEH-06-01,2026-03-25T08:15:00+03:30,3", "TEH-06-01,2026-03-25T08:15:40+03:30,",
+            "NOPE-1,2026-03-25T08:15:00+03:30,1"]
+    path = tmp_path / "activity.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    first = app.test_cli_runner().invoke(args=["import-activity", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "2 events counted, 1 refused" in first.output and "line 4: office_code" in first.output
+    again = app.test_cli_runner().invoke(args=["import-activity", str(path)])
+    assert "taken in before" in again.output
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 4}
