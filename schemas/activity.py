@@ -16,10 +16,16 @@ class ActivityBatchSchema(InputSchema):
                                 metadata={"description": "The batch's key within its source: send a batch again "
                                                          "(a lost answer) under the same key, with the same events"})
     # Raw: each event is checked on its own, and a bad one is refused by its index alone.
-    events = ma.fields.List(ma.fields.Raw(), required=True, metadata={
-        "maxItems": MAX_EVENTS, "description": f"At most {MAX_EVENTS:,} (more: 413). Each "
+    events = ma.fields.Raw(required=True, metadata={
+        "type": "array", "items": {"type": "object"}, "maxItems": MAX_EVENTS, "description": f"At most {MAX_EVENTS:,} (more: 413). Each "
         '`{"office_code": "TEH-06-01", "at": "<instant with offset>", "count": 1}`: transactions '
         "the office served at that instant (count 1 to 100,000, default 1)"})
+
+
+    @ma.validates("events")
+    def _a_list(self, events, **kwargs):
+        if not isinstance(events, list):
+            raise ma.ValidationError("Must be a list of events.")
 
 
 class RejectedEventSchema(ma.Schema):

@@ -3,10 +3,9 @@ batches taken in."""
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import ActivityBatch, ActivityCount, Office
@@ -28,14 +27,26 @@ def insert_batch(row: dict) -> None:
     db.session.execute(ActivityBatch.__table__.insert(), [row])
 
 
-def add_counts(rows: list[dict]) -> None:
-    """Add (office_id, minute, count) rows to what is counted, one statement for them all
-    (each office and minute once among them)."""
-    if not rows:
+def add_counts(counted: dict) -> None:
+    """Add {(office_id, minute): count} to what is counted, in one statement: a batch of
+    thousands of minutes bound row by row through the column types cost more than the
+    upsert itself, so the values go in the form each database keeps them."""
+    if not counted:
         return
-    insert = (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(COUNTS)
-    db.session.execute(insert.on_conflict_do_update(index_elements=[COUNTS.c.office_id, COUNTS.c.minute],
-                                                    set_={"count": COUNTS.c.count + insert.excluded["count"]}), rows)
+    if db.session.get_bind().dialect.name == "postgresql":
+        offices, minutes, numbers = zip(*((office, minute, count) for (office, minute), count in counted.items()))
+        db.session.execute(sa.text(
+            "INSERT INTO activity_counts (office_id, minute, count) "
+            "SELECT * FROM unnest(CAST(:offices AS uuid[]), CAST(:minutes AS timestamptz[]), CAST(:counts AS int[])) "
+            "ON CONFLICT (office_id, minute) DO UPDATE SET count = activity_counts.count + EXCLUDED.count"),
+            {"offices": list(offices), "minutes": list(minutes), "counts": list(numbers)})
+        return
+    # SQLite keeps a Uuid as 32 hex digits and an instant as UTC text (app.database.UTCDateTime).
+    db.session.connection().exec_driver_sql(
+        "INSERT INTO activity_counts (office_id, minute, count) VALUES (?, ?, ?) "
+        "ON CONFLICT (office_id, minute) DO UPDATE SET count = activity_counts.count + excluded.count",
+        [(office.hex, minute.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000"), count)
+         for (office, minute), count in counted.items()])
 
 
 def counts(office_ids: Collection[uuid.UUID], start: datetime, end: datetime) -> list[tuple]:

@@ -43,12 +43,11 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
     counted: Counter = Counter()
     rejected = []
     for index, event in enumerate(events):
-        errors = _check(event, codes, now)
+        at, errors = _check(event, codes, now)
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:
-            minute = read_instant(event["at"]).replace(second=0, microsecond=0)
-            counted[(codes[event["office_code"]], minute)] += event.get("count", 1)
+            counted[(codes[event["office_code"]], at.replace(second=0, microsecond=0))] += event.get("count", 1)
     answer = {"source": source, "batch_id": batch_id, "accepted": len(events) - len(rejected), "rejected": rejected}
     try:
         with unit_of_work():
@@ -56,8 +55,7 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
             if landed is None:
                 repo.insert_batch({"source": source, "batch_id": batch_id, "digest": digest,
                                    "accepted": answer["accepted"], "rejected": len(rejected), "received_at": now})
-                repo.add_counts([{"office_id": office_id, "minute": minute, "count": count}
-                                 for (office_id, minute), count in counted.items()])
+                repo.add_counts(counted)
                 return answer | {"status": "applied"}
     except IntegrityError:  # the same batch, taken in meanwhile by another request
         landed = _landed(source, batch_id)
@@ -74,9 +72,11 @@ def _landed(source: str, batch_id: str):
         return repo.get_batch(source, batch_id)
 
 
-def _check(event, codes: dict, now: datetime) -> dict:
+def _check(event, codes: dict, now: datetime) -> tuple[datetime | None, dict]:
+    """(the event's instant, the errors by field: none for a good event)."""
     if not isinstance(event, dict):
-        return {"event": ["Each event must be an object: {office_code, at, count}."]}
+        return None, {"event": ["Each event must be an object: {office_code, at, count}."]}
+    at = None
     errors = {}
     unknown = set(event) - {"office_code", "at", "count"}
     if unknown:
@@ -93,7 +93,7 @@ def _check(event, codes: dict, now: datetime) -> dict:
     count = event.get("count", 1)
     if type(count) is not int or not 1 <= count <= MAX_COUNT:
         errors["count"] = [f"A whole number from 1 to {MAX_COUNT:,}."]
-    return errors
+    return at, errors
 
 
 def _digest(events: list) -> str:

@@ -37,4 +37,5 @@ def fuzz(test):
 
 
 # One demo user per role, all of district 6 where a district applies.
-ROLES = {"inspector": "inspector-6a", "district_head": "head-6", "committee": "committee1", "admin": "admin"}
+ROLES = {"inspector": "inspector-6a", "district_head": "head-6", "committee": "committee1", "admin": "admin",
+         "feed": "feed-platform"}
