@@ -1,0 +1,1 @@
+"""Systemic monitoring (DESIGN §10b): the platform's activity read for silent offices. Pure."""
