@@ -11,7 +11,6 @@ platform retries for hours, not weeks); `prune` drops what is older.
 
 import csv
 import hashlib
-import io
 import json
 from collections import Counter
 from datetime import datetime, timedelta
@@ -106,19 +105,30 @@ def _digest(events: list) -> str:
 
 def import_csv(path: Path, source: str, batch_size: int = 5_000) -> list[dict]:
     """Take in a CSV of `office_code,at,count` (count optional) in batches, each keyed by the
-    file's content and its place in it: importing the same file again counts nothing twice."""
-    data = path.read_bytes()
-    key = hashlib.sha256(data).hexdigest()[:16]
-    rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    missing = {"office_code", "at"} - set(rows.fieldnames or ())
-    if missing:
-        raise Problem("validation-failed", f"The CSV needs the columns office_code, at (and count); "
-                                           f"missing: {', '.join(sorted(missing))}.")
-    events = [{"office_code": row["office_code"], "at": row["at"],
-               "count": int(row["count"]) if (row.get("count") or "").isdigit() else row.get("count") or 1}
-              for row in rows]
-    return [ingest(source, f"{key}-{start // batch_size}", events[start:start + batch_size])
-            for start in range(0, len(events), batch_size)]
+    file's content and its place in it: importing the same file again counts nothing twice.
+    Read twice as a stream (its digest, then its rows): a batch at a time is in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as raw:
+        for block in iter(lambda: raw.read(1 << 20), b""):
+            digest.update(block)
+    key = digest.hexdigest()[:16]
+    answers, events = [], []
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        rows = csv.DictReader(text)
+        missing = {"office_code", "at"} - set(rows.fieldnames or ())
+        if missing:
+            raise Problem("validation-failed", f"The CSV needs the columns office_code, at (and count); "
+                                               f"missing: {', '.join(sorted(missing))}.")
+        for row in rows:
+            count = row.get("count") or ""
+            events.append({"office_code": row["office_code"], "at": row["at"],
+                           "count": int(count) if count.isdecimal() else count or 1})
+            if len(events) == batch_size:
+                answers.append(ingest(source, f"{key}-{len(answers)}", events))
+                events = []
+    if events:
+        answers.append(ingest(source, f"{key}-{len(answers)}", events))
+    return answers
 
 
 def prune(now: datetime | None = None) -> tuple[int, int]:

@@ -82,8 +82,8 @@ def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = Fal
     # position it never answered is not kept, or every change below it would be skipped.
     position = store.last_seq if held_scope is None else max(known, store.last_seq)
     if held_scope is not _SAME:
-        held = _all_districts() if held_scope is None else held_scope
-        gone = frozenset() if visibility.districts is None else held - visibility.districts
+        before = _all_districts() if held_scope is None else held_scope
+        gone = frozenset() if visibility.districts is None else before - visibility.districts
         for entity, ids in repo.places_in(gone).items():
             deleted[entity] = list(dict.fromkeys([*map(str, deleted[entity]), *ids]))
     tables = []
@@ -93,9 +93,9 @@ def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = Fal
             raws = [RAW_WRITERS[entity](record) for record in store.records(entity, chunk)]
             may_hold = None if all_as_updated else _may_hold(token, entity, raws, known, held_scope)
             new = [raw for raw in raws if may_hold is not None and raw["id"] not in may_hold]
-            held = raws if may_hold is None else [raw for raw in raws if raw["id"] in may_hold]
+            known_raws = raws if may_hold is None else [raw for raw in raws if raw["id"] in may_hold]
             created += [orjson.dumps(new)[1:-1]] if new else []
-            updated += [orjson.dumps(held)[1:-1]] if held else []
+            updated += [orjson.dumps(known_raws)[1:-1]] if known_raws else []
         tables.append(b'"%s":{"created":[%s],"updated":[%s],"deleted":%s}' % (
             entity.encode(), b",".join(created), b",".join(updated),
             orjson.dumps([str(i) for i in deleted[entity]])))
@@ -161,9 +161,10 @@ def _may_hold(token: ApiToken, entity: str, raws: list[dict], known: int, held_s
 def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
     user, received_at = token.user, utcnow()
     pushed_from = position_of(last_pulled_at)
+    count = sum(len(records) for sets in body["changes"].values() for records in sets.values())
+    if count > MAX_RECORDS:  # counted before any record is read
+        raise Problem("payload-too-large", f"{count} records in one push; send at most {MAX_RECORDS}.")
     records = read_push(user.id, body["changes"], pushed_from)
-    if len(records) > MAX_RECORDS:
-        raise Problem("payload-too-large", f"{len(records)} records in one push; send at most {MAX_RECORDS}.")
     visibility = Visibility.of(user)
     sent_at = body.get("sent_at")
     # Unknown without `sent_at` (§5.8's body is `changes` alone): no correction, and no
