@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from schemas.fields import Instant, JalaliDate
 from schemas.input import InputSchema
 
 MAX_EVENTS = 10_000
@@ -40,3 +41,61 @@ class ActivityAnswerSchema(ma.Schema):
     accepted = ma.fields.Integer()
     rejected = ma.fields.List(ma.fields.Nested(RejectedEventSchema),
                               metadata={"description": "Each refused event by its index, with the reasons"})
+
+
+# ---------------------------------------------------------------- signals
+
+SIGNAL_STATES = ("suspected_closure", "normal", "no_data", "outage")
+SIGNAL_REASONS = ("silent_beyond_expectation", "serving", "platform_outage", "no_history", "feed_silent",
+                  "not_started")
+
+
+class SignalsQuerySchema(InputSchema):
+    date = JalaliDate(metadata={"description": "The Jalali day (Tehran); default: today"})
+    district = ma.fields.Integer(validate=validate.Range(1, 22),
+                                 metadata={"description": "One district (default: all of yours)"})
+
+
+class SignalFieldSchema(ma.Schema):
+    status = ma.fields.String(metadata={"description": "confirmed (a report of that day found the office closed "
+                                                       "or not serving) or cleared (found it open)"})
+    office_state = ma.fields.String(metadata={"description": "What the report found"})
+    evidence_time = Instant()
+    report_id = ma.fields.UUID(allow_none=True, metadata={"description": "The report (null for an inspector when "
+                                                                         "another inspector's)"})
+
+
+class SignalEventSchema(ma.Schema):
+    at = Instant()
+    kind = ma.fields.String(metadata={"description": "A state the signal took, confirmed, cleared, field_withdrawn "
+                                                     "(the report was deleted), withdrawn (the hours no longer "
+                                                     "mandate the window)"})
+    detail = ma.fields.Dict()
+
+
+class SignalSchema(ma.Schema):
+    office_id = ma.fields.UUID()
+    office_code = ma.fields.String()
+    office_name = ma.fields.String()
+    district = ma.fields.Integer()
+    date = JalaliDate()
+    window = ma.fields.String(metadata={"description": "The mandated window, Tehran, 08:00–16:30"})
+    state = ma.fields.String(metadata={"enum": list(SIGNAL_STATES)})
+    silent_from = Instant(allow_none=True, metadata={"description": "The silence's first minute"})
+    silent_to = Instant(allow_none=True, metadata={"description": "The end of its last minute"})
+    expected = ma.fields.Float(metadata={"description": "Transactions expected in the window up to judged_until"})
+    observed = ma.fields.Integer(metadata={"description": "Transactions counted in it"})
+    confidence = ma.fields.Float(allow_none=True, metadata={
+        "description": "For a suspicion: 1 − the chance of a silence this long at an open office (≥ 0.999)"})
+    reason = ma.fields.String(metadata={"description": "In Persian, for people"})
+    reason_code = ma.fields.String(metadata={"enum": list(SIGNAL_REASONS)})
+    judged_until = Instant(metadata={"description": "The window is judged up to here (now, while it runs)"})
+    field = ma.fields.Nested(SignalFieldSchema, allow_none=True,
+                             metadata={"description": "What a field report of that office and day made of it"})
+    history = ma.fields.List(ma.fields.Nested(SignalEventSchema), metadata={
+        "description": "Every change of state and every field report's word, in order, never rewritten"})
+
+
+class SignalListSchema(ma.Schema):
+    date = JalaliDate()
+    items = ma.fields.List(ma.fields.Nested(SignalSchema))

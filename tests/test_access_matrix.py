@@ -72,6 +72,10 @@ MATRIX = [
     ("DELETE", "/api/v1/rounds/{round}", {None: 401, "inspector-6a": 403, "head-6": 422, ANY: 403, "admin": 422}),
     ("POST", "/api/v1/activity", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 403, "admin": 403,
                                   FEED: 422}),
+    ("GET", "/api/v1/signals?date=1405-01-07", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200,
+                                                "admin": 200}),
+    ("GET", "/api/v1/signals?date=1405-01-07&district=7",
+     {None: 401, "inspector-6a": 403, "head-6": 403, "head-7": 200, ANY: 200, "admin": 200}),
     ("GET", "/api/v1/openapi.json", {None: 200}),
 ]
 

@@ -36,7 +36,7 @@ SPEC_KWARGS = {
 
 def register(app: Flask) -> None:
     from app.api import (activity, attachments, auth, corrections, coverage, districts, hours, offices, rounds,
-                         sync, violations, visits)
+                         signals, sync, violations, visits)
 
     for key, value in API_CONFIG.items():
         app.config.setdefault(key, value)
@@ -48,7 +48,7 @@ def register(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token"}
     )
     for module in (auth, districts, offices, hours, sync, attachments, corrections, violations, coverage, visits,
-                   rounds, activity):
+                   rounds, activity, signals):
         api.register_blueprint(module.blp)
 
     RAW_BODY_ENDPOINTS.add("attachments.AttachmentBySha")

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ActivityBatch, ActivityCount, Office
+from app.models import ActivityBatch, ActivityCount, ActivityHour, Office, SignalDay
 
 COUNTS = ActivityCount.__table__
+HOURS = ActivityHour.__table__
 
 
 def office_ids_by_code() -> dict[str, uuid.UUID]:
@@ -27,26 +28,82 @@ def insert_batch(row: dict) -> None:
     db.session.execute(ActivityBatch.__table__.insert(), [row])
 
 
-def add_counts(counted: dict) -> None:
-    """Add {(office_id, minute): count} to what is counted, in one statement: a batch of
-    thousands of minutes bound row by row through the column types cost more than the
-    upsert itself, so the values go in the form each database keeps them."""
+def add_counts(counted: dict, table: str = "activity_counts", column: str = "minute") -> None:
+    """Add {(office_id, instant): count} to what is counted (per minute, or per hour with
+    `table="activity_hours", column="hour"`), in one statement, rows in key order (two batches
+    adding to the same rows take their locks in one order). A batch of thousands of rows bound
+    row by row through the column types cost more than the upsert itself, so the values go in
+    the form each database keeps them."""
     if not counted:
         return
+    rows = sorted(counted.items())
     if db.session.get_bind().dialect.name == "postgresql":
-        offices, minutes, numbers = zip(*((office, minute, count) for (office, minute), count in counted.items()))
+        offices, instants, numbers = zip(*((office, at, count) for (office, at), count in rows))
         db.session.execute(sa.text(
-            "INSERT INTO activity_counts (office_id, minute, count) "
-            "SELECT * FROM unnest(CAST(:offices AS uuid[]), CAST(:minutes AS timestamptz[]), CAST(:counts AS int[])) "
-            "ON CONFLICT (office_id, minute) DO UPDATE SET count = activity_counts.count + EXCLUDED.count"),
-            {"offices": list(offices), "minutes": list(minutes), "counts": list(numbers)})
+            f"INSERT INTO {table} (office_id, {column}, count) "
+            "SELECT * FROM unnest(CAST(:offices AS uuid[]), CAST(:instants AS timestamptz[]), CAST(:counts AS int[])) "
+            f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {table}.count + EXCLUDED.count"),
+            {"offices": list(offices), "instants": list(instants), "counts": list(numbers)})
         return
     # SQLite keeps a Uuid as 32 hex digits and an instant as UTC text (app.database.UTCDateTime).
     db.session.connection().exec_driver_sql(
-        "INSERT INTO activity_counts (office_id, minute, count) VALUES (?, ?, ?) "
-        "ON CONFLICT (office_id, minute) DO UPDATE SET count = activity_counts.count + excluded.count",
-        [(office.hex, minute.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000"), count)
-         for (office, minute), count in counted.items()])
+        f"INSERT INTO {table} (office_id, {column}, count) VALUES (?, ?, ?) "
+        f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {table}.count + excluded.count",
+        [(office.hex, at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000"), count) for (office, at), count in rows])
+
+
+def add_hours(counted: dict) -> None:
+    add_counts(counted, "activity_hours", "hour")
+
+
+def touch_days(days: Collection[str]) -> None:
+    """The activity of these Jalali days changed: their signals are to be worked out again.
+    Taken first in an intake's transaction, so batches of one day follow each other."""
+    for day in sorted(days):
+        updated = db.session.execute(sa.update(SignalDay).where(SignalDay.day == day)
+                                     .values(activity_seq=SignalDay.activity_seq + 1)).rowcount
+        if not updated:
+            db.session.execute(_insert_day_or_bump(day))
+
+
+def _insert_day_or_bump(day: str):
+    table = SignalDay.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(day=day, activity_seq=1)
+    return statement.on_conflict_do_update(index_elements=[table.c.day],
+                                           set_={"activity_seq": table.c.activity_seq + 1})
+
+
+def hour_totals(office_ids: Collection[uuid.UUID] | None, spans: list[tuple[datetime, datetime]]) -> list[tuple]:
+    """(office_id, hour, count) in any of these [start, end) spans, of these offices (or all)."""
+    if not spans:
+        return []
+    query = sa.select(HOURS.c.office_id, HOURS.c.hour, HOURS.c["count"]).where(
+        sa.or_(*(sa.and_(HOURS.c.hour >= start, HOURS.c.hour < end) for start, end in spans)))
+    if office_ids is not None:
+        query = query.where(HOURS.c.office_id.in_(list(office_ids)))
+    return list(db.session.execute(query))
+
+
+def minute_totals(start: datetime, end: datetime) -> dict[datetime, int]:
+    """The whole platform's transactions per minute in [start, end)."""
+    return dict(db.session.execute(
+        sa.select(COUNTS.c.minute, sa.func.sum(COUNTS.c["count"]))
+        .where(COUNTS.c.minute >= start, COUNTS.c.minute < end).group_by(COUNTS.c.minute)).all())
+
+
+def stream_counts(start: datetime, end: datetime, office_ids: Collection[uuid.UUID] | None = None):
+    """(office_id, minute, count) in [start, end), office by office and in order, read as a
+    stream (a nationwide day is millions of rows)."""
+    query = (sa.select(COUNTS.c.office_id, COUNTS.c.minute, COUNTS.c["count"])
+             .where(COUNTS.c.minute >= start, COUNTS.c.minute < end)
+             .order_by(COUNTS.c.office_id, COUNTS.c.minute))
+    if office_ids is not None:
+        query = query.where(COUNTS.c.office_id.in_(list(office_ids)))
+    return db.session.execute(query.execution_options(yield_per=20_000))
 
 
 def counts(office_ids: Collection[uuid.UUID], start: datetime, end: datetime) -> list[tuple]:
@@ -62,6 +119,7 @@ def counts(office_ids: Collection[uuid.UUID], start: datetime, end: datetime) ->
 def delete_before(counts_before: datetime, batches_before: datetime) -> tuple[int, int]:
     """Drop counts and batch keys older than the retention (rows deleted of each)."""
     gone_counts = db.session.execute(sa.delete(ActivityCount).where(ActivityCount.minute < counts_before)).rowcount
+    db.session.execute(sa.delete(ActivityHour).where(ActivityHour.hour < counts_before))
     gone_batches = db.session.execute(
         sa.delete(ActivityBatch).where(ActivityBatch.received_at < batches_before)).rowcount
     return gone_counts, gone_batches

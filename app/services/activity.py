@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import utcnow
 from app.errors import Problem
+from app.hours import calendar
 from app.repositories import activity as repo
 from app.services import unit_of_work
 from schemas.activity import MAX_EVENTS
@@ -54,7 +55,10 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
             if landed is None:
                 repo.insert_batch({"source": source, "batch_id": batch_id, "digest": digest,
                                    "accepted": answer["accepted"], "rejected": len(rejected), "received_at": now})
+                hours, days = _by_hour(counted)
+                repo.touch_days(days)
                 repo.add_counts(counted)
+                repo.add_hours(hours)
                 return answer | {"status": "applied"}
     except IntegrityError:  # the same batch, taken in meanwhile by another request
         landed = _landed(source, batch_id)
@@ -64,6 +68,21 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
         raise Problem("batch-mismatch", f"Batch {batch_id!r} of {source!r} was taken in already with other "
                                         "events; a batch sent again must be the same. Give new events a new batch_id.")
     return answer | {"status": "duplicate"}
+
+
+def _by_hour(counted: Counter) -> tuple[Counter, set[str]]:
+    """The counts by Tehran hour (the detector's history), and the Jalali days they fall on.
+    Tehran's offsets are whole half-hours: each half-hour of UTC is placed once."""
+    hours: Counter = Counter()
+    placed: dict[datetime, tuple[datetime, str]] = {}
+    for (office, minute), count in counted.items():
+        half = minute.replace(minute=minute.minute - minute.minute % 30)
+        if half not in placed:
+            local = half.astimezone(calendar.TEHRAN)
+            placed[half] = (local.replace(minute=0).astimezone(UTC),
+                            calendar.format_date(calendar.from_gregorian(local.date())))
+        hours[(office, placed[half][0])] += count
+    return hours, {day for _, day in placed.values()}
 
 
 def _landed(source: str, batch_id: str):

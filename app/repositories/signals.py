@@ -1,0 +1,93 @@
+"""Queries on systemic monitoring's signals (DESIGN §10b): a day's signals and the keys they
+were worked out from, their history, and what they are worked out from besides activity
+(the offices, the last change of the hours, the day's field reports)."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import HoursChange, Office, Report, Signal, SignalDay, SignalEvent
+
+
+def get_day(day: str) -> SignalDay | None:
+    return db.session.get(SignalDay, day)
+
+
+def activity_seq(day: str) -> int:
+    return db.session.scalar(sa.select(SignalDay.activity_seq).where(SignalDay.day == day)) or 0
+
+
+def lock_day(day: str) -> SignalDay:
+    """The day's row, made if missing, locked until the transaction ends (one evaluation
+    writes a day at a time)."""
+    table = SignalDay.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(table).values(day=day, activity_seq=0).on_conflict_do_nothing())
+    return db.session.scalars(sa.select(SignalDay).where(SignalDay.day == day)
+                              .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def days_between(first: str, last: str) -> list[str]:
+    """The days in [first, last] (Jalali text) the feed reported."""
+    return list(db.session.scalars(sa.select(SignalDay.day).where(SignalDay.day >= first, SignalDay.day <= last,
+                                                                 SignalDay.activity_seq > 0)
+                                   .order_by(SignalDay.day)))
+
+
+def hours_key() -> int:
+    """The last change of the hours (a rule or holiday made, changed or withdrawn)."""
+    return db.session.scalar(sa.select(sa.func.max(HoursChange.id))) or 0
+
+
+def offices() -> list[Office]:
+    return list(db.session.scalars(sa.select(Office).order_by(Office.district, Office.code)))
+
+
+def reports_between(start: datetime, end: datetime) -> list[tuple]:
+    """(office_id, report id, evidence time, state) of the live reports in [start, end)."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Report.office_id, Report.id, Report.evidence_time, Report.office_state)
+        .where(Report.deleted_at.is_(None), Report.evidence_time >= start, Report.evidence_time < end))]
+
+
+def signals_of_day(day: str, districts: Collection[int] | None, office_id: uuid.UUID | None) -> list[Signal]:
+    query = sa.select(Signal).options(joinedload(Signal.office)).where(Signal.day == day)
+    if districts is not None:
+        query = query.where(Signal.district.in_(sorted(districts)))
+    if office_id is not None:
+        query = query.where(Signal.office_id == office_id)
+    return list(db.session.scalars(query.order_by(Signal.district, Signal.office_id, Signal.window_start)))
+
+
+def add_signal(signal: Signal) -> Signal:
+    db.session.add(signal)
+    return signal
+
+
+def delete_signal(signal: Signal) -> None:
+    db.session.delete(signal)
+
+
+def add_events(rows: list[dict]) -> None:
+    if rows:
+        db.session.execute(SignalEvent.__table__.insert(), rows)
+
+
+def events_of(day: str, office_ids: Collection[uuid.UUID]) -> dict:
+    """{(office_id, window start): [its events, in order]} of these offices on `day`."""
+    if not office_ids:
+        return {}
+    found = defaultdict(list)
+    for event in db.session.scalars(sa.select(SignalEvent).where(SignalEvent.day == day,
+                                                                 SignalEvent.office_id.in_(list(set(office_ids))))
+                                    .order_by(SignalEvent.id)):
+        found[(event.office_id, event.window_start)].append(event)
+    return found
