@@ -17,7 +17,8 @@ from tests.support import fresh_database_url
 OUR_TABLES = {"districts", "offices", "users", "user_districts", "devices", "api_tokens",
               "hours_rules", "holidays", "hours_changes", "changes", "reports", "report_versions", "op_ledger",
               "sync_conflicts", "quarantine", "attachments", "attachment_senders", "attachment_uploads",
-              "office_corrections"}
+              "office_corrections", "activity_counts", "activity_batches", "activity_hours", "signal_days", "signals",
+              "signal_events"}
 
 
 @pytest.fixture
@@ -125,3 +126,27 @@ def test_feed_rows_of_reports_landed_before_get_the_version_they_made(empty_app)
         flask_migrate.upgrade()
         with db.engine.begin() as connection:
             assert dict(connection.execute(reports).all()) == written
+
+
+@pytest.mark.concurrency  # seeds its own database: not inside the leg's rolled-back transaction
+def test_activity_counted_before_the_signals_gets_its_tehran_hours(empty_app):
+    """The detector's history is read by Tehran hour (0015): the minutes counted before it are
+    summed into their hours, on the hour of Tehran's clock (+03:30), not of UTC."""
+    from app.services import activity
+
+    with empty_app.app_context():
+        flask_migrate.upgrade()
+        seed.seed("demo-password")
+        answer = activity.ingest("platform", "before", [
+            {"office_code": "TEH-06-01", "at": "2026-03-25T08:15:03+03:30", "count": 2},
+            {"office_code": "TEH-06-01", "at": "2026-03-25T08:59:59+03:30"},
+            {"office_code": "TEH-06-01", "at": "2026-03-25T09:00:00+03:30", "count": 4}])
+        assert answer["status"] == "applied" and answer["accepted"] == 3, answer
+        hours = sa.text("SELECT hour, count FROM activity_hours ORDER BY hour")
+        with db.engine.begin() as connection:
+            written = connection.execute(hours).all()
+        assert [count for _, count in written] == [3, 4]
+        flask_migrate.downgrade(revision="6e2a4c8b1d35")  # just before 0015
+        flask_migrate.upgrade()
+        with db.engine.begin() as connection:
+            assert connection.execute(hours).all() == written

@@ -21,6 +21,7 @@ state, and each field report that confirmed or cleared it, is added to its histo
 """
 
 import hashlib
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -43,6 +44,7 @@ from schemas.normalize import persian_digits
 LOOKBACK_WEEKS = 8  # an office's history: the same weekday over the eight weeks before
 REFRESH = timedelta(minutes=2)  # a day not yet over is worked out again this often when read
 MINUTE = timedelta(minutes=1)
+RATE_Z = 1.645  # an office's rate is taken at the lower 95 % bound of what its history shows
 STATES = ("suspected_closure", "outage", "no_data", "normal")  # the order a list is read in
 
 
@@ -85,11 +87,11 @@ def signals_of(user: User, day: jdatetime.date, district: int | None) -> list[di
     return sorted(items, key=lambda i: (STATES.index(i["state"]), i["district"], i["office_code"], i["window"]))
 
 
-def suspicions(day: jdatetime.date, office_ids) -> dict:
+def suspicions(day: jdatetime.date, offices: list[Office]) -> dict:
     """{office id: its open suspicion's signal} on `day`, among these offices: suspected and
     not yet cleared by a field report. For the visit lists."""
-    wanted = set(office_ids)
-    rows = [row for row in _current(day, None) if row.office_id in wanted]
+    wanted = {office.id for office in offices}
+    rows = [row for row in _current(day, {office.district for office in offices}) if row.office_id in wanted]
     return {row.office_id: row for row in rows
             if row.state == "suspected_closure" and row.field_status != "cleared"}
 
@@ -263,8 +265,14 @@ def _own_rates(rows, wanted: dict) -> dict:
             local = hour.astimezone(calendar.TEHRAN)
             totals[office_id][local.hour] += count
             covered[office_id].add(local.date())
-    return {office: ([t / (len(covered[office]) * 60) for t in hourly], len(covered[office]))
+    return {office: ([_lower_bound(t) / (len(covered[office]) * 60) for t in hourly], len(covered[office]))
             for office, hourly in totals.items()}
+
+
+def _lower_bound(count: int) -> float:
+    """The lower one-sided 95 % bound of a Poisson mean seen as `count`: a rate learnt from a
+    few days is uncertain, and taken too high it would make an open office's lull look long."""
+    return max(0.0, count - RATE_Z * math.sqrt(count))
 
 
 def _counts_by_office(start: datetime, end: datetime) -> dict:

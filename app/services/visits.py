@@ -5,7 +5,8 @@ The list is built from what the server knows, then handed to the routing solver
 districts), which are already done (reported that day), which are closed that day (no
 mandated hours: nothing to check), each office's mandated window, and its priority:
 
-  0  suspected closure   an open case against the office
+  0  suspected closure   an open case against the office, or the platform's activity
+                         (DESIGN §10b: silent in its window that day, not cleared by a visit)
   1  not visited         no report in the look-back period
   2  past violation      a confirmed violation on record
   3  routine             the rest
@@ -34,6 +35,7 @@ from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.repositories import users as user_repo
+from app.services import signals
 from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from geo.geometry import lon_lat
@@ -156,10 +158,13 @@ def _prioritise(candidates: list[Candidate], day: jdatetime.date, look_back_days
     since_day = day - timedelta(days=look_back_days)
     last_visits = report_repo.latest_by_office(ids, calendar.tehran_instant(since_day, time(0)), day_start)
     open_cases, confirmed = _cases(ids, calendar.format_date(day))
+    suspected = signals.suspicions(day, [c.office for c in candidates])
     for c in candidates:
         office_id = c.office.id
         if office_id in open_cases:
             c.priority, c.reason = 0, f"suspected closure: case of {open_cases[office_id]} still open"
+        elif office_id in suspected:
+            c.priority, c.reason = 0, signals.reason_en(suspected[office_id])
         elif office_id not in last_visits:
             c.priority, c.reason = 1, f"not visited since {calendar.format_date(since_day)}"
         elif office_id in confirmed:
