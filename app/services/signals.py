@@ -34,7 +34,7 @@ from app.models import Office, Signal, User
 from app.models.places import OfficeStatus
 from app.repositories import activity as activity_repo
 from app.repositories import signals as repo
-from app.services import unit_of_work
+from app.services import end_read, unit_of_work
 from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from app.signals import detector
@@ -59,9 +59,13 @@ class Judged:
     judged_until: datetime
     field: tuple | None = None  # (confirmed | cleared, report id, state found, evidence time)
 
+    def __post_init__(self):
+        # Kept as plain values: the rows they are written to are written after the read ends.
+        self.office_id, self.district = self.office.id, self.office.district
+
     @property
     def key(self) -> tuple:
-        return (self.office.id, f"{self.start:%H:%M}")
+        return (self.office_id, f"{self.start:%H:%M}")
 
 
 @dataclass
@@ -153,6 +157,7 @@ def evaluate(day: jdatetime.date, now: datetime | None = None) -> dict:
     reports_key, reports = _reports(day)
     keys = Keys(repo.activity_seq(key), repo.hours_key(), reports_key, reports)
     judged = _work_out(day, now, keys)
+    end_read()  # SQLite: a read then a write in one transaction fails if a batch landed between
     with unit_of_work():
         stored = repo.lock_day(key)
         if stored.evaluated_at is not None and stored.evaluated_at > now:
@@ -304,11 +309,11 @@ def _store(day: str, judged: list[Judged], now: datetime) -> int:
         v = item.verdict
         row = stored.pop(item.key, None)
         if row is None:
-            row = repo.add_signal(Signal(office_id=item.office.id, day=day, window_start=item.key[1]))
+            row = repo.add_signal(Signal(office_id=item.office_id, day=day, window_start=item.key[1]))
             before_state, before_field = None, None
         else:
             before_state, before_field = row.state, row.field_status
-        row.district, row.window_end = item.office.district, f"{item.end:%H:%M}"
+        row.district, row.window_end = item.district, f"{item.end:%H:%M}"
         row.state, row.reason_code, row.expected, row.observed = v.state, v.reason, v.expected, v.observed
         row.silent_from = v.silent_from
         row.silent_to = v.silent_to + MINUTE if v.silent_to else None
