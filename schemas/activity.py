@@ -47,7 +47,7 @@ class ActivityAnswerSchema(ma.Schema):
 
 SIGNAL_STATES = ("suspected_closure", "normal", "no_data", "outage")
 SIGNAL_REASONS = ("silent_beyond_expectation", "serving", "platform_outage", "no_history", "feed_silent",
-                  "not_started")
+                  "awaiting_feed", "not_started")
 
 
 class SignalsQuerySchema(InputSchema):

@@ -172,7 +172,7 @@ def evaluate(day: jdatetime.date, now: datetime | None = None) -> dict:
 def _reports(day: jdatetime.date) -> tuple[str, list]:
     start, end = _bounds(day)
     reports = repo.reports_between(start, end)
-    digest = hashlib.sha256(repr(sorted((str(r[1]), r[3]) for r in reports)).encode()).hexdigest()
+    digest = hashlib.sha256(repr(sorted((str(r[1]), r[2].isoformat(), r[3]) for r in reports)).encode()).hexdigest()
     return digest, reports
 
 
@@ -181,22 +181,23 @@ def _bounds(day: jdatetime.date) -> tuple[datetime, datetime]:
 
 
 def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Judged]:
-    """Every active office's windows on `day` judged, up to `now`'s minute."""
-    book = HoursBook(day)
+    """Every active office's windows on `day` judged up to the platform's last reported minute
+    (a feed a few minutes behind must not make every office look silent), and never past now."""
+    day_start, day_end = _bounds(day)
+    observed_total = activity_repo.minute_totals(day_start, day_end) if keys is not None else {}
+    fed = sum(observed_total.values()) > 0
     now = now.astimezone(UTC).replace(second=0, microsecond=0)
+    reported = min(now, max(observed_total) + MINUTE) if fed else now
+    book = HoursBook(day)
     windows = []  # (office, start, end, [minutes judged])
     for office in repo.offices():
         if office.status != OfficeStatus.ACTIVE:
             continue
         for window in book.hours(office).windows:
-            minutes = _minutes(day, window.start, window.end, now)
-            windows.append((office, window.start, window.end, minutes))
+            windows.append((office, window.start, window.end, _minutes(day, window.start, window.end, reported)))
     if not windows:
         return []
-    day_start, day_end = _bounds(day)
     rates = _rates(day, {office.id: office.district for office, *_ in windows}) if keys is not None else {}
-    observed_total = activity_repo.minute_totals(day_start, day_end) if keys is not None else {}
-    fed = sum(observed_total.values()) > 0
     expected_total: dict[datetime, float] = defaultdict(float)
     for office, _, _, minutes in windows:
         hourly = rates.get(office.id)
@@ -210,14 +211,17 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
     for office, start, end, minutes in windows:
         hourly = rates.get(office.id)
         until = minutes[-1] + MINUTE if minutes else calendar.tehran_instant(day, start)
-        if not minutes:
-            verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "not_started")
-        elif not fed:
+        if not fed:
             verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "feed_silent")
+        elif not minutes:
+            started = calendar.tehran_instant(day, start) <= now
+            verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "awaiting_feed" if started else "not_started")
         else:
             minute_rates = [hourly[_local_hour(m)] for m in minutes] if hourly else [0.0] * len(minutes)
             verdict = detector.judge(minutes, counts.get(office.id, {}), minute_rates, outage, hourly is not None)
-        judged.append(Judged(office, start, end, verdict, until, fields.get(office.id)))
+        window = (calendar.tehran_instant(day, start), calendar.tehran_instant(day, end))
+        judged.append(Judged(office, start, end, verdict, until,
+                             _field_of(fields.get(office.id, []), window, verdict.silent_from)))
     return judged
 
 
@@ -288,13 +292,29 @@ def _counts_by_office(start: datetime, end: datetime) -> dict:
 
 
 def _fields(reports: list) -> dict:
-    """{office id: (confirmed | cleared, report id, state, evidence time)}: the office found
-    closed by any report of the day confirms; else found open by the latest clears."""
-    found: dict = {}
+    """{office id: [(report id, evidence time, state found)], in time order}: the day's reports."""
+    found: dict = defaultdict(list)
     for office_id, report_id, at, state in sorted(reports, key=lambda r: r[2]):
-        if found.get(office_id, ("",))[0] != "confirmed":
-            found[office_id] = ("confirmed" if state in CLOSED_STATES else "cleared", report_id, state, at)
+        found[office_id].append((report_id, at, state))
     return found
+
+
+def _field_of(found: list, window: tuple[datetime, datetime], silent_from: datetime | None) -> tuple | None:
+    """What the day's reports say of one window: (confirmed | cleared, report id, state, evidence
+    time), or None. Only a report inside the window speaks to it: the first to find the office
+    closed (or open but not serving) confirms; else the latest to find it open once the silence
+    had begun clears (open before the silence says nothing of it)."""
+    start, end = window
+    inside = [report for report in found if start <= report[1] < end]
+    closed = [report for report in inside if report[2] in CLOSED_STATES]
+    if closed:
+        report_id, at, state = closed[0]
+        return ("confirmed", report_id, state, at)
+    seen_open = [report for report in inside if silent_from is None or report[1] >= silent_from]
+    if seen_open:
+        report_id, at, state = seen_open[-1]
+        return ("cleared", report_id, state, at)
+    return None
 
 
 # ---------------------------------------------------------------- storing
@@ -382,7 +402,9 @@ def _item(row: Signal, history: list, hides_reports: bool) -> dict:
         "expected": row.expected, "observed": row.observed, "confidence": row.confidence,
         "reason": reason_fa(row), "reason_code": row.reason_code, "judged_until": local(row.judged_until),
         "field": field_,
-        "history": [{"at": local(e.at), "kind": e.kind, "detail": e.detail} for e in history],
+        "history": [{"at": local(e.at), "kind": e.kind,
+                     "detail": {k: v for k, v in e.detail.items() if not (hides_reports and k == "report_id")}}
+                    for e in history],
     }
 
 
@@ -414,6 +436,8 @@ def reason_fa(row: Signal) -> str:
         return "سامانه برای این دفتر سابقه‌ای ندارد؛ سکوت آن نشانه‌ای نیست."
     if code == "feed_silent":
         return "از سامانه برای این روز هنوز داده‌ای نرسیده است."
+    if code == "awaiting_feed":
+        return "داده سامانه برای ساعت کار این دفتر هنوز نرسیده است."
     if code == "not_started":
         return "ساعت کار مقرر این دفتر هنوز شروع نشده است."
     return (f"دفتر در ساعت کار مقرر خدمت داده است ({_fa_number(row.observed)} تراکنش ثبت شد، حدود "

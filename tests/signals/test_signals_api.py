@@ -140,8 +140,9 @@ def test_a_field_report_confirms_or_clears_and_the_history_keeps_both(client, hi
     assert "تأیید" in confirmed["reason"]
     assert cleared["field"]["status"] == "cleared" and "باز یافت" in cleared["reason"]
     assert [e["kind"] for e in confirmed["history"]] == ["suspected_closure", "confirmed"]
-    # Another inspector sees the word but not whose report it was.
-    assert of(signals(client, "inspector-6b"), SILENT)["field"]["report_id"] is None
+    # Another inspector sees the word but not whose report it was, in the field or the history.
+    seen = of(signals(client, "inspector-6b"), SILENT)
+    assert seen["field"]["report_id"] is None and "report_id" not in seen["history"][1]["detail"]
     # A suspicion is never a violation: the committee's queue holds only the field report's case.
     cases = client.as_("committee1").get("/api/v1/violations?date=1405-01-07").get_json()
     offices = {case["office"]["code"] if isinstance(case.get("office"), dict) else case.get("office_code")
@@ -161,3 +162,21 @@ def test_the_visit_list_puts_the_suspected_office_first_with_the_reason(client, 
     push_report(client, SILENT, "open", 800)
     again = client.as_("inspector-6a").get("/api/v1/visit-list?date=1405-01-07&start=08:00").get_json()
     assert not [s for s in again["stops"] if s["priority"] == "suspected_closure"]
+
+
+def test_a_day_the_feed_has_reported_up_to_ten_is_judged_up_to_ten(client, history):
+    send(client, [e for e in day_of(history, silent={SILENT}) if e["at"] < at(DAY, 600)])
+    items = signals(client)
+    assert {i["judged_until"] for i in items if i["district"] == 6} == {"2026-03-27T10:00:00+03:30"}
+    assert of(items, SILENT)["state"] == "suspected_closure"
+    assert of(items, SILENT)["silent_to"] == "2026-03-27T10:00:00+03:30"
+    assert {i["state"] for i in items if i["district"] == 6 and i["office_code"] != SILENT} == {"normal"}
+
+
+def test_only_a_report_inside_the_window_and_not_before_the_silence_speaks_to_it(client, history, district_6):
+    send(client, day_of(history, silent={SILENT, district_6[1]}))
+    push_report(client, SILENT, "open", 500)  # 08:20: open before the silence (09:00) says nothing of it
+    push_report(client, district_6[1], "closed", 1080)  # 18:00: closed after the window is no word on it
+    items = signals(client)
+    assert of(items, SILENT)["field"] is None and of(items, district_6[1])["field"] is None
+    assert of(items, SILENT)["state"] == "suspected_closure"
