@@ -5,6 +5,7 @@ from marshmallow import validate
 
 from app.models.violations import CASE_STATUSES, PENALTIES
 from app.violations.judge import CODES, HOURS_DOC, SOUND, WEAK
+from schemas.activity import SignalSchema
 from schemas.fields import Instant, JalaliDate
 from schemas.input import InputSchema
 from schemas.sync import ReportSchema
@@ -64,6 +65,15 @@ class CaseDetailSchema(CaseSchema):
     office = ma.fields.Dict()
     reports = ma.fields.List(ma.fields.Nested(ReportSchema))
     events = ma.fields.List(ma.fields.Nested(CaseEventSchema))
+    signals = ma.fields.List(ma.fields.Nested(SignalSchema), metadata={"description": (
+        "Context, not evidence: systemic monitoring's signals (DESIGN §10b) of the case's office on the "
+        "case's day, one per mandated window, as `GET /api/v1/signals` gives them, with their history. "
+        "A signal is never a violation by itself and no case is opened from one: the case stands on its "
+        "field reports alone. `field` says whether a field report of that office and day confirmed the "
+        "suspicion (found the office closed) or cleared it. An office the feed never covered, or a day it "
+        "sent nothing for, has its windows `no_data`; the list is empty on a day the hours mandate no window, "
+        "or for an office outside your districts. For an inspector, a field report that is not one of "
+        "their own is not named (`report_id` null, in `field` and in `history`).")})
 
 
 class CaseQuerySchema(InputSchema):

@@ -17,6 +17,7 @@ from app.models import Role
 from app.services import violations
 from app.services.report_form import dump_reports
 from geo.geometry import to_geojson
+from schemas.activity import SignalSchema
 from schemas.violations import CaseDetailSchema, CaseEventSchema, CaseQuerySchema, CaseSchema, DecisionSchema
 
 blp = Blueprint("violations", __name__, url_prefix="/api/v1/violations", description="Violation cases")
@@ -95,7 +96,9 @@ class CaseById(MethodView):
     @blp.response(200, CaseDetailSchema)
     @blp.alt_response(404, description="No such case, or not yours to see")
     def get(self, case_id: uuid.UUID):
-        """A case with its evidence: reports, photos, distances, time sources, skew, the rule, the history."""
+        """A case with its evidence: reports, photos, distances, time sources, skew, the rule, the history;
+        and beside it, as context only, the systemic-monitoring signals of its office and day
+        (`signals`: never evidence, no case comes from one)."""
         return _detail(case_id)
 
 
@@ -109,6 +112,7 @@ def _detail(case_id: uuid.UUID):
                      "district": office.district, "location": to_geojson(office.location)}
     out["reports"] = dump_reports(detail.reports)
     out["events"] = CaseEventSchema(many=True).dump(detail.events)
+    out["signals"] = SignalSchema(many=True).dump(detail.signals)
     return jsonify(out)
 
 

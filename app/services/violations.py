@@ -17,7 +17,7 @@ from app.models.violations import OPEN_STATUSES
 from app.repositories import cases as case_repo
 from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
-from app.services import end_read, unit_of_work
+from app.services import end_read, signals, unit_of_work
 from app.services.hours_book import HoursBook
 from app.services.report_versions import new_version
 from app.services.visibility import Visibility
@@ -269,23 +269,50 @@ def _batches(query) -> Iterator[tuple[sa.Row, int]]:
 
 @dataclass(frozen=True)
 class CaseDetail:
-    """A case with its evidence, as a user may see it."""
+    """A case with its evidence, as a user may see it, and its office's systemic-monitoring
+    signals of that day beside it: context, never evidence (DESIGN §10b)."""
 
     case: ViolationCase
     office: Office
     reports: list[Report]
     events: list[CaseEvent]
+    signals: list[dict]
 
 
 def case_detail(user: User, case_id: uuid.UUID) -> CaseDetail:
-    """A case the user may see, its office, its reports (an inspector sees only their own)
-    and its history."""
+    """A case the user may see, its office, its reports (an inspector sees only their own),
+    its history, and the signals of its office and day (`signals.context_of`: one per
+    mandated window, `no_data` where the feed says nothing; none on a day the hours mandate
+    no window, or for an office outside the user's districts)."""
     visibility = Visibility.of(user)
     case = case_repo.get_visible(case_id, visibility.districts, visibility.author_id)
     if case is None:
         raise Problem("not-found", f"There is no case {case_id}, or it is not yours to see.")
-    return CaseDetail(case, office_repo.get(case.office_id), report_repo.list_of_case(case.id, visibility.author_id),
-                      case_repo.list_events(case.id))
+    # Read before the rest: the signals may be worked out again first, which commits (the
+    # day's activity, hours or field reports moved since), and the evidence is then read
+    # after that commit, as it stands now.
+    context = signals.context_of(case.office_id, calendar.parse_date(case.jalali_date)) \
+        if visibility.covers(case.district) else []
+    reports = report_repo.list_of_case(case.id, visibility.author_id)
+    if visibility.author_id is not None:
+        context = _without_others_reports(context, {str(report.id) for report in reports})
+    return CaseDetail(case, office_repo.get(case.office_id), reports, case_repo.list_events(case.id), context)
+
+
+def _without_others_reports(context: list[dict], shown: set[str]) -> list[dict]:
+    """The signals as an inspector may see them: a field report that confirmed or cleared a
+    signal is named only if it is one the case shows them (their own); another inspector's
+    is left unnamed, in the signal's field and in its history alike (as on /signals)."""
+    def named(report_id):
+        return report_id if report_id is not None and str(report_id) in shown else None
+
+    out = []
+    for item in context:
+        field = item["field"] and {**item["field"], "report_id": named(item["field"]["report_id"])}
+        history = [{**event, "detail": {**event["detail"], "report_id": named(event["detail"]["report_id"])}}
+                   if "report_id" in event["detail"] else event for event in item["history"]]
+        out.append({**item, "field": field, "history": history})
+    return out
 
 
 def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: str | None, note: str):

@@ -11,9 +11,11 @@ from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Attachment, CaseEvent, Change, LedgerEntry, Report, ReportVersion, ViolationCase
+from app.models import (ActivityBatch, ActivityCount, ActivityHour, Attachment, CaseEvent, Change, LedgerEntry, Report,
+                        ReportVersion, Signal, SignalDay, SignalEvent, ViolationCase)
 from tests.conftest import DEMO_PASSWORD
 from tests.sync.helpers import envelope, op, report_data
+from tests.violations import signals_scenario as scenario
 from tests.violations.test_scenarios import at
 
 
@@ -106,6 +108,7 @@ def test_a_district_head_sees_the_case_but_cannot_decide(page, live_server, clos
     _, record = closed_office_case
     open_case(page, live_server, "head-14", record["violation_id"])
     assert page.is_hidden("#decision")
+    assert page.is_hidden("#case-signals")  # the feed sent nothing that day: no context to show
     assert page.console_errors == []
 
 
@@ -140,3 +143,68 @@ def test_a_cases_reasons_and_history_read_in_persian(page, live_server, closed_o
     # A code this page does not know yet shows the API's English words, not nothing.
     assert page.evaluate("findingText({code: 'some_new_code', params: {}, text: 'in English'})") == "in English"
     assert [e for e in page.console_errors if "status of 422" not in e] == []  # the refused decision
+
+
+def _remove_case(report_id: str, case_id: str) -> None:
+    rid, cid = uuid.UUID(report_id), uuid.UUID(case_id)
+    for statement in (sa.delete(CaseEvent).where(CaseEvent.case_id == cid),
+                      sa.delete(ReportVersion).where(ReportVersion.report_id == rid),
+                      sa.delete(LedgerEntry).where(LedgerEntry.entity_id == rid),
+                      sa.delete(Change).where(Change.entity_id.in_([str(rid), str(cid)])),
+                      sa.delete(Report).where(Report.id == rid),
+                      sa.delete(ViolationCase).where(ViolationCase.id == cid)):
+        db.session.execute(statement)
+
+
+@pytest.fixture
+def suspected_office_case(app, tokens):
+    """An office of district 15 the platform saw fall silent at 10:00 on 1405-01-07 while three
+    others served, and an inspector's report finding it closed at 11:00: a case whose signal
+    the report confirmed. Committed for the live server; the activity, the day's signals and
+    the case removed after."""
+    http = app.test_client()
+    auth = lambda user: {"Authorization": f"Bearer {tokens[user]}"}  # noqa: E731
+    offices = http.get("/api/v1/offices?district=15&page_size=4", headers=auth("inspector-15a")).get_json()
+    codes = [o["code"] for o in offices]
+    scenario.make_suspected(lambda url, body: http.post(url, json=body, headers=auth("feed-platform")).get_json(),
+                            codes, codes[0])
+    when = at(scenario.DAY, "11:00")
+    data = report_data(offices[0], state="closed", observed_at=when)
+    result = http.post("/api/v1/sync/push", json=envelope([op(data=data, changed_at=when)]),
+                       headers=auth("inspector-15a")).get_json()["results"][0]
+    yield offices[0], result["record"]
+    with app.app_context():
+        _remove_case(result["id"], result["record"]["violation_id"])
+        ids = [uuid.UUID(o["id"]) for o in offices]
+        days = scenario.touched_days()
+        for statement in (sa.delete(ActivityCount).where(ActivityCount.office_id.in_(ids)),
+                          sa.delete(ActivityHour).where(ActivityHour.office_id.in_(ids)),
+                          sa.delete(ActivityBatch).where(ActivityBatch.source == scenario.SOURCE),
+                          sa.delete(SignalEvent).where(SignalEvent.day.in_(days)),
+                          sa.delete(Signal).where(Signal.day.in_(days)),
+                          sa.delete(SignalDay).where(SignalDay.day.in_(days))):
+            db.session.execute(statement)
+        db.session.commit()
+
+
+def test_a_case_shows_the_platforms_signal_beside_the_evidence_as_context_only(page, live_server,
+                                                                              suspected_office_case):
+    office, record = suspected_office_case
+    open_case(page, live_server, "committee1", record["violation_id"])
+    block = page.locator("#case-signals")
+    expect(block).to_be_visible()
+    expect(block.locator(".signal")).to_have_count(1)
+    text = block.inner_text()
+    assert "نظارت سیستمی — فقط برای اطلاع، مدرک تخلف نیست" in text
+    assert "بازه موظف ۰۸:۰۰ تا ۱۶:۳۰ — احتمال تعطیلی" in text
+    assert "از ۰۹:۵۶ تا ۱۶:۳۰" in text  # the silent span, Tehran's clock
+    assert "حدود ۵۱۰ انتظار می‌رفت، ۱۲۰ ثبت شد" in text
+    assert "بیش از ۹۹٫۹۹٪" in text
+    assert "بازدید میدانی تعطیلی را تأیید کرد" in text  # the server's reason
+    assert "تأیید شد: دفتر «بسته» یافت شد" in text
+    assert "تأیید با بازدید میدانی" in block.locator(".signal-history").inner_text()
+    assert machine_words(text) == [], text
+    # Set apart from the evidence: not among the reports, and the case's reasons are the report's.
+    assert page.locator("#case-reports #case-signals").count() == 0
+    assert "سامانه" not in page.inner_text("#case-reasons")
+    assert page.console_errors == []

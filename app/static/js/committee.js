@@ -115,6 +115,7 @@ async function showCase(id) {
     }
     reports.appendChild(box);
   });
+  showSignals($("case-signals"), $("case-signals-list"), data.signals);
   $("case-events").replaceChildren(...data.events.map((e) => el("li", `${jalaliTime(e.at)} — ${eventText(e)}`)));
   const open = ["open", "under_review"].includes(data.status);
   $("decision").hidden = !(me.role === "committee" && open);
