@@ -8,7 +8,7 @@ from flask import Flask, current_app
 
 from app.errors import Problem
 from app.models import Role
-from app.services import accounts, activity, attachment_cleanup, office_import, seed
+from app.services import accounts, activity, attachment_cleanup, office_import, seed, signals
 
 
 def register(app: Flask) -> None:
@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(import_offices_command)
     app.cli.add_command(import_activity_command)
     app.cli.add_command(prune_activity_command)
+    app.cli.add_command(evaluate_signals_command)
     app.cli.add_command(cleanup_attachments_command)
 
 
@@ -83,6 +84,24 @@ def prune_activity_command() -> None:
     """Drop activity counts older than 400 days and batch keys older than 30."""
     counts, batches = activity.prune()
     click.echo(f"dropped {counts} minute counts and {batches} batch keys")
+
+
+@click.command("evaluate-signals")
+@click.option("--date", "day", default=None, help="The Jalali day (default: today in Tehran).")
+def evaluate_signals_command(day: str | None) -> None:
+    """Work out a day's signals now (DESIGN §10b), as a read would when their inputs changed:
+    for a timer that keeps them warm, or after loading activity by hand."""
+    from app.database import utcnow
+    from app.hours import calendar
+
+    try:
+        jalali = calendar.parse_date(day) if day else calendar.tehran_day(utcnow())
+    except calendar.CalendarError as error:
+        click.echo(f"error: --date: {error}", err=True)
+        sys.exit(2)
+    result = signals.evaluate(jalali)
+    click.echo(f"{result['day']}: {result.get('signals', 0)} signal(s), {result.get('suspected', 0)} suspected, "
+               f"{result.get('changes', 0)} change(s) kept in their history")
 
 
 @click.command("import-offices")

@@ -180,3 +180,11 @@ def test_only_a_report_inside_the_window_and_not_before_the_silence_speaks_to_it
     items = signals(client)
     assert of(items, SILENT)["field"] is None and of(items, district_6[1])["field"] is None
     assert of(items, SILENT)["state"] == "suspected_closure"
+
+
+def test_flask_evaluate_signals_works_a_day_out_and_refuses_a_bad_date(app, client, history):
+    send(client, day_of(history, silent={SILENT}))
+    result = app.test_cli_runner().invoke(args=["evaluate-signals", "--date", "۱۴۰۵/۰۱/۰۷"])
+    assert result.exit_code == 0 and "1405-01-07: " in result.output and "1 suspected" in result.output, result.output
+    bad = app.test_cli_runner().invoke(args=["evaluate-signals", "--date", "1405-13-01"])
+    assert bad.exit_code == 2 and "--date" in bad.output and "month 13" in bad.output
