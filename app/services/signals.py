@@ -34,7 +34,7 @@ from app.models import Office, Signal, User
 from app.models.places import OfficeStatus
 from app.repositories import activity as activity_repo
 from app.repositories import signals as repo
-from app.services import end_read, unit_of_work
+from app.services import activity, end_read, unit_of_work
 from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from app.signals import detector
@@ -135,12 +135,14 @@ def _current(day: jdatetime.date, districts, office_id=None) -> list:
 
 
 def _stale(stored, day: jdatetime.date) -> bool:
+    now = utcnow()
+    day_end = calendar.tehran_instant(day + timedelta(days=1), time(0))
+    if stored.evaluated_at is not None and day_end < now - timedelta(days=activity.COUNT_DAYS):
+        return False  # its minutes are pruned: what was worked out from them stands
     if stored.evaluated_at is None or stored.evaluated_seq != stored.activity_seq:
         return True
     if stored.hours_key != repo.hours_key():
         return True
-    now = utcnow()
-    day_end = calendar.tehran_instant(day + timedelta(days=1), time(0))
     if stored.evaluated_at < day_end and now - stored.evaluated_at >= REFRESH:
         return True
     return stored.reports_key != _reports(day)[0]
