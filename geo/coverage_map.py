@@ -1,5 +1,6 @@
 """A coverage map drawn as a picture (PNG): district polygons shaded by coverage, offices
-coloured by what their last visit found, with a Persian title, period and legend.
+coloured by what their last visit found, ringed when systemic monitoring suspects them of
+closure, with a Persian title, period and legend.
 
 Drawn on a matplotlib `Figure` of its own with the Agg canvas, never through pyplot's
 global state, so that concurrent requests cannot draw on each other's figures. Matplotlib
@@ -32,6 +33,11 @@ MARK_COLOURS = {"case_open": "#7b1fa2", "closed": "#d32f2f", "open": "#2e7d32", 
                 "not_visited": "#9e9e9e"}
 MARK_LABELS = {"case_open": "پرونده باز", "closed": "بسته یافت شد", "open": "باز یافت شد",
                "other": "جابه‌جا / غیرقابل دسترس", "not_visited": "بازدید نشده"}
+# A suspicion of closure (DESIGN §10b) is a ring around the office's mark, not a mark of its
+# own: what visits found stays readable under it. Yellow is in no other mark nor coverage
+# class, and its dark edge keeps it visible on the lightest and darkest districts alike.
+SUSPECTED_COLOUR, SUSPECTED_EDGE = "#ffd600", "#212121"
+SUSPECTED_LABEL = "مشکوک به تعطیلی (نظارت سیستمی)"
 FA_DIGITS = str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫")
 
 
@@ -60,6 +66,11 @@ def _class_label(index: int) -> str:
     return f"پوشش {fa(lower)}–{fa(100)}٪" if math.isinf(upper) else f"پوشش {fa(lower)} تا کمتر از {fa(upper)}٪"
 
 
+def _dot(colour: str, size: float = 8, edge: str = "white") -> Line2D:
+    """A legend's round swatch."""
+    return Line2D([], [], linestyle="", marker="o", markersize=size, markerfacecolor=colour, markeredgecolor=edge)
+
+
 def _path(geometry) -> MplPath:
     """A (Multi)Polygon as one matplotlib path, holes included."""
     shape = to_shapely(geometry)
@@ -71,7 +82,7 @@ def _path(geometry) -> MplPath:
 def draw_png(districts: Sequence, offices: Sequence, texts: Texts, font_dir: Path,
              size: tuple[float, float] = (10, 8), dpi: int = 120) -> bytes:
     """The picture, as PNG bytes. `districts` have number, name_fa, geometry and coverage_pct;
-    `offices` have location and mark."""
+    `offices` have location, mark and signal (None, or a suspicion of closure)."""
     regular = FontProperties(fname=str(font_dir / "Vazirmatn-Regular.ttf"))
     bold = FontProperties(fname=str(font_dir / "Vazirmatn-Bold.ttf"))
     figure = Figure(figsize=size, dpi=dpi, facecolor="white")
@@ -101,6 +112,10 @@ def draw_png(districts: Sequence, offices: Sequence, texts: Texts, font_dir: Pat
                       fontproperties=regular, color="white" if dark else "#1d2733")
 
     marks = Counter(office.mark for office in offices)
+    suspected = [lon_lat(office.location) for office in offices if office.signal is not None]
+    if suspected:  # under every mark, so that the ring shows round the mark it belongs to
+        xs, ys = zip(*suspected)
+        axes.scatter(xs, ys, s=210, c=SUSPECTED_COLOUR, edgecolors=SUSPECTED_EDGE, linewidths=1.0, zorder=2.5)
     for mark in reversed(list(MARK_COLOURS)):  # the strongest marks drawn last, on top
         points = [lon_lat(office.location) for office in offices if office.mark == mark]
         if points:
@@ -123,13 +138,16 @@ def draw_png(districts: Sequence, offices: Sequence, texts: Texts, font_dir: Pat
         # Degrees of longitude are shorter than degrees of latitude by cos(latitude).
         axes.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)))
 
-    handles = [Line2D([], [], linestyle="", marker="o", markersize=8, markerfacecolor=MARK_COLOURS[mark],
-                      markeredgecolor="white", label=f"{MARK_LABELS[mark]} ({fa(marks.get(mark, 0))})")
-               for mark in MARK_COLOURS]
-    handles += [Patch(facecolor=colour, edgecolor="#37474f", linewidth=0.6, label=_class_label(i))
+    entries = [(_dot(MARK_COLOURS[mark]), f"{MARK_LABELS[mark]} ({fa(marks.get(mark, 0))})") for mark in MARK_COLOURS]
+    # The ring as a ring: a yellow disc with a white one on it (a tuple's handles are overlaid).
+    entries.append(((_dot(SUSPECTED_COLOUR, 12, SUSPECTED_EDGE), _dot("white", 6)),
+                    f"{SUSPECTED_LABEL} ({fa(len(suspected))})"))
+    entries += [(Patch(facecolor=colour, edgecolor="#37474f", linewidth=0.6), _class_label(i))
                 for i, (_, colour) in enumerate(COVERAGE_CLASSES)]
-    legend = figure.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.02, 0.08), markerfirst=False,
-                           prop=regular, framealpha=0.92, title="راهنما", title_fontproperties=bold)
+    handles, labels = zip(*entries)
+    legend = figure.legend(handles=handles, labels=labels, loc="lower left", bbox_to_anchor=(0.02, 0.08),
+                           markerfirst=False, prop=regular, framealpha=0.92, title="راهنما",
+                           title_fontproperties=bold)
     legend.get_title().set_fontsize(10)
     for text in legend.get_texts():
         text.set_fontsize(9)

@@ -1,9 +1,11 @@
 """Wire forms of coverage maps (DESIGN §8): district polygons with their totals and office
-points with their last visit, in one GeoJSON FeatureCollection."""
+points with their last visit and any suspicion of closure (§10b), in one GeoJSON
+FeatureCollection."""
 
 import marshmallow as ma
 from marshmallow import validate
 
+from schemas.activity import SignalSchema
 from schemas.fields import GeoJSONGeometry, GeoJSONPoint, Instant, JalaliDate
 from schemas.geojson import feature_collection
 from schemas.input import InputSchema
@@ -13,6 +15,20 @@ from sync.report import REPORT_STATES
 # period that found it closed, one that found it open, one that found something else
 # (relocated, inaccessible), or no visit in the period at all (app.services.coverage).
 MARKS = ("case_open", "closed", "open", "other", "not_visited")
+# A suspicion of closure from systemic monitoring is not one of them: it is drawn as a ring
+# around whichever mark the visits give (`signal`), since it is a lead for a visit, not a
+# finding, and an office can be both (found open last week, silent on the platform today).
+
+_SIGNAL = SignalSchema._declared_fields  # its fields declared once, with the signals' list
+CoverageSignalSchema = ma.Schema.from_dict({
+    "day": JalaliDate(metadata={"description": "The Jalali day of the suspicion (the latest in the period)"}),
+    **{name: _SIGNAL[name] for name in ("window", "silent_from", "silent_to", "expected", "observed",
+                                        "confidence", "reason")},
+    "field_status": ma.fields.String(allow_none=True, validate=validate.OneOf(("confirmed",)), metadata={
+        "description": "confirmed: a field report of that office and day found it closed or not serving; "
+                       "null: no report yet (a report that found it open clears the suspicion, and `signal` "
+                       "is then null)"}),
+}, name="CoverageSignal")
 
 
 class CoverageQuerySchema(InputSchema):
@@ -66,7 +82,13 @@ class OfficeCoverageSchema(ma.Schema):
     days_since_last_visit = ma.fields.Integer(allow_none=True, metadata={
         "description": "Days from the last visit to `as_of`; null if never visited"})
     mark = ma.fields.String(validate=validate.OneOf(MARKS), metadata={
-        "description": "How the map draws it: " + ", ".join(MARKS)})
+        "description": "How the map draws it, from visits and cases: " + ", ".join(MARKS)})
+    signal = ma.fields.Nested(CoverageSignalSchema, allow_none=True, metadata={
+        "description": "Systemic monitoring (DESIGN §10b): the office's latest open suspicion of closure on a "
+                       "day of the period (the platform saw it serve nobody for far longer than its own history "
+                       "makes plausible in a mandated window, and no field report of that day found it open); "
+                       "null if none. Not a violation: the map draws it as its own mark, a ring around `mark`, "
+                       "and a visit settles it"})
 
 
 class PeriodSchema(ma.Schema):

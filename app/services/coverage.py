@@ -1,5 +1,6 @@
 """Coverage maps (DESIGN §8): where inspections happened in a period, where they did not,
-and which offices were found closed, for a district head's district or the whole city."""
+and which offices were found closed, for a district head's district or the whole city; and
+which ones systemic monitoring suspects of closure (DESIGN §10b), beside what visits found."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -13,6 +14,7 @@ from app.errors import Problem
 from app.hours import calendar
 from app.models import User
 from app.repositories import coverage as coverage_repo
+from app.services import signals
 from app.services.visibility import Visibility
 from app.violations.judge import CLOSED_STATES
 
@@ -51,6 +53,23 @@ class DistrictCoverage:
 
 
 @dataclass(frozen=True)
+class Suspicion:
+    """An office's open suspicion of closure in the period (systemic monitoring, §10b): its
+    latest, not cleared by a field report. Drawn around the office's mark, never instead of
+    it: it is a lead for a visit, not a finding."""
+
+    day: jdatetime.date
+    window: str
+    silent_from: datetime
+    silent_to: datetime
+    expected: float
+    observed: int
+    confidence: float
+    reason: str  # in Persian
+    field_status: str | None  # confirmed: a report of that day found the office closed
+
+
+@dataclass(frozen=True)
 class OfficeCoverage:
     id: object
     code: str
@@ -68,6 +87,7 @@ class OfficeCoverage:
     last_state: str | None
     days_since_last_visit: int | None
     mark: str
+    signal: Suspicion | None
 
     @property
     def open_case(self) -> bool:
@@ -114,6 +134,10 @@ def period_of(first: jdatetime.date | None, last: jdatetime.date | None) -> Peri
 def coverage(user: User, period: Period, district: int | None) -> CoverageMap:
     """The coverage of the caller's districts (or of `district`, if it is theirs) in `period`."""
     districts = Visibility.of(user).narrowed_to(district)
+    # First, since reading the signals may work a day's out again and commit them (its
+    # activity, hours or field reports changed): the coverage is read after, on its own.
+    suspected = signals.suspected_in(period.first, period.last, districts)
+    suspected = {office_id: _suspicion(row) for office_id, row in suspected.items()}
     bounds = (period.start, period.end, calendar.format_date(period.first), calendar.format_date(period.last))
     as_of = min(period.last, today())
     latest = coverage_repo.latest_report_at(districts, calendar.tehran_instant(today() + timedelta(days=1), time(0)))
@@ -127,16 +151,22 @@ def coverage(user: User, period: Period, district: int | None) -> CoverageMap:
                                     d.offices_visited, d.visits, d.closures, d.open_cases,
                                     percent(d.offices_visited, d.offices))
                    for d in district_rows],
-        offices=[_office(row, as_of) for row in office_rows],
+        offices=[_office(row, as_of, suspected.get(row.id)) for row in office_rows],
     )
 
 
-def _office(row, as_of: jdatetime.date) -> OfficeCoverage:
+def _suspicion(row) -> Suspicion:
+    return Suspicion(calendar.parse_date(row.day), f"{row.window_start}–{row.window_end}", row.silent_from,
+                     row.silent_to, row.expected, row.observed, row.confidence, signals.reason_fa(row),
+                     row.field_status)
+
+
+def _office(row, as_of: jdatetime.date, suspicion: Suspicion | None) -> OfficeCoverage:
     last_day = calendar.tehran_day(row.last_visit_at) if row.last_visit_at else None
     days = None if last_day is None else max(0, (as_of.togregorian() - last_day.togregorian()).days)
     return OfficeCoverage(row.id, row.code, row.name, row.district, row.category, row.status, row.address,
                           row.location, row.visits, row.closures, row.open_cases, row.last_visit_at, last_day,
-                          row.last_state, days, mark(row.visits, row.last_state, row.open_cases))
+                          row.last_state, days, mark(row.visits, row.last_state, row.open_cases), suspicion)
 
 
 def mark(visits: int, last_state: str | None, open_cases: int) -> str:

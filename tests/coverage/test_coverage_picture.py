@@ -1,4 +1,5 @@
-"""The coverage map as a picture: a real PNG of the right size that shows the district."""
+"""The coverage map as a picture: a real PNG of the right size that shows the district, its
+offices' marks, and a ring round an office suspected of closure, named in the legend."""
 
 import io
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,8 @@ from types import SimpleNamespace
 from PIL import Image
 from shapely.geometry import MultiPolygon, Point, box
 
-from geo.coverage_map import MARK_COLOURS, Texts, coverage_colour, draw_png
+from geo.coverage_map import MARK_COLOURS, SUSPECTED_COLOUR, Texts, coverage_colour, draw_png
+from tests.coverage import suspicion
 from tests.support import assert_problem
 from tests.violations.test_scenarios import at, report
 
@@ -43,6 +45,21 @@ def test_a_district_heads_picture_shows_the_district_and_its_offices(client):
         assert share(image, MARK_COLOURS[mark]) > 0, mark
 
 
+def test_a_suspected_office_is_ringed_and_the_legend_names_the_ring(client):
+    url = "/api/v1/coverage.png?from=1405-01-01&to=1405-01-31"
+    before = picture(client.as_("head-6").get(url))
+    four = client.as_("head-6").get("/api/v1/offices?district=6&page_size=4").get_json()
+    suspicion.post_activity(client.as_(suspicion.FEED).post, [o["code"] for o in four], four[0]["code"])
+    after = picture(client.as_("head-6").get(url))
+    # The legend's ring is drawn whatever the period holds (with its count); the map's ring
+    # round the office only with a suspicion, in the map's part of the picture (right of the legend).
+    legend, map_part = (0, 0, 380, 960), (380, 150, 1200, 960)
+    assert share(before.crop(legend), SUSPECTED_COLOUR) > 0
+    assert share(before.crop(map_part), SUSPECTED_COLOUR) == 0
+    assert share(after.crop(map_part), SUSPECTED_COLOUR) > 0
+    assert before.crop(legend).tobytes() != after.crop(legend).tobytes()  # its count: ۰, then ۱
+
+
 def test_the_committee_gets_the_whole_city_and_others_are_refused(client):
     image = picture(client.as_("committee1").get("/api/v1/coverage.png?from=1405-02-01&to=1405-02-31"))
     assert image.size == (1200, 960) and share(image, coverage_colour(0)) > 0.10
@@ -55,8 +72,8 @@ def test_pictures_drawn_at_once_on_several_threads_do_not_mix():
     def draw(n: int) -> bytes:
         district = SimpleNamespace(number=n, name_fa=f"منطقه {n}", geometry=MultiPolygon([box(51.3, 35.6, 51.4 + n / 100, 35.7)]),
                                    coverage_pct=20.0 * n)
-        offices = [SimpleNamespace(code=f"TEH-{n}-{i}", location=Point(51.31 + i / 100, 35.65), mark="open")
-                   for i in range(n)]
+        offices = [SimpleNamespace(code=f"TEH-{n}-{i}", location=Point(51.31 + i / 100, 35.65), mark="open",
+                                   signal=None) for i in range(n)]
         return draw_png([district], offices, Texts(f"پوشش {n}", "از ۱ تا ۲", "دفاتر", "بازرس"), FONTS)
 
     serial = [draw(n) for n in range(1, 5)]

@@ -1,5 +1,6 @@
 // The coverage map: districts shaded by coverage, offices coloured by what their last visit
-// found, a Jalali period, the figures of what is clicked, and the offices by days since a visit.
+// found and ringed when systemic monitoring suspects them of closure, a Jalali period, the
+// figures of what is clicked, and the offices by days since a visit.
 "use strict";
 
 // The same colours as the PNG (geo/coverage_map.py).
@@ -12,6 +13,9 @@ const MARKS = {
   other: { color: "#f57c00", label: "جابه‌جا / غیرقابل دسترس" },
   not_visited: { color: "#9e9e9e", label: "بازدید نشده" },
 };
+// A suspicion of closure (DESIGN §10b) is a ring around the office's mark, not a mark of its
+// own: it is a lead for a visit, and what visits found stays readable inside it.
+const SUSPECTED = { color: "#ffd600", edge: "#212121", label: "مشکوک به تعطیلی (نظارت سیستمی)" };
 const FOUND = { open: "باز", closed: "بسته", open_not_serving: "باز ولی بدون خدمت", relocated: "جابه‌جا شده",
   permanently_closed: "تعطیل دائم", inaccessible: "غیرقابل دسترس" };
 const MONTHS = ["فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند"];
@@ -26,6 +30,7 @@ const percent = (pct) => (pct == null ? "—" : `${faDigits(String(pct).replace(
 let me = null;
 let map = null;
 let districtLayer = null;
+let signalLayer = null; // the rings, under the offices' marks
 let officeLayer = null;
 let current = null; // the last coverage answer
 let focus = null; // the district clicked on, whose offices the table lists
@@ -129,6 +134,9 @@ function drawLegend() {
     legend.appendChild(row);
   };
   for (const mark of Object.values(MARKS)) item(mark.color, mark.label, true);
+  const ring = el("span", undefined, "legend-item suspected-legend");
+  ring.append(el("i", undefined, "swatch ring"), el("span", SUSPECTED.label));
+  legend.appendChild(ring);
   COVERAGE_CLASSES.forEach(([upper, colour], i) => {
     const lower = i ? COVERAGE_CLASSES[i - 1][0] : 0;
     item(colour, upper === Infinity ? `پوشش ${faDigits(lower)} تا ${faDigits(100)}٪`
@@ -161,6 +169,16 @@ function officeFigures(p) {
     ["نشانی", p.address || "—"]];
 }
 
+// An office's suspicion: the day and span the platform saw it silent, and why that is suspicious.
+function signalFigures(p) {
+  const s = p.signal;
+  if (!s) return [];
+  const [from, to] = [s.silent_from, s.silent_to].map((at) => clock.format(new Date(at)));
+  const span = `${jalaliDay(s.day)}، ${from} تا ${to}`;
+  const state = s.field_status === "confirmed" ? "مشکوک به تعطیلی، تأییدشده با بازدید" : "مشکوک به تعطیلی";
+  return [["نظارت سیستمی", state], ["سکوت در سامانه", span], ["دلیل", s.reason]];
+}
+
 function showDetails(title, rows) {
   $("details").hidden = false;
   $("details-title").textContent = title;
@@ -174,7 +192,7 @@ function showDistrict(p) {
 }
 
 function showOffice(p) {
-  showDetails(`${p.code} — ${p.name}`, officeFigures(p));
+  showDetails(`${p.code} — ${p.name}`, [...officeFigures(p), ...signalFigures(p)]);
   document.querySelectorAll("#coverage-offices tbody tr").forEach((tr) =>
     tr.classList.toggle("selected", tr.dataset.code === p.code));
 }
@@ -182,11 +200,13 @@ function showOffice(p) {
 function popup(p) {
   const box = el("div", undefined, "office-popup");
   box.append(el("strong", `${p.code} — ${p.name}`), figures(officeFigures(p).slice(0, 6)));
+  if (p.signal) box.appendChild(Object.assign(figures(signalFigures(p)), { className: "signal-figures" }));
   return box;
 }
 
 function draw() {
   districtLayer.clearLayers();
+  signalLayer.clearLayers();
   officeLayer.clearLayers();
   markers.clear();
   const features = current.features;
@@ -205,6 +225,19 @@ function draw() {
     districtLayer.addLayer(layer);
     layer.eachLayer((shape) => shape.getElement()?.setAttribute("data-district", p.number));
   }
+  // The rings first: one SVG holds every shape in the order added, and no ring may cover
+  // a neighbour's mark.
+  for (const feature of offices.filter((f) => f.properties.signal)) {
+    const p = feature.properties;
+    const [lon, lat] = feature.geometry.coordinates;
+    const ring = L.circleMarker([lat, lon], {
+      radius: 12, color: SUSPECTED.edge, weight: 1, fillColor: SUSPECTED.color, fillOpacity: 1,
+      className: "office-signal" });
+    ring.bindPopup(() => popup(p));
+    ring.on("click", () => showOffice(p));
+    signalLayer.addLayer(ring);
+    ring.getElement().setAttribute("data-code", p.code);
+  }
   for (const feature of offices) {
     const p = feature.properties;
     const [lon, lat] = feature.geometry.coordinates;
@@ -219,9 +252,11 @@ function draw() {
   }
   if (districts.length) map.fitBounds(districtLayer.getBounds(), { padding: [12, 12], animate: false });
   const t = current.totals;
+  const suspected = offices.filter((f) => f.properties.signal).length;
   $("summary").textContent = `از ${jalaliDay(current.period.from)} تا ${jalaliDay(current.period.to)}: ` +
     `${faDigits(t.offices_visited)} از ${faDigits(t.offices)} دفتر بازدید شد (پوشش ${percent(t.coverage_pct)})، ` +
-    `${faDigits(t.visits)} بازدید، ${faDigits(t.closures_found)} تعطیلی یافته‌شده، ${faDigits(t.open_cases)} پرونده باز.`;
+    `${faDigits(t.visits)} بازدید، ${faDigits(t.closures_found)} تعطیلی یافته‌شده، ${faDigits(t.open_cases)} پرونده باز` +
+    (suspected ? `، ${faDigits(suspected)} دفتر مشکوک به تعطیلی (نظارت سیستمی).` : ".");
   focus = districts.length === 1 ? districts[0].properties.number : null;
   if (focus) showDetails(districts[0].properties.name_fa, districtFigures(districts[0].properties));
   else showDetails("همه مناطق", districtFigures(t));
@@ -243,6 +278,10 @@ function fillTable() {
     const dot = el("i", undefined, "swatch round");
     dot.style.backgroundColor = MARKS[p.mark].color;
     dot.title = MARKS[p.mark].label;
+    if (p.signal) {
+      dot.classList.add("suspected");
+      dot.title += ` · ${SUSPECTED.label}`;
+    }
     code.prepend(dot);
     cell(row, p.name);
     cell(row, p.last_visit_date ? jalaliDay(p.last_visit_date) : "هرگز");
@@ -287,6 +326,7 @@ function setUpMap() {
     L.tileLayer(box.dataset.tileUrl, { attribution: box.dataset.tileAttribution || "" }).addTo(map);
   }
   districtLayer = L.featureGroup().addTo(map);
+  signalLayer = L.featureGroup().addTo(map);
   officeLayer = L.featureGroup().addTo(map);
   map.setView([35.7, 51.4], 10);
 }
