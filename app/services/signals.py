@@ -423,8 +423,9 @@ def reason_fa(row: Signal) -> str:
     code = row.reason_code
     if code == "silent_beyond_expectation":
         text = (f"از {_fa_clock(row.silent_from)} تا {_fa_clock(row.silent_to)} هیچ تراکنشی از این دفتر در سامانه "
-                f"ثبت نشد، در حالی که در این ساعت‌ها معمولاً خدمت می‌دهد (حدود {_fa_number(row.expected)} تراکنش "
-                f"در ساعت کار تا این لحظه انتظار می‌رفت و {_fa_number(row.observed)} ثبت شد). احتمال تعطیلی؛ "
+                f"ثبت نشد، در حالی که در این ساعت‌ها معمولاً خدمت می‌دهد (در ساعت کار تا "
+                f"{_fa_clock(row.judged_until)} حدود {_fa_number(row.expected)} تراکنش انتظار می‌رفت و "
+                f"{_fa_number(row.observed)} ثبت شد). احتمال تعطیلی؛ "
                 "این نشانه تخلف نیست و باید با بازدید میدانی بررسی شود.")
         if row.field_status == "confirmed":
             text += " بازدید میدانی تعطیلی را تأیید کرد."
