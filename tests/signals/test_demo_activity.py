@@ -7,8 +7,10 @@ import json
 from collections import Counter
 from datetime import datetime
 
+import pytest
 import sqlalchemy as sa
 
+from app.errors import Problem
 from app.extensions import db
 from app.hours import calendar
 from app.models import ActivityCount, ActivityHour, Office
@@ -76,8 +78,8 @@ def _clock(minute: datetime) -> int:
 
 
 def _totals():
-    return (db.session.scalar(sa.select(sa.func.count(), sa.func.sum(ActivityCount.count))),
-            db.session.execute(sa.select(sa.func.count(), sa.func.sum(ActivityHour.count))).one())
+    return (tuple(db.session.execute(sa.select(sa.func.count(), sa.func.sum(ActivityCount.count))).one()),
+            tuple(db.session.execute(sa.select(sa.func.count(), sa.func.sum(ActivityHour.count))).one()))
 
 
 def test_seeding_the_demo_activity_twice_counts_nothing_twice(app, app_context, monkeypatch):
@@ -91,6 +93,11 @@ def test_seeding_the_demo_activity_twice_counts_nothing_twice(app, app_context, 
     again = runner.invoke(args=["seed", "--with-demo-activity"])
     assert again.exit_code == 0, again.output
     assert "demo activity: 0 history hours written; 0 events counted" in again.output
+    assert _totals() == before
+    # Another seed is another feed: refused, not added to the first.
+    with pytest.raises(Problem) as refused:
+        seed.demo_activity(seed_value=7, days=())
+    assert refused.value.type.code == "batch-mismatch"
     assert _totals() == before
 
 
