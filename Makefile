@@ -38,7 +38,7 @@ migrate: install spatialite
 	$(FLASK) db upgrade
 
 run: migrate
-	$(FLASK) seed --if-empty --with-demo-reports
+	$(FLASK) seed --if-empty --with-demo-reports --with-demo-activity
 	@$(BIN)/python scripts/banner.py $(HOST) $(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

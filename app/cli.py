@@ -24,7 +24,10 @@ def register(app: Flask) -> None:
 @click.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database already has districts or users.")
 @click.option("--with-demo-reports", is_flag=True, help="Also push a few sample Nowruz findings (cases to review).")
-def seed_command(if_empty: bool, with_demo_reports: bool) -> None:
+@click.option("--with-demo-activity", is_flag=True,
+              help="Also feed a synthetic platform's activity (eight weeks of history, Nowruz 5-9 Farvardin 1405 "
+                   "by the minute), so that the signals have suspicions to show (fixtures/README.md).")
+def seed_command(if_empty: bool, with_demo_reports: bool, with_demo_activity: bool) -> None:
     """Load Tehran's districts, the fixture offices and the demo users (idempotent)."""
     if if_empty and not seed.is_empty():
         click.echo("The database already has data; not seeding (drop --if-empty to top it up).")
@@ -36,6 +39,14 @@ def seed_command(if_empty: bool, with_demo_reports: bool) -> None:
                f"hours rules: {result.rules_created} created")
     if with_demo_reports:
         click.echo(f"demo reports: {seed.demo_reports()} landed")
+    if with_demo_activity:
+        try:
+            fed = seed.demo_activity()
+        except Problem as problem:
+            click.echo(f"error: {problem.detail}", err=True)
+            sys.exit(1)
+        click.echo(f"demo activity: {fed.history_hours} history hours written; {fed.events} events counted on "
+                   f"{', '.join(fed.days)} ({fed.duplicates} batches taken in before)")
 
 
 @click.command("create-user")

@@ -28,32 +28,40 @@ def insert_batch(row: dict) -> None:
     db.session.execute(ActivityBatch.__table__.insert(), [row])
 
 
-def add_counts(counted: dict, table: str = "activity_counts", column: str = "minute") -> None:
+def add_counts(counted: dict, table: str = "activity_counts", column: str = "minute", replace: bool = False) -> None:
     """Add {(office_id, instant): count} to what is counted (per minute, or per hour with
     `table="activity_hours", column="hour"`), in one statement, rows in key order (two batches
-    adding to the same rows take their locks in one order). A batch of thousands of rows bound
-    row by row through the column types cost more than the upsert itself, so the values go in
-    the form each database keeps them."""
+    adding to the same rows take their locks in one order); with `replace`, the counts are
+    written as given instead of added. A batch of thousands of rows bound row by row through
+    the column types cost more than the upsert itself, so the values go in the form each
+    database keeps them."""
     if not counted:
         return
     rows = sorted(counted.items())
+    kept = "EXCLUDED.count" if replace else f"{table}.count + EXCLUDED.count"
     if db.session.get_bind().dialect.name == "postgresql":
         offices, instants, numbers = zip(*((office, at, count) for (office, at), count in rows))
         db.session.execute(sa.text(
             f"INSERT INTO {table} (office_id, {column}, count) "
             "SELECT * FROM unnest(CAST(:offices AS uuid[]), CAST(:instants AS timestamptz[]), CAST(:counts AS int[])) "
-            f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {table}.count + EXCLUDED.count"),
+            f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {kept}"),
             {"offices": list(offices), "instants": list(instants), "counts": list(numbers)})
         return
     # SQLite keeps a Uuid as 32 hex digits and an instant as UTC text (app.database.UTCDateTime).
     db.session.connection().exec_driver_sql(
         f"INSERT INTO {table} (office_id, {column}, count) VALUES (?, ?, ?) "
-        f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {table}.count + excluded.count",
+        f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {kept}",
         [(office.hex, at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.000000"), count) for (office, at), count in rows])
 
 
 def add_hours(counted: dict) -> None:
     add_counts(counted, "activity_hours", "hour")
+
+
+def put_hours(counted: dict) -> None:
+    """Write {(office_id, Tehran hour as an instant): count} as given, over what an hour held:
+    the demo's history (app/services/seed.py), which writing again must not count twice."""
+    add_counts(counted, "activity_hours", "hour", replace=True)
 
 
 def touch_days(days: Collection[str]) -> None:

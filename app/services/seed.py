@@ -1,10 +1,12 @@
 """The demo data: Tehran's 22 districts, the fixture offices, the demo users, the official
-holidays and the fixture mandated-hours rules.
+holidays and the fixture mandated-hours rules; on request a few field reports and a synthetic
+platform feed (app/signals/demo.py).
 
 Every step is idempotent, so seeding twice (or after a half-finished seed) changes nothing.
 """
 
 import csv
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -14,16 +16,22 @@ from pathlib import Path
 from app import passwords
 from app.hours import calendar
 from app.models import District, Role, User, UserDistrict
+from app.repositories import activity as activity_repo
 from app.repositories import districts as district_repo
 from app.repositories import hours as hours_repo
+from app.repositories import signals as signals_repo
 from app.repositories import users as user_repo
-from app.services import changefeed, hours, unit_of_work
+from app.services import activity, changefeed, hours, unit_of_work
 from app.services.office_import import ImportResult, import_rows, read_rows
 from app.database import utcnow
+from app.errors import Problem
+from app.signals import demo
 from geo.geometry import lon_lat, parse_area, to_db
+from schemas.activity import MAX_EVENTS
 from schemas.hours import HoursRuleInputSchema
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+HOLIDAYS = FIXTURES / "holidays" / "iran_official_holidays_1403_1405.csv"
 DISTRICT_COUNT = 22
 
 
@@ -55,7 +63,7 @@ def seed(demo_password: str) -> SeedResult:
         districts_created = _seed_districts(FIXTURES / "districts.geojson")
         offices = import_rows(read_rows(FIXTURES / "offices.geojson"))
         users_created = _seed_users(demo_password)
-        holidays_created = _seed_holidays(FIXTURES / "holidays" / "iran_official_holidays_1403_1405.csv")
+        holidays_created = _seed_holidays(HOLIDAYS)
         rules_created = _seed_rules(FIXTURES / "hours_rules.json")
     return SeedResult(districts_created, offices, users_created, holidays_created, rules_created)
 
@@ -95,13 +103,16 @@ def _seed_users(password: str) -> int:
 
 def _seed_holidays(path: Path) -> int:
     created = 0
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            day = calendar.parse_date(row["jalali"])
-            if hours_repo.find_holiday(calendar.format_date(day), row["title"]) is None:
-                hours.put_holiday(None, day, row["title"], source="official")
-                created += 1
+    for day, title in _holiday_rows(path):
+        if hours_repo.find_holiday(calendar.format_date(day), title) is None:
+            hours.put_holiday(None, day, title, source="official")
+            created += 1
     return created
+
+
+def _holiday_rows(path: Path) -> list:
+    with path.open(encoding="utf-8") as handle:
+        return [(calendar.parse_date(row["jalali"]), row["title"]) for row in csv.DictReader(handle)]
 
 
 def _seed_rules(path: Path) -> int:
@@ -153,3 +164,63 @@ def demo_reports() -> int:
                                        "ops": [op]})
         landed += answer["results"][0]["status"] == "applied"
     return landed
+
+
+DEMO_SOURCE = "demo"  # the synthetic feed's source in activity_batches
+
+
+@dataclass(frozen=True)
+class DemoActivity:
+    history_hours: int  # hourly totals written for the history weeks (0: written before)
+    days: list  # the minute days taken in, Jalali text
+    events: int  # events (office and minute) counted now
+    duplicates: int  # batches taken in before, counted once
+
+
+def demo_activity(seed_value: int = demo.DEMO_SEED, days=None) -> DemoActivity:
+    """The synthetic platform feed of the demo offices (app/signals/demo.py, fixtures/README.md):
+    the eight weeks of history written as hourly totals (what the detector learns rates from;
+    their key in activity_batches, so written once), then the demo `days` (by default
+    demo.DEMO_DAYS) minute by minute as the feed sends them, through `activity.ingest`
+    (source "demo", each batch once). Seeding again counts nothing twice; a plan that changed
+    (another seed, other offices) is refused as `batch-mismatch`."""
+    days = demo.DEMO_DAYS if days is None else days
+    with unit_of_work():
+        offices = {office.code: (office.id, office.district) for office in signals_repo.offices()}
+    plan = demo.make_plan([(code, district) for code, (_, district) in offices.items()],
+                          {day for day, _ in _holiday_rows(HOLIDAYS)}, seed_value)
+    history = _demo_history(plan, {code: office_id for code, (office_id, _) in offices.items()})
+    counted = duplicates = 0
+    for day in days:
+        events = demo.events(plan, day)
+        for n, start in enumerate(range(0, len(events), MAX_EVENTS)):
+            answer = activity.ingest(DEMO_SOURCE, f"{calendar.format_date(day)}-{n}", events[start:start + MAX_EVENTS])
+            if answer["status"] == "duplicate":
+                duplicates += 1
+            else:
+                counted += answer["accepted"]
+    return DemoActivity(history, [calendar.format_date(day) for day in days], counted, duplicates)
+
+
+def _demo_history(plan: demo.Plan, offices: dict) -> int:
+    """The history days' hourly totals, in one transaction with their batch key. Only hours:
+    the detector reads a history day's hours, never its minutes (taking in eight weeks of
+    minutes would cost half a minute on SpatiaLite, fixtures/README.md). Their days are not
+    touched: asked for, a history day's signals say that no minutes came (`feed_silent`)."""
+    hours_ = {(offices[code], hour): count for day in demo.HISTORY_DAYS
+              for (code, hour), count in demo.hour_counts(plan, day).items()}
+    digest = hashlib.sha256(repr(sorted((office_id.hex, hour.isoformat(), count)
+                                        for (office_id, hour), count in hours_.items())).encode()).hexdigest()
+    first, last = (calendar.format_date(day) for day in (demo.HISTORY_DAYS[0], demo.HISTORY_DAYS[-1]))
+    batch_id = f"hours-{first}-{last}"
+    with unit_of_work():
+        landed = activity_repo.get_batch(DEMO_SOURCE, batch_id)
+        if landed is None:
+            activity_repo.insert_batch({"source": DEMO_SOURCE, "batch_id": batch_id, "digest": digest,
+                                        "accepted": len(hours_), "rejected": 0, "received_at": utcnow()})
+            activity_repo.put_hours(hours_)
+            return len(hours_)
+    if landed.digest != digest:
+        raise Problem("batch-mismatch", f"The demo's history ({batch_id}) was written already from another plan "
+                                        "(another seed, or other offices).")
+    return 0
