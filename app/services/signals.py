@@ -199,7 +199,10 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
             windows.append((office, window.start, window.end, _minutes(day, window.start, window.end, reported)))
     if not windows:
         return []
-    rates = _rates(day, {office.id: office.district for office, *_ in windows}) if keys is not None else {}
+    mandated: dict = defaultdict(set)  # {office id: the Tehran hours its windows reach}
+    for office, start, end, _ in windows:
+        mandated[office.id] |= set(range(start.hour, end.hour + (end.minute > 0)))
+    rates = _rates(day, {office.id: office.district for office, *_ in windows}, mandated) if keys is not None else {}
     expected_total: dict[datetime, float] = defaultdict(float)
     for office, _, _, minutes in windows:
         hourly = rates.get(office.id)
@@ -247,17 +250,28 @@ def _local_hour(minute: datetime) -> int:
     return hour
 
 
-def _rates(day: jdatetime.date, districts: dict) -> dict:
+def _rates(day: jdatetime.date, districts: dict, mandated: dict) -> dict:
     """{office id: [expected transactions a minute at each Tehran hour, 0-23]} for the offices
-    with history: at `day`'s weekday over the LOOKBACK_WEEKS before, or, for an office the feed
-    never saw on that weekday (a Nowruz Friday the hours mandate), over all their days;
-    shrunk toward their district's where the days are few."""
+    with history: at `day`'s weekday over the LOOKBACK_WEEKS before; for an hour the hours
+    mandate but the feed never saw the office serve on that weekday (the afternoon of a Nowruz
+    Thursday, ordinarily a half day; a Nowruz Friday), over all its days there; shrunk toward
+    their district's where the days are few."""
     weekday = [_bounds(day - timedelta(weeks=k)) for k in range(1, LOOKBACK_WEEKS + 1)]
-    own = _own_rates(activity_repo.hour_totals(None, weekday), districts)
-    rest = {office: district for office, district in districts.items() if office not in own}
+    rows = activity_repo.hour_totals(None, weekday)
+    own = _own_rates(rows, districts)
+    seen: dict = defaultdict(set)
+    for office_id, hour, count in rows:
+        if count:
+            seen[office_id].add(_local_hour(hour))
+    unseen = {office: mandated.get(office, set()) - seen[office] for office in districts}
+    rest = {office: district for office, district in districts.items() if office not in own or unseen[office]}
     if rest:
         every_day = [(_bounds(day - timedelta(weeks=LOOKBACK_WEEKS))[0], _bounds(day)[0])]
-        own |= _own_rates(activity_repo.hour_totals(rest, every_day), rest)
+        for office, (hourly, days) in _own_rates(activity_repo.hour_totals(rest, every_day), rest).items():
+            if office in own:
+                mine, days = own[office]
+                hourly = [hourly[h] if h in unseen[office] else mine[h] for h in range(24)]
+            own[office] = (hourly, days)
     by_district: dict = defaultdict(list)
     for office, (hourly, _) in own.items():
         by_district[districts[office]].append(hourly)

@@ -188,3 +188,19 @@ def test_flask_evaluate_signals_works_a_day_out_and_refuses_a_bad_date(app, clie
     assert result.exit_code == 0 and "1405-01-07: " in result.output and "1 suspected" in result.output, result.output
     bad = app.test_cli_runner().invoke(args=["evaluate-signals", "--date", "1405-13-01"])
     assert bad.exit_code == 2 and "--date" in bad.output and "month 13" in bad.output
+
+
+def test_a_mandated_afternoon_the_office_never_served_on_that_weekday_is_judged_by_its_other_days(client,
+                                                                                                  district_6):
+    """Thursday is ordinarily a half day (to 12:00), but Nowruz mandates 1405-01-06, a Thursday,
+    to 16:30: the afternoon's rate comes from the office's other days, so an afternoon
+    closure is seen."""
+    thursday = calendar.parse_date("1405-01-06")
+    send(client, [{"office_code": code, "at": at(thursday - timedelta(days=d), m)} for d in range(1, 15)
+                  for code in district_6
+                  for m in range(480, 720 if (thursday - timedelta(days=d)).weekday() == 5 else 960)],
+         source="half-days")
+    send(client, [{"office_code": code, "at": at(thursday, m)} for code in district_6 for m in range(480, 990)
+                  if not (code == SILENT and m >= 780)])
+    item = of(signals(client, date="1405-01-06"), SILENT)
+    assert item["state"] == "suspected_closure" and item["silent_from"] == "2026-03-26T13:00:00+03:30"
