@@ -46,7 +46,8 @@ def seed_command(if_empty: bool, with_demo_reports: bool, with_demo_activity: bo
             click.echo(f"error: {problem.detail}", err=True)
             sys.exit(1)
         click.echo(f"demo activity: {fed.history_hours} history hours written; {fed.events} events counted on "
-                   f"{', '.join(fed.days)} ({fed.duplicates} batches taken in before)")
+                   f"{', '.join(fed.days)} ({fed.duplicates} batches taken in before); {fed.suspected} suspicions "
+                   "worked out")
 
 
 @click.command("create-user")

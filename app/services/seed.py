@@ -21,7 +21,7 @@ from app.repositories import districts as district_repo
 from app.repositories import hours as hours_repo
 from app.repositories import signals as signals_repo
 from app.repositories import users as user_repo
-from app.services import activity, changefeed, hours, unit_of_work
+from app.services import activity, changefeed, hours, signals, unit_of_work
 from app.services.office_import import ImportResult, import_rows, read_rows
 from app.database import utcnow
 from app.errors import Problem
@@ -175,6 +175,7 @@ class DemoActivity:
     days: list  # the minute days taken in, Jalali text
     events: int  # events (office and minute) counted now
     duplicates: int  # batches taken in before, counted once
+    suspected: int = 0  # suspicions on those days, worked out at once (the first map is quick)
 
 
 def demo_activity(seed_value: int = demo.DEMO_SEED, days=None) -> DemoActivity:
@@ -199,7 +200,8 @@ def demo_activity(seed_value: int = demo.DEMO_SEED, days=None) -> DemoActivity:
                 duplicates += 1
             else:
                 counted += answer["accepted"]
-    return DemoActivity(history, [calendar.format_date(day) for day in days], counted, duplicates)
+    suspected = sum(signals.evaluate(day).get("suspected", 0) for day in days)
+    return DemoActivity(history, [calendar.format_date(day) for day in days], counted, duplicates, suspected)
 
 
 def _demo_history(plan: demo.Plan, offices: dict) -> int:
