@@ -128,6 +128,38 @@ def plan_day(travel: TravelMatrix, visits: Sequence[Visit], start_s: int, day_en
                 solver=SOLVER, time_budget_s=time_budget_s, elapsed_s=time.perf_counter() - began)
 
 
+def plan_day_suspects_first(travel: TravelMatrix, visits: Sequence[Visit], start_s: int,
+                            day_end_s: int | None = None, time_budget_s: float = 1.0, seed: int = 1,
+                            stop_early: bool = True) -> Plan:
+    """`plan_day`, but the suspected closures (tier 0) are driven to first, before any other
+    visit: a suspicion is of now (the office silent, or a case still open), and a visit
+    that comes when the office has reopened proves nothing. The suspects are planned from
+    the start, then the rest from the last suspect, each with half the budget."""
+    first = [i for i, visit in enumerate(visits) if visit.tier == 0]
+    rest = [i for i, visit in enumerate(visits) if visit.tier != 0]
+    if not first or not rest:
+        return plan_day(travel, visits, start_s, day_end_s, time_budget_s, seed, stop_early)
+    began = time.perf_counter()
+    lead = plan_day(_among(travel, 0, first), [visits[i] for i in first], start_s, day_end_s,
+                    time_budget_s / 2, seed, stop_early)
+    origin, clock = 0, start_s
+    if lead.stops:
+        index = {visit.key: i for i, visit in enumerate(visits)}[lead.stops[-1].key]
+        origin, clock = index + 1, lead.stops[-1].start_s + visits[index].service_s
+    then = plan_day(_among(travel, origin, rest), [visits[i] for i in rest], clock, day_end_s,
+                    time_budget_s / 2, seed, stop_early)
+    order = {visit.key: i for i, visit in enumerate(visits)}
+    return Plan(stops=lead.stops + then.stops,
+                dropped=sorted(lead.dropped + then.dropped, key=lambda d: order[d.key]),
+                solver=SOLVER, time_budget_s=time_budget_s, elapsed_s=time.perf_counter() - began)
+
+
+def _among(travel: TravelMatrix, origin: int, visits: list[int]) -> TravelMatrix:
+    """The travel matrix over point `origin` (index 0) and these visits (i + 1 is visits[i])."""
+    points = [origin] + [i + 1 for i in visits]
+    return TravelMatrix(travel.metres[np.ix_(points, points)], travel.seconds[np.ix_(points, points)])
+
+
 def _search(data: pyvrp.ProblemData, day: "_Day", deadline: float, seed: int, stop_early: bool) -> list[int]:
     """The clients (indices into `data.clients()`) of the best plan found, in driving order.
 

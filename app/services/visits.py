@@ -11,7 +11,8 @@ mandated hours: nothing to check), each office's mandated window, and its priori
   2  past violation      a confirmed violation on record
   3  routine             the rest
 
-The solver never drops a higher priority to fit a lower one (see geo.routing). Asked again
+The solver never drops a higher priority to fit a lower one (see geo.routing), and the
+suspected closures are driven to first: a suspicion is of now. Asked again
 mid-round with the current position and time, the list plans only what is left.
 """
 
@@ -39,7 +40,7 @@ from app.services import signals
 from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from geo.geometry import lon_lat
-from geo.routing import Plan, Visit, plan_day
+from geo.routing import Plan, Visit, plan_day_suspects_first
 from geo.travel import StraightLineTravel, TravelModel
 
 PRIORITIES = {0: "suspected_closure", 1: "not_visited", 2: "past_violation", 3: "routine"}
@@ -242,7 +243,8 @@ def visit_list(user: User, day: jdatetime.date, position: tuple[float, float] | 
         window = (calendar.seconds_of_day(c.window.start), calendar.seconds_of_day(c.window.end))
         visits.append(Visit(key=str(c.office.id), window=window, service_s=settings.service_min * 60,
                             tier=c.priority))
-    result.plan = plan_day(matrix, visits, start_s=calendar.seconds_of_day(clock), time_budget_s=settings.budget_s)
+    result.plan = plan_day_suspects_first(matrix, visits, start_s=calendar.seconds_of_day(clock),
+                                          time_budget_s=settings.budget_s)
     result.candidates = {str(c.office.id): c for c in candidates}
     return result
 

@@ -156,7 +156,8 @@ def test_the_visit_list_puts_the_suspected_office_first_with_the_reason(client, 
     assert plan.status_code == 200, plan.get_json()
     stops = plan.get_json()["stops"]
     suspected = [s for s in stops if s["priority"] == "suspected_closure"]
-    assert [s["office"]["code"] for s in suspected] == [SILENT]
+    assert [s["office"]["code"] for s in suspected] == [SILENT] and stops[0] == suspected[0], "driven to first"
+    assert stops[1]["travel_m"] > 0 and len(stops) == len({s["office"]["code"] for s in stops})
     assert "no transaction on the platform 09:00–12:00" in suspected[0]["reason"]
     # Once a visit clears it, it is one more office to see.
     push_report(client, SILENT, "open", 800)
