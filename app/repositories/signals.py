@@ -52,9 +52,10 @@ def offices() -> list[Office]:
 
 
 def reports_between(start: datetime, end: datetime) -> list[tuple]:
-    """(office_id, report id, evidence time, state) of the live reports in [start, end)."""
+    """(office_id, report id, evidence time, state, metres from the office) of the live reports
+    in [start, end)."""
     return [tuple(row) for row in db.session.execute(
-        sa.select(Report.office_id, Report.id, Report.evidence_time, Report.office_state)
+        sa.select(Report.office_id, Report.id, Report.evidence_time, Report.office_state, Report.distance_to_office_m)
         .where(Report.deleted_at.is_(None), Report.evidence_time >= start, Report.evidence_time < end))]
 
 

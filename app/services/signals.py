@@ -38,12 +38,14 @@ from app.services import activity, end_read, unit_of_work
 from app.services.hours_book import HoursBook
 from app.services.visibility import Visibility
 from app.signals import detector
-from app.violations.judge import CLOSED_STATES
+from app.violations.judge import CLOSED_STATES, MAX_DISTANCE_M
 from schemas.normalize import persian_digits
 
 LOOKBACK_WEEKS = 8  # an office's history: the same weekday over the eight weeks before
 REFRESH = timedelta(minutes=2)  # a day not yet over is worked out again this often when read
 MINUTE = timedelta(minutes=1)
+CONFIRMING_STATES = (*CLOSED_STATES, "permanently_closed")  # what a visit finds that confirms a silence
+SPEAKS_AFTER = timedelta(minutes=detector.MIN_SILENCE_MINUTES)  # a visit just after a silence still speaks to it
 RATE_Z = 1.645  # an office's rate is taken at the lower 95 % bound of what its history shows
 STATES = ("suspected_closure", "outage", "no_data", "normal")  # the order a list is read in
 
@@ -226,7 +228,7 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
             verdict = detector.judge(minutes, counts.get(office.id, {}), minute_rates, outage, hourly is not None)
         window = (calendar.tehran_instant(day, start), calendar.tehran_instant(day, end))
         judged.append(Judged(office, start, end, verdict, until,
-                             _field_of(fields.get(office.id, []), window, verdict.silent_from)))
+                             _field_of(fields.get(office.id, []), window, verdict, until)))
     return judged
 
 
@@ -308,27 +310,34 @@ def _counts_by_office(start: datetime, end: datetime) -> dict:
 
 
 def _fields(reports: list) -> dict:
-    """{office id: [(report id, evidence time, state found)], in time order}: the day's reports."""
+    """{office id: [(report id, evidence time, state found, metres from the office)], in time
+    order}: the day's reports."""
     found: dict = defaultdict(list)
-    for office_id, report_id, at, state in sorted(reports, key=lambda r: r[2]):
-        found[office_id].append((report_id, at, state))
+    for office_id, report_id, at, state, metres in sorted(reports, key=lambda r: r[2]):
+        found[office_id].append((report_id, at, state, metres))
     return found
 
 
-def _field_of(found: list, window: tuple[datetime, datetime], silent_from: datetime | None) -> tuple | None:
-    """What the day's reports say of one window: (confirmed | cleared, report id, state, evidence
-    time), or None. Only a report inside the window speaks to it: the first to find the office
-    closed (or open but not serving) confirms; else the latest to find it open once the silence
-    had begun clears (open before the silence says nothing of it)."""
+def _field_of(found: list, window: tuple[datetime, datetime], verdict: detector.Verdict,
+              until: datetime) -> tuple | None:
+    """What the day's reports say of one window's silence: (confirmed | cleared, report id,
+    state, evidence time), or None. Only a report made during the silence speaks to it (or
+    up to MIN_SILENCE_MINUTES after it; any time after its start while it still runs): the
+    first to find the office closed, not serving or closed for good confirms; else the
+    latest to find it open, from within MAX_DISTANCE_M of it, clears. Inaccessible or
+    relocated says nothing, nor does a visit before the silence or after it ended."""
+    if verdict.silent_from is None:
+        return None
     start, end = window
-    inside = [report for report in found if start <= report[1] < end]
-    closed = [report for report in inside if report[2] in CLOSED_STATES]
+    last = end if verdict.silent_to + MINUTE >= until else verdict.silent_to + MINUTE + SPEAKS_AFTER
+    during = [r for r in found if start <= r[1] < end and verdict.silent_from <= r[1] <= last]
+    closed = [r for r in during if r[2] in CONFIRMING_STATES]
     if closed:
-        report_id, at, state = closed[0]
+        report_id, at, state, _ = closed[0]
         return ("confirmed", report_id, state, at)
-    seen_open = [report for report in inside if silent_from is None or report[1] >= silent_from]
+    seen_open = [r for r in during if r[2] == "open" and r[3] is not None and r[3] <= MAX_DISTANCE_M]
     if seen_open:
-        report_id, at, state = seen_open[-1]
+        report_id, at, state, _ = seen_open[-1]
         return ("cleared", report_id, state, at)
     return None
 

@@ -57,8 +57,8 @@ def test_a_period_without_that_day_shows_no_suspicion(client, feed):
     assert one_day[feed["silent"]["code"]]["signal"]["day"] == suspicion.DAY
 
 
-def test_a_visit_that_day_that_found_it_open_clears_the_suspicion(client, feed):
-    report(client, feed["silent"], at(suspicion.DAY, "13:00"), state="open")
+def test_a_visit_during_the_silence_that_found_it_open_clears_the_suspicion(client, feed):
+    report(client, feed["silent"], at(suspicion.DAY, "11:00"), state="open")
     silent = offices(coverage(client, PERIOD))[feed["silent"]["code"]]
     assert (silent["signal"], silent["mark"], silent["last_state"]) == (None, "open", "open")
 

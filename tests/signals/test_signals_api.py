@@ -52,7 +52,7 @@ def day_of(codes, silent=(), skip=range(0)) -> list[dict]:
             if m not in skip and not (code in silent and 540 <= m < 720)]
 
 
-def push_report(client, code, state, minute, user="inspector-6a"):
+def push_report(client, code, state, minute, user="inspector-6a", metres=0):
     office = next(o for o in client.as_("admin").get("/api/v1/offices?district=6&page_size=100").get_json()
                   if o["code"] == code)
     lon, lat = office["location"]["coordinates"]
@@ -60,7 +60,7 @@ def push_report(client, code, state, minute, user="inspector-6a"):
     op = {"op_id": str(uuid.uuid4()), "entity": "reports", "action": "create", "id": report_id,
           "base_version": None, "changed_at": at(DAY, minute),
           "data": {"office_id": office["id"], "observed_at": at(DAY, minute), "office_state": state,
-                   "location": {"type": "Point", "coordinates": [lon, lat]}, "accuracy_m": 10.0}}
+                   "location": {"type": "Point", "coordinates": [lon, lat + metres / 111_320]}, "accuracy_m": 10.0}}
     answer = client.as_(user).post("/api/v1/sync/push", json={"protocol": 1, "device_id": str(uuid.uuid4()),
                                                               "sent_at": utcnow().isoformat(), "ops": [op]})
     assert answer.status_code == 200 and answer.get_json()["results"][0]["status"] == "applied", answer.get_json()
@@ -174,13 +174,29 @@ def test_a_day_the_feed_has_reported_up_to_ten_is_judged_up_to_ten(client, histo
     assert {i["state"] for i in items if i["district"] == 6 and i["office_code"] != SILENT} == {"normal"}
 
 
-def test_only_a_report_inside_the_window_and_not_before_the_silence_speaks_to_it(client, history, district_6):
-    send(client, day_of(history, silent={SILENT, district_6[1]}))
-    push_report(client, SILENT, "open", 500)  # 08:20: open before the silence (09:00) says nothing of it
-    push_report(client, district_6[1], "closed", 1080)  # 18:00: closed after the window is no word on it
-    items = signals(client)
-    assert of(items, SILENT)["field"] is None and of(items, district_6[1])["field"] is None
-    assert of(items, SILENT)["state"] == "suspected_closure"
+@pytest.mark.parametrize(("state", "minute", "field"), [
+    ("open", 500, None),  # 08:20: open before the silence (09:00-12:00) says nothing of it
+    ("open", 780, None),  # 13:00: open once the office reopened says nothing of the morning
+    ("open", 725, "cleared"),  # 12:05: just after it, still speaks
+    ("inaccessible", 600, None),  # could not tell: no word
+    ("relocated", 600, None),
+    ("closed", 1080, None),  # 18:00: after the window, no word on it
+    ("closed", 500, None),  # 08:20, before the silence: opening late says nothing of the silence
+    ("permanently_closed", 600, "confirmed"),
+    ("open_not_serving", 600, "confirmed"),
+])
+def test_only_a_report_made_during_the_silence_speaks_to_it(client, history, state, minute, field):
+    send(client, day_of(history, silent={SILENT}))
+    push_report(client, SILENT, state, minute)
+    item = of(signals(client), SILENT)
+    assert item["state"] == "suspected_closure"
+    assert (item["field"] or {}).get("status") == field
+
+
+def test_an_open_report_far_from_the_office_does_not_clear(client, history):
+    send(client, day_of(history, silent={SILENT}))
+    push_report(client, SILENT, "open", 600, metres=900)
+    assert of(signals(client), SILENT)["field"] is None
 
 
 def test_flask_evaluate_signals_works_a_day_out_and_refuses_a_bad_date(app, client, history):
