@@ -57,12 +57,13 @@ class SignalsQuerySchema(InputSchema):
 
 
 class SignalFieldSchema(ma.Schema):
-    status = ma.fields.String(metadata={"description": "confirmed (a report of that day found the office closed "
-                                                       "or not serving) or cleared (found it open)"})
+    status = ma.fields.String(metadata={"description": "confirmed (a report made during the silence found the "
+                                                       "office closed, not serving or closed for good) or cleared "
+                                                       "(found it open, from within 200 m)"})
     office_state = ma.fields.String(metadata={"description": "What the report found"})
     evidence_time = Instant()
-    report_id = ma.fields.UUID(allow_none=True, metadata={"description": "The report (null for an inspector when "
-                                                                         "another inspector's)"})
+    report_id = ma.fields.UUID(allow_none=True, metadata={"description": "The report (null for an inspector, "
+                                                                         "but for their own report beside a case)"})
 
 
 class SignalEventSchema(ma.Schema):

@@ -13,8 +13,9 @@ FEED = "feed-platform"  # the platform's machine account: activity only
 # (method, path, {role_user: expected status}); path may name {office_6}.
 MATRIX = [
     ("POST", "/api/v1/auth/token", {None: 422}),  # public: an empty body is invalid, not unauthorised
-    ("DELETE", "/api/v1/auth/token", {None: 401, "inspector-6a": 204, "head-6": 204, ANY: 204, "admin": 204}),
-    ("GET", "/api/v1/auth/me", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("DELETE", "/api/v1/auth/token", {None: 401, "inspector-6a": 204, "head-6": 204, ANY: 204, "admin": 204,
+                                      FEED: 204}),  # a machine account may revoke its own token
+    ("GET", "/api/v1/auth/me", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200, FEED: 200}),
     ("GET", "/api/v1/districts", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
     ("GET", "/api/v1/districts/6", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
     ("GET", "/api/v1/districts/7", {None: 401, "inspector-6a": 403, "head-6": 403, ANY: 200, "admin": 200}),

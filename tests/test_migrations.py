@@ -150,3 +150,5 @@ def test_activity_counted_before_the_signals_gets_its_tehran_hours(empty_app):
         flask_migrate.upgrade()
         with db.engine.begin() as connection:
             assert connection.execute(hours).all() == written
+            # the day is known to have activity: its signals are worked out when read
+            assert connection.execute(sa.text("SELECT day, activity_seq FROM signal_days")).all() == [("1405-01-05", 1)]

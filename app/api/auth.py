@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from app.auth import current_token, public, requires
 from app.errors import answered_as
 from app.extensions import limiter
+from app.models import Role
 from app.services import accounts
 from schemas.auth import TokenRequestSchema, TokenSchema, UserSchema
 
@@ -74,7 +75,7 @@ class Token(MethodView):
                                request.headers.get("User-Agent", ""))
         return login
 
-    @requires()
+    @requires(*Role)  # every account, the feed's machine account too, may revoke its own token
     @blp.response(204)
     def delete(self):
         """Log out: revoke the token this request is made with."""
@@ -83,7 +84,7 @@ class Token(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
-    @requires()
+    @requires(*Role)
     @blp.response(200, UserSchema)
     def get(self):
         """The user the token belongs to."""

@@ -52,15 +52,16 @@ class ActivityHour(db.Model):
 
 class SignalDay(db.Model):
     """A Jalali day's signals and what they were worked out from: the day's activity changes
-    `activity_seq`; an evaluation records the `activity_seq` and hours change it read. Signals
-    whose keys lag are worked out again before they are read."""
+    `activity_seq`; an evaluation records the `activity_seq` it read and digests of the day's
+    hours (its year's rules, its holidays) and field reports. Signals whose keys lag are
+    worked out again before they are read."""
 
     __tablename__ = "signal_days"
 
     day: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # Jalali, 1405-01-07
     activity_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     evaluated_seq: Mapped[int | None] = mapped_column(sa.BigInteger)
-    hours_key: Mapped[int | None] = mapped_column(sa.BigInteger)  # the last hours_changes.id seen
+    hours_key: Mapped[str | None] = mapped_column(sa.String(64))  # the day's rules and holidays, digested
     reports_key: Mapped[str | None] = mapped_column(sa.String(64))  # the field reports of the day, digested
     evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import ActivityBatch, ActivityCount, ActivityHour, Office, SignalDay
 
 COUNTS = ActivityCount.__table__
+CAPS = {"activity_counts": 100_000, "activity_hours": 60 * 100_000}  # a minute's and an hour's most
 HOURS = ActivityHour.__table__
 
 
@@ -38,8 +39,12 @@ def add_counts(counted: dict, table: str = "activity_counts", column: str = "min
     if not counted:
         return
     rows = sorted(counted.items())
-    kept = "EXCLUDED.count" if replace else f"{table}.count + EXCLUDED.count"
-    if db.session.get_bind().dialect.name == "postgresql":
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    # A total is held to what an office can serve (and a 32-bit column can keep): the feed
+    # adding to one minute batch after batch must never overflow it.
+    least = "LEAST" if postgres else "min"
+    kept = "EXCLUDED.count" if replace else f"{least}({table}.count + EXCLUDED.count, {CAPS[table]})"
+    if postgres:
         offices, instants, numbers = zip(*((office, at, count) for (office, at), count in rows))
         db.session.execute(sa.text(
             f"INSERT INTO {table} (office_id, {column}, count) "

@@ -1,6 +1,6 @@
 """Queries on systemic monitoring's signals (DESIGN §10b): a day's signals and the keys they
 were worked out from, their history, and what they are worked out from besides activity
-(the offices, the last change of the hours, the day's field reports)."""
+(the offices, the day's field reports)."""
 
 import uuid
 from collections import defaultdict
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import HoursChange, Office, Report, Signal, SignalDay, SignalEvent
+from app.models import Office, Report, Signal, SignalDay, SignalEvent
 
 
 def get_day(day: str) -> SignalDay | None:
@@ -40,11 +40,6 @@ def days_between(first: str, last: str) -> list[str]:
     return list(db.session.scalars(sa.select(SignalDay.day).where(SignalDay.day >= first, SignalDay.day <= last,
                                                                  SignalDay.activity_seq > 0)
                                    .order_by(SignalDay.day)))
-
-
-def hours_key() -> int:
-    """The last change of the hours (a rule or holiday made, changed or withdrawn)."""
-    return db.session.scalar(sa.select(sa.func.max(HoursChange.id))) or 0
 
 
 def offices() -> list[Office]:

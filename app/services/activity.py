@@ -28,7 +28,7 @@ from schemas.activity import MAX_EVENTS
 from schemas.fields import InstantError, read_instant
 from schemas.input import without_lone_surrogates
 
-MAX_COUNT = 100_000  # transactions an office serves in one minute, at most
+MAX_COUNT = 100_000  # transactions an office serves in one minute, at most (an event's, and a minute's total)
 FUTURE_SLACK = timedelta(minutes=5)  # a platform clock a little ahead is not refused
 COUNT_DAYS, BATCH_DAYS = 400, 30
 
@@ -47,7 +47,10 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:
-            counted[(codes[event["office_code"]], at.replace(second=0, microsecond=0))] += event.get("count", 1)
+            # The minute in UTC: an offset of odd seconds or a quarter hour must not shift the bucket.
+            counted[(codes[event["office_code"]], at.astimezone(UTC).replace(second=0, microsecond=0))] += \
+                event.get("count", 1)
+    counted = Counter({key: min(count, MAX_COUNT) for key, count in counted.items()})
     answer = {"source": source, "batch_id": batch_id, "accepted": len(events) - len(rejected), "rejected": rejected}
     try:
         with unit_of_work():
@@ -106,6 +109,8 @@ def _check(event, codes: dict, now: datetime) -> tuple[datetime | None, dict]:
         at = read_instant(event.get("at"))
         if at > now + FUTURE_SLACK:
             errors["at"] = ["In the future: the platform's clock is ahead, or the instant is wrong."]
+        elif at < now - timedelta(days=COUNT_DAYS):
+            errors["at"] = [f"Older than the {COUNT_DAYS} days activity is kept: it would be dropped at once."]
     except InstantError:
         errors["at"] = ["An ISO 8601 instant with its offset, such as 2026-03-25T08:15:03+03:30."]
     count = event.get("count", 1)

@@ -14,7 +14,7 @@ every office at once) by `evaluate`, from:
 
 They are worked out again, before they are read, when what they came from changed: the
 day's activity (`signal_days.activity_seq`, raised by every batch taken in), the hours
-(the last `hours_changes` row), the day's field reports (a digest of them); and, while the
+(the rules in force in its year and its holidays, digested), the day's field reports (a digest of them); and, while the
 day is not over, every `REFRESH` (a silence grows with the clock). Each change of a signal's
 state, and each field report that confirmed or cleared it, is added to its history
 (`signal_events`), which is never rewritten.
@@ -33,6 +33,7 @@ from app.hours import calendar
 from app.models import Office, Signal, User
 from app.models.places import OfficeStatus
 from app.repositories import activity as activity_repo
+from app.repositories import hours as hours_repo
 from app.repositories import signals as repo
 from app.services import activity, end_read, unit_of_work
 from app.services.hours_book import HoursBook
@@ -43,6 +44,7 @@ from schemas.normalize import persian_digits
 
 LOOKBACK_WEEKS = 8  # an office's history: the same weekday over the eight weeks before
 REFRESH = timedelta(minutes=2)  # a day not yet over is worked out again this often when read
+MAP_FRESH_DAYS = 31  # the coverage map works out again only its period's last month
 MINUTE = timedelta(minutes=1)
 CONFIRMING_STATES = (*CLOSED_STATES, "permanently_closed")  # what a visit finds that confirms a silence
 SPEAKS_AFTER = timedelta(minutes=detector.MIN_SILENCE_MINUTES)  # a visit just after a silence still speaks to it
@@ -75,7 +77,7 @@ class Keys:
     """What a day's signals were worked out from."""
 
     activity_seq: int
-    hours_key: int
+    hours_key: str
     reports_key: str
     reports: list = field(default_factory=list)  # (office_id, report id, evidence time, state)
 
@@ -104,10 +106,13 @@ def suspicions(day: jdatetime.date, offices: list[Office]) -> dict:
 
 def suspected_in(first: jdatetime.date, last: jdatetime.date, districts) -> dict:
     """{office id: the latest open suspicion's signal} over the days [first, last] that have
-    any activity: for the coverage map's own mark."""
+    any activity: for the coverage map's own mark. Only the last MAP_FRESH_DAYS of the period
+    are worked out again if stale; earlier days show as last worked out (a period of years
+    must not work out every day in one request)."""
     found = {}
+    fresh_from = calendar.format_date(last - timedelta(days=MAP_FRESH_DAYS - 1))
     for day in repo.days_between(calendar.format_date(first), calendar.format_date(last)):
-        for row in _current(calendar.parse_date(day), districts):
+        for row in _current(calendar.parse_date(day), districts, refresh=day >= fresh_from):
             if row.state == "suspected_closure" and row.field_status != "cleared":
                 found[row.office_id] = row
     return found
@@ -120,15 +125,16 @@ def context_of(office_id, day: jdatetime.date) -> list[dict]:
     return [_item(row, history.get((row.office_id, row.window_start), []), False) for row in rows]
 
 
-def _current(day: jdatetime.date, districts, office_id=None) -> list:
-    """The day's signals, worked out again first if what they came from has changed. A day
-    the feed never reported is worked out but not stored (every window `no_data`)."""
+def _current(day: jdatetime.date, districts, office_id=None, refresh: bool = True) -> list:
+    """The day's signals, worked out again first if what they came from has changed (and
+    `refresh`). A day the feed never reported is worked out but not stored (every window
+    `no_data`)."""
     key = calendar.format_date(day)
     stored = repo.get_day(key)
     if stored is None:
         rows = [_as_row(j, key) for j in _work_out(day, utcnow(), None)]
     else:
-        if _stale(stored, day):
+        if (refresh or stored.evaluated_at is None) and _stale(stored, day):
             evaluate(day)
         rows = repo.signals_of_day(key, districts, office_id)
         return rows
@@ -139,11 +145,12 @@ def _current(day: jdatetime.date, districts, office_id=None) -> list:
 def _stale(stored, day: jdatetime.date) -> bool:
     now = utcnow()
     day_end = calendar.tehran_instant(day + timedelta(days=1), time(0))
-    if stored.evaluated_at is not None and day_end < now - timedelta(days=activity.COUNT_DAYS):
-        return False  # its minutes are pruned: what was worked out from them stands
+    kept_from = now - timedelta(days=activity.COUNT_DAYS) + timedelta(weeks=LOOKBACK_WEEKS)
+    if stored.evaluated_at is not None and day_end < kept_from:
+        return False  # its history (or its minutes) is pruned: what was worked out from them stands
     if stored.evaluated_at is None or stored.evaluated_seq != stored.activity_seq:
         return True
-    if stored.hours_key != repo.hours_key():
+    if stored.hours_key != _hours_key(day):
         return True
     if stored.evaluated_at < day_end and now - stored.evaluated_at >= REFRESH:
         return True
@@ -159,18 +166,27 @@ def evaluate(day: jdatetime.date, now: datetime | None = None) -> dict:
     now = now or utcnow()
     key = calendar.format_date(day)
     reports_key, reports = _reports(day)
-    keys = Keys(repo.activity_seq(key), repo.hours_key(), reports_key, reports)
+    keys = Keys(repo.activity_seq(key), _hours_key(day), reports_key, reports)
     judged = _work_out(day, now, keys)
     end_read()  # SQLite: a read then a write in one transaction fails if a batch landed between
     with unit_of_work():
         stored = repo.lock_day(key)
-        if stored.evaluated_at is not None and stored.evaluated_at > now:
-            return {"day": key, "written": False}  # worked out meanwhile, from newer data
+        if stored.evaluated_seq is not None and stored.evaluated_seq > keys.activity_seq:
+            return {"day": key, "written": False}  # worked out meanwhile, from newer activity
         changes = _store(key, judged, now)
         stored.evaluated_seq, stored.hours_key = keys.activity_seq, keys.hours_key
         stored.reports_key, stored.evaluated_at = keys.reports_key, now
     return {"day": key, "written": True, "signals": len(judged), "changes": changes,
             "suspected": sum(j.verdict.state == "suspected_closure" for j in judged)}
+
+
+def _hours_key(day: jdatetime.date) -> str:
+    """What the day's windows are decided from, digested: the rules in force in its year (a
+    rule made, changed or withdrawn) and its holidays. A change for another year or another
+    day's holiday leaves the day's signals as they are."""
+    rules = sorted((str(rule.id), rule.version) for rule in hours_repo.rules_in_force_for_year(day.year))
+    holidays = sorted(hours_repo.holiday_titles_on(calendar.format_date(day)))
+    return hashlib.sha256(repr((rules, holidays)).encode()).hexdigest()
 
 
 def _reports(day: jdatetime.date) -> tuple[str, list]:

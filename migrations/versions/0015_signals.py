@@ -2,7 +2,8 @@
 detector's history), each day's signals and the keys they were worked out from, and every
 signal's history (its states, the field reports that confirmed or cleared it).
 
-The hours are filled from the minutes already counted.
+The hours are filled from the minutes already counted, summed in Python as one stream, and
+each day they fall on gets its `signal_days` row (its signals are worked out when first read).
 
 Revision ID: 7f3b5d9e2a46
 Revises: 6e2a4c8b1d35
@@ -38,7 +39,7 @@ def upgrade():
         sa.Column('day', sa.String(length=10), primary_key=True),
         sa.Column('activity_seq', sa.BigInteger(), nullable=False, server_default='0'),
         sa.Column('evaluated_seq', sa.BigInteger(), nullable=True),
-        sa.Column('hours_key', sa.BigInteger(), nullable=True),
+        sa.Column('hours_key', sa.String(length=64), nullable=True),
         sa.Column('reports_key', sa.String(length=64), nullable=True),
         sa.Column('evaluated_at', sa.DateTime(timezone=True), nullable=True),
     )
@@ -90,6 +91,7 @@ def _fill_hours() -> None:
     hours = sa.table('activity_hours', sa.column('office_id', sa.Uuid()),
                      sa.column('hour', sa.DateTime(timezone=True)), sa.column('count', sa.Integer()))
     totals: dict = {}
+    days: set = set()
     rows = bind.execute(sa.select(minutes.c.office_id, minutes.c.minute, minutes.c['count'])
                         .execution_options(yield_per=10_000))
     for office_id, minute, count in rows:
@@ -100,8 +102,21 @@ def _fill_hours() -> None:
         local = minute.astimezone(TEHRAN)
         hour = (local - timedelta(minutes=local.minute)).astimezone(UTC)
         totals[(office_id, hour)] = totals.get((office_id, hour), 0) + count
+        days.add(local.date())
     if totals:
         op.bulk_insert(hours, [{"office_id": o, "hour": h, "count": c} for (o, h), c in totals.items()])
+    # Each day with activity has its signals to work out (on the first read of it).
+    signal_days = sa.table('signal_days', sa.column('day', sa.String()), sa.column('activity_seq', sa.BigInteger()))
+    if days:
+        op.bulk_insert(signal_days, [{"day": _jalali(day), "activity_seq": 1} for day in sorted(days)])
+
+
+def _jalali(day) -> str:
+    """A Gregorian date as its Jalali text, 1405-01-07 (jdatetime, as the app reckons)."""
+    import jdatetime
+
+    jalali = jdatetime.date.fromgregorian(date=day)
+    return f"{jalali.year:04d}-{jalali.month:02d}-{jalali.day:02d}"
 
 
 def downgrade():

@@ -98,3 +98,25 @@ def test_a_csv_is_imported_in_batches_and_importing_it_again_counts_nothing_twic
     again = app.test_cli_runner().invoke(args=["import-activity", str(path)])
     assert "taken in before" in again.output
     assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 4}
+
+
+def test_a_minute_added_to_past_any_office_can_serve_is_held_there_not_overflowed(client, app_context):
+    """Batch after batch of the largest counts on one minute: every batch is taken in (none
+    fails on the column's range, on either database), the minute held at 100,000."""
+    feed = client.as_(FEED)
+    for n in range(3):
+        events = [{"office_code": "TEH-06-01", "at": "2026-03-25T08:15:00+03:30", "count": 100_000}] * 10_000
+        assert feed.post(URL, json=batch(f"huge-{n}", events)).get_json()["status"] == "applied"
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 100_000}
+
+
+def test_an_instant_is_bucketed_by_its_utc_minute_whatever_its_offset(client, app_context):
+    events = [{"office_code": "TEH-06-01", "at": "2026-03-25T08:15:30+03:30:30"},  # 04:45:00 UTC
+              {"office_code": "TEH-06-01", "at": "2026-03-25T10:30:10+05:45"}]  # 04:45:10 UTC
+    assert client.as_(FEED).post(URL, json=batch("offsets", events)).get_json()["accepted"] == 2
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 2}
+
+
+def test_an_event_older_than_what_is_kept_is_refused_by_its_index(client, app_context):
+    answer = client.as_(FEED).post(URL, json=batch("old", [{"office_code": "TEH-06-01", "at": "2001-01-01T08:00:00Z"}]))
+    assert answer.get_json()["rejected"][0]["index"] == 0 and "400 days" in answer.get_json()["rejected"][0]["errors"]["at"][0]
