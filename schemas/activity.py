@@ -46,8 +46,8 @@ class ActivityAnswerSchema(ma.Schema):
 # ---------------------------------------------------------------- signals
 
 SIGNAL_STATES = ("suspected_closure", "normal", "no_data", "outage")
-SIGNAL_REASONS = ("silent_beyond_expectation", "serving", "platform_outage", "no_history", "feed_silent",
-                  "awaiting_feed", "not_started")
+SIGNAL_REASONS = ("silent_beyond_expectation", "serving", "habitual_silence", "platform_outage", "no_history",
+                  "feed_silent", "awaiting_feed", "not_started")
 
 
 class SignalsQuerySchema(InputSchema):

@@ -119,6 +119,27 @@ def stream_counts(start: datetime, end: datetime, office_ids: Collection[uuid.UU
     return db.session.execute(query.execution_options(yield_per=20_000))
 
 
+def served_hours(office_id: uuid.UUID, days: list[tuple[datetime, datetime]]) -> list[datetime]:
+    """The hours (their start) in these [start, end) spans in which the office served at all."""
+    if not days:
+        return []
+    return list(db.session.scalars(sa.select(HOURS.c.hour).where(
+        HOURS.c.office_id == office_id, HOURS.c["count"] > 0,
+        sa.or_(*(sa.and_(HOURS.c.hour >= start, HOURS.c.hour < end) for start, end in days)))))
+
+
+def office_span_totals(office_id: uuid.UUID, spans: list[tuple[datetime, datetime, datetime, datetime]]) -> list:
+    """For each (day start, day end, span start, span end): (the office's transactions in the
+    span, whether any of its minutes that day are kept), in order."""
+    answers = []
+    for day_start, day_end, start, end in spans:
+        in_span = sa.case((sa.and_(COUNTS.c.minute >= start, COUNTS.c.minute < end), COUNTS.c["count"]), else_=0)
+        total, rows = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(in_span), 0), sa.func.count()).where(
+            COUNTS.c.office_id == office_id, COUNTS.c.minute >= day_start, COUNTS.c.minute < day_end)).one()
+        answers.append((int(total or 0), rows > 0))
+    return answers
+
+
 def counts(office_ids: Collection[uuid.UUID], start: datetime, end: datetime) -> list[tuple]:
     """(office_id, minute, count) of these offices in [start, end), in order."""
     if not office_ids:

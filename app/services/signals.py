@@ -242,10 +242,38 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
         else:
             minute_rates = [hourly[_local_hour(m)] for m in minutes] if hourly else [0.0] * len(minutes)
             verdict = detector.judge(minutes, counts.get(office.id, {}), minute_rates, outage, hourly is not None)
+            verdict = _unless_habitual(office.id, day, verdict)
         window = (calendar.tehran_instant(day, start), calendar.tehran_instant(day, end))
         judged.append(Judged(office, start, end, verdict, until,
                              _field_of(fields.get(office.id, []), window, verdict, until)))
     return judged
+
+
+def _unless_habitual(office_id, day: jdatetime.date, verdict: detector.Verdict) -> detector.Verdict:
+    """A suspicion checked against the office's own minutes over the same clock span on the
+    history days it served in the span's hours (the same weekday over LOOKBACK_WEEKS, or all
+    its days there if it never did on that weekday, as its rates were learnt): a break it
+    takes every day is `normal`, `habitual_silence`. Days known only by the hour (minutes
+    pruned, or history loaded as hours) cannot tell. Read for the few suspects only."""
+    if verdict.state != "suspected_closure":
+        return verdict
+    local = [at.astimezone(calendar.TEHRAN) for at in (verdict.silent_from, verdict.silent_to)]
+    span_hours = set(range(local[0].hour, local[1].hour + 1))
+    for step, count in ((timedelta(weeks=1), LOOKBACK_WEEKS), (timedelta(days=1), LOOKBACK_WEEKS * 7)):
+        days = [day - step * k for k in range(1, count + 1)]
+        served = {calendar.format_date(calendar.tehran_day(hour))
+                  for hour in activity_repo.served_hours(office_id, [_bounds(d) for d in days])
+                  if _local_hour(hour) in span_hours}
+        if served:
+            spans = [(*_bounds(d), calendar.tehran_instant(d, local[0].time()),
+                      calendar.tehran_instant(d, local[1].time()) + MINUTE)
+                     for d in days if calendar.format_date(d) in served]
+            in_span = [total for total, known in activity_repo.office_span_totals(office_id, spans) if known]
+            if in_span and detector.habitual(verdict, in_span):
+                return detector.Verdict("normal", None, None, verdict.expected, verdict.observed, None,
+                                        "habitual_silence")
+            return verdict
+    return verdict
 
 
 def _minutes(day: jdatetime.date, start: time, end: time, now: datetime) -> list[datetime]:
@@ -471,6 +499,9 @@ def reason_fa(row: Signal) -> str:
         elif row.field_status == "cleared":
             text += " بازدید میدانی دفتر را باز یافت."
         return text
+    if code == "habitual_silence":
+        return ("دفتر در این ساعت‌ها تراکنشی نداشت، اما در روزهای پیشین هم در همین ساعت‌ها معمولاً تراکنشی ندارد "
+                "(مانند وقت نماز و ناهار)؛ این سکوت نشانه تعطیلی نیست.")
     if code == "platform_outage":
         return ("سامانه در این بازه برای بیشتر دفاتر ساکت بوده است (قطعی سامانه)؛ سکوت این دفتر نشانه تعطیلی "
                 "نیست.")

@@ -73,13 +73,32 @@ def judge(minutes: list[datetime], counts: dict[datetime, int], rates: list[floa
     evidence, first, last, outage_minutes = best
     # The longest of the window's silences: an open office's n transactions leave n + 1 gaps,
     # each as long as this one with probability exp(-Λ) (a scan statistic's bound).
-    p_open = min(1.0, (expected + 1) * math.exp(-evidence))
+    p_open = chance_if_open(expected, evidence)
     if p_open < ALPHA:
         return Verdict("suspected_closure", minutes[first], minutes[last], round(expected, 1), observed,
                        round(1 - p_open, 6), "silent_beyond_expectation")
     if outage_minutes and outage_minutes >= (last - first + 1) // 2:
         return Verdict("outage", minutes[first], minutes[last], round(expected, 1), observed, None, "platform_outage")
     return Verdict("normal", None, None, round(expected, 1), observed, None, "serving")
+
+
+def chance_if_open(expected: float, evidence: float) -> float:
+    """The bound on the chance that an open office expecting `expected` transactions in its
+    window shows a silence anywhere in it over which `evidence` were expected: (E + 1)·e^−Λ."""
+    return min(1.0, (expected + 1) * math.exp(-evidence))
+
+
+def habitual(verdict: Verdict, span_counts: list[int]) -> bool:
+    """Is a suspected silence one the office keeps every day? `span_counts`: its transactions
+    over the same clock span on each day of its history it served at all. Their mean, at the
+    lower 95 % bound of a Poisson count, is the expected count over the span by its own
+    minutes (where the hour's rate averages a break away): a lunch or prayer break taken every
+    day leaves it near nothing, and the silence is then no evidence."""
+    if verdict.state != "suspected_closure" or not span_counts:
+        return False
+    total = sum(span_counts)
+    evidence = max(0.0, total - 1.645 * math.sqrt(total)) / len(span_counts)
+    return chance_if_open(verdict.expected, evidence) >= ALPHA
 
 
 def outage_minutes(observed_total: dict[datetime, int], expected_total: dict[datetime, float],

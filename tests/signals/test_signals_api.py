@@ -221,3 +221,20 @@ def test_a_mandated_afternoon_the_office_never_served_on_that_weekday_is_judged_
                   if not (code == SILENT and m >= 780)])
     item = of(signals(client, date="1405-01-06"), SILENT)
     assert item["state"] == "suspected_closure" and item["silent_from"] == "2026-03-26T13:00:00+03:30"
+
+
+@pytest.mark.parametrize(("closed_to", "state"), [(795, "normal"), (900, "suspected_closure")])
+def test_a_break_the_office_takes_every_day_is_no_suspicion_but_a_longer_closure_is(client, district_6,
+                                                                                    closed_to, state):
+    """A busy office that stops 12:30-13:15 every day (prayer and lunch): silent then today too,
+    it is `normal` (`habitual_silence`); silent 12:30-15:00, it is suspected."""
+    def serving(day, code, until):
+        return [{"office_code": code, "at": at(day, m)} for m in range(480, 990)
+                if not (code == SILENT and 750 <= m < until)]
+    send(client, [e for d in range(1, 15) for code in district_6 for e in serving(DAY - timedelta(days=d), code, 795)],
+         source="breaks")
+    send(client, [e for code in district_6 for e in serving(DAY, code, closed_to)])
+    item = of(signals(client), SILENT)
+    assert item["state"] == state
+    if state == "normal":
+        assert item["reason_code"] == "habitual_silence" and "نماز" in item["reason"]
