@@ -47,7 +47,7 @@ class ActivityAnswerSchema(ma.Schema):
 
 SIGNAL_STATES = ("suspected_closure", "normal", "no_data", "outage")
 SIGNAL_REASONS = ("silent_beyond_expectation", "serving", "habitual_silence", "platform_outage", "no_history",
-                  "feed_silent", "awaiting_feed", "not_started")
+                  "feed_silent", "source_silent", "awaiting_feed", "not_started")
 
 
 class SignalsQuerySchema(InputSchema):

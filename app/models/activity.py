@@ -50,6 +50,27 @@ class ActivityHour(db.Model):
     count: Mapped[int]
 
 
+class ActivitySource(db.Model):
+    """How far each source (the platform, a region's gateway) has reported a Tehran day: its
+    last minute with a transaction. An office is judged up to its own source's last minute,
+    and a source silent all day says nothing of its offices (DESIGN §10b: `no_data`)."""
+
+    __tablename__ = "activity_sources"
+
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    day: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # Jalali
+    last_minute: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OfficeSource(db.Model):
+    """The source that last reported an office's activity: the feed that covers it."""
+
+    __tablename__ = "office_sources"
+
+    office_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64))
+
+
 class SignalDay(db.Model):
     """A Jalali day's signals and what they were worked out from: the day's activity changes
     `activity_seq`; an evaluation records the `activity_seq` it read and digests of the day's

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ActivityBatch, ActivityCount, ActivityHour, Office, SignalDay
+from app.models import ActivityBatch, ActivityCount, ActivityHour, ActivitySource, Office, OfficeSource, SignalDay
 
 COUNTS = ActivityCount.__table__
 CAPS = {"activity_counts": 100_000, "activity_hours": 60 * 100_000}  # a minute's and an hour's most
@@ -88,6 +88,39 @@ def _insert_day_or_bump(day: str):
     statement = insert(table).values(day=day, activity_seq=1)
     return statement.on_conflict_do_update(index_elements=[table.c.day],
                                            set_={"activity_seq": table.c.activity_seq + 1})
+
+
+def _upsert(table, values: list[dict], keys: list[str], set_: dict):
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(values)
+    return statement.on_conflict_do_update(index_elements=keys, set_=set_(statement.excluded))
+
+
+def note_sources(source: str, last_minutes: dict[str, datetime], offices: Collection[uuid.UUID]) -> None:
+    """The source has reported these Jalali days up to these minutes, and covers these offices."""
+    if last_minutes:
+        table = ActivitySource.__table__
+        db.session.execute(_upsert(
+            table, [{"source": source, "day": day, "last_minute": at} for day, at in sorted(last_minutes.items())],
+            ["source", "day"], lambda new: {"last_minute": sa.func.max(table.c.last_minute, new.last_minute)
+                                            if db.session.get_bind().dialect.name == "sqlite"
+                                            else sa.func.greatest(table.c.last_minute, new.last_minute)}))
+    if offices:
+        db.session.execute(_upsert(OfficeSource.__table__, [{"office_id": o, "source": source} for o in sorted(offices)],
+                                   ["office_id"], lambda new: {"source": new.source}))
+
+
+def sources_of_day(day: str) -> dict[str, datetime]:
+    """{source: its last reported minute} of a Jalali day."""
+    return dict(db.session.execute(sa.select(ActivitySource.source, ActivitySource.last_minute)
+                                   .where(ActivitySource.day == day)).all())
+
+
+def office_sources() -> dict[uuid.UUID, str]:
+    return dict(db.session.execute(sa.select(OfficeSource.office_id, OfficeSource.source)).all())
 
 
 def hour_totals(office_ids: Collection[uuid.UUID] | None, spans: list[tuple[datetime, datetime]]) -> list[tuple]:

@@ -58,10 +58,11 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
             if landed is None:
                 repo.insert_batch({"source": source, "batch_id": batch_id, "digest": digest,
                                    "accepted": answer["accepted"], "rejected": len(rejected), "received_at": now})
-                hours, days = _by_hour(counted)
-                repo.touch_days(days)
+                hours, last_minutes = _by_hour(counted)
+                repo.touch_days(last_minutes)
                 repo.add_counts(counted)
                 repo.add_hours(hours)
+                repo.note_sources(source, last_minutes, {office for office, _ in counted})
                 return answer | {"status": "applied"}
     except IntegrityError:  # the same batch, taken in meanwhile by another request
         landed = _landed(source, batch_id)
@@ -73,19 +74,24 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
     return answer | {"status": "duplicate"}
 
 
-def _by_hour(counted: Counter) -> tuple[Counter, set[str]]:
-    """The counts by Tehran hour (the detector's history), and the Jalali days they fall on.
-    Tehran's offsets are whole half-hours: each half-hour of UTC is placed once."""
+def _by_hour(counted: Counter) -> tuple[Counter, dict[str, datetime]]:
+    """The counts by Tehran hour (the detector's history), and the Jalali days they fall on
+    with the batch's last minute on each. Tehran's offsets are whole half-hours: each
+    half-hour of UTC is placed once."""
     hours: Counter = Counter()
     placed: dict[datetime, tuple[datetime, str]] = {}
+    last: dict[str, datetime] = {}
     for (office, minute), count in counted.items():
         half = minute.replace(minute=minute.minute - minute.minute % 30)
         if half not in placed:
             local = half.astimezone(calendar.TEHRAN)
             placed[half] = (local.replace(minute=0).astimezone(UTC),
                             calendar.format_date(calendar.from_gregorian(local.date())))
-        hours[(office, placed[half][0])] += count
-    return hours, {day for _, day in placed.values()}
+        hour, day = placed[half]
+        hours[(office, hour)] += count
+        if day not in last or minute > last[day]:
+            last[day] = minute
+    return hours, last
 
 
 def _landed(source: str, batch_id: str):

@@ -201,20 +201,29 @@ def _bounds(day: jdatetime.date) -> tuple[datetime, datetime]:
 
 
 def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Judged]:
-    """Every active office's windows on `day` judged up to the platform's last reported minute
-    (a feed a few minutes behind must not make every office look silent), and never past now."""
+    """Every active office's windows on `day` judged up to its source's last reported minute
+    (a feed a few minutes behind must not make its offices look silent), and never past now;
+    an office whose source reported nothing that day is `no_data` (`source_silent`)."""
     day_start, day_end = _bounds(day)
     observed_total = activity_repo.minute_totals(day_start, day_end) if keys is not None else {}
     fed = sum(observed_total.values()) > 0
     now = now.astimezone(UTC).replace(second=0, microsecond=0)
     reported = min(now, max(observed_total) + MINUTE) if fed else now
+    sources = activity_repo.sources_of_day(calendar.format_date(day)) if fed else {}
+    covering = activity_repo.office_sources() if fed else {}
     book = HoursBook(day)
     windows = []  # (office, start, end, [minutes judged])
+    silent_sources = set()  # offices whose source reported nothing that day
     for office in repo.offices():
         if office.status != OfficeStatus.ACTIVE:
             continue
+        source = covering.get(office.id)
+        if source is not None and source not in sources:
+            silent_sources.add(office.id)
+        # An office no source has named (its history loaded by hand) is judged up to the platform's last minute.
+        limit = min(now, sources[source] + MINUTE) if source in sources else reported
         for window in book.hours(office).windows:
-            windows.append((office, window.start, window.end, _minutes(day, window.start, window.end, reported)))
+            windows.append((office, window.start, window.end, _minutes(day, window.start, window.end, limit)))
     if not windows:
         return []
     mandated: dict = defaultdict(set)  # {office id: the Tehran hours its windows reach}
@@ -236,6 +245,8 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
         until = minutes[-1] + MINUTE if minutes else calendar.tehran_instant(day, start)
         if not fed:
             verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "feed_silent")
+        elif office.id in silent_sources:
+            verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "source_silent")
         elif not minutes:
             started = calendar.tehran_instant(day, start) <= now
             verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "awaiting_feed" if started else "not_started")
@@ -507,6 +518,8 @@ def reason_fa(row: Signal) -> str:
                 "نیست.")
     if code == "no_history":
         return "سامانه برای این دفتر سابقه‌ای ندارد؛ سکوت آن نشانه‌ای نیست."
+    if code == "source_silent":
+        return "سامانه‌ای که فعالیت این دفتر را می‌فرستد برای این روز داده‌ای نفرستاده است؛ سکوت دفتر نشانه‌ای نیست."
     if code == "feed_silent":
         return "از سامانه برای این روز هنوز داده‌ای نرسیده است."
     if code == "awaiting_feed":

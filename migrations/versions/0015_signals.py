@@ -35,6 +35,17 @@ def upgrade():
     )
     op.create_index('ix_activity_hours_hour', 'activity_hours', ['hour'])
     op.create_table(
+        'activity_sources',
+        sa.Column('source', sa.String(length=64), primary_key=True),
+        sa.Column('day', sa.String(length=10), primary_key=True),
+        sa.Column('last_minute', sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        'office_sources',
+        sa.Column('office_id', sa.Uuid(), sa.ForeignKey('offices.id', ondelete='CASCADE'), primary_key=True),
+        sa.Column('source', sa.String(length=64), nullable=False),
+    )
+    op.create_table(
         'signal_days',
         sa.Column('day', sa.String(length=10), primary_key=True),
         sa.Column('activity_seq', sa.BigInteger(), nullable=False, server_default='0'),
@@ -125,5 +136,7 @@ def downgrade():
     op.drop_index('ix_signals_day_district', table_name='signals')
     op.drop_table('signals')
     op.drop_table('signal_days')
+    op.drop_table('office_sources')
+    op.drop_table('activity_sources')
     op.drop_index('ix_activity_hours_hour', table_name='activity_hours')
     op.drop_table('activity_hours')

@@ -106,10 +106,10 @@ def events(stretch: Stretch, seed: int) -> list[dict]:
     return out
 
 
-def send(client, batch: list[dict], source: str = "platform", size: int = 10_000) -> None:
+def send(client, batch: list[dict], source: str = "platform", size: int = 10_000, key: str = "") -> None:
     feed = client.as_(FEED)
     for n in range(0, len(batch), size):
-        answer = feed.post("/api/v1/activity", json={"source": source, "batch_id": f"{source}-{n}",
+        answer = feed.post("/api/v1/activity", json={"source": source, "batch_id": f"{key or source}-{n}",
                                                      "events": batch[n:n + size]})
         assert answer.status_code == 200 and not answer.get_json()["rejected"], answer.get_data(as_text=True)[:500]
 

@@ -116,7 +116,7 @@ def test_late_activity_clears_the_suspicion_and_the_history_keeps_both(client, h
     send(client, day_of(history, silent={SILENT}))
     assert of(signals(client), SILENT)["state"] == "suspected_closure"
     # The platform's delayed batch: the office served all along.
-    send(client, [{"office_code": SILENT, "at": at(DAY, m)} for m in range(540, 720)], source="late")
+    send(client, [{"office_code": SILENT, "at": at(DAY, m)} for m in range(540, 720)], key="late")
     item = of(signals(client), SILENT)
     assert item["state"] == "normal" and item["silent_from"] is None and item["observed"] == 510
     assert [event["kind"] for event in item["history"]] == ["suspected_closure", "normal"]
@@ -238,3 +238,21 @@ def test_a_break_the_office_takes_every_day_is_no_suspicion_but_a_longer_closure
     assert item["state"] == state
     if state == "normal":
         assert item["reason_code"] == "habitual_silence" and "نماز" in item["reason"]
+
+
+def test_an_office_whose_source_went_quiet_is_judged_up_to_its_source_and_a_silent_source_says_nothing(
+        client, history, district_6):
+    """Two gateways: one covers three offices and stops at 10:00 (its batches lag, or it broke);
+    its offices are judged up to 10:00 only, not suspected for the rest. A gateway that sends
+    nothing all day leaves its offices `no_data`."""
+    east, west, dark = district_6[:3], district_6[3:5], district_6[5:]
+    send(client, [e for e in day_of(east) if e["at"] < at(DAY, 600)], source="gateway-east")
+    send(client, day_of(west), source="gateway-west")
+    send(client, [{"office_code": code, "at": at(DAY - timedelta(days=1), 600)} for code in dark],
+         source="gateway-dark")  # yesterday: it covers them, but sends nothing today
+    items = signals(client)
+    for code in east:
+        assert of(items, code)["state"] == "normal" and of(items, code)["judged_until"] == "2026-03-27T10:00:00+03:30"
+    assert {of(items, code)["state"] for code in west} == {"normal"}
+    for code in dark:
+        assert (of(items, code)["state"], of(items, code)["reason_code"]) == ("no_data", "source_silent")
