@@ -90,8 +90,11 @@ def _fill_hours() -> None:
     hours = sa.table('activity_hours', sa.column('office_id', sa.Uuid()),
                      sa.column('hour', sa.DateTime(timezone=True)), sa.column('count', sa.Integer()))
     totals: dict = {}
-    rows = bind.execution_options(yield_per=10_000).execute(
-        sa.select(minutes.c.office_id, minutes.c.minute, minutes.c['count']))
+    # The stream is the statement's option, not the connection's: Connection.execution_options
+    # changes the connection itself, and Alembic's own UPDATE of alembic_version after this
+    # migration would then be sent as a server-side cursor, which PostgreSQL refuses.
+    rows = bind.execute(sa.select(minutes.c.office_id, minutes.c.minute, minutes.c['count'])
+                        .execution_options(yield_per=10_000))
     for office_id, minute, count in rows:
         if isinstance(minute, str):  # SQLite hands back the stored text when read through a bare table
             minute = datetime.fromisoformat(minute)
