@@ -22,11 +22,15 @@ state, and each field report that confirmed or cleared it, is added to its histo
 
 import hashlib
 import math
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from itertools import groupby
 
 import jdatetime
+import numpy as np
 
 from app.database import utcnow
 from app.hours import calendar
@@ -205,16 +209,19 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
     (a feed a few minutes behind must not make its offices look silent), and never past now;
     an office whose source reported nothing that day is `no_data` (`source_silent`)."""
     day_start, day_end = _bounds(day)
-    observed_total = activity_repo.minute_totals(day_start, day_end) if keys is not None else {}
-    fed = sum(observed_total.values()) > 0
     now = now.astimezone(UTC).replace(second=0, microsecond=0)
+    offices = repo.offices()
+    activity, observed_total = _counts_by_office([o.id for o in offices], day_start, day_end) if keys is not None \
+        else ({}, {})
+    fed = sum(observed_total.values()) > 0
     reported = min(now, max(observed_total) + MINUTE) if fed else now
     sources = activity_repo.sources_of_day(calendar.format_date(day)) if fed else {}
     covering = activity_repo.office_sources() if fed else {}
     book = HoursBook(day)
-    windows = []  # (office, start, end, [minutes judged])
+    spans: dict[tuple, Span] = {}  # most of a city's offices share a window or two, and a source
+    windows = []  # (office, start, end, its span)
     silent_sources = set()  # offices whose source reported nothing that day
-    for office in repo.offices():
+    for office in offices:
         if office.status != OfficeStatus.ACTIVE:
             continue
         source = covering.get(office.id)
@@ -223,25 +230,22 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
         # An office no source has named (its history loaded by hand) is judged up to the platform's last minute.
         limit = min(now, sources[source] + MINUTE) if source in sources else reported
         for window in book.hours(office).windows:
-            windows.append((office, window.start, window.end, _minutes(day, window.start, window.end, limit)))
+            key = (window.start, window.end, limit)
+            if key not in spans:
+                spans[key] = Span.of(_minutes(day, window.start, window.end, limit))
+            windows.append((office, window.start, window.end, spans[key]))
     if not windows:
         return []
     mandated: dict = defaultdict(set)  # {office id: the Tehran hours its windows reach}
     for office, start, end, _ in windows:
         mandated[office.id] |= set(range(start.hour, end.hour + (end.minute > 0)))
     rates = _rates(day, {office.id: office.district for office, *_ in windows}, mandated) if keys is not None else {}
-    expected_total: dict[datetime, float] = defaultdict(float)
-    for office, _, _, minutes in windows:
-        hourly = rates.get(office.id)
-        if hourly is not None:
-            for minute in minutes:
-                expected_total[minute] += hourly[_local_hour(minute)]
-    outage = detector.outage_minutes(observed_total, expected_total) if fed else set()
-    counts = _counts_by_office(day_start, day_end) if fed else {}
+    outage = detector.outage_minutes(observed_total, _expected_totals(windows, rates)) if fed else set()
     fields = _fields(keys.reports if keys else [])
     judged = []
-    for office, start, end, minutes in windows:
+    for office, start, end, span in windows:
         hourly = rates.get(office.id)
+        minutes = span.minutes
         until = minutes[-1] + MINUTE if minutes else calendar.tehran_instant(day, start)
         if not fed:
             verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "feed_silent")
@@ -251,8 +255,9 @@ def _work_out(day: jdatetime.date, now: datetime, keys: Keys | None) -> list[Jud
             started = calendar.tehran_instant(day, start) <= now
             verdict = detector.Verdict("no_data", None, None, 0.0, 0, None, "awaiting_feed" if started else "not_started")
         else:
-            minute_rates = [hourly[_local_hour(m)] for m in minutes] if hourly else [0.0] * len(minutes)
-            verdict = detector.judge(minutes, counts.get(office.id, {}), minute_rates, outage, hourly is not None)
+            busy, observed = span.busy(*activity.get(office.id, ((), ())))
+            minute_rates = span.rates(hourly) if hourly else [0.0] * len(minutes)
+            verdict = detector.judge_busy(minutes, busy, observed, minute_rates, outage, hourly is not None)
             verdict = _unless_habitual(office.id, day, verdict)
         window = (calendar.tehran_instant(day, start), calendar.tehran_instant(day, end))
         judged.append(Judged(office, start, end, verdict, until,
@@ -287,6 +292,55 @@ def _unless_habitual(office_id, day: jdatetime.date, verdict: detector.Verdict) 
     return verdict
 
 
+@dataclass(frozen=True, eq=False)  # one span, many offices: known by identity
+class Span:
+    """A mandated window's minutes on a day, judged up to now, with what every office judged
+    on them needs worked out once: their Tehran hours (an office's rate is by hour) and where
+    they start (to place its busy minutes)."""
+
+    minutes: list[datetime]
+    first: int  # the first minute, as minutes since the epoch
+    hours: list[tuple[int, int]]  # (a Tehran hour, how many of the minutes in a row fall in it), in order
+
+    @classmethod
+    def of(cls, minutes: list[datetime]) -> "Span":
+        hours = [(hour, len(list(run))) for hour, run in groupby(minutes, key=_local_hour)]
+        return cls(minutes, int(minutes[0].timestamp()) // 60 if minutes else 0, hours)
+
+    def rates(self, hourly: list[float]) -> list[float]:
+        """The expected count in each minute, at an office's rate for each Tehran hour."""
+        rates: list[float] = []
+        for hour, length in self.hours:
+            rates += [hourly[hour]] * length
+        return rates
+
+    def busy(self, minutes, counts) -> tuple[list[int], int]:
+        """(the indices of the span's minutes that had a transaction, how many there were), of
+        an office's busy minutes (minutes since the epoch, in order) and their counts."""
+        low = bisect_left(minutes, self.first)
+        high = bisect_left(minutes, self.first + len(self.minutes), low)
+        return [minute - self.first for minute in minutes[low:high]], sum(counts[low:high])
+
+
+def _expected_totals(windows: list, rates: dict) -> dict[datetime, float]:
+    """The platform's expected count at each minute judged: the rates of every office with a
+    history added up, office after office in the windows' order, as floats are added (the
+    outage test is to see the same sums however they are reached). Over an array of the
+    day's minutes, a run of an hour at a time."""
+    judged = [(rates[office.id], span) for office, _, _, span in windows if office.id in rates and span.minutes]
+    if not judged:
+        return {}
+    first = min(span.first for _, span in judged)
+    totals = np.zeros(max(span.first + len(span.minutes) for _, span in judged) - first)
+    for hourly, span in judged:
+        at = span.first - first
+        for hour, length in span.hours:
+            totals[at:at + length] += hourly[hour]
+            at += length
+    spans = {span for _, span in judged}
+    return {minute: float(totals[span.first - first + i]) for span in spans for i, minute in enumerate(span.minutes)}
+
+
 def _minutes(day: jdatetime.date, start: time, end: time, now: datetime) -> list[datetime]:
     first = calendar.tehran_instant(day, start).astimezone(UTC)
     last = min(calendar.tehran_instant(day, end).astimezone(UTC), now)
@@ -319,7 +373,7 @@ def _rates(day: jdatetime.date, districts: dict, mandated: dict) -> dict:
     seen: dict = defaultdict(set)
     for office_id, hour, count in rows:
         if count:
-            seen[office_id].add(_local_hour(hour))
+            seen[office_id].add(_local_hour(datetime.fromtimestamp(hour, UTC)))  # hour: seconds since the epoch
     unseen = {office: mandated.get(office, set()) - seen[office] for office in districts}
     rest = {office: district for office, district in districts.items() if office not in own or unseen[office]}
     if rest:
@@ -342,11 +396,15 @@ def _own_rates(rows, wanted: dict) -> dict:
     mean over the days the feed saw it at all."""
     totals: dict = defaultdict(lambda: [0] * 24)
     covered: dict = defaultdict(set)
+    local_of: dict[int, tuple] = {}  # an hour (seconds since the epoch): its Tehran hour and day, worked out once
     for office_id, hour, count in rows:
         if office_id in wanted:
-            local = hour.astimezone(calendar.TEHRAN)
-            totals[office_id][local.hour] += count
-            covered[office_id].add(local.date())
+            local = local_of.get(hour)
+            if local is None:
+                at = datetime.fromtimestamp(hour, calendar.TEHRAN)
+                local = local_of[hour] = (at.hour, at.date())
+            totals[office_id][local[0]] += count
+            covered[office_id].add(local[1])
     return {office: ([_lower_bound(t) / (len(covered[office]) * 60) for t in hourly], len(covered[office]))
             for office, hourly in totals.items()}
 
@@ -357,11 +415,23 @@ def _lower_bound(count: int) -> float:
     return max(0.0, count - RATE_Z * math.sqrt(count))
 
 
-def _counts_by_office(start: datetime, end: datetime) -> dict:
-    counts: dict = defaultdict(dict)
-    for office_id, minute, count in activity_repo.stream_counts(start, end):
-        counts[office_id][minute] = count
-    return counts
+def _counts_by_office(office_ids: list, start: datetime, end: datetime) -> tuple[dict, dict[datetime, int]]:
+    """The day's counts of these offices (all of them: the platform's totals count every
+    office), read once: ({office id: (its busy minutes as minutes since the epoch, in order;
+    their counts)}, {instant: the whole platform's count}). Kept for every office before any
+    is judged, since the outage test needs the platform's totals first; as arrays of machine
+    integers, not a dict of datetimes: a nationwide day is millions of busy minutes."""
+    activity = {}
+    totals: dict[int, int] = defaultdict(int)
+    for office_id, rows in activity_repo.counts_by_office(office_ids, start, end):
+        minutes, counts = array("q"), array("q")
+        for seconds, count in rows:
+            totals[seconds] += count
+            if count and not seconds % 60:  # only an instant on the minute is one of a window's minutes
+                minutes.append(seconds // 60)
+                counts.append(count)
+        activity[office_id] = (minutes, counts)
+    return activity, {datetime.fromtimestamp(seconds, UTC): count for seconds, count in totals.items()}
 
 
 def _fields(reports: list) -> dict:
@@ -402,17 +472,19 @@ def _field_of(found: list, window: tuple[datetime, datetime], verdict: detector.
 
 def _store(day: str, judged: list[Judged], now: datetime) -> int:
     """Write the day's signals over the last ones; each change of state or of the field's
-    word added to the history. Returns how many events were added."""
-    stored = {(row.office_id, row.window_start): row for row in repo.signals_of_day(day, None, None)}
-    events = []
+    word added to the history. Returns how many events were added. The rows are plain ones,
+    written back a statement for all of each kind (added, kept, withdrawn)."""
+    stored = {(row.office_id, row.window_start): row for row in repo.signal_rows(day)}
+    events, added, kept = [], [], []
     for item in judged:
         v = item.verdict
         row = stored.pop(item.key, None)
         if row is None:
-            row = repo.add_signal(Signal(office_id=item.office_id, day=day, window_start=item.key[1]))
-            before_state, before_field = None, None
+            row = repo.new_signal_row(office_id=item.office_id, day=day, window_start=item.key[1])
+            added.append(row)
         else:
-            before_state, before_field = row.state, row.field_status
+            kept.append(row)
+        before_state = row.state
         row.district, row.window_end = item.district, f"{item.end:%H:%M}"
         row.state, row.reason_code, row.expected, row.observed = v.state, v.reason, v.expected, v.observed
         row.silent_from = v.silent_from
@@ -429,7 +501,9 @@ def _store(day: str, judged: list[Judged], now: datetime) -> int:
             _field(row, item.field, now, events)
     for row in stored.values():  # a window the hours no longer mandate, or an office no longer active
         events.append(_event(row, now, "withdrawn", {"state": row.state}))
-        repo.delete_signal(row)
+    repo.add_signals(added)
+    repo.update_signals(kept)
+    repo.delete_signals([row.id for row in stored.values()])
     repo.add_events(events)
     return len(events)
 

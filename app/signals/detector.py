@@ -51,33 +51,39 @@ def judge(minutes: list[datetime], counts: dict[datetime, int], rates: list[floa
           has_history: bool) -> Verdict:
     """The verdict on one office's window: `minutes` its minutes so far, in order; `counts`
     the transactions counted in them; `rates` the expected count in each."""
-    observed = sum(counts.get(m, 0) for m in minutes)
+    busy = [index for index, minute in enumerate(minutes) if counts.get(minute, 0)]
+    return judge_busy(minutes, busy, sum(counts[minutes[i]] for i in busy), rates, outage, has_history)
+
+
+def judge_busy(minutes: list[datetime], busy: list[int], observed: int, rates: list[float], outage: set[datetime],
+               has_history: bool) -> Verdict:
+    """`judge`, told only which of the window's minutes had a transaction (`busy`, their
+    indices in order) and how many transactions there were: the silences are the gaps between
+    busy minutes, so judging a city's day costs its busy minutes, not every minute of every
+    office. Only a gap of MIN_SILENCE_MINUTES or more is summed (a shorter one is never the
+    evidence), each in the window's order, as `judge` always summed them."""
     expected = sum(rates)
     if not has_history:
         return Verdict("no_data", None, None, round(expected, 1), observed, None, "no_history")
-    best = None  # (Λ of the silence without outage minutes, first, last, outage minutes in it)
-    start = None
-    for index, minute in enumerate([*minutes, None]):
-        silent = minute is not None and counts.get(minute, 0) == 0
-        if silent and start is None:
-            start = index
-        if not silent and start is not None:
-            span = range(start, index)
-            evidence = sum(rates[i] for i in span if minutes[i] not in outage)
-            outage_minutes = sum(1 for i in span if minutes[i] in outage)
-            if len(span) >= MIN_SILENCE_MINUTES and (best is None or evidence > best[0]):
-                best = (evidence, start, index - 1, outage_minutes)
-            start = None
+    best = None  # (Λ of the silence without outage minutes, first, last)
+    first = 0  # the silence's first minute: the one after the last busy minute
+    for end in [*busy, len(minutes)]:
+        if end - first >= MIN_SILENCE_MINUTES:
+            evidence = sum(rates[i] for i in range(first, end) if minutes[i] not in outage)
+            if best is None or evidence > best[0]:
+                best = (evidence, first, end - 1)
+        first = end + 1
     if best is None:
         return Verdict("normal", None, None, round(expected, 1), observed, None, "serving")
-    evidence, first, last, outage_minutes = best
+    evidence, first, last = best
     # The longest of the window's silences: an open office's n transactions leave n + 1 gaps,
     # each as long as this one with probability exp(-Λ) (a scan statistic's bound).
     p_open = chance_if_open(expected, evidence)
     if p_open < ALPHA:
         return Verdict("suspected_closure", minutes[first], minutes[last], round(expected, 1), observed,
                        round(1 - p_open, 6), "silent_beyond_expectation")
-    if outage_minutes and outage_minutes >= (last - first + 1) // 2:
+    outage_in_it = sum(1 for minute in minutes[first:last + 1] if minute in outage)
+    if outage_in_it and outage_in_it >= (last - first + 1) // 2:
         return Verdict("outage", minutes[first], minutes[last], round(expected, 1), observed, None, "platform_outage")
     return Verdict("normal", None, None, round(expected, 1), observed, None, "serving")
 
