@@ -149,13 +149,17 @@ def import_csv(path: Path, source: str, batch_size: int = 5_000) -> list[dict]:
         if missing:
             raise Problem("validation-failed", f"The CSV needs the columns office_code, at (and count); "
                                                f"missing: {', '.join(sorted(missing))}.")
-        for row in rows:
-            count = row.get("count") or ""
-            events.append({"office_code": row["office_code"], "at": row["at"],
-                           "count": int(count) if count.isdecimal() else count or 1})
-            if len(events) == batch_size:
-                answers.append(ingest(source, f"{key}-{len(answers)}", events))
-                events = []
+        try:
+            for row in rows:
+                count = row.get("count") or ""
+                events.append({"office_code": row["office_code"], "at": row["at"],
+                               "count": int(count) if count.isdecimal() else count or 1})
+                if len(events) == batch_size:
+                    answers.append(ingest(source, f"{key}-{len(answers)}", events))
+                    events = []
+        except csv.Error as error:  # a field past the csv module's limit, a NUL: the file is not a CSV of events
+            raise Problem("validation-failed", f"Line {rows.line_num + 1}: {error}. "
+                                               f"{sum(a['accepted'] for a in answers)} events were counted before it.")
     if events:
         answers.append(ingest(source, f"{key}-{len(answers)}", events))
     return answers

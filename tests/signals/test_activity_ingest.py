@@ -120,3 +120,10 @@ def test_an_instant_is_bucketed_by_its_utc_minute_whatever_its_offset(client, ap
 def test_an_event_older_than_what_is_kept_is_refused_by_its_index(client, app_context):
     answer = client.as_(FEED).post(URL, json=batch("old", [{"office_code": "TEH-06-01", "at": "2001-01-01T08:00:00Z"}]))
     assert answer.get_json()["rejected"][0]["index"] == 0 and "400 days" in answer.get_json()["rejected"][0]["errors"]["at"][0]
+
+
+def test_a_csv_with_a_field_past_any_limit_is_refused_with_its_line_not_a_traceback(app, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("office_code,at,count\nTEH-06-01,2026-03-25T08:15:00+03:30,1\nTEH-06-01," + "x" * 200_000 + ",1\n")
+    result = app.test_cli_runner().invoke(args=["import-activity", str(path)])
+    assert result.exit_code == 1 and "Line 3" in result.output and "field larger" in result.output, result.output
