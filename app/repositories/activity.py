@@ -10,6 +10,7 @@ from operator import itemgetter
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.repositories import bulk
 from app.models import ActivityBatch, ActivityCount, ActivityHour, ActivitySource, Office, OfficeSource, SignalDay
 
 COUNTS = ActivityCount.__table__
@@ -40,7 +41,7 @@ def add_counts(counted: dict, table: str = "activity_counts", column: str = "min
     database keeps them."""
     if not counted:
         return
-    rows = sorted(counted.items())
+    rows = sorted(counted.items(), key=lambda row: (row[0][0].int, row[0][1]))  # UUIDs compare slowly
     postgres = db.session.get_bind().dialect.name == "postgresql"
     # A total is held to what an office can serve (and a 32-bit column can keep): the feed
     # adding to one minute batch after batch must never overflow it.
@@ -83,21 +84,13 @@ def touch_days(days: Collection[str]) -> None:
 
 def _insert_day_or_bump(day: str):
     table = SignalDay.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(day=day, activity_seq=1)
+    statement = bulk.insert(table).values(day=day, activity_seq=1)
     return statement.on_conflict_do_update(index_elements=[table.c.day],
                                            set_={"activity_seq": table.c.activity_seq + 1})
 
 
 def _upsert(table, values: list[dict], keys: list[str], set_: dict):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(values)
+    statement = bulk.insert(table).values(values)
     return statement.on_conflict_do_update(index_elements=keys, set_=set_(statement.excluded))
 
 
@@ -179,25 +172,21 @@ def served_hours(office_id: uuid.UUID, days: list[tuple[datetime, datetime]]) ->
 
 
 def office_span_totals(office_id: uuid.UUID, spans: list[tuple[datetime, datetime, datetime, datetime]]) -> list:
-    """For each (day start, day end, span start, span end): (the office's transactions in the
-    span, whether any of its minutes that day are kept), in order."""
-    answers = []
-    for day_start, day_end, start, end in spans:
-        in_span = sa.case((sa.and_(COUNTS.c.minute >= start, COUNTS.c.minute < end), COUNTS.c["count"]), else_=0)
-        total, rows = db.session.execute(sa.select(sa.func.coalesce(sa.func.sum(in_span), 0), sa.func.count()).where(
-            COUNTS.c.office_id == office_id, COUNTS.c.minute >= day_start, COUNTS.c.minute < day_end)).one()
-        answers.append((int(total or 0), rows > 0))
-    return answers
-
-
-def counts(office_ids: Collection[uuid.UUID], start: datetime, end: datetime) -> list[tuple]:
-    """(office_id, minute, count) of these offices in [start, end), in order."""
-    if not office_ids:
+    """For each (hours start, hours end, span start, span end): (the office's transactions in
+    the span, whether any of its minutes in those hours are kept), in order; in one read."""
+    if not spans:
         return []
-    return list(db.session.execute(
-        sa.select(COUNTS.c.office_id, COUNTS.c.minute, COUNTS.c["count"])
-        .where(COUNTS.c.office_id.in_(list(office_ids)), COUNTS.c.minute >= start, COUNTS.c.minute < end)
-        .order_by(COUNTS.c.office_id, COUNTS.c.minute)))
+    rows = db.session.execute(sa.select(COUNTS.c.minute, COUNTS.c["count"]).where(
+        COUNTS.c.office_id == office_id,
+        sa.or_(*(sa.and_(COUNTS.c.minute >= start, COUNTS.c.minute < end) for start, end, _, _ in spans))))
+    answers = [[0, False] for _ in spans]
+    for minute, count in rows:
+        for answer, (start, end, in_from, in_to) in zip(answers, spans):
+            if start <= minute < end:
+                answer[1] = True
+                answer[0] += count if in_from <= minute < in_to else 0
+                break
+    return [tuple(answer) for answer in answers]
 
 
 def delete_before(counts_before: datetime, batches_before: datetime) -> tuple[int, int]:

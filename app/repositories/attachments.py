@@ -4,11 +4,11 @@ from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.database import utcnow
 from app.extensions import db
 from app.models import Attachment, AttachmentSender, AttachmentUpload, Report, User
+from app.repositories import bulk
 
 # A district head's GET looks at this many reports that may use a photo (see `used_in`).
 USES_LOOKED_AT = 20
@@ -68,8 +68,7 @@ def lock_uploads_of(user_id: int) -> None:
 
 def _insert_new(model, **row) -> bool:
     """INSERT … ON CONFLICT DO NOTHING (both databases spell it so); True if the row is new."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(row).on_conflict_do_nothing().returning(sa.literal(1))
+    statement = bulk.insert(model).values(row).on_conflict_do_nothing().returning(sa.literal(1))
     return db.session.execute(statement).first() is not None
 
 

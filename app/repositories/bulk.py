@@ -1,5 +1,7 @@
 """Bulk writes of plain rows, for the aggregates whose rows come many at once (a push's reports)."""
 
+from sqlalchemy.dialects import postgresql, sqlite
+
 from app.extensions import db
 
 
@@ -16,3 +18,8 @@ def insert_many(model, rows: list[dict]) -> None:
     GeoAlchemy2's bind expression (`ST_GeomFromEWKT`)."""
     if rows:
         db.session.execute(model.__table__.insert(), rows)
+
+
+def insert(table):
+    """The database's own INSERT on `table`, which spells ON CONFLICT (both databases do)."""
+    return (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.repositories import bulk
 from app.models import Office, Report, Signal, SignalDay, SignalEvent
 
 SIGNALS = Signal.__table__
@@ -28,12 +29,7 @@ def activity_seq(day: str) -> int:
 def lock_day(day: str) -> SignalDay:
     """The day's row, made if missing, locked until the transaction ends (one evaluation
     writes a day at a time)."""
-    table = SignalDay.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(table).values(day=day, activity_seq=0).on_conflict_do_nothing())
+    db.session.execute(bulk.insert(SignalDay.__table__).values(day=day, activity_seq=0).on_conflict_do_nothing())
     return db.session.scalars(sa.select(SignalDay).where(SignalDay.day == day)
                               .with_for_update().execution_options(populate_existing=True)).one()
 

@@ -83,7 +83,7 @@ class Keys:
     activity_seq: int
     hours_key: str
     reports_key: str
-    reports: list = field(default_factory=list)  # (office_id, report id, evidence time, state)
+    reports: list = field(default_factory=list)  # (office_id, report id, evidence time, state, metres)
 
 
 # ---------------------------------------------------------------- reading
@@ -91,10 +91,10 @@ class Keys:
 
 def signals_of(user: User, day: jdatetime.date, district: int | None) -> list[dict]:
     """The signals of `day` in the caller's districts (or one of them), suspicions first."""
-    districts = Visibility.of(user).narrowed_to(district)
-    rows = _current(day, districts)
+    visibility = Visibility.of(user)
+    rows = _current(day, visibility.narrowed_to(district))
     history = repo.events_of(calendar.format_date(day), [row.office_id for row in rows])
-    hides_reports = Visibility.of(user).author_id is not None
+    hides_reports = visibility.author_id is not None
     items = [_item(row, history.get((row.office_id, row.window_start), []), hides_reports) for row in rows]
     return sorted(items, key=lambda i: (STATES.index(i["state"]), i["district"], i["office_code"], i["window"]))
 
@@ -281,8 +281,9 @@ def _unless_habitual(office_id, day: jdatetime.date, verdict: detector.Verdict) 
                   for hour in activity_repo.served_hours(office_id, [_bounds(d) for d in days])
                   if _local_hour(hour) in span_hours}
         if served:
-            spans = [(*_bounds(d), calendar.tehran_instant(d, local[0].time()),
-                      calendar.tehran_instant(d, local[1].time()) + MINUTE)
+            spans = [(calendar.tehran_instant(d, time(local[0].hour)),
+                      calendar.tehran_instant(d, time(local[1].hour)) + timedelta(hours=1),
+                      calendar.tehran_instant(d, local[0].time()), calendar.tehran_instant(d, local[1].time()) + MINUTE)
                      for d in days if calendar.format_date(d) in served]
             in_span = [total for total, known in activity_repo.office_span_totals(office_id, spans) if known]
             if in_span and detector.habitual(verdict, in_span):
@@ -368,17 +369,12 @@ def _rates(day: jdatetime.date, districts: dict, mandated: dict) -> dict:
     Thursday, ordinarily a half day; a Nowruz Friday), over all its days there; shrunk toward
     their district's where the days are few."""
     weekday = [_bounds(day - timedelta(weeks=k)) for k in range(1, LOOKBACK_WEEKS + 1)]
-    rows = activity_repo.hour_totals(None, weekday)
-    own = _own_rates(rows, districts)
-    seen: dict = defaultdict(set)
-    for office_id, hour, count in rows:
-        if count:
-            seen[office_id].add(_local_hour(datetime.fromtimestamp(hour, UTC)))  # hour: seconds since the epoch
+    own, seen = _own_rates(activity_repo.hour_totals(None, weekday), districts)
     unseen = {office: mandated.get(office, set()) - seen[office] for office in districts}
     rest = {office: district for office, district in districts.items() if office not in own or unseen[office]}
     if rest:
         every_day = [(_bounds(day - timedelta(weeks=LOOKBACK_WEEKS))[0], _bounds(day)[0])]
-        for office, (hourly, days) in _own_rates(activity_repo.hour_totals(rest, every_day), rest).items():
+        for office, (hourly, days) in _own_rates(activity_repo.hour_totals(rest, every_day), rest)[0].items():
             if office in own:
                 mine, days = own[office]
                 hourly = [hourly[h] if h in unseen[office] else mine[h] for h in range(24)]
@@ -391,11 +387,12 @@ def _rates(day: jdatetime.date, districts: dict, mandated: dict) -> dict:
             for office, (hourly, days) in own.items()}
 
 
-def _own_rates(rows, wanted: dict) -> dict:
-    """{office id: ([its mean transactions a minute at each Tehran hour], days covered)}, the
-    mean over the days the feed saw it at all."""
+def _own_rates(rows, wanted: dict) -> tuple[dict, dict]:
+    """({office id: ([its mean transactions a minute at each Tehran hour], days covered)}, the
+    mean over the days the feed saw it at all; {office id: the Tehran hours it served in})."""
     totals: dict = defaultdict(lambda: [0] * 24)
     covered: dict = defaultdict(set)
+    seen: dict = defaultdict(set)
     local_of: dict[int, tuple] = {}  # an hour (seconds since the epoch): its Tehran hour and day, worked out once
     for office_id, hour, count in rows:
         if office_id in wanted:
@@ -405,8 +402,11 @@ def _own_rates(rows, wanted: dict) -> dict:
                 local = local_of[hour] = (at.hour, at.date())
             totals[office_id][local[0]] += count
             covered[office_id].add(local[1])
-    return {office: ([_lower_bound(t) / (len(covered[office]) * 60) for t in hourly], len(covered[office]))
-            for office, hourly in totals.items()}
+            if count:
+                seen[office_id].add(local[0])
+    rates = {office: ([_lower_bound(t) / (len(covered[office]) * 60) for t in hourly], len(covered[office]))
+             for office, hourly in totals.items()}
+    return rates, seen
 
 
 def _lower_bound(count: int) -> float:
@@ -473,7 +473,7 @@ def _field_of(found: list, window: tuple[datetime, datetime], verdict: detector.
 def _store(day: str, judged: list[Judged], now: datetime) -> int:
     """Write the day's signals over the last ones; each change of state or of the field's
     word added to the history. Returns how many events were added. The rows are plain ones,
-    written back a statement for all of each kind (added, kept, withdrawn)."""
+    written back a statement for all of each kind (added, changed, withdrawn)."""
     stored = {(row.office_id, row.window_start): row for row in repo.signal_rows(day)}
     events, added, kept = [], [], []
     for item in judged:
@@ -482,14 +482,13 @@ def _store(day: str, judged: list[Judged], now: datetime) -> int:
         if row is None:
             row = repo.new_signal_row(office_id=item.office_id, day=day, window_start=item.key[1])
             added.append(row)
-        else:
-            kept.append(row)
+        before = vars(row).copy()
         before_state = row.state
         row.district, row.window_end = item.district, f"{item.end:%H:%M}"
         row.state, row.reason_code, row.expected, row.observed = v.state, v.reason, v.expected, v.observed
         row.silent_from = v.silent_from
         row.silent_to = v.silent_to + MINUTE if v.silent_to else None
-        row.confidence, row.judged_until, row.evaluated_at = v.confidence, item.judged_until, now
+        row.confidence, row.judged_until = v.confidence, item.judged_until
         if v.state == "suspected_closure" and row.suspected_at is None:
             row.suspected_at = now
         if before_state != v.state:
@@ -499,6 +498,10 @@ def _store(day: str, judged: list[Judged], now: datetime) -> int:
                 "judged_until": _iso(item.judged_until)}))
         if row.suspected_at is not None:  # a field report speaks to a suspicion, now or before
             _field(row, item.field, now, events)
+        if vars(row) != before:  # a row is written back only if it changed (evaluated_at: when it last did)
+            row.evaluated_at = now
+            if row.id is not None:
+                kept.append(row)
     for row in stored.values():  # a window the hours no longer mandate, or an office no longer active
         events.append(_event(row, now, "withdrawn", {"state": row.state}))
     repo.add_signals(added)

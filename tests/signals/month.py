@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 import jdatetime
 
 from app.hours import calendar
+from app.signals.demo import poisson
 
 FEED = "feed-platform"
 PROFILE = (0.6, 1.4, 1.6, 1.3, 0.9, 0.7, 0.8, 1.0, 0.6)  # from 08:00, each hour's share of the base rate
@@ -96,7 +97,7 @@ def events(stretch: Stretch, seed: int) -> list[dict]:
                         continue
                     if stretch.outage and day == stretch.outage[0] and stretch.outage[1] <= minute <= stretch.outage[2]:
                         continue
-                    count = _poisson(rng, stretch.rates[code] * PROFILE[min(8, (minute - 480) // 60)])
+                    count = poisson(rng, stretch.rates[code] * PROFILE[min(8, (minute - 480) // 60)])
                     if count:
                         served += count
                         at = calendar.tehran_instant(day, time(minute // 60, minute % 60, rng.randrange(60)))
@@ -112,14 +113,6 @@ def send(client, batch: list[dict], source: str = "platform", size: int = 10_000
         answer = feed.post("/api/v1/activity", json={"source": source, "batch_id": f"{key or source}-{n}",
                                                      "events": batch[n:n + size]})
         assert answer.status_code == 200 and not answer.get_json()["rejected"], answer.get_data(as_text=True)[:500]
-
-
-def _poisson(rng: random.Random, rate: float) -> int:
-    count, threshold, product = 0, pow(2.718281828459045, -rate), rng.random()
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 def minute_of(instant: str, day: jdatetime.date) -> int:

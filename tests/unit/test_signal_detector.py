@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app.signals.demo import poisson
 from app.signals.detector import judge, outage_minutes, shrunk_rate
 
 TEHRAN = timezone(timedelta(hours=3, minutes=30))
@@ -47,18 +48,10 @@ def month(seed: int = 1405):
                     continue
                 if day == OUTAGE_DAY and minute in OUTAGE:
                     continue
-                count = _poisson(rng, base * profile(minute))
+                count = poisson(rng, base * profile(minute))
                 if count:
                     traffic[(office, day, minute)] = count
     return offices, closures, traffic
-
-
-def _poisson(rng: random.Random, rate: float) -> int:
-    count, threshold, product = 0, pow(2.718281828459045, -rate), rng.random()
-    while product > threshold:
-        count += 1
-        product *= rng.random()
-    return count
 
 
 @pytest.mark.parametrize("seed", [1405, 1, 2])
