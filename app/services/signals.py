@@ -94,8 +94,8 @@ def signals_of(user: User, day: jdatetime.date, district: int | None) -> list[di
     visibility = Visibility.of(user)
     rows = _current(day, visibility.narrowed_to(district))
     history = repo.events_of(calendar.format_date(day), [row.office_id for row in rows])
-    hides_reports = visibility.author_id is not None
-    items = [_item(row, history.get((row.office_id, row.window_start), []), hides_reports) for row in rows]
+    shown = None if visibility.author_id is None else set()  # an inspector is told no report's id here
+    items = [_item(row, history.get((row.office_id, row.window_start), []), shown) for row in rows]
     return sorted(items, key=lambda i: (STATES.index(i["state"]), i["district"], i["office_code"], i["window"]))
 
 
@@ -122,11 +122,12 @@ def suspected_in(first: jdatetime.date, last: jdatetime.date, districts) -> dict
     return found
 
 
-def context_of(office_id, day: jdatetime.date) -> list[dict]:
-    """The signals of one office and day with their history, beside a case (context only)."""
-    rows = [row for row in _current(day, None, office_id=office_id)]
+def context_of(office_id, day: jdatetime.date, shown: set[str] | None = None) -> list[dict]:
+    """The signals of one office and day with their history, beside a case (context only);
+    the field reports named only if in `shown` (their ids; None: all)."""
+    rows = _current(day, None, office_id=office_id)
     history = repo.events_of(calendar.format_date(day), [office_id])
-    return [_item(row, history.get((row.office_id, row.window_start), []), False) for row in rows]
+    return [_item(row, history.get((row.office_id, row.window_start), []), shown) for row in rows]
 
 
 def _current(day: jdatetime.date, districts, office_id=None, refresh: bool = True) -> list:
@@ -545,12 +546,15 @@ def _as_row(item: Judged, day: str) -> Signal:
 # ---------------------------------------------------------------- the wire form
 
 
-def _item(row: Signal, history: list, hides_reports: bool) -> dict:
+def _item(row: Signal, history: list, shown: set[str] | None) -> dict:
+    """The wire form; a field report's id only if in `shown` (None: all), else null in the
+    field and left out of the history."""
     local = lambda at: None if at is None else at.astimezone(calendar.TEHRAN)  # noqa: E731
+    named = lambda report_id: shown is None or str(report_id) in shown  # noqa: E731
     field_ = None
     if row.field_status is not None:
         field_ = {"status": row.field_status, "office_state": row.field_state, "evidence_time": local(row.field_at),
-                  "report_id": None if hides_reports else row.field_report_id}
+                  "report_id": row.field_report_id if named(row.field_report_id) else None}
     return {
         "office_id": row.office_id, "office_code": row.office.code, "office_name": row.office.name,
         "district": row.district, "date": calendar.parse_date(row.day),
@@ -560,7 +564,7 @@ def _item(row: Signal, history: list, hides_reports: bool) -> dict:
         "reason": reason_fa(row), "reason_code": row.reason_code, "judged_until": local(row.judged_until),
         "field": field_,
         "history": [{"at": local(e.at), "kind": e.kind,
-                     "detail": {k: v for k, v in e.detail.items() if not (hides_reports and k == "report_id")}}
+                     "detail": {k: v for k, v in e.detail.items() if k != "report_id" or named(v)}}
                     for e in history],
     }
 

@@ -291,28 +291,13 @@ def case_detail(user: User, case_id: uuid.UUID) -> CaseDetail:
     # Read before the rest: the signals may be worked out again first, which commits (the
     # day's activity, hours or field reports moved since), and the evidence is then read
     # after that commit, as it stands now.
-    context = signals.context_of(case.office_id, calendar.parse_date(case.jalali_date)) \
-        if visibility.covers(case.district) else []
+    # An inspector is told which field report spoke only if it is their own.
+    shown = None if visibility.author_id is None else {
+        str(report.id) for report in report_repo.list_of_case(case.id, visibility.author_id)}
+    day = calendar.parse_date(case.jalali_date)
+    context = signals.context_of(case.office_id, day, shown) if visibility.covers(case.district) else []
     reports = report_repo.list_of_case(case.id, visibility.author_id)
-    if visibility.author_id is not None:
-        context = _without_others_reports(context, {str(report.id) for report in reports})
     return CaseDetail(case, office_repo.get(case.office_id), reports, case_repo.list_events(case.id), context)
-
-
-def _without_others_reports(context: list[dict], shown: set[str]) -> list[dict]:
-    """The signals as an inspector may see them: a field report that confirmed or cleared a
-    signal is named only if it is one the case shows them (their own); another inspector's
-    is left unnamed, in the signal's field and in its history alike (as on /signals)."""
-    def named(report_id):
-        return report_id if report_id is not None and str(report_id) in shown else None
-
-    out = []
-    for item in context:
-        field = item["field"] and {**item["field"], "report_id": named(item["field"]["report_id"])}
-        history = [{**event, "detail": {**event["detail"], "report_id": named(event["detail"]["report_id"])}}
-                   if "report_id" in event["detail"] else event for event in item["history"]]
-        out.append({**item, "field": field, "history": history})
-    return out
 
 
 def decide(user: User, case_id: uuid.UUID, version: int, status: str, penalty: str | None, note: str):
