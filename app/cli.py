@@ -6,7 +6,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from app.database import utcnow
 from app.errors import Problem
+from app.hours import calendar
 from app.models import Role
 from app.services import accounts, activity, attachment_cleanup, office_import, seed, signals
 
@@ -103,9 +105,6 @@ def prune_activity_command() -> None:
 def evaluate_signals_command(day: str | None) -> None:
     """Work out a day's signals now (DESIGN §10b), as a read would when their inputs changed:
     for a timer that keeps them warm, or after loading activity by hand."""
-    from app.database import utcnow
-    from app.hours import calendar
-
     try:
         jalali = calendar.parse_date(day) if day else calendar.tehran_day(utcnow())
     except calendar.CalendarError as error:

@@ -140,15 +140,15 @@ def plan_day_suspects_first(travel: TravelMatrix, visits: Sequence[Visit], start
     if not first or not rest:
         return plan_day(travel, visits, start_s, day_end_s, time_budget_s, seed, stop_early)
     began = time.perf_counter()
+    order = {visit.key: i for i, visit in enumerate(visits)}
     lead = plan_day(_among(travel, 0, first), [visits[i] for i in first], start_s, day_end_s,
                     time_budget_s / 2, seed, stop_early)
     origin, clock = 0, start_s
     if lead.stops:
-        index = {visit.key: i for i, visit in enumerate(visits)}[lead.stops[-1].key]
+        index = order[lead.stops[-1].key]
         origin, clock = index + 1, lead.stops[-1].start_s + visits[index].service_s
     then = plan_day(_among(travel, origin, rest), [visits[i] for i in rest], clock, day_end_s,
                     time_budget_s / 2, seed, stop_early)
-    order = {visit.key: i for i, visit in enumerate(visits)}
     return Plan(stops=lead.stops + then.stops,
                 dropped=sorted(lead.dropped + then.dropped, key=lambda d: order[d.key]),
                 solver=SOLVER, time_budget_s=time_budget_s, elapsed_s=time.perf_counter() - began)
