@@ -111,8 +111,8 @@ def intake(args) -> None:
     def floor():
         counted = Counter()
         for event in events():
-            minute = datetime.fromisoformat(event["at"]).replace(second=0)
-            counted[(codes[event["office_code"]], minute)] += event["count"]
+            seconds = int(datetime.fromisoformat(event["at"]).timestamp())
+            counted[(codes[event["office_code"]], seconds - seconds % 60)] += event["count"]
 
         def run():
             with app.app_context():
@@ -272,10 +272,10 @@ def _activity(offices, rng: random.Random, facts: dict, past_minutes: bool) -> N
 def _write_day(day, ids: list, counts: np.ndarray, block: int = 5) -> None:
     """A day's minutes from 08:00 (a row an office, a column a minute), `block` minutes of the
     whole city a batch, and its hourly totals."""
-    start = calendar.tehran_instant(day, time(8)).astimezone(UTC)
+    start = int(calendar.tehran_instant(day, time(8)).timestamp())
     for first in range(0, counts.shape[1], block):
         offices, minutes = np.nonzero(counts[:, first:first + block])
-        activity_repo.add_counts({(ids[o], start + timedelta(minutes=first + int(m))): int(counts[o, first + m])
+        activity_repo.add_counts({(ids[o], start + 60 * (first + int(m))): int(counts[o, first + m])
                                   for o, m in zip(offices, minutes)})
     hours = np.add.reduceat(counts, np.arange(0, counts.shape[1], 60), axis=1)
     _write_hours(day, ids, hours)
@@ -284,7 +284,7 @@ def _write_day(day, ids: list, counts: np.ndarray, block: int = 5) -> None:
 def _write_hours(day, ids: list, counts: np.ndarray) -> None:
     """Hourly totals from 08:00 (a row an office, a column an hour)."""
     for h in range(counts.shape[1]):
-        hour = calendar.tehran_instant(day, time(8 + h)).astimezone(UTC)
+        hour = int(calendar.tehran_instant(day, time(8 + h)).timestamp())
         activity_repo.add_hours({(ids[o], hour): int(counts[o, h]) for o in np.flatnonzero(counts[:, h])})
     db.session.commit()
 

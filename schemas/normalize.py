@@ -7,7 +7,7 @@ _DIGITS.update({ord("٫"): ".", ord("،"): ",", ord("٬"): ","})
 
 def ascii_digits(text: str) -> str:
     """`text` with every Persian or Arabic-Indic digit (and decimal mark) in ASCII."""
-    return text.translate(_DIGITS)
+    return text if text.isascii() else text.translate(_DIGITS)  # translate is slow even with nothing to do
 
 
 def persian_digits(text: str) -> str:

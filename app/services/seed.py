@@ -220,7 +220,8 @@ def _demo_history(plan: demo.Plan, offices: dict) -> int:
         if landed is None:
             activity_repo.insert_batch({"source": DEMO_SOURCE, "batch_id": batch_id, "digest": digest,
                                         "accepted": len(hours_), "rejected": 0, "received_at": utcnow()})
-            activity_repo.put_hours(hours_)
+            activity_repo.put_hours({(office_id, int(hour.timestamp())): count
+                                     for (office_id, hour), count in hours_.items()})
             return len(hours_)
     if landed.digest != digest:
         raise Problem("batch-mismatch", f"The demo's history ({batch_id}) was written already from another plan "
