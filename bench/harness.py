@@ -142,15 +142,7 @@ class Server:
     def pids(self) -> list[int]:
         if self.process is None or self.process.poll() is not None:
             return []
-        out = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if os.getpgid(int(entry.name)) == self.process.pid:
-                        out.append(int(entry.name))
-                except (ProcessLookupError, PermissionError):
-                    continue
-        return out
+        return group_pids(self.process.pid)
 
     def cpu_seconds(self) -> float:
         """User and system CPU time used so far by the master and its live workers."""
@@ -168,6 +160,20 @@ class Server:
         """(sum over master and workers, largest single process) resident set, in bytes."""
         sizes = [_rss_bytes(pid) for pid in self.pids()]
         return sum(sizes), max(sizes, default=0)
+
+
+def group_pids(pgid: int) -> list[int]:
+    """The live processes of a process group: a server started in a session of its own,
+    with every worker or child it forked."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    out.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return out
 
 
 def machine_cpu() -> tuple[float, float]:
