@@ -12,8 +12,8 @@ Each server runs on a free port on 127.0.0.1, on a persistent backend made fresh
 - Bazres as `make serve` runs it (scripts/serve.sh: migrate, seed, gunicorn), 1 worker × 4
   threads, on the PostGIS database --bazres-database; bearer tokens from the demo inspectors.
 - Kinto under waitress, 1 process × 4 threads, storage, permissions and cache on the
-  PostgreSQL database --kinto-database, its accounts plugin for authentication (HTTP Basic
-  against an account; the check is cached in the PostgreSQL cache, as Kinto does); pushes of
+  PostgreSQL database --kinto-database, its default authentication (HTTP Basic, the user id
+  an HMAC of the credentials: no database read, as issue 18's figures were measured); pushes of
   many records go through its batch endpoint, 25 requests a batch (its default limit).
 - pouchdb-server on LevelDB in the work folder, with no authentication (its default).
 
@@ -423,8 +423,6 @@ class Kinto:
         stack.callback(self.process.stop)
         self.process.wait_ready(self.port, "/v1/__heartbeat__", log)
         basic = "Basic " + base64.b64encode(f"{self.USER}:{self.PASSWORD}".encode()).decode()
-        Http(self.port, prime="/v1/").request("PUT", f"/v1/accounts/{self.USER}", {"data": {"password": self.PASSWORD}},
-                                expect=(201,))
         self.main, self.other = Http(self.port, basic, prime="/v1/"), Http(self.port, basic, prime="/v1/")
         self.main.request("PUT", "/v1/buckets/bench", expect=(201,))
         for collection in ("push", "feed", "full"):
@@ -441,7 +439,6 @@ threads = 4
 
 [app:main]
 use = egg:kinto
-kinto.includes = kinto.plugins.accounts
 kinto.storage_backend = kinto.core.storage.postgresql
 kinto.storage_url = {url}
 kinto.permission_backend = kinto.core.permission.postgresql
@@ -449,13 +446,10 @@ kinto.permission_url = {url}
 kinto.cache_backend = kinto.core.cache.postgresql
 kinto.cache_url = {url}
 kinto.userid_hmac_secret = {uuid.uuid4().hex}
-multiauth.policies = account
-multiauth.policy.account.use = kinto.plugins.accounts.AccountsPolicy
-kinto.account_create_principals = system.Everyone
+# Kinto's own default: HTTP Basic, the user id an HMAC of the credentials (no database read),
+# as issue 18's figures were measured.
+multiauth.policies = basicauth
 kinto.bucket_create_principals = system.Authenticated
-# A checked password is cached for this long (default 30 s, refreshed on each use): long
-# enough that no timed request pays for bcrypt after a pause, as a phone's token would not.
-kinto.account_cache_ttl_seconds = 3600
 
 [loggers]
 keys = root
@@ -730,7 +724,7 @@ def report(servers, times, peaks, last, loads, context: dict) -> str:
         f"{context['date']}, {os.cpu_count()} cores, load average {context['load_start']} at the start, "
         f"{context['load_end']} at the end (1-minute, at each repeat's start: {min(loads):.2f}–{max(loads):.2f})",
         f"Bazres {context['bazres']} (make serve: gunicorn 1 worker × 4 threads, PostGIS) · Kinto {context['kinto']} "
-        f"(waitress 1 process × 4 threads, PostgreSQL, accounts auth, batches of {KINTO_BATCH}) · pouchdb-server "
+        f"(waitress 1 process × 4 threads, PostgreSQL, basicauth, batches of {KINTO_BATCH}) · pouchdb-server "
         f"{context['pouchdb']} (Node {context['node']}, LevelDB) · PostgreSQL {context['postgres']}",
         f"records: {context['record_bytes']} bytes of JSON each (Bazres's op envelope adds {context['envelope_bytes']})"
         f"; median of {len(loads)} interleaved repeats after a warm-up; after each time (·), the peak RSS of the "

@@ -33,12 +33,15 @@ def insert_batch(row: dict) -> None:
     db.session.execute(ActivityBatch.__table__.insert(), [row])
 
 
-def add_counts(counted: dict, table: str = "activity_counts", column: str = "minute", replace: bool = False) -> None:
+def add_counts(counted: dict[tuple[uuid.UUID, int], int], table: str = "activity_counts", column: str = "minute",
+               replace: bool = False) -> None:
     """Add {(office_id, minute as seconds since the epoch): count} to what is counted (per
     minute, or per hour with `table="activity_hours", column="hour"`), in one statement; with
     `replace`, the counts are written as given instead of added. A batch of thousands of rows
     bound row by row through the column types cost more than the upsert itself, so the values
     go in the form each database reads fastest."""
+    if table not in CAPS:  # the table's and column's names are written into the SQL
+        raise ValueError(f"not a table of counts: {table!r}")
     if not counted:
         return
     postgres = db.session.get_bind().dialect.name == "postgresql"
@@ -60,15 +63,16 @@ def add_counts(counted: dict, table: str = "activity_counts", column: str = "min
             numbers.append(count)
         db.session.execute(sa.text(
             f"INSERT INTO {table} (office_id, {column}, count) "
-            "SELECT (CAST(:offices AS uuid[]))[place], to_timestamp(at), number "
-            "FROM unnest(CAST(string_to_array(:places, ',') AS int[]), CAST(string_to_array(:seconds, ',') AS bigint[]), "
-            "CAST(string_to_array(:numbers, ',') AS int[])) AS row (place, at, number) ORDER BY 1, 2 "
+            "SELECT (CAST(:offices AS uuid[]))[place], to_timestamp(second), number "
+            "FROM unnest(CAST(string_to_array(:places, ',') AS int[]), "
+            "CAST(string_to_array(:seconds, ',') AS bigint[]), "
+            "CAST(string_to_array(:numbers, ',') AS int[])) AS given (place, second, number) ORDER BY 1, 2 "
             f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {kept}"),
             {"offices": list(offices), "places": _joined(places), "seconds": _joined(seconds),
              "numbers": _joined(numbers)})
         return
     # SQLite keeps a Uuid as 32 hex digits and an instant as UTC text (app.database.UTCDateTime);
-    # its writers take turns on the whole database, so the rows' order takes no lock.
+    # its writers take turns on the whole database, so the rows' order cannot deadlock.
     db.session.connection().exec_driver_sql(
         f"INSERT INTO {table} (office_id, {column}, count) VALUES (?, ?, ?) "
         f"ON CONFLICT (office_id, {column}) DO UPDATE SET count = {kept}",
@@ -80,13 +84,14 @@ def _joined(numbers: list[int]) -> str:
     return ",".join(map(str, numbers))
 
 
-def add_hours(counted: dict) -> None:
+def add_hours(counted: dict[tuple[uuid.UUID, int], int]) -> None:
     add_counts(counted, "activity_hours", "hour")
 
 
-def put_hours(counted: dict) -> None:
-    """Write {(office_id, Tehran hour's start as seconds since the epoch): count} as given, over what an hour held:
-    the demo's history (app/services/seed.py), which writing again must not count twice."""
+def put_hours(counted: dict[tuple[uuid.UUID, int], int]) -> None:
+    """Write {(office_id, Tehran hour's start as seconds since the epoch): count} as given,
+    over what an hour held: the demo's history (app/services/seed.py), which writing again
+    must not count twice."""
     add_counts(counted, "activity_hours", "hour", replace=True)
 
 
@@ -109,7 +114,8 @@ def _insert_day_or_bump(day: str):
 
 def _upsert(table, rows: list[dict], keys: list[str], column: str, where) -> None:
     """Insert the rows, or set `column` of those already there where `where(old, new)` holds
-    (a row that would not change is not written: no new row version, no lock held longer).
+    (a row that would not change is not rewritten: no new row version; PostgreSQL still
+    locks it, so the rows go in key order).
     One statement sent for every row (psycopg pipelines them): a statement of many VALUES
     would be compiled anew for each number of rows."""
     statement = bulk.insert(table)
@@ -130,7 +136,7 @@ def note_sources(source: str, last_minutes: dict[str, datetime], offices: Collec
         db.session.execute(sa.text(
             "INSERT INTO office_sources (office_id, source) SELECT unnest(CAST(:offices AS uuid[])), :source "
             "ORDER BY 1 ON CONFLICT (office_id) DO UPDATE SET source = EXCLUDED.source "
-            "WHERE office_sources.source <> EXCLUDED.source"), {"offices": sorted(offices), "source": source})
+            "WHERE office_sources.source <> EXCLUDED.source"), {"offices": list(offices), "source": source})
     else:
         _upsert(OfficeSource.__table__, [{"office_id": o, "source": source} for o in sorted(offices)],
                 ["office_id"], "source", lambda old, new: old != new)

@@ -12,6 +12,7 @@ platform retries for hours, not weeks); `prune` drops what is older.
 import csv
 import hashlib
 import json
+import math
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,14 +46,16 @@ def ingest(source: str, batch_id: str, events: list) -> dict:
     rejected = []
     kept = ((now - timedelta(days=COUNT_DAYS)).timestamp(), (now + FUTURE_SLACK).timestamp())
     for index, event in enumerate(events):
-        seconds, errors = _check(event, codes, kept)
+        read, errors = _check(event, codes, kept)
         if errors:
             rejected.append({"index": index, "errors": errors})
         else:
             # The minute as seconds since the epoch: an offset of odd seconds or a quarter hour
             # must not shift the bucket (and numbers cost less to count by than instants).
-            counted[(codes[event["office_code"]], seconds - seconds % 60)] += event.get("count", 1)
-    counted = Counter({key: min(count, MAX_COUNT) for key, count in counted.items()})
+            office_id, seconds, count = read
+            counted[(office_id, seconds - seconds % 60)] += count
+    if any(count > MAX_COUNT for count in counted.values()):
+        counted = Counter({key: min(count, MAX_COUNT) for key, count in counted.items()})
     answer = {"source": source, "batch_id": batch_id, "accepted": len(events) - len(rejected), "rejected": rejected}
     try:
         with unit_of_work():
@@ -101,13 +104,12 @@ def _landed(source: str, batch_id: str):
         return repo.get_batch(source, batch_id)
 
 
-def _check(event, codes: dict, kept: tuple[float, float]) -> tuple[int | None, dict]:
-    """(the event's instant as whole seconds since the epoch, the errors by field: none for a
-    good event); `kept`: the instants taken (seconds since the epoch), from the oldest kept to
-    the latest a clock a little ahead may send."""
+def _check(event, codes: dict, kept: tuple[float, float]) -> tuple[tuple | None, dict]:
+    """((the office's id, the event's instant as whole seconds since the epoch, its count), the
+    errors by field: none for a good event); `kept`: the instants taken (seconds since the
+    epoch), from the oldest kept to the latest a clock a little ahead may send."""
     if not isinstance(event, dict):
         return None, {"event": ["Each event must be an object: {office_code, at, count}."]}
-    seconds = None
     errors = {}
     if not event.keys() <= FIELDS:
         errors["event"] = [f"Unknown field(s): {', '.join(sorted(map(str, event.keys() - FIELDS)))}."]
@@ -116,7 +118,7 @@ def _check(event, codes: dict, kept: tuple[float, float]) -> tuple[int | None, d
         errors["office_code"] = ["Missing." if code is None else "No office has this code."]
     try:
         at = read_instant(event.get("at")).timestamp()
-        seconds = int(at)
+        seconds = math.floor(at)
         if at > kept[1]:
             errors["at"] = ["In the future: the platform's clock is ahead, or the instant is wrong."]
         elif at < kept[0]:
@@ -126,7 +128,9 @@ def _check(event, codes: dict, kept: tuple[float, float]) -> tuple[int | None, d
     count = event.get("count", 1)
     if type(count) is not int or not 1 <= count <= MAX_COUNT:
         errors["count"] = [f"A whole number from 1 to {MAX_COUNT:,}."]
-    return seconds, errors
+    if errors:
+        return None, errors
+    return (codes[code], seconds, count), errors
 
 
 def _digest(events: list) -> str:

@@ -40,3 +40,26 @@ def test_concurrent_retries_of_one_batch_count_it_once(live):
     statuses = sorted(a.json()["status"] for a in answers)
     assert statuses == ["applied"] + ["duplicate"] * 5
     assert _counted(live.database_url) == 2 * len(EVENTS)
+
+
+def test_different_batches_on_the_same_minutes_at_once_both_count_without_a_deadlock(live):
+    """Six batches of the same office's same minutes, half in the opposite order, sent at
+    once: each adds its counts (the rows are written in key order whatever the events' order,
+    so no two wait on each other round a cycle)."""
+    before = _counted(live.database_url)
+    bodies = [{"source": "platform", "batch_id": f"crossed-{n}", "events": EVENTS if n % 2 else EVENTS[::-1]}
+              for n in range(6)]
+    answers, start = [], threading.Barrier(len(bodies))
+
+    def send(body):
+        start.wait()
+        answers.append(live.request("POST", "/api/v1/activity", body, user="feed-platform", timeout=120))
+
+    threads = [threading.Thread(target=send, args=(body,)) for body in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status for a in answers] == [200] * len(bodies), [a.body[:300] for a in answers]
+    assert sorted(a.json()["status"] for a in answers) == ["applied"] * len(bodies)
+    assert _counted(live.database_url) == before + len(bodies) * 2 * len(EVENTS)

@@ -2,10 +2,12 @@
 machine account and `flask import-activity`, counted per office and minute, each batch once,
 a bad event refused by its index alone."""
 
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ActivityCount, Office
+from app.models import ActivityCount, ActivityHour, ActivitySource, Office, OfficeSource
 from tests.support import assert_problem
 
 URL = "/api/v1/activity"
@@ -127,3 +129,62 @@ def test_a_csv_with_a_field_past_any_limit_is_refused_with_its_line_not_a_traceb
     path.write_text("office_code,at,count\nTEH-06-01,2026-03-25T08:15:00+03:30,1\nTEH-06-01," + "x" * 200_000 + ",1\n")
     result = app.test_cli_runner().invoke(args=["import-activity", str(path)])
     assert result.exit_code == 1 and "Line 3" in result.output and "field larger" in result.output, result.output
+
+
+def test_an_instant_a_hair_before_the_next_minute_counts_in_its_own(client, app_context):
+    events = [{"office_code": "TEH-06-01", "at": "2026-03-25T08:15:59.999999+03:30"}]
+    assert client.as_(FEED).post(URL, json=batch("edge", events)).get_json()["accepted"] == 1
+    assert counted(app_context, "TEH-06-01") == {"2026-03-25T04:45:00+00:00": 1}
+
+
+def test_the_bounds_of_what_is_taken_are_exact(client, app_context, monkeypatch):
+    """A clock five minutes ahead is taken, a microsecond more is not; the same at the oldest
+    kept instant, 400 days back."""
+    now = datetime(2026, 3, 25, 8, 0, tzinfo=UTC)
+    monkeypatch.setattr("app.services.activity.utcnow", lambda: now)
+    at = [now + timedelta(minutes=5), now + timedelta(minutes=5, microseconds=1),
+          now - timedelta(days=400), now - timedelta(days=400, microseconds=1)]
+    events = [{"office_code": "TEH-06-01", "at": instant.isoformat()} for instant in at]
+    answer = client.as_(FEED).post(URL, json=batch("bounds", events)).get_json()
+    assert answer["accepted"] == 2
+    assert {r["index"] for r in answer["rejected"]} == {1, 3}
+
+
+def test_a_tehran_midnight_splits_the_hours_and_the_days_each_with_its_last_minute(client, app_context):
+    """23:59 and 00:00 in Tehran (20:29 and 20:30 UTC) fall on two Jalali days, each day's
+    last minute noted for its source, and in two Tehran hours."""
+    events = [{"office_code": "TEH-06-01", "at": "2026-03-25T20:29:00Z", "count": 2},
+              {"office_code": "TEH-06-01", "at": "2026-03-25T20:30:00Z", "count": 3}]
+    assert client.as_(FEED).post(URL, json=batch("midnight", events)).get_json()["accepted"] == 2
+    office_id = db.session.scalar(sa.select(Office.id).where(Office.code == "TEH-06-01"))
+    hours = dict(db.session.execute(sa.select(ActivityHour.hour, ActivityHour.count)
+                                    .where(ActivityHour.office_id == office_id)).all())
+    assert {hour.astimezone(UTC).isoformat(): count for hour, count in hours.items()} == {
+        "2026-03-25T19:30:00+00:00": 2, "2026-03-25T20:30:00+00:00": 3}
+    assert _last_minutes("platform") == {"1405-01-05": "2026-03-25T20:29:00+00:00",
+                                         "1405-01-06": "2026-03-25T20:30:00+00:00"}
+
+
+def test_a_source_s_last_minute_only_moves_on_and_an_office_goes_with_its_latest_source(client, app_context):
+    feed = client.as_(FEED)
+    feed.post(URL, json=batch("late", [{"office_code": "TEH-06-01", "at": "2026-03-25T10:00:00+03:30"}]))
+    feed.post(URL, json=batch("early", [{"office_code": "TEH-06-01", "at": "2026-03-25T09:00:00+03:30"}]))
+    assert _last_minutes("platform") == {"1405-01-05": "2026-03-25T06:30:00+00:00"}
+    assert _source_of("TEH-06-01") == "platform"
+    feed.post(URL, json=batch("gw-1", [{"office_code": "TEH-06-01", "at": "2026-03-25T09:30:00+03:30"}], "gateway"))
+    assert _source_of("TEH-06-01") == "gateway"
+    assert _last_minutes("gateway") == {"1405-01-05": "2026-03-25T06:00:00+00:00"}
+    assert _last_minutes("platform") == {"1405-01-05": "2026-03-25T06:30:00+00:00"}  # its own, untouched
+    feed.post(URL, json=batch("gw-2", [{"office_code": "TEH-06-01", "at": "2026-03-25T09:31:00+03:30"}], "gateway"))
+    assert _source_of("TEH-06-01") == "gateway"
+
+
+def _last_minutes(source: str) -> dict[str, str]:
+    rows = db.session.execute(sa.select(ActivitySource.day, ActivitySource.last_minute)
+                              .where(ActivitySource.source == source))
+    return {day: minute.astimezone(UTC).isoformat() for day, minute in rows}
+
+
+def _source_of(code: str) -> str | None:
+    return db.session.scalar(sa.select(OfficeSource.source).join(Office, Office.id == OfficeSource.office_id)
+                             .where(Office.code == code))
