@@ -6,6 +6,7 @@ database; everything above this module is written once for both through GeoAlche
 
 import json
 import os
+import time
 from datetime import UTC, datetime
 
 import orjson
@@ -76,7 +77,7 @@ def engine_options(url: str) -> dict:
 
         os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
         return {"module": pysqlite3.dbapi2, "connect_args": {"timeout": 30}, **JSON_OPTIONS}
-    return {"pool_pre_ping": True, **JSON_OPTIONS}
+    return dict(JSON_OPTIONS)  # no pool_pre_ping: a connection idle a while is pinged (configure_engine)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -84,6 +85,36 @@ def configure_engine(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+    else:
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(engine, "checkout", _ping_if_idle)
+
+
+# A pooled connection handed out straight after its last use is not pinged first: the ping
+# (a BEGIN, a SELECT 1) was two of a tiny request's four round trips. One idle longer than
+# this is, as pool_pre_ping would: the database may have restarted or a firewall dropped it
+# meanwhile. A database restarted within it costs the next request on each of the worker's
+# connections one transient error (503, Retry-After: a phone sends it again); the first
+# such error recycles the whole pool.
+IDLE_PING_S = 10.0
+
+
+def _note_idle(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_S:
+        return  # just connected, or just used
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:  # any failure: the pool drops the connection and tries another
+        raise sa_exc.DisconnectionError(f"a pooled connection idle {time.monotonic() - idle_since:.0f} s "
+                                        f"failed its ping: {error}") from error
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from limits.storage import Storage
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.database import engine_options, is_sqlite
+from app.database import configure_engine, engine_options, is_sqlite
 from app.models import RateLimitCounter
 
 COUNTERS = RateLimitCounter.__table__
@@ -37,6 +37,8 @@ class DatabaseStorage(Storage):
         if not is_sqlite(url):
             settings.update(pool_size=2, max_overflow=2)
         self.engine = sa.create_engine(url, **settings)
+        if not is_sqlite(url):
+            configure_engine(self.engine)  # its idle connections pinged, as the app's are
         self._insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
 
     @property

@@ -17,6 +17,7 @@ from sync.report import CAPTION_MAX, CHECKLIST_ITEM_MAX, FIELDS
 
 PROTOCOL = 1
 MAX_OPS = 500
+MAX_PULL_LIMIT = 2_000  # records a pull page may ask for: 2,000 reports are some 2 MB of JSON
 # WholeMatch matches the whole value: `$` alone would also match before a trailing newline.
 SHA256 = WholeMatch(f"^{patterns.SHA256_HEX}$", error="Must be a lower-case hex SHA-256 (64 characters).")
 
@@ -35,7 +36,7 @@ class PullRequestSchema(InputSchema):
     protocol = _Protocol(required=True)
     device_id = ma.fields.UUID(required=True)
     cursor = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
-    limit = ma.fields.Integer(load_default=500, validate=validate.Range(1, 1000))
+    limit = ma.fields.Integer(load_default=500, validate=validate.Range(1, MAX_PULL_LIMIT))
 
 
 class ChangesSchema(ma.Schema):
@@ -397,6 +398,12 @@ def write_report(report, pending) -> dict:
     return out
 
 
+# The columns write_report reads: a read for the wire asks for these and no others.
+REPORT_WIRE_COLUMNS = ("id", *(f.name for f in FIELDS), "version", "received_at", "evidence_time",
+                       "evidence_time_source", "clock_skew_s", "distance_to_office_m", "locked", "flags",
+                       "violation_id", "amendments")
+
+
 # marshmallow's conversions on dump: String and UUID write str(), Float float(), Integer
 # int(), Dict a shallow copy, Boolean the value as it is; None stays None.
 def _text(value):
@@ -466,6 +473,17 @@ def write_push_response(answer: dict) -> dict:
     return {"protocol": _int(answer["protocol"]), "server_time": write_instant(answer["server_time"]),
             "clock_skew_s": _float(answer["clock_skew_s"]),
             "results": [_written(result, _RESULT_WRITERS) for result in answer["results"]]}
+
+
+def write_pull_response(answer: dict) -> dict:
+    """`PullResponseSchema().dump(answer)`, written out: a page of 2,000 records went through
+    marshmallow's List and Dict fields record by record. The records are written already
+    (write_report and the other entities' schemas); tests/unit/test_wire_writers.py holds the
+    two equal."""
+    return {"protocol": _int(answer["protocol"]), "cursor": _text(answer["cursor"]), "has_more": answer["has_more"],
+            "reset": answer["reset"], "server_time": write_instant(answer["server_time"]),
+            "changes": {_text(entity): {"upserted": change["upserted"], "deleted": change["deleted"]}
+                        for entity, change in answer["changes"].items()}}
 
 
 def _written(item: dict, writers: tuple) -> dict:

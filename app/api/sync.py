@@ -10,7 +10,7 @@ from app.errors import answered_as
 from app.models import Role
 from app.services import sync_pull, sync_push, sync_watermelon
 from schemas.sync import (PullRequestSchema, PullResponseSchema, PushRequestSchema, PushResponseSchema,
-                          QuarantineSchema, write_push_response)
+                          QuarantineSchema, write_pull_response, write_push_response)
 from schemas.watermelon import PullAnswerSchema, PullQuerySchema, PushAnswerSchema, PushBodySchema, PushQuerySchema
 
 blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync protocol v1")
@@ -23,7 +23,9 @@ class Pull(MethodView):
     @blp.response(200, PullResponseSchema)
     def post(self, body):
         """The changes in your scope since `cursor` (null: everything), a page at a time."""
-        return sync_pull.pull(current_user(), body["cursor"], body["limit"])
+        # Written by write_pull_response (PullResponseSchema's dump, by hand) and returned as
+        # a Response, so that flask-smorest does not dump a page of records again.
+        return jsonify(write_pull_response(sync_pull.pull(current_user(), body["cursor"], body["limit"])))
 
 
 @blp.route("/push")

@@ -17,6 +17,7 @@ from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
 from schemas.rounds import RoundSchema
+from schemas.sync import REPORT_WIRE_COLUMNS
 from sync import pull as engine
 from sync.cursor import BadCursor, scope_key
 
@@ -67,7 +68,7 @@ class SqlPullStore:
                                             if self.visibility.covers(r.district)])
 
     def _reports(self, ids: list[str]) -> list[dict]:
-        return dump_reports(report_repo.reports_by_ids(_uuids(ids)))
+        return dump_reports(report_repo.report_rows(_uuids(ids), (*REPORT_WIRE_COLUMNS, "author_id")))
 
 
 def _uuids(ids: list[str]) -> list[uuid.UUID]:

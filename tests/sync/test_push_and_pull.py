@@ -5,13 +5,15 @@ import json
 import uuid
 from datetime import timedelta
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Report, ReportVersion, User, UserDistrict
+from app.services.report_form import dump_reports
 from tests.support import assert_problem
-from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, now, op, phone, push,
+from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, iso, now, op, phone, push,
                                 report_data)
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
@@ -222,3 +224,26 @@ def test_reports_of_others_are_not_pulled_but_the_head_sees_the_districts(client
         return {r["id"] for r in page["changes"]["reports"]["upserted"]}
     assert str(report["id"]) in pulled("inspector-6a") and str(report["id"]) in pulled("head-6")
     assert str(report["id"]) not in pulled("inspector-6b") and str(report["id"]) not in pulled("head-7")
+
+
+def test_a_pull_page_holds_up_to_2000_records_and_more_is_refused_naming_the_limit(client):
+    body = {"protocol": 1, "device_id": str(uuid.uuid4()), "cursor": None}
+    page = client.as_("inspector-6a").post(PULL, json=body | {"limit": 2000})
+    assert page.status_code == 200 and page.get_json()["changes"]["offices"]["upserted"]
+    assert_problem(client.as_("inspector-6a").post(PULL, json=body | {"limit": 2001}), 422, "limit")
+
+
+def test_a_pulled_report_is_written_exactly_as_the_stored_report_is(client, office, app_context):
+    """The pull reads reports as plain rows, not ORM objects: what it sends must be, key for
+    key, what the report as the ORM loads it is written as (closed, with a photo still to
+    send, a checklist and notes)."""
+    photo = {"sha256": "ab" * 32, "taken_at": iso(now()), "caption": "سردر"}
+    report = created(client, office, state="closed", notes="بسته بود", checklist={"sign": True},
+                     staff_present=0, photos=[photo])
+    page = client.as_("inspector-6a").post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                       "cursor": None, "limit": 2000}).get_json()
+    (pulled,) = [r for r in page["changes"]["reports"]["upserted"] if r["id"] == str(report["id"])]
+    db.session.expire_all()
+    expected = dump_reports([db.session.get(Report, uuid.UUID(str(report["id"])))])[0]
+    assert orjson.loads(orjson.dumps(expected)) == pulled
+    assert pulled["photos_pending"] == [photo["sha256"]] and pulled["office_state"] == "closed"

@@ -11,7 +11,8 @@ from shapely.geometry import Point
 
 from app.models import Report
 from geo.geometry import to_db
-from schemas.sync import PushResponseSchema, ReportSchema, write_push_response, write_report
+from schemas.sync import (PullResponseSchema, PushResponseSchema, ReportSchema, write_pull_response,
+                          write_push_response, write_report)
 
 SCHEMA = ReportSchema()
 SHA = st.text("0123456789abcdef", min_size=64, max_size=64)
@@ -102,6 +103,15 @@ def test_the_written_push_answer_equals_the_schemas_dump_for_every_kind_of_resul
     assert _json(write_push_response(answer)) == _json(PushResponseSchema().dump(answer))
     # The reason a delete was refused reaches the phone (it was dropped: issue 13, item 12).
     assert write_push_response(answer)["results"][1]["reason"] == "Not deleted: it changed since you saw it."
+
+
+def test_the_written_pull_answer_equals_the_schemas_dump():
+    report = {"id": str(uuid.UUID(int=3)), "notes": "یادداشت", "version": 2, "accuracy_m": 5.0, "photos": [{"sha256": "a"}]}
+    answer = {"protocol": 1, "cursor": "c1", "has_more": True, "reset": False, "server_time": NOW,
+              "changes": {"reports": {"upserted": [report], "deleted": [str(uuid.UUID(int=4))]},
+                          "districts": {"upserted": [{"id": 7, "name": "۷"}], "deleted": [8]},
+                          "offices": {"upserted": [], "deleted": []}}}
+    assert _json(write_pull_response(answer)) == _json(PullResponseSchema().dump(answer))
 
 
 def _json(record: dict) -> bytes:

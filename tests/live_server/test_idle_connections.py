@@ -1,0 +1,25 @@
+"""A pooled connection is not pinged before each use (that cost two round trips of every
+request), yet a connection the database dropped while it sat idle is found out before a
+request uses it (app.database: `_ping_if_idle`), against a real gunicorn on PostGIS."""
+
+import time
+
+import psycopg
+import pytest
+
+from app.database import IDLE_PING_S
+from bench.harness import libpq
+from tests.conftest import LEG
+
+pytestmark = pytest.mark.skipif(LEG != "postgis", reason="SQLite has no server to drop a connection")
+
+
+def test_connections_the_database_dropped_while_idle_are_replaced_without_an_error(live):
+    assert live.request("GET", "/api/v1/auth/me", user="inspector-6a").status == 200
+    time.sleep(IDLE_PING_S + 1)
+    with psycopg.connect(libpq(live.database_url), autocommit=True) as admin:
+        dropped = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert dropped >= 1  # the server's pooled connections
+    answers = [live.request("GET", "/api/v1/auth/me", user="inspector-6a").status for _ in range(8)]
+    assert answers == [200] * 8
