@@ -774,7 +774,7 @@ def main() -> None:
                         help="dropped and made anew; its name must contain 'bench' (default %(default)s)")
     parser.add_argument("--kinto-database", default="kinto_bench_peers",
                         help="dropped and made anew; its name must contain 'bench' (default %(default)s)")
-    parser.add_argument("--page", type=int, default=500, help="Bazres's pull page size (default %(default)s)")
+    parser.add_argument("--page", type=int, default=2000, help="Bazres's pull page size (default %(default)s)")
     args = parser.parse_args()
 
     workdir = args.workdir.resolve()
