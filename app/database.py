@@ -93,9 +93,9 @@ def configure_engine(engine: Engine) -> None:
 # A pooled connection handed out straight after its last use is not pinged first: the ping
 # (a BEGIN, a SELECT 1) was two of a tiny request's four round trips. One idle longer than
 # this is, as pool_pre_ping would: the database may have restarted or a firewall dropped it
-# meanwhile. A database restarted within it costs the next request on each of the worker's
-# connections one transient error (503, Retry-After: a phone sends it again); the first
-# such error recycles the whole pool.
+# meanwhile; a failed ping recycles the whole pool. A database restarted within it costs a
+# worker one transient error (503, Retry-After: a phone sends it again), which recycles the
+# pool too, besides the requests in flight.
 IDLE_PING_S = 10.0
 
 
@@ -113,7 +113,7 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
         cursor.close()
         dbapi_connection.rollback()
     except Exception as error:  # any failure: the pool drops the connection and tries another
-        raise sa_exc.DisconnectionError(f"a pooled connection idle {time.monotonic() - idle_since:.0f} s "
+        raise sa_exc.InvalidatePoolError(f"a pooled connection idle {time.monotonic() - idle_since:.0f} s "
                                         f"failed its ping: {error}") from error
 
 

@@ -161,7 +161,7 @@ def run_scenario(scenario: str, server: Server, cluster: PrivateCluster, *, phon
             server.start()
         else:
             cluster.restart(kind)
-            while not server.healthy():  # the pool's pre-ping reconnects
+            while not server.healthy():  # the first error (or an idle connection's ping) recycles the pool
                 time.sleep(0.1)
 
     injector = Injector(recorder, strike, faults, spacing_acks=max(1, phones // 2))

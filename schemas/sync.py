@@ -399,9 +399,8 @@ def write_report(report, pending) -> dict:
 
 
 # The columns write_report reads: a read for the wire asks for these and no others.
-REPORT_WIRE_COLUMNS = ("id", *(f.name for f in FIELDS), "version", "received_at", "evidence_time",
-                       "evidence_time_source", "clock_skew_s", "distance_to_office_m", "locked", "flags",
-                       "violation_id", "amendments")
+REPORT_WIRE_COLUMNS = ("id", *(f.name for f in FIELDS),
+                       *(name for name in _SERVER_FIELDS if name != "photos_pending"))
 
 
 # marshmallow's conversions on dump: String and UUID write str(), Float float(), Integer

@@ -30,16 +30,24 @@ def missing_attachments(shas: Iterable[str], author_id: int) -> set[str]:
     return {sha for _, sha in missing_photos((author_id, sha) for sha in shas)}
 
 
+# Values bound in one IN list at most: PostgreSQL takes 65,535 parameters a statement, SQLite
+# 32,766 (a list past either fails the statement, and a pull that always fails never syncs).
+IN_CHUNK = 10_000
+
+
 def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     """Which (author_id, sha256) pairs the author has not sent: the reports of many authors
     (a case, a pull page) in one query."""
     photos = set(photos)
     if not photos:
         return set()
-    sent = db.session.execute(sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
-        AttachmentSender.sha256.in_(sorted({sha for _, sha in photos})),
-        AttachmentSender.user_id.in_(sorted({author for author, _ in photos}))))
-    return photos - {(author, sha) for author, sha in sent}
+    hashes, authors = sorted({sha for _, sha in photos}), sorted({author for author, _ in photos})
+    sent = set()
+    for at in range(0, len(hashes), IN_CHUNK):  # a pull page of 2,000 reports may name 100,000 photos
+        rows = db.session.execute(sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
+            AttachmentSender.sha256.in_(hashes[at:at + IN_CHUNK]), AttachmentSender.user_id.in_(authors)))
+        sent.update((author, sha) for author, sha in rows)
+    return photos - sent
 
 
 def create(sha: str, size: int, content_type: str, user_id: int) -> bool:
