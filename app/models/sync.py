@@ -87,6 +87,10 @@ class Report(db.Model):
     amendments: Mapped[list] = mapped_column(sa.JSON, default=list)
     field_times: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # field -> ISO instant of last edit
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The report as a pull sends it, but `photos_pending` (which the uploads change): JSON
+    # written at each change of the report (app/services/report_form.py), so that a pull
+    # sends it as it is. None on reports written before it was kept.
+    wire: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ReportVersion(db.Model):

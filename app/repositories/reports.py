@@ -74,12 +74,15 @@ def conflicts_of(report_id: uuid.UUID) -> list[SyncConflict]:
 def list_to_rejudge(spans: list[DateSpan], statuses: Collection[str],
                     closures_within: list[tuple[datetime, datetime]]) -> list[Report]:
     """The live reports of the cases in `statuses` on the spans' days, and the closures in no
-    case whose evidence time falls within one of `closures_within` ([first, last] instants)."""
+    case whose evidence time falls within one of `closures_within` ([first, last] instants);
+    earliest evidence first (a case withdrawn is withdrawn with its first report's finding,
+    whatever order the rows lie in on disk)."""
     in_cases = case_repo.ids_on_spans(spans, statuses)
     within = sa.or_(sa.false(), *(Report.evidence_time.between(first, last) for first, last in closures_within))
     return list(db.session.scalars(sa.select(Report).where(Report.deleted_at.is_(None), sa.or_(
         Report.violation_id.in_(in_cases),
-        sa.and_(Report.violation_id.is_(None), Report.office_state.in_(CLOSED_STATES), within)))))
+        sa.and_(Report.violation_id.is_(None), Report.office_state.in_(CLOSED_STATES), within)))
+        .order_by(Report.evidence_time, Report.id)))
 
 
 def earliest_closure_time() -> datetime | None:

@@ -1,6 +1,13 @@
-"""A report as the wire carries it: its record, with the photos its author has yet to send."""
+"""A report as the wire carries it: its record, with the photos its author has yet to send.
 
-from sqlalchemy import Row
+Each report keeps its record as JSON (`Report.wire`, all but `photos_pending`, which the
+uploads change), written whenever the report is: by the ORM's flush (`_keep_wire`, for
+every report an object is made or changed for) and by the push's bulk insert of plain rows
+(`wire_of`). A pull sends it as it is, with the photos still to send put in."""
+
+import orjson
+from sqlalchemy import Row, event
+from sqlalchemy.orm import Mapper
 
 from app.models import Report
 from app.repositories import attachments as attachment_repo
@@ -12,3 +19,34 @@ def dump_reports(reports: list[Report] | list[Row]) -> list[dict]:
     pending = attachment_repo.missing_photos((r.author_id, p["sha256"]) for r in reports for p in r.photos)
     return [write_report(r, {p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending})
             for r in reports]
+
+
+def wire_of(report) -> str:
+    """The report's record as JSON, without `photos_pending` (written last by write_report)."""
+    record = write_report(report, ())
+    del record["photos_pending"]
+    return orjson.dumps(record).decode()
+
+
+def stored_records(rows: list[Row]) -> list[orjson.Fragment]:
+    """Rows of (author_id, photos, wire) as the records a pull sends: each stored record with
+    the photos its author has yet to send put in as its last key, as write_report places it."""
+    pending = attachment_repo.missing_photos((r.author_id, p["sha256"]) for r in rows for p in r.photos)
+    return [orjson.Fragment(r.wire[:-1] + ',"photos_pending":' + orjson.dumps(
+                sorted({p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending})).decode() + "}")
+            for r in rows]
+
+
+@event.listens_for(Report, "before_insert")
+def _keep_wire_of_new(_mapper: Mapper, _connection, report: Report) -> None:
+    # A column left unset takes its default in the INSERT, after this event: set here first,
+    # the same value, so that the record is written as the row will hold it.
+    for column in Report.__table__.columns:
+        if column.default is not None and column.key not in report.__dict__:
+            setattr(report, column.key, column.default.arg(None) if column.default.is_callable else column.default.arg)
+    report.wire = wire_of(report)
+
+
+@event.listens_for(Report, "before_update")
+def _keep_wire(_mapper: Mapper, _connection, report: Report) -> None:
+    report.wire = wire_of(report)

@@ -3,6 +3,8 @@ feed and the records it names through the repositories, as the caller may see th
 
 import uuid
 
+from flask import current_app
+
 from app.database import utcnow
 from app.errors import invalid
 from app.models import User
@@ -12,7 +14,7 @@ from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
-from app.services.report_form import dump_reports
+from app.services.report_form import dump_reports, stored_records, wire_of
 from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
@@ -25,7 +27,7 @@ from sync.cursor import BadCursor, scope_key
 def pull(user: User, cursor_text: str | None, limit: int) -> dict:
     key = scope_key(user.role, user.id, user.districts)
     try:
-        return engine.pull(SqlPullStore(user), key, cursor_text, limit, utcnow())
+        return engine.pull(SqlPullStore(user, stored_reports=True), key, cursor_text, limit, utcnow())
     except BadCursor as exc:
         raise invalid("cursor", str(exc)) from exc
 
@@ -33,8 +35,11 @@ def pull(user: User, cursor_text: str | None, limit: int) -> dict:
 class SqlPullStore:
     """sync.pull's Store: what `user` may see of the feed and of each record."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, stored_reports: bool = False):
+        """`stored_reports`: reports as their stored JSON (orjson fragments), for an answer
+        sent as it is (§5.1's pull); else as dicts (WatermelonDB's pull rewrites them)."""
         self.visibility = Visibility.of(user)
+        self.stored_reports = stored_reports
 
     def changes_after(self, after: int, limit: int) -> list:
         return change_repo.list_after(after, limit, self.visibility.districts, self.visibility.author_id)
@@ -67,8 +72,30 @@ class SqlPullStore:
         return RoundSchema(many=True).dump([r for r in round_repo.get_many(_uuids(ids))
                                             if self.visibility.covers(r.district)])
 
-    def _reports(self, ids: list[str]) -> list[dict]:
-        return dump_reports(report_repo.report_rows(_uuids(ids), (*REPORT_WIRE_COLUMNS, "author_id")))
+    def _reports(self, ids: list[str]) -> list:
+        """Each report's stored record (report_form.stored_records); one stored before records
+        were kept is written from its columns."""
+        if not self.stored_reports:
+            return dump_reports(report_repo.report_rows(_uuids(ids), (*REPORT_WIRE_COLUMNS, "author_id")))
+        rows = report_repo.report_rows(_uuids(ids), ("id", "author_id", "photos", "wire"))
+        written = [row for row in rows if row.wire is not None]
+        unwritten = [row.id for row in rows if row.wire is None]
+        if current_app.config.get("BAZRES_CHECK_STORED_RECORDS"):
+            _check_stored(written)
+        records = stored_records(written)
+        if unwritten:
+            records += dump_reports(report_repo.report_rows(unwritten, (*REPORT_WIRE_COLUMNS, "author_id")))
+        return records
+
+
+def _check_stored(rows: list) -> None:
+    """The tests' check (BAZRES_CHECK_STORED_RECORDS): each stored record is what the report's
+    columns write now, byte for byte."""
+    stored = {row.id: row.wire for row in rows}
+    for fresh in report_repo.report_rows(list(stored), REPORT_WIRE_COLUMNS):
+        if wire_of(fresh) != stored[fresh.id]:
+            raise AssertionError(f"report {fresh.id}: its stored record {stored[fresh.id]!r} is not what its "
+                                 f"columns write: {wire_of(fresh)!r}")
 
 
 def _uuids(ids: list[str]) -> list[uuid.UUID]:

@@ -261,3 +261,20 @@ def test_the_photos_still_to_send_are_found_for_a_page_naming_more_than_a_statem
     author = db.session.scalar(sa.select(User.id).where(User.username == "inspector-6a"))
     photos = {(author, f"{n:064x}") for n in range(70_000)}
     assert attachment_repo.missing_photos(photos) == photos
+
+
+def test_a_report_stored_before_records_were_kept_is_pulled_written_from_its_columns(client, office, app_context):
+    """A report from before migration 0016 has no stored record: the pull writes it from its
+    columns, the same bytes a stored one would be."""
+    report = created(client, office, notes="پیش از ۰۰۱۶")
+
+    def pulled():
+        page = client.as_("inspector-6a").post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                           "cursor": None, "limit": 2000}).get_json()
+        (record,) = [r for r in page["changes"]["reports"]["upserted"] if r["id"] == str(report["id"])]
+        return orjson.dumps(record)
+
+    stored = pulled()
+    db.session.execute(sa.update(Report).where(Report.id == uuid.UUID(str(report["id"]))).values(wire=None))
+    db.session.commit()
+    assert pulled() == stored
