@@ -27,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    from app.services import report_form  # noqa: F401  (keeps each report's stored record: its flush events)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True)
     if app.config["RATELIMIT_STORAGE_URI"].startswith("database:"):
         from app import ratelimit  # noqa: F401  (registers the database:// storage)

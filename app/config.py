@@ -30,6 +30,8 @@ def from_environment() -> dict:
         "ATTACHMENT_UNREFERENCED_DAYS": float(os.environ.get("BAZRES_ATTACHMENT_UNREFERENCED_DAYS", "30")),
         "BAZRES_DEMO_PASSWORD": os.environ.get("BAZRES_DEMO_PASSWORD", "bazres-demo"),
         "TOKEN_TTL_HOURS": float(os.environ.get("BAZRES_TOKEN_TTL_HOURS", "168")),
+        # Tests only: every pull checks each stored report record against its columns.
+        "BAZRES_CHECK_STORED_RECORDS": os.environ.get("BAZRES_CHECK_STORED_RECORDS") == "1",
         # A label a deploy may set; it joins the inspector's app's release (app/pages/inspector_app.py).
         "APP_RELEASE_LABEL": os.environ.get("BAZRES_APP_RELEASE", ""),
         # The coverage map needs no tiles (the district polygons are its base map); a tile

@@ -24,6 +24,9 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS, Client, postgis_url, reset_po
 
 DEMO_PASSWORD = "test-demo-password"
 LEG = os.environ.get("BAZRES_TEST_DB", "spatialite")
+# Servers the tests start (tests/live.py, bench/harness.py) check every pull's stored report
+# records too (app/services/sync_pull.py), as the in-process app does.
+os.environ["BAZRES_CHECK_STORED_RECORDS"] = "1"
 
 
 def pytest_report_header(config):

@@ -89,8 +89,10 @@ class Report(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The report as a pull sends it, but `photos_pending` (which the uploads change): JSON
     # written at each change of the report (app/services/report_form.py), so that a pull
-    # sends it as it is. None on reports written before it was kept.
+    # sends it as it is; and the key it was written under (its format, the version then),
+    # which a pull checks. None on reports written before it was kept.
     wire: Mapped[str | None] = mapped_column(sa.Text)
+    wire_key: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class ReportVersion(db.Model):

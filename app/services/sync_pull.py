@@ -14,7 +14,7 @@ from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
-from app.services.report_form import dump_reports, stored_records, wire_of
+from app.services.report_form import dump_reports, is_stored, stored_records, wire_of
 from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
@@ -73,13 +73,13 @@ class SqlPullStore:
                                             if self.visibility.covers(r.district)])
 
     def _reports(self, ids: list[str]) -> list:
-        """Each report's stored record (report_form.stored_records); one stored before records
-        were kept is written from its columns."""
+        """Each report's stored record (report_form.stored_records); one with none, or not
+        under this format and version, is written from its columns."""
         if not self.stored_reports:
             return dump_reports(report_repo.report_rows(_uuids(ids), (*REPORT_WIRE_COLUMNS, "author_id")))
-        rows = report_repo.report_rows(_uuids(ids), ("id", "author_id", "photos", "wire"))
-        written = [row for row in rows if row.wire is not None]
-        unwritten = [row.id for row in rows if row.wire is None]
+        rows = report_repo.report_rows(_uuids(ids), ("id", "author_id", "photos", "version", "wire", "wire_key"))
+        written = [row for row in rows if is_stored(row)]
+        unwritten = [row.id for row in rows if not is_stored(row)]
         if current_app.config.get("BAZRES_CHECK_STORED_RECORDS"):
             _check_stored(written)
         records = stored_records(written)

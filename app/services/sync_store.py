@@ -17,7 +17,7 @@ from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.services import changefeed, violations
 from app.services.hours_book import HoursBook
-from app.services.report_form import wire_of
+from app.services.report_form import wire_key, wire_of
 from app.services.report_versions import base_of
 from geo.geometry import to_db
 
@@ -79,7 +79,8 @@ class SqlStore:
 
     def insert_reports(self, rows: list[dict]) -> None:
         """Plain rows, which no flush event sees: each written with its record (report_form)."""
-        bulk.insert_many(Report, [row | {"wire": wire_of(SimpleNamespace(**row))} for row in rows])
+        bulk.insert_many(Report, [row | {"wire": wire_of(SimpleNamespace(**row)), "wire_key": wire_key(row["version"])}
+                                  for row in rows])
 
     def insert_versions(self, rows: list[dict]) -> None:
         bulk.insert_many(ReportVersion, rows)

@@ -14,6 +14,8 @@ from app.models import Report, ReportVersion, User, UserDistrict
 from app.repositories import attachments as attachment_repo
 from app.services.report_form import dump_reports
 from tests.support import assert_problem
+from tests.violations.test_scenarios import at
+from tests.violations.test_scenarios import report as scenario_report
 from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, iso, now, op, phone, push,
                                 report_data)
 
@@ -278,3 +280,31 @@ def test_a_report_stored_before_records_were_kept_is_pulled_written_from_its_col
     db.session.execute(sa.update(Report).where(Report.id == uuid.UUID(str(report["id"]))).values(wire=None))
     db.session.commit()
     assert pulled() == stored
+
+
+def test_a_record_stored_under_another_key_is_not_sent_but_written_from_its_columns(client, office, app_context):
+    """A report changed by code that did not write its record (another release, a hand-made
+    UPDATE that raised its version) is pulled as its columns say, not as its stale record."""
+    report = created(client, office, notes="پیش")
+    report_id = uuid.UUID(str(report["id"]))
+    db.session.execute(sa.update(Report).where(Report.id == report_id).values(notes="پس", version=Report.version + 1))
+    db.session.commit()
+    page = client.as_("inspector-6a").post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                       "cursor": None, "limit": 2000}).get_json()
+    (pulled,) = [r for r in page["changes"]["reports"]["upserted"] if r["id"] == str(report_id)]
+    assert pulled["notes"] == "پس" and pulled["version"] == report["version"] + 1
+
+
+def test_a_report_re_judged_after_a_change_of_the_hours_is_pulled_as_re_judged(client, office):
+    """Re-judging (the other writer of reports besides the push) rewrites the record: a
+    closure flagged on 6 Farvardin, then a closure rule for that day, is pulled unflagged and
+    unlocked with its new version (and every pull checks each stored record)."""
+    flagged = scenario_report(client, office, at("1405-01-06", "10:00"))
+    assert flagged["locked"] and flagged["flags"]
+    assert client.as_("admin").post("/api/v1/hours-rules", json={
+        "name": "تعطیلی ۶ فروردین", "scope": "district:6", "date_from": "1405-01-06", "date_to": "1405-01-06",
+        "kind": "closed"}).status_code == 201
+    page = client.as_("inspector-6a").post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()),
+                                                       "cursor": None, "limit": 2000}).get_json()
+    (pulled,) = [r for r in page["changes"]["reports"]["upserted"] if r["id"] == flagged["id"]]
+    assert pulled["version"] > flagged["version"] and not pulled["locked"] and not pulled["flags"]
