@@ -32,9 +32,10 @@ class Store(Protocol):
     def changes_after(self, after: int, limit: int) -> list[Change]:
         """Up to `limit` feed entries after `after` that the caller may see, in sequence order."""
 
-    def records(self, entity: str, ids: list[str]) -> list[dict]:
-        """These records' wire form as they are now, leaving out any that has since left the
-        caller's scope (its deletion entry follows in the feed)."""
+    def records(self, entity: str, ids: list[str]) -> list:
+        """These records' wire form as they are now (each a dict, or JSON already written that
+        the answer carries as it is), leaving out any that has since left the caller's scope
+        (its deletion entry follows in the feed)."""
 
 
 def pull(store: Store, scope_key: str, cursor_text: str | None, limit: int, now: datetime) -> dict:

@@ -76,16 +76,18 @@ class SqlPullStore:
         """Each report's stored record (report_form.stored_records); one with none, or not
         under this format and version, is written from its columns."""
         if not self.stored_reports:
-            return dump_reports(report_repo.report_rows(_uuids(ids), (*REPORT_WIRE_COLUMNS, "author_id")))
+            return _written_from_columns(_uuids(ids))
         rows = report_repo.report_rows(_uuids(ids), ("id", "author_id", "photos", "version", "wire", "wire_key"))
         written = [row for row in rows if is_stored(row)]
         unwritten = [row.id for row in rows if not is_stored(row)]
         if current_app.config.get("BAZRES_CHECK_STORED_RECORDS"):
             _check_stored(written)
         records = stored_records(written)
-        if unwritten:
-            records += dump_reports(report_repo.report_rows(unwritten, (*REPORT_WIRE_COLUMNS, "author_id")))
-        return records
+        return records + _written_from_columns(unwritten)
+
+
+def _written_from_columns(ids: list[uuid.UUID]) -> list[dict]:
+    return dump_reports(report_repo.report_rows(ids, (*REPORT_WIRE_COLUMNS, "author_id")))
 
 
 def _check_stored(rows: list) -> None:
