@@ -6,6 +6,7 @@ from app import config, errors, security
 from app.database import configure_engine, engine_options, is_sqlite
 from app.extensions import db, limiter, migrate
 from app.gzip_body import RequestBodyLimits
+from app.shedding import Shedding
 from app.jsonprovider import OrjsonProvider
 
 MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
@@ -43,14 +44,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     pages.register(app)
     cli.register(app)
     app.wsgi_app = RequestBodyLimits(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"], _wsgi_problem(app))
+    # Outermost: a request shed past capacity costs nothing else (app.shedding).
+    app.wsgi_app = Shedding(app.wsgi_app, app.config["SHED_AFTER_MS"] / 1000, _wsgi_problem(app))
     return app
 
 
 def _wsgi_problem(app: Flask):
     """A problem+json answer from outside Flask's request handling (WSGI middleware)."""
 
-    def answer(environ, start_response, code, detail):
+    def answer(environ, start_response, code, detail, headers=None):
         with app.request_context(environ):
-            return errors.problem_response(code, detail)(environ, start_response)
+            return errors.problem_response(code, detail, headers=headers)(environ, start_response)
 
     return answer

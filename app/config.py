@@ -58,4 +58,7 @@ def from_environment() -> dict:
         # `database://`: counted in this database, shared by every worker (app.ratelimit).
         "RATELIMIT_STORAGE_URI": os.environ.get("BAZRES_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Past capacity, a request that waited longer than this for a thread of `make serve`'s
+        # workers is answered 503 `overloaded` with Retry-After, unstarted (app.shedding); 0: never.
+        "SHED_AFTER_MS": float(os.environ.get("BAZRES_SHED_AFTER_MS", "300")),
     }

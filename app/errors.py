@@ -131,6 +131,10 @@ CATALOGUE: dict[str, ProblemType] = {
         ProblemType("too-many-open-uploads", 429, "Too many uploads open",
                     "You have 20 photo uploads in pieces open; a new one waits until one is finished or expires. "
                     "Finish the ones you have (HEAD says where each stands), or retry after `Retry-After`."),
+        ProblemType("overloaded", 503, "Server past capacity",
+                    "The server is busier than it can serve in time: this request waited too long for its turn "
+                    "and was not started, so nothing was written. Send it again (the same op ids) after the "
+                    "`Retry-After` seconds, which grow with the wait and are spread at random."),
     ]
 }
 

@@ -133,6 +133,14 @@ class ProblemResponses(BasePlugin):
                     response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
 
 
+# The shared responses whose situations are more than their status's name.
+RESPONSE_DESCRIPTIONS = {
+    http.HTTPStatus.SERVICE_UNAVAILABLE: "The database is restarting or busy (`unavailable`), or the server is past "
+                                         "capacity and did not start this request (`overloaded`): nothing was "
+                                         "written; send it again after `Retry-After` seconds",
+}
+
+
 class BazresApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
@@ -145,9 +153,12 @@ class BazresApi(Api):
         """flask-smorest's shared error responses (`UNPROCESSABLE_ENTITY`, `DEFAULT_ERROR`, …),
         written as they are sent: application/problem+json."""
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response = {"description": RESPONSE_DESCRIPTIONS.get(status, status.phrase)}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
+                response["headers"] = {"Retry-After": {"description": "Seconds to wait before sending it again",
+                                                       "schema": {"type": "integer", "minimum": 1}}}
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         response = {"description": "Any other error (problem+json)", "schema": self.ERROR_SCHEMA}

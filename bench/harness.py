@@ -288,6 +288,7 @@ class Sample:
     started: float  # time.time()
     seconds: float
     status: int | None  # None: the request failed on the way (TransportError)
+    shed: bool = False  # a 503 `overloaded`: not started past capacity (app/shedding.py), sent again later
 
 
 class Recorder:
@@ -319,10 +320,11 @@ class TimedTransport:
             with self.recorder.lock:
                 self.recorder.in_flight_pushes += 1
         began, clock = time.time(), time.perf_counter()
-        status = None
+        status, shed = None, False
         try:
             response = self.inner.request(method, path, body, headers)
             status = response.status
+            shed = status == 503 and _problem_type(response) == "/problems/overloaded"
             if (method == "PATCH" and status == 201) or (method == "PUT" and status in (200, 201)):
                 with self.recorder.lock:
                     self.recorder.photos_stored.add(path.rsplit("/", 1)[-1])
@@ -333,10 +335,17 @@ class TimedTransport:
                         self.recorder.answers[result["status"]] += 1
             return response
         finally:
-            self.recorder.add(Sample(name, began, time.perf_counter() - clock, status))
+            self.recorder.add(Sample(name, began, time.perf_counter() - clock, status, shed))
             if push:
                 with self.recorder.lock:
                     self.recorder.in_flight_pushes -= 1
+
+
+def _problem_type(response: Response) -> str | None:
+    try:
+        return response.json().get("type")
+    except ValueError:
+        return None
 
 
 class LosingTransport:

@@ -23,6 +23,8 @@ PUBLISHED = {
     "too-many-open-uploads": 429,
     # Issue 17: an activity batch sent again with other events.
     "batch-mismatch": 409,
+    # Issue 18: a request shed past capacity.
+    "overloaded": 503,
 }
 # Where a code is named as a string: Problem(code, …), problem_response(code, …),
 # answered_as(description, *codes), and the WSGI middleware's problem(environ, start_response, code, …).

@@ -1,0 +1,84 @@
+"""Load shedding: past capacity, a request that has waited too long for a thread is answered
+503 `overloaded` with a `Retry-After` at once, before any of its work, instead of being
+served late.
+
+On the first morning of Nowruz every phone syncs at once. Under `make serve` (gunicorn's
+threaded worker) a connection whose request has arrived waits in its worker's queue for a
+free thread; past capacity that queue grows without bound, every request waits longer
+than a phone's deadline, the phone retries, and the retries lengthen the queue. So the
+worker (`QueueTimedWorker`, `gunicorn.conf.py`'s `worker_class`) stamps each request with
+how long it waited for its thread (`QUEUED_S` in the WSGI environ: a key only the server
+sets, never a client's header), and `Shedding`, the app's outermost middleware, answers one
+that waited longer than `SHED_AFTER_MS` with 503 before reading its body or opening a
+transaction: nothing was written, the op ids it carried land when it is sent again, and the
+threads go to requests that can still be served in time. The wait asked grows with the
+queue's, spread at random so that shed phones do not all come back together.
+
+Under `flask run` (no queue of ours) no request is stamped and none is shed.
+"""
+
+import math
+import random
+import threading
+import time
+
+from gunicorn.workers.gthread import ThreadWorker
+
+QUEUED_S = "bazres.queued_s"
+# Never shed: a health check must say the server is up even while it is busy.
+NEVER_SHED = frozenset({"/healthz"})
+LONGEST_RETRY_AFTER_S = 60
+
+
+class Shedding:
+    """WSGI middleware: 503 `overloaded` for a request that waited past `after_s` in the queue."""
+
+    def __init__(self, app, after_s: float, problem):
+        self.app = app
+        self.after_s = after_s
+        self.problem = problem  # (environ, start_response, code, detail, headers) -> iterable
+
+    def __call__(self, environ, start_response):
+        queued = environ.get(QUEUED_S, 0.0)
+        if self.after_s <= 0 or queued <= self.after_s or environ.get("PATH_INFO") in NEVER_SHED:
+            return self.app(environ, start_response)
+        retry_after = retry_after_s(queued)
+        return self.problem(environ, start_response, "overloaded",
+                            f"The server is past capacity: this request waited {queued:.1f} s for its turn and was "
+                            f"not started; nothing was written. Send it again after {retry_after} s.",
+                            {"Retry-After": str(retry_after)})
+
+
+def retry_after_s(queued_s: float) -> int:
+    """Seconds to wait: twice the queue's wait (at least 1 s), up to twice that again at
+    random, so that phones shed together come back spread out."""
+    base = min(max(2 * queued_s, 1.0), LONGEST_RETRY_AFTER_S / 2)
+    return math.ceil(base + random.uniform(0, base))
+
+
+class QueueTimedWorker(ThreadWorker):
+    """gunicorn's threaded worker, with each request's wait for a thread put in its environ."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._queued = threading.local()
+
+    def enqueue_req(self, conn):
+        # Called when a request's first bytes are there (a new connection, or a kept-alive
+        # one readable again): from here on it waits for a thread.
+        conn.bazres_ready_at = time.monotonic()
+        super().enqueue_req(conn)
+
+    def handle(self, conn):
+        self._queued.seconds = time.monotonic() - getattr(conn, "bazres_ready_at", time.monotonic())
+        return super().handle(conn)
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        app, queued = self.wsgi, self._queued
+
+        def stamped(environ, start_response):
+            environ[QUEUED_S] = getattr(queued, "seconds", 0.0)
+            return app(environ, start_response)
+
+        self.wsgi = stamped

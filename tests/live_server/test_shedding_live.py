@@ -1,0 +1,92 @@
+"""`make serve` past capacity (app/shedding.py): gunicorn's worker measures how long each
+request waited for a thread, and one that waited past BAZRES_SHED_AFTER_MS is answered 503
+`overloaded` with Retry-After the moment a thread takes it, unstarted, while the request
+that held the thread finishes. One worker with one thread, held by a photo trickling in."""
+
+import http.client
+import json
+import threading
+import time
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from bench.harness import DEMO_PASSWORD, Server, fresh_database
+from tests.conftest import LEG
+from tests.sync.helpers import jpeg
+
+pytestmark = pytest.mark.skipif(LEG != "postgis", reason="gunicorn's worker serves make serve, on PostGIS")
+
+SHED_AFTER_MS = 300
+
+
+@pytest.fixture(scope="module")
+def busy_server(database_url, tmp_path_factory):
+    url = make_url(database_url)
+    server_url = url.set(database=f"{url.database}_shed").render_as_string(hide_password=False)
+    fresh_database(server_url)
+    workdir = tmp_path_factory.mktemp("shed")
+    server = Server(server_url, workdir / "attachments", workers=1, threads=1, log_path=workdir / "server.log")
+    server.env["BAZRES_SHED_AFTER_MS"] = str(SHED_AFTER_MS)
+    (workdir / "attachments").mkdir()
+    server.start()
+    yield server
+    server.stop()
+
+
+def _request(server, method, path, body=None, token=None, timeout=60):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_a_request_that_waited_past_the_limit_is_shed_while_the_slow_one_finishes(busy_server):
+    status, _, body = _request(busy_server, "POST", "/api/v1/auth/token",
+                               {"username": "inspector-6a", "password": DEMO_PASSWORD})
+    assert status == 201, body
+    token = json.loads(body)["token"]
+    photo, sha = jpeg("shed", 60_000)
+    slow: dict = {}
+    holding = threading.Event()
+
+    def trickle():  # the worker's one thread reads this body for ~1.5 s
+        connection = http.client.HTTPConnection("127.0.0.1", busy_server.port, timeout=60)
+        connection.putrequest("PUT", f"/api/v1/attachments/{sha}")
+        for name, value in {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg",
+                            "Content-Length": str(len(photo))}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        connection.send(photo[:1000])
+        holding.set()
+        for start in range(1000, len(photo), len(photo) // 15):
+            time.sleep(0.1)
+            connection.send(photo[start:start + len(photo) // 15])
+        slow["status"] = connection.getresponse().status
+        connection.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    holding.wait(10)
+    time.sleep(0.2)  # the upload holds the thread now
+    began = time.monotonic()
+    status, headers, body = _request(busy_server, "GET", "/api/v1/auth/me", token=token)
+    waited = time.monotonic() - began
+    thread.join(60)
+
+    assert slow["status"] == 201  # the request that held the thread was never cut short
+    assert status == 503, body
+    problem = json.loads(body)
+    assert problem["type"] == "/problems/overloaded" and headers["Content-Type"] == "application/problem+json"
+    assert int(headers["Retry-After"]) >= 1
+    assert waited > SHED_AFTER_MS / 1000  # it was shed when a thread took it, not before
+
+    # Served at once when the queue is empty.
+    status, _, body = _request(busy_server, "GET", "/api/v1/auth/me", token=token)
+    assert status == 200 and json.loads(body)["username"] == "inspector-6a"
