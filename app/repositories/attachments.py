@@ -45,7 +45,8 @@ def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     sent = set()
     for at in range(0, len(hashes), IN_CHUNK):  # a pull page of 2,000 reports may name 100,000 photos
         rows = db.session.execute(sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
-            AttachmentSender.sha256.in_(hashes[at:at + IN_CHUNK]), AttachmentSender.user_id.in_(authors)))
+            bulk.one_of(AttachmentSender.sha256, hashes[at:at + IN_CHUNK]),
+            bulk.one_of(AttachmentSender.user_id, authors)))
         sent.update((author, sha) for author, sha in rows)
     return photos - sent
 

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.hours import calendar
 from app.hours.rules import DateSpan
 from app.models import CaseEvent, Office, Report, ViolationCase
+from app.repositories import bulk
 
 ORDER = (ViolationCase.jalali_date.desc(), ViolationCase.opened_at.desc())  # newest day first
 # The export's sort order as one key (every part descending), to pick a batch up after a row.
@@ -86,7 +87,7 @@ def lock_on_days(pairs: Collection[tuple[uuid.UUID, str]]) -> dict:
         return {}
     offices = {office for office, _ in pairs}
     days = {day for _, day in pairs}
-    rows = db.session.scalars(sa.select(ViolationCase).where(ViolationCase.office_id.in_(list(offices)),
+    rows = db.session.scalars(sa.select(ViolationCase).where(bulk.one_of(ViolationCase.office_id, offices),
                                                             ViolationCase.jalali_date.in_(sorted(days)))
                               .with_for_update().execution_options(populate_existing=True))
     return {(c.office_id, c.jalali_date): c for c in rows}

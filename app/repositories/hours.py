@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Holiday, HoursChange, HoursRule, Office
+from app.repositories import bulk
 
 
 def get_rule(rule_id: uuid.UUID) -> HoursRule | None:
@@ -16,7 +17,7 @@ def get_rule(rule_id: uuid.UUID) -> HoursRule | None:
 def get_rules(rule_ids: Collection[uuid.UUID]) -> list[HoursRule]:
     if not rule_ids:
         return []
-    return list(db.session.scalars(sa.select(HoursRule).where(HoursRule.id.in_(list(rule_ids)))))
+    return list(db.session.scalars(sa.select(HoursRule).where(bulk.one_of(HoursRule.id, rule_ids))))
 
 
 def list_rules(include_withdrawn: bool, offset: int = 0, limit: int | None = None):
@@ -73,7 +74,7 @@ def get_holiday(holiday_id: uuid.UUID) -> Holiday | None:
 def get_holidays(holiday_ids: Collection[uuid.UUID]) -> list[Holiday]:
     if not holiday_ids:
         return []
-    return list(db.session.scalars(sa.select(Holiday).where(Holiday.id.in_(list(holiday_ids)))))
+    return list(db.session.scalars(sa.select(Holiday).where(bulk.one_of(Holiday.id, holiday_ids))))
 
 
 def find_holiday(jalali_date: str, title: str) -> Holiday | None:

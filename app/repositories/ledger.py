@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, QuarantinedOp, UserDistrict
+from app.repositories import bulk
 
 
 def ledger_entry(op_id: uuid.UUID) -> LedgerEntry | None:
@@ -16,7 +17,7 @@ def ledger_entry(op_id: uuid.UUID) -> LedgerEntry | None:
 def existing_op_ids(op_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     if not op_ids:
         return set()
-    return set(db.session.scalars(sa.select(LedgerEntry.op_id).where(LedgerEntry.op_id.in_(list(op_ids)))))
+    return set(db.session.scalars(sa.select(LedgerEntry.op_id).where(bulk.one_of(LedgerEntry.op_id, op_ids))))
 
 
 def add(row):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Office
+from app.repositories import bulk
 from geo.sql import distance_m, point_param, within_m
 
 
@@ -25,7 +26,7 @@ def get(office_id: uuid.UUID) -> Office | None:
 def get_many(office_ids: Collection[uuid.UUID]) -> list[Office]:
     if not office_ids:
         return []
-    return list(db.session.scalars(sa.select(Office).where(Office.id.in_(list(office_ids)))))
+    return list(db.session.scalars(sa.select(Office).where(bulk.one_of(Office.id, office_ids))))
 
 
 def get_by_code(code: str) -> Office | None:
@@ -58,7 +59,7 @@ def list_page(districts: Collection[int] | None, near: Near | None, offset: int,
 def by_codes(codes: Collection[str]) -> dict[str, Office]:
     if not codes:
         return {}
-    rows = db.session.scalars(sa.select(Office).where(Office.code.in_(list(codes))))
+    rows = db.session.scalars(sa.select(Office).where(bulk.one_of(Office.code, codes)))
     return {office.code: office for office in rows}
 
 

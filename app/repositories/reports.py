@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.hours.rules import DateSpan
 from app.models import Report, ReportVersion, SyncConflict
+from app.repositories import bulk
 from app.repositories import cases as case_repo
 from app.violations.judge import CLOSED_STATES
 
@@ -29,7 +30,7 @@ def lock_report(report_id: uuid.UUID) -> Report | None:
 def reports_by_ids(ids: Collection[uuid.UUID]) -> list[Report]:
     if not ids:
         return []
-    return list(db.session.scalars(sa.select(Report).where(Report.id.in_(list(ids)))))
+    return list(db.session.scalars(sa.select(Report).where(bulk.one_of(Report.id, ids))))
 
 
 def report_rows(ids: Collection[uuid.UUID], columns: Collection[str]) -> list[sa.Row]:
@@ -41,13 +42,13 @@ def report_rows(ids: Collection[uuid.UUID], columns: Collection[str]) -> list[sa
         return []
     table = Report.__table__
     return list(db.session.execute(sa.select(*(table.c[name] for name in columns))
-                                   .where(table.c.id.in_(list(ids)))))
+                                   .where(bulk.one_of(table.c.id, ids))))
 
 
 def existing_report_ids(report_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     if not report_ids:
         return set()
-    return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(list(report_ids)))))
+    return set(db.session.scalars(sa.select(Report.id).where(bulk.one_of(Report.id, report_ids))))
 
 
 def add(row):

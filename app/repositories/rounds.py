@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Office, Round, RoundStop
+from app.repositories import bulk
 
 
 def get(round_id: uuid.UUID) -> Round | None:
@@ -100,7 +101,7 @@ def delete(rounds: Iterable[Round]) -> None:
 def get_many(round_ids: Collection[uuid.UUID]) -> list[Round]:
     if not round_ids:
         return []
-    return list(db.session.scalars(sa.select(Round).where(Round.id.in_(list(round_ids)))))
+    return list(db.session.scalars(sa.select(Round).where(bulk.one_of(Round.id, round_ids))))
 
 
 def round_stops(round_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[tuple[uuid.UUID, str]]]:
@@ -109,7 +110,7 @@ def round_stops(round_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[tuple[u
     out: dict = {round_id: set() for round_id in round_ids}
     if round_ids:
         query = sa.select(RoundStop.round_id, RoundStop.office_id, RoundStop.jalali_date).where(
-            RoundStop.round_id.in_(list(round_ids)))
+            bulk.one_of(RoundStop.round_id, round_ids))
         for round_id, office_id, day in db.session.execute(query):
             out[round_id].add((office_id, day))
     return out

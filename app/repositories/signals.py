@@ -110,7 +110,7 @@ def events_of(day: str, office_ids: Collection[uuid.UUID]) -> dict:
         return {}
     found = defaultdict(list)
     for event in db.session.scalars(sa.select(SignalEvent).where(SignalEvent.day == day,
-                                                                 SignalEvent.office_id.in_(list(set(office_ids))))
+                                                                 bulk.one_of(SignalEvent.office_id, set(office_ids)))
                                     .order_by(SignalEvent.id)):
         found[(event.office_id, event.window_start)].append(event)
     return found

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import (ApiToken, Change, District, Holiday, HoursRule, LedgerEntry, Office, Report, ReportVersion,
                         Round, WatermelonSync)
+from app.repositories import bulk
 
 KEPT_SYNCS = 32  # per token: a push's base is read from these
 # The tables the server owns: each one's key, and its district (None: citywide).
@@ -48,7 +49,7 @@ def seen_by(entity: str, ids: Collection[str], position: int) -> set[str]:
     if not ids or position <= 0:
         return set()
     return set(db.session.scalars(
-        sa.select(Change.entity_id).where(Change.entity_id.in_(list(ids)), Change.entity == entity,
+        sa.select(Change.entity_id).where(bulk.one_of(Change.entity_id, ids), Change.entity == entity,
                                           Change.seq <= position).distinct()))
 
 
@@ -58,7 +59,7 @@ def report_versions_at(ids: Collection[uuid.UUID], position: int) -> dict[uuid.U
         return {}
     rows = db.session.execute(
         sa.select(Change.entity_id, sa.func.max(Change.version))
-        .where(Change.entity == "reports", Change.entity_id.in_([str(i) for i in ids]), Change.seq <= position,
+        .where(Change.entity == "reports", bulk.one_of(Change.entity_id, [str(i) for i in ids]), Change.seq <= position,
                Change.version.is_not(None))
         .group_by(Change.entity_id))
     return {uuid.UUID(entity_id): version for entity_id, version in rows if version is not None}
@@ -75,7 +76,7 @@ def last_landed(user_id: int, device_id: uuid.UUID, report_ids: Collection[uuid.
                   ReportVersion.op_id == LedgerEntry.op_id)
         .outerjoin(ReportVersion, made)
         .where(LedgerEntry.user_id == user_id, LedgerEntry.device_id == device_id, LedgerEntry.entity == "reports",
-               LedgerEntry.entity_id.in_(list(report_ids)), LedgerEntry.status != "duplicate")
+               bulk.one_of(LedgerEntry.entity_id, report_ids), LedgerEntry.status != "duplicate")
         .order_by(LedgerEntry.at, LedgerEntry.version))
     return {entity_id: (action, version, base, bool(made)) for entity_id, action, version, base, made in rows}
 
@@ -83,7 +84,7 @@ def last_landed(user_id: int, device_id: uuid.UUID, report_ids: Collection[uuid.
 def reports_from_device(ids: Collection[uuid.UUID], device_id: uuid.UUID) -> set[uuid.UUID]:
     if not ids:
         return set()
-    return set(db.session.scalars(sa.select(Report.id).where(Report.id.in_(list(ids)),
+    return set(db.session.scalars(sa.select(Report.id).where(bulk.one_of(Report.id, ids),
                                                              Report.device_id == device_id)))
 
 
@@ -103,5 +104,5 @@ def owned_districts(entity: str, keys: Collection) -> dict:
         return {}
     key, district = OWNED[entity]
     if district is None:
-        return dict.fromkeys(db.session.scalars(sa.select(key).where(key.in_(list(keys)))))
-    return {k: d for k, d in db.session.execute(sa.select(key, district).where(key.in_(list(keys))))}
+        return dict.fromkeys(db.session.scalars(sa.select(key).where(bulk.one_of(key, keys))))
+    return {k: d for k, d in db.session.execute(sa.select(key, district).where(bulk.one_of(key, keys)))}
