@@ -52,9 +52,9 @@ def list_after(after: int, limit: int, districts: Collection[int] | None, author
     `author_id`, that author's. Plain rows of (seq, entity, entity_id, deleted), read only:
     a pull page is thousands, and an ORM object each cost more than the query."""
     visible = sa.true() if districts is None else _visible(sorted(districts), author_id)
-    return list(db.session.execute(
+    return db.session.execute(
         sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
-        .where(Change.seq > after, visible).order_by(Change.seq).limit(limit)))
+        .where(Change.seq > after, visible).order_by(Change.seq).limit(limit)).all()
 
 
 def latest_after(after: int, districts: Collection[int] | None, author_id: int | None) -> list:

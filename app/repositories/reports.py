@@ -41,8 +41,8 @@ def report_rows(ids: Collection[uuid.UUID], columns: Collection[str]) -> list[sa
     if not ids:
         return []
     table = Report.__table__
-    return list(db.session.execute(sa.select(*(table.c[name] for name in columns))
-                                   .where(bulk.one_of(table.c.id, ids))))
+    return db.session.execute(sa.select(*(table.c[name] for name in columns))
+                              .where(bulk.one_of(table.c.id, ids))).all()
 
 
 def existing_report_ids(report_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
