@@ -20,3 +20,16 @@ keepalive = 5
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the app: its objects (modules, SQLAlchemy's mappers and
+    compiled statements, marshmallow's schemas) live as long as the worker, so they are moved
+    out of the collector's way (gc.freeze), and young objects are collected less often: a
+    push of 500 reports makes some 100,000 short-lived objects, and at the default threshold
+    each pass re-scanned the app's as well (7 % of an in-process push of 500 on PostGIS,
+    issue 18). Cycles are still collected, in passes ~30 times rarer."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)

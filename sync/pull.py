@@ -32,10 +32,11 @@ class Store(Protocol):
     def changes_after(self, after: int, limit: int) -> list[Change]:
         """Up to `limit` feed entries after `after` that the caller may see, in sequence order."""
 
-    def records(self, entity: str, ids: list[str]) -> list:
+    def records(self, entity: str, ids: list[str], seqs: list[int] | None = None) -> list:
         """These records' wire form as they are now (each a dict, or JSON already written that
         the answer carries as it is), leaving out any that has since left the caller's scope
-        (its deletion entry follows in the feed)."""
+        (its deletion entry follows in the feed). `seqs`: each record's latest feed entry
+        here, which changes whenever the record does (a Store may keep records by it)."""
 
 
 def pull(store: Store, scope_key: str, cursor_text: str | None, limit: int, now: datetime) -> dict:
@@ -58,10 +59,12 @@ def pull(store: Store, scope_key: str, cursor_text: str | None, limit: int, now:
 def page(store: Store, rows: list[Change]) -> dict:
     """The records a page of feed entries names, each as it is now, or as deleted."""
     wanted, deleted = latest(rows)
+    seq_of = {(row.entity, row.entity_id): row.seq for row in rows}  # the last entry per record wins
     out = {entity: {"upserted": [], "deleted": deleted[entity]} for entity in ENTITIES}
     for entity in ENTITIES:
         if wanted[entity]:
-            out[entity]["upserted"] = store.records(entity, wanted[entity])
+            out[entity]["upserted"] = store.records(entity, wanted[entity],
+                                                    [seq_of[(entity, entity_id)] for entity_id in wanted[entity]])
     return out
 
 

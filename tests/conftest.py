@@ -113,6 +113,15 @@ def _rolled_back(request, app):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_written_records():
+    """Each test starts with no kept records (app.services.written_records): a test's rolled-back
+    feed entries may take the same sequence numbers again on SQLite."""
+    from app.services.written_records import WRITTEN
+
+    WRITTEN.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits(app):
     """Each test starts with no failed logins counted (the limiter's storage is in memory)."""
     limiter.reset()

@@ -3,6 +3,7 @@ feed and the records it names through the repositories, as the caller may see th
 
 import uuid
 
+import orjson
 from flask import current_app
 
 from app.database import utcnow
@@ -14,7 +15,9 @@ from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
+from app.services import written_records
 from app.services.report_form import dump_reports, is_stored, stored_records, wire_of
+from app.services.written_records import WRITTEN
 from app.services.visibility import Visibility
 from schemas.hours import HolidaySchema, HoursRuleSchema
 from schemas.places import DistrictSchema, OfficeSchema
@@ -52,21 +55,34 @@ class SqlPullStore:
         self.last_seq = rows[-1].seq if rows else after
         return rows
 
-    def records(self, entity: str, ids: list[str]) -> list[dict]:
-        return getattr(self, f"_{entity}")(ids)
+    def records(self, entity: str, ids: list[str], seqs: list[int] | None = None) -> list:
+        if seqs is None or not self.stored_reports or entity not in written_records.ENTITIES:
+            return getattr(self, f"_{entity}")(ids)
+        # The city's slow-changing records, as written when their feed entry was first pulled.
+        keys = list(zip(ids, seqs))
+        found = WRITTEN.get_many(entity, keys)
+        if current_app.config.get("BAZRES_CHECK_STORED_RECORDS"):
+            _check_written(entity, found)
+        missing = [key for key in keys if key not in found]
+        if missing:
+            fresh = _WRITERS[entity]([entity_id for entity_id, _ in missing])
+            made = {key: fresh[key[0]] for key in missing if key[0] in fresh}
+            WRITTEN.put_many(entity, made)
+            found |= WRITTEN.get_many(entity, list(made))
+        return [record for key in keys if key in found
+                for district, record in [found[key]] if district is None or self.visibility.covers(district)]
 
     def _offices(self, ids: list[str]) -> list[dict]:
-        return [OfficeSchema().dump(office) for office in office_repo.get_many(_uuids(ids))
-                if self.visibility.covers(office.district)]
+        return [record for district, record in _offices(ids).values() if self.visibility.covers(district)]
 
     def _districts(self, ids: list[str]) -> list[dict]:
-        return [DistrictSchema().dump(district) for district in district_repo.get_many([int(i) for i in ids])]
+        return [record for _, record in _districts(ids).values()]
 
     def _hours_rules(self, ids: list[str]) -> list[dict]:
-        return HoursRuleSchema(many=True).dump(hours_repo.get_rules(_uuids(ids)))
+        return [record for _, record in _hours_rules(ids).values()]
 
     def _holidays(self, ids: list[str]) -> list[dict]:
-        return HolidaySchema(many=True).dump(hours_repo.get_holidays(_uuids(ids)))
+        return [record for _, record in _holidays(ids).values()]
 
     def _rounds(self, ids: list[str]) -> list[dict]:
         return RoundSchema(many=True).dump([r for r in round_repo.get_many(_uuids(ids))
@@ -84,6 +100,38 @@ class SqlPullStore:
             _check_stored(written)
         records = stored_records(written)
         return records + _written_from_columns(unwritten)
+
+
+# The city's slow-changing records by id: (the district that may see it, or None for all; its wire form).
+def _offices(ids: list[str]) -> dict:
+    return {str(o.id): (o.district, OfficeSchema().dump(o)) for o in office_repo.get_many(_uuids(ids))}
+
+
+def _districts(ids: list[str]) -> dict:
+    return {str(d.number): (None, DistrictSchema().dump(d)) for d in district_repo.get_many([int(i) for i in ids])}
+
+
+def _hours_rules(ids: list[str]) -> dict:
+    rules = hours_repo.get_rules(_uuids(ids))
+    return {str(r.id): (None, record) for r, record in zip(rules, HoursRuleSchema(many=True).dump(rules))}
+
+
+def _holidays(ids: list[str]) -> dict:
+    holidays = hours_repo.get_holidays(_uuids(ids))
+    return {str(h.id): (None, record) for h, record in zip(holidays, HolidaySchema(many=True).dump(holidays))}
+
+
+_WRITERS = {"offices": _offices, "districts": _districts, "hours_rules": _hours_rules, "holidays": _holidays}
+
+
+def _check_written(entity: str, found: dict) -> None:
+    """The tests' check (BAZRES_CHECK_STORED_RECORDS): each kept record is what a fresh read writes."""
+    fresh = _WRITERS[entity]([entity_id for entity_id, _ in found])
+    for (entity_id, seq), (_, record) in found.items():
+        now = fresh.get(entity_id)
+        if now is None or orjson.dumps(now[1]) != bytes(orjson.dumps(record)):
+            raise AssertionError(f"{entity} {entity_id} kept under feed entry {seq} is not what it is now: "
+                                 f"{record!r} against {now!r} (changed without a feed entry?)")
 
 
 def _written_from_columns(ids: list[uuid.UUID]) -> list[dict]:
