@@ -128,3 +128,46 @@ def test_a_push_answer_the_standard_library_writes_still_carries_the_stored_reco
     assert results[1]["op_id"] == 2**70 and results[1]["status"] == "rejected"
     assert results[0]["status"] == "applied"
     assert orjson.dumps(results[0]["record"]) == orjson.dumps(_pulled(client)[good["id"]])
+
+
+def test_the_bulk_writer_stores_exactly_what_cores_insert_stores(client, office, app_context):
+    """Rows written by app.repositories.bulk (COPY, or the driver's executemany) hold, column
+    for column, what SQLAlchemy Core's INSERT of the same rows holds: JSON's null for None
+    (not SQL NULL), 1, 1.0 and True told apart, awkward text, a point and no point, instants."""
+    from app.models import SyncConflict, User
+    from app.repositories import bulk
+    from geo.geometry import point, to_db
+
+    author = db.session.scalar(sa.select(User.id).where(User.username == "inspector-6a"))
+    at = now()
+    conflicts = [{"report_id": uuid.uuid4(), "op_id": uuid.uuid4(), "user_id": author, "field": AWKWARD,
+                  "policy": "merge_text", "base": base, "server": server, "client": None, "resolved": [AWKWARD],
+                  "at": at} for base, server in [(1, True), (1.0, 1), (True, None), (None, {"a": [1, 1.0]})]]
+    office_id = uuid.UUID(office["id"])
+    reports = [{"id": uuid.uuid4(), "author_id": author, "device_id": None, "office_id": office_id, "district": 6,
+                "round_id": None, "observed_at": at, "gps_fix_at": at - timedelta(seconds=i), "location": location,
+                "accuracy_m": 0.1 + 0.2, "office_state": "open", "staff_present": i, "checklist": {AWKWARD: i == 1},
+                "notes": AWKWARD, "photos": [], "version": 1, "received_at": at, "updated_at": at,
+                "evidence_time": at, "evidence_time_source": "device", "clock_skew_s": -1.5,
+                "distance_to_office_m": None, "locked": False, "flags": [], "violation_id": None, "amendments": [],
+                "field_times": {}, "deleted_at": None, "wire": AWKWARD, "wire_key": "k"}
+               for i, location in enumerate([to_db(point(51.4, 35.7)), None, to_db(point(-0.1 / 3, 1e-9))])]
+    for model, rows, key in [(SyncConflict, conflicts, "report_id"), (Report, reports, "id")]:
+        table = model.__table__
+        twins = [row | {key: uuid.uuid4()} for row in rows]
+        bulk.insert_many(model, rows)
+        db.session.execute(table.insert(), twins)
+        as_text = [_as_text(c).label(c.key) for c in table.columns if c.key not in ("id", key)]
+        for row, twin in zip(rows, twins):
+            (stored,) = db.session.execute(sa.select(*as_text).where(table.c[key] == row[key])).all()
+            (by_core,) = db.session.execute(sa.select(*as_text).where(table.c[key] == twin[key])).all()
+            assert stored == by_core
+    db.session.rollback()
+
+
+def _as_text(column):
+    """A column's stored value as text, to compare what two writers stored (a SpatiaLite
+    geometry, a blob, as its hex)."""
+    if db.session.get_bind().dialect.name == "sqlite" and column.key == "location":
+        return sa.func.hex(column)
+    return sa.cast(column, sa.Text)
