@@ -30,6 +30,8 @@ class OrjsonProvider(DefaultJSONProvider):
 
 
 def _default(value):
+    if isinstance(value, orjson.Fragment):  # JSON written already (a stored record), for the fallback above
+        return orjson.loads(orjson.dumps(value))
     # The same answers as Flask's own provider, so switching changes no wire form.
     if isinstance(value, datetime | date):
         return DefaultJSONProvider.default(value)

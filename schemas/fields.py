@@ -4,6 +4,7 @@ A field that reads typed text declares it in `OPENAPI` (a JSON Schema the OpenAP
 shows, app.openapi.declared_forms): the pattern of schemas.patterns it checks input against.
 """
 
+import functools
 import re
 from datetime import datetime
 
@@ -81,6 +82,14 @@ def write_instant(value: datetime | None) -> str | None:
     """An instant as the wire shows it: Tehran time, to the second, with its offset."""
     if value is None:
         return None
+    return _written_instant(value)
+
+
+# Remembered: a push writes each report's instants (its answer, its stored record), and the
+# instant it was received, its author's observation and evidence times repeat across its
+# reports. Equal instants (the same moment in any zone) are written the same.
+@functools.lru_cache(maxsize=4096)
+def _written_instant(value: datetime) -> str:
     return value.astimezone(TEHRAN).isoformat(timespec="seconds")
 
 

@@ -6,6 +6,7 @@ from functools import partial
 from operator import attrgetter
 
 import marshmallow as ma
+import orjson
 from marshmallow import validate
 
 from geo.geometry import plain_point, points, to_geojson
@@ -442,6 +443,14 @@ class ConflictSchema(ma.Schema):
     policy = ma.fields.String()
 
 
+class _Record(ma.fields.Dict):
+    """A report's record: a dict, or the JSON the push stored as it landed (an orjson.Fragment),
+    which is sent as it is."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, orjson.Fragment) else super()._serialize(value, attr, obj, **kwargs)
+
+
 class OpResultSchema(ma.Schema):
     op_id = ma.fields.Raw()
     status = ma.fields.String(metadata={"description": "applied, merged, duplicate or rejected"})
@@ -449,7 +458,7 @@ class OpResultSchema(ma.Schema):
     version = ma.fields.Integer()
     op_version = ma.fields.Integer(metadata={"description": "On a duplicate: the version this op made when it "
                                                             "landed (`version` is the report's now)"})
-    record = ma.fields.Dict()
+    record = _Record()
     conflicts = ma.fields.List(ma.fields.Nested(ConflictSchema))
     missing_attachments = ma.fields.List(ma.fields.String())
     flags = ma.fields.List(ma.fields.String())
@@ -497,10 +506,15 @@ def _as_is(value):
     return value
 
 
+def _record(value):
+    # A record the push stored as it landed comes as JSON already written (orjson.Fragment).
+    return value if isinstance(value, orjson.Fragment) else _dict(value)
+
+
 _CONFLICT_WRITERS = (("field", _text), ("base", _as_is), ("server", _as_is), ("client", _as_is),
                      ("resolved", _as_is), ("policy", _text))
 _RESULT_WRITERS = (("op_id", _as_is), ("status", _text), ("id", _text), ("version", _int), ("op_version", _int),
-                   ("record", _dict),
+                   ("record", _record),
                    ("conflicts", _list_of(lambda c: None if c is None else _written(c, _CONFLICT_WRITERS))),
                    ("missing_attachments", _list_of(_text)), ("flags", _list_of(_text)), ("reason", _text),
                    ("errors", _dict))

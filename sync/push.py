@@ -71,7 +71,8 @@ class Store(Protocol):
 
     def new_report(self, row: dict): ...  # a new report as an object, not yet added
     def add_report(self, report) -> None: ...
-    def insert_reports(self, rows: list[dict]) -> None: ...
+    def insert_reports(self, rows: list[dict]) -> list: ...  # each row's record as it was stored ...
+    def written_record(self, written, missing: list[str]): ...  # ... as an answer's record, with its photos pending
     def insert_versions(self, rows: list[dict]) -> None: ...
     def record_changes(self, rows: list[dict]) -> None: ...  # the change feed
     def insert_conflicts(self, rows: list[dict]) -> None: ...
@@ -402,6 +403,7 @@ class Landing:
     missing: list[str]  # photos the server still lacks
     kept: bool  # the report's version is a new one: keep it and put it on the change feed
     reason: str | None = None
+    record: object = None  # the record as the bulk insert stored it (Store.written_record): not written again
 
     @cached_property
     def result(self) -> dict:
@@ -418,7 +420,10 @@ class Landing:
 
     def answer(self) -> dict:
         report = self.report
-        record = {} if report.deleted_at is not None else write_report(report, set(self.missing))
+        if report.deleted_at is not None:
+            record = {}
+        else:
+            record = write_report(report, set(self.missing)) if self.record is None else self.record
         return {"op_id": self.op["op_id"], "status": self.status, "id": report.id, "version": report.version,
                 "record": record, **self.result}
 
@@ -507,10 +512,13 @@ class _FastCreates:
             cases = self.store.cases_for(days)
             for (_, _, _, office), report in zip(waiting, reports):
                 self.store.file_report(report, office, cases)
-            self.store.insert_reports([vars(r) for r in reports])
+            written = self.store.insert_reports([vars(r) for r in reports])
             pending = self.store.missing_photos((p["sha256"] for r in reports for p in r.photos), self.ctx.author_id)
-            landed = [(index, Landing(op, report, "applied", [], sorted({p["sha256"] for p in report.photos} & pending),
-                                      kept=True)) for (index, op, _, _), report in zip(waiting, reports)]
+            landed = []
+            for (index, op, _, _), report, record in zip(waiting, reports, written):
+                missing = sorted({p["sha256"] for p in report.photos} & pending) if report.photos else []
+                landed.append((index, Landing(op, report, "applied", [], missing, kept=True,
+                                              record=self.store.written_record(record, missing))))
             self.engine.write([landing for _, landing in landed])
             savepoint.commit()
         except Exception as error:  # noqa: BLE001  (as in apply_one)

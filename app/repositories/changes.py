@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from app.extensions import db
 from app.models import Change
+from app.repositories import bulk
 
 FEED_LOCK_KEY = 0x62617a726573  # "bazres"; one bigint key, a space apart from the pairs below
 DISTRICT_LOCKS = 0x627a  # the first of two int keys; the second is the district, 0 the city
@@ -85,7 +86,7 @@ def _write_pending(session: Session) -> None:
     session.flush()  # every other write first: once the feed lock is taken, nothing is waited for
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
-    session.execute(Change.__table__.insert(), pending)
+    bulk.insert_many(Change, pending)
     pending.clear()
 
 

@@ -50,13 +50,14 @@ def stored_records(rows: list[Row]) -> list[orjson.Fragment]:
     """Rows of (author_id, photos, wire) as the records a pull sends: each stored record with
     the photos its author has yet to send put in as its last key, as write_report places it."""
     pending = attachment_repo.missing_photos((r.author_id, p["sha256"]) for r in rows for p in r.photos)
-    return [orjson.Fragment(_with_pending(r.wire, sorted({p["sha256"] for p in r.photos
-                                                          if (r.author_id, p["sha256"]) in pending})))
+    return [with_pending(r.wire, sorted({p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending}))
             for r in rows]
 
 
-def _with_pending(wire: str, pending: list[str]) -> str:
-    return f'{wire[:-1]},"photos_pending":{orjson.dumps(pending).decode()}}}'
+def with_pending(wire: str, pending: list[str]) -> orjson.Fragment:
+    """A stored record (`wire_of`) as the record write_report writes: `pending` (sorted) put in
+    as its last key."""
+    return orjson.Fragment(f'{wire[:-1]},"photos_pending":{orjson.dumps(pending).decode()}}}')
 
 
 @event.listens_for(Report, "before_insert")

@@ -17,7 +17,7 @@ from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
 from app.services import changefeed, violations
 from app.services.hours_book import HoursBook
-from app.services.report_form import wire_key, wire_of
+from app.services.report_form import wire_key, wire_of, with_pending
 from app.services.report_versions import base_of
 from geo.geometry import to_db
 
@@ -77,10 +77,16 @@ class SqlStore:
     def add_report(self, report: Report) -> None:
         report_repo.add(report)
 
-    def insert_reports(self, rows: list[dict]) -> None:
-        """Plain rows, which no flush event sees: each written with its record (report_form)."""
-        bulk.insert_many(Report, [row | {"wire": wire_of(SimpleNamespace(**row)), "wire_key": wire_key(row["version"])}
-                                  for row in rows])
+    def insert_reports(self, rows: list[dict]) -> list[str]:
+        """Plain rows, which no flush event sees: each written with its record (report_form),
+        and those records returned, for the push's answer (`written_record`)."""
+        written = [wire_of(SimpleNamespace(**row)) for row in rows]
+        bulk.insert_many(Report, [row | {"wire": wire, "wire_key": wire_key(row["version"])}
+                                  for row, wire in zip(rows, written)])
+        return written
+
+    def written_record(self, written: str, missing: list[str]):
+        return with_pending(written, missing)
 
     def insert_versions(self, rows: list[dict]) -> None:
         bulk.insert_many(ReportVersion, rows)

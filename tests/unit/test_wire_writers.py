@@ -117,3 +117,15 @@ def test_the_written_pull_answer_equals_the_schemas_dump():
 def _json(record: dict) -> bytes:
     # Compared as the bytes sent, so that 5 and 5.0, or the order of keys, count as different.
     return orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS)
+
+
+def test_a_record_stored_as_json_is_sent_as_it_is_and_as_the_same_bytes_as_the_record():
+    """A report landed in bulk is answered with the record it was stored with (an
+    orjson.Fragment): the answer is the bytes the record as a dict would be written as."""
+    fragment = orjson.Fragment(orjson.dumps(RECORD))
+    answer = {"protocol": 1, "server_time": NOW, "clock_skew_s": -3.2,
+              "results": [RESULTS[0] | {"record": fragment}]}
+    as_dict = {"protocol": 1, "server_time": NOW, "clock_skew_s": -3.2, "results": [RESULTS[0]]}
+    assert write_push_response(answer)["results"][0]["record"] is fragment
+    assert _json(write_push_response(answer)) == _json(write_push_response(as_dict))
+    assert _json(PushResponseSchema().dump(answer)) == _json(PushResponseSchema().dump(as_dict))

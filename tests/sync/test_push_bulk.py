@@ -1,0 +1,173 @@
+"""New reports landed together (sync.push._FastCreates, app.repositories.bulk: COPY on
+PostgreSQL, one executemany on SQLite), through the HTTP API: what they store is what the
+push answered and a pull sends, and a bulk write that fails falls back to one op at a time."""
+
+import uuid
+from datetime import timedelta
+
+import orjson
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Change, LedgerEntry, Report, ReportVersion
+from app.services.report_form import dump_reports
+from app.services.sync_store import SqlStore
+from sync.canonical import canonical_of
+from tests.sync.helpers import envelope, first_office, iso, now, op, push, report_data
+
+PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
+# Text that COPY's text format and JSON both escape: tab, newline, backslash, quotes, a
+# control character, Persian, and an emoji beyond the BMP.
+AWKWARD = 'tab\there\nline\r\nback\\slash "quoted" \\N \x01 بسته بود 🏢'
+
+
+@pytest.fixture
+def office(client):
+    return first_office(client)
+
+
+def _pulled(client, user="inspector-6a") -> dict:
+    page = client.as_(user).post(PULL, json={"protocol": 1, "device_id": str(uuid.uuid4()), "cursor": None,
+                                             "limit": 2000}).get_json()
+    return {r["id"]: r for r in page["changes"]["reports"]["upserted"]}
+
+
+def _varied_ops(office) -> list[dict]:
+    lon, lat = office["location"]["coordinates"]
+    photo = {"sha256": "cd" * 32, "taken_at": iso(now() - timedelta(minutes=3)), "caption": AWKWARD}
+    return [
+        op(data=report_data(office, state="closed", notes=AWKWARD, checklist={"sign": True, "door\\\t\"": None,
+                                                                              "نور": False},
+                            staff_present=0, photos=[photo], gps_fix_at=iso(now() - timedelta(minutes=2)))),
+        op(data=report_data(office, location=None, accuracy_m=None, notes="")),
+        # An awkward float in the location (repr round-trips; the database must not round it).
+        op(data=report_data(office, location={"type": "Point", "coordinates": [lon + 1e-9, lat - 0.1 / 3]},
+                            accuracy_m=0.1 + 0.2, staff_present=10_000)),
+        op(data=report_data(office, checklist={}, photos=[])),
+    ]
+
+
+def test_reports_landed_together_store_and_pull_exactly_what_the_push_answered(client, office, app_context):
+    ops = _varied_ops(office)
+    response = client.as_("inspector-6a").post(PUSH, json=envelope(ops))
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [r["status"] for r in results] == ["applied"] * len(ops)
+    pulled = _pulled(client)
+    db.session.expire_all()
+    for sent, result in zip(ops, results):
+        # The answer, the pull and the report written afresh from its columns are the same bytes.
+        assert orjson.dumps(pulled[sent["id"]]) == orjson.dumps(result["record"])
+        report = db.session.get(Report, uuid.UUID(sent["id"]))
+        assert orjson.dumps(dump_reports([report])[0]) == orjson.dumps(result["record"])
+        # The kept version and the ledger entry, as the one-by-one path writes them.
+        kept = db.session.get(ReportVersion, (report.id, 1))
+        assert kept.data == canonical_of(report) and str(kept.op_id) == sent["op_id"]
+        entry = db.session.get(LedgerEntry, uuid.UUID(sent["op_id"]))
+        assert (entry.status, entry.version, entry.entity_id) == ("applied", 1, report.id)
+        assert entry.result == {k: result[k] for k in ("conflicts", "missing_attachments", "flags")}
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Change)
+                                 .where(Change.entity_id == sent["id"])) == 1
+    assert results[0]["record"]["notes"] == AWKWARD and results[0]["record"]["photos"][0]["caption"] == AWKWARD
+    assert results[0]["record"]["photos_pending"] == ["cd" * 32]
+    assert results[1]["record"]["location"] is None
+    assert results[2]["record"]["location"] == ops[2]["data"]["location"]
+    # A replay of the whole push changes nothing and answers each op as it now is.
+    replayed = push(client, ops)
+    assert [r["status"] for r in replayed] == ["duplicate"] * len(ops)
+    assert [orjson.dumps(r["record"]) for r in replayed] == [orjson.dumps(r["record"]) for r in results]
+
+
+@pytest.mark.parametrize("collision", ["report", "op"])
+def test_a_bulk_write_that_fails_falls_back_to_one_op_at_a_time_and_answers_every_op(
+        client, office, app_context, monkeypatch, caplog, collision):
+    """The lookups before the bulk insert can miss what another push landed meanwhile (here
+    they are made to): the insert then fails on a unique key, in the reports' table or later
+    in the ledger's, its savepoint is rolled back, and every op is applied alone."""
+    (first,) = push(client, [earlier := op(data=report_data(office))])
+    if collision == "report":
+        monkeypatch.setattr(SqlStore, "existing_report_ids", lambda self, ids: set())
+        again = op(id_=earlier["id"], data=report_data(office))  # a new op creating the same report
+    else:
+        monkeypatch.setattr(SqlStore, "landed_op_ids", lambda self, ids: set())
+        again = op(op_id=earlier["op_id"], data=report_data(office))  # another report under a landed op_id
+    fresh = [op(data=report_data(office, notes=AWKWARD)), op(data=report_data(office, location=None))]
+    results = push(client, [fresh[0], again, fresh[1]])
+    assert "bulk insert of 3 new reports failed" in caplog.text  # (the path under test was taken)
+    if collision == "report":
+        assert [r["status"] for r in results] == ["applied", "duplicate", "applied"]
+        assert results[1]["id"] == earlier["id"] and results[1]["version"] == first["version"]
+    else:
+        assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+        assert "op_id" in results[1]["errors"]
+        assert db.session.get(Report, uuid.UUID(again["id"])) is None
+    pulled = _pulled(client)
+    for sent, result in zip(fresh, [results[0], results[2]]):
+        assert orjson.dumps(pulled[sent["id"]]) == orjson.dumps(result["record"])
+    db.session.expire_all()
+    # Nothing doubled and nothing lost: one report, version, feed row and ledger entry each.
+    for sent in [*fresh, earlier]:
+        report_id = uuid.UUID(sent["id"])
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)
+                                 .where(ReportVersion.report_id == report_id)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Change)
+                                 .where(Change.entity_id == sent["id"])) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.entity_id.in_([uuid.UUID(s["id"]) for s in [*fresh, earlier]]))) == (4 if collision == "report"
+                                                                                       else 3)
+
+
+def test_a_push_answer_the_standard_library_writes_still_carries_the_stored_records(client, office):
+    """An op id beyond 64 bits is echoed as sent, which orjson cannot write: the answer is
+    written by the standard library, records stored as JSON included."""
+    good = op(data=report_data(office, notes=AWKWARD))
+    response = client.as_("inspector-6a").post(PUSH, json=envelope([good, {"op_id": 2**70, "entity": "reports"}]))
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert results[1]["op_id"] == 2**70 and results[1]["status"] == "rejected"
+    assert results[0]["status"] == "applied"
+    assert orjson.dumps(results[0]["record"]) == orjson.dumps(_pulled(client)[good["id"]])
+
+
+def test_the_bulk_writer_stores_exactly_what_cores_insert_stores(client, office, app_context):
+    """Rows written by app.repositories.bulk (COPY, or the driver's executemany) hold, column
+    for column, what SQLAlchemy Core's INSERT of the same rows holds: JSON's null for None
+    (not SQL NULL), 1, 1.0 and True told apart, awkward text, a point and no point, instants."""
+    from app.models import SyncConflict, User
+    from app.repositories import bulk
+    from geo.geometry import point, to_db
+
+    author = db.session.scalar(sa.select(User.id).where(User.username == "inspector-6a"))
+    at = now()
+    conflicts = [{"report_id": uuid.uuid4(), "op_id": uuid.uuid4(), "user_id": author, "field": AWKWARD,
+                  "policy": "merge_text", "base": base, "server": server, "client": None, "resolved": [AWKWARD],
+                  "at": at} for base, server in [(1, True), (1.0, 1), (True, None), (None, {"a": [1, 1.0]})]]
+    office_id = uuid.UUID(office["id"])
+    reports = [{"id": uuid.uuid4(), "author_id": author, "device_id": None, "office_id": office_id, "district": 6,
+                "round_id": None, "observed_at": at, "gps_fix_at": at - timedelta(seconds=i), "location": location,
+                "accuracy_m": 0.1 + 0.2, "office_state": "open", "staff_present": i, "checklist": {AWKWARD: i == 1},
+                "notes": AWKWARD, "photos": [], "version": 1, "received_at": at, "updated_at": at,
+                "evidence_time": at, "evidence_time_source": "device", "clock_skew_s": -1.5,
+                "distance_to_office_m": None, "locked": False, "flags": [], "violation_id": None, "amendments": [],
+                "field_times": {}, "deleted_at": None, "wire": AWKWARD, "wire_key": "k"}
+               for i, location in enumerate([to_db(point(51.4, 35.7)), None, to_db(point(-0.1 / 3, 1e-9))])]
+    for model, rows, key in [(SyncConflict, conflicts, "report_id"), (Report, reports, "id")]:
+        table = model.__table__
+        twins = [row | {key: uuid.uuid4()} for row in rows]
+        bulk.insert_many(model, rows)
+        db.session.execute(table.insert(), twins)
+        as_text = [_as_text(c).label(c.key) for c in table.columns if c.key not in ("id", key)]
+        for row, twin in zip(rows, twins):
+            (stored,) = db.session.execute(sa.select(*as_text).where(table.c[key] == row[key])).all()
+            (by_core,) = db.session.execute(sa.select(*as_text).where(table.c[key] == twin[key])).all()
+            assert stored == by_core
+    db.session.rollback()
+
+
+def _as_text(column):
+    """A column's stored value as text, to compare what two writers stored (a SpatiaLite
+    geometry, a blob, as its hex)."""
+    if db.session.get_bind().dialect.name == "sqlite" and column.key == "location":
+        return sa.func.hex(column)
+    return sa.cast(column, sa.Text)
