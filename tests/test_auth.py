@@ -66,6 +66,26 @@ def test_login_records_the_device(client, app_context):
     assert device.user_id == db.session.scalar(sa.select(User.id).where(User.username == "inspector-4a"))
 
 
+def test_a_phone_handed_to_another_inspector_follows_its_new_holder(client, app_context):
+    device_id = uuid.uuid4()
+    first = client.post("/api/v1/auth/token", headers={"User-Agent": "phone/1"}, json={
+        "username": "inspector-4a", "password": DEMO_PASSWORD, "device_id": str(device_id)})
+    assert first.status_code == 201
+    seen_first = db.session.get(Device, device_id).first_seen_at
+    db.session.expire_all()
+    second = client.post("/api/v1/auth/token", headers={"User-Agent": "phone/2"}, json={
+        "username": "inspector-5b", "password": DEMO_PASSWORD, "device_id": str(device_id)})
+    assert second.status_code == 201 and second.get_json()["user"]["districts"] == [5]
+    device = db.session.get(Device, device_id)
+    holder = db.session.scalar(sa.select(User.id).where(User.username == "inspector-5b"))
+    assert (device.user_id, device.user_agent, device.first_seen_at) == (holder, "phone/2", seen_first)
+    assert device.last_seen_at >= seen_first
+    tokens = db.session.scalars(sa.select(ApiToken).where(ApiToken.device_id == device_id)).all()
+    assert sorted(token.user_id for token in tokens) == sorted(
+        db.session.scalars(sa.select(User.id).where(User.username.in_(["inspector-4a", "inspector-5b"])))), \
+        "each login's token names the phone"
+
+
 def test_a_bad_device_id_is_named(client):
     assert_problem(login(client, "inspector-4a", device_id="not-a-uuid"), 422, "device_id")
 

@@ -61,3 +61,44 @@ def test_a_window_that_is_over_starts_again_and_a_cleared_key_is_gone(workers):
 def test_without_the_databases_url_the_storage_says_what_it_needs():
     with pytest.raises(ValueError, match="URL"):
         DatabaseStorage("database://")
+
+
+def test_counts_from_two_workers_at_once_stay_exact(workers):
+    """Every increment, from either worker's threads at once, gets its own count: none is
+    lost or counted twice (one atomic upsert each, in autocommit)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    per_thread, threads = 25, 4
+    with ThreadPoolExecutor(2 * threads) as pool:
+        counts = list(pool.map(lambda storage: [storage.incr("busy", 60) for _ in range(per_thread)],
+                               [storage for storage in workers for _ in range(threads)]))
+    total = 2 * threads * per_thread
+    assert sorted(count for each in counts for count in each) == list(range(1, total + 1))
+    assert workers[0].get("busy") == workers[1].get("busy") == total
+
+
+def test_a_request_reads_a_key_once_and_sees_its_own_increments(app, workers):
+    """flask-limiter asks about a login's keys several times a request: each key's row is
+    read once, count and window together, in one round trip (no transaction around it);
+    the storage's own increments update what the request read; the next request reads afresh."""
+    first, second = workers
+    statements = []
+    sa.event.listen(first.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with first.engine.connect() as connection:
+        driver = connection.connection.dbapi_connection
+        # The driver opens no transaction: psycopg sends no BEGIN, sqlite3 none either.
+        assert driver.autocommit if LEG == "postgis" else driver.isolation_level is None
+    statements.clear()
+    with app.test_request_context("/api/v1/auth/token", method="POST"):
+        assert first.get("k") == 0 and first.get_expiry("k") <= time.time() and first.get("k") == 0
+        assert len(statements) == 1
+        assert second.incr("k", 60) == 1  # another worker, meanwhile
+        assert first.get("k") == 0, "read once a request"
+        assert first.incr("k", 60) == 2  # the increment itself is never kept: exact
+        assert first.get("k") == 2 and 59 < first.get_expiry("k") - time.time() <= 60
+        assert len(statements) == 2
+    with app.test_request_context("/api/v1/auth/token", method="POST"):
+        assert first.get("k") == 2 and len(statements) == 3
+        first.clear("k")  # a DELETE, and the key read again
+        assert first.get("k") == 0 and len(statements) == 5
+    assert first.get("k") == 0 and first.get("k") == 0 and len(statements) == 7, "outside a request, nothing kept"

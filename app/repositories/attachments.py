@@ -1,6 +1,7 @@
 """Queries on photos: the stored blobs, who sent each, and uploads in pieces (DESIGN §5.5)."""
 
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,6 +23,27 @@ def sent_by(sha: str, user_id: int) -> Attachment | None:
     """The stored photo, if this user has sent its bytes themself."""
     return db.session.scalar(sa.select(Attachment).join(AttachmentSender).where(
         Attachment.sha256 == sha, AttachmentSender.user_id == user_id))
+
+
+@dataclass(frozen=True)
+class PieceState:
+    """What a piece of a user's upload is checked against."""
+    sent_size: int | None  # the stored photo's size, if this user has sent its bytes themself
+    upload: AttachmentUpload | None  # the user's upload in pieces of it
+    open_uploads: int  # how many uploads in pieces the user has open
+
+
+def piece_state(user_id: int, sha: str) -> PieceState:
+    """`sent_by`, `upload` and `open_uploads` in one query: a photo's PATCH asks all three."""
+    sent = (sa.select(Attachment.size).join(AttachmentSender)
+            .where(Attachment.sha256 == sha, AttachmentSender.user_id == user_id).scalar_subquery())
+    open_uploads = (sa.select(sa.func.count()).select_from(AttachmentUpload)
+                    .where(AttachmentUpload.user_id == user_id).scalar_subquery().correlate(None))
+    one_row = sa.select(sa.literal(1).label("one")).subquery()
+    size, count, upload = db.session.execute(
+        sa.select(sent, open_uploads, AttachmentUpload).select_from(one_row).outerjoin(
+            AttachmentUpload, sa.and_(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha))).one()
+    return PieceState(size, upload, count)
 
 
 def missing_attachments(shas: Iterable[str], author_id: int) -> set[str]:
@@ -51,15 +73,29 @@ def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     return photos - sent
 
 
-def create(sha: str, size: int, content_type: str, user_id: int) -> bool:
-    """Store the row of a photo whose file is in place; False if it was there already (two
-    users sending the same photo at once both get here; the second insert does nothing)."""
-    return _insert_new(Attachment, sha256=sha, size=size, content_type=content_type, uploaded_by=user_id,
-                       created_at=utcnow())
+def store(sha: str, size: int, content_type: str, user_id: int) -> bool:
+    """A whole, verified photo's row unless it is there already (two users sending the same
+    photo at once both get here; the second insert does nothing), the user one of its
+    senders, and the user's upload in pieces of it over if one is open (one may have begun
+    while the photo's body came in); True if the photo's row is new.
 
-
-def add_sender(sha: str, user_id: int) -> None:
-    _insert_new(AttachmentSender, sha256=sha, user_id=user_id, sent_at=utcnow())
+    On PostgreSQL one statement does the three (its data-modifying WITH); on SQLite, three."""
+    now = utcnow()
+    new = (bulk.insert(Attachment).values(sha256=sha, size=size, content_type=content_type, uploaded_by=user_id,
+                                          created_at=now)
+           .on_conflict_do_nothing().returning(Attachment.sha256))
+    sender = bulk.insert(AttachmentSender).values(sha256=sha, user_id=user_id, sent_at=now).on_conflict_do_nothing()
+    ended = sa.delete(AttachmentUpload).where(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha)
+    if db.session.get_bind().dialect.name != "postgresql":
+        created = db.session.execute(new).first() is not None
+        db.session.execute(sender)
+        db.session.execute(ended)
+        return created
+    # The sender's foreign key is checked at the statement's end, when the photo's row is in.
+    stored = new.cte("stored")
+    statement = (sa.select(sa.exists(sa.select(stored.c.sha256)))
+                 .add_cte(sender.cte("sender")).add_cte(ended.cte("ended")))
+    return db.session.scalar(statement)
 
 
 def start_upload(user_id: int, sha: str, total: int, content_type: str) -> None:
@@ -75,22 +111,10 @@ def lock_uploads_of(user_id: int) -> None:
     db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
-def _insert_new(model, **row) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING (both databases spell it so); True if the row is new."""
-    statement = bulk.insert(model).values(row).on_conflict_do_nothing().returning(sa.literal(1))
-    return db.session.execute(statement).first() is not None
-
-
 def upload(user_id: int, sha: str) -> AttachmentUpload | None:
     """A user's upload in pieces."""
     return db.session.scalar(sa.select(AttachmentUpload).where(AttachmentUpload.user_id == user_id,
                                                                AttachmentUpload.sha256 == sha))
-
-
-def open_uploads(user_id: int) -> int:
-    """How many uploads in pieces a user has open."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(AttachmentUpload)
-                             .where(AttachmentUpload.user_id == user_id))
 
 
 def touch_upload(user_id: int, sha: str, received: int) -> None:

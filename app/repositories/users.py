@@ -1,12 +1,14 @@
 """Queries on users, their tokens and devices."""
 
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, Device, User
+from app.repositories import bulk
 
 
 def get(user_id: int) -> User | None:
@@ -15,6 +17,12 @@ def get(user_id: int) -> User | None:
 
 def get_by_username(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def for_login(username: str) -> User | None:
+    """The user with their districts, in one query (the login answers them)."""
+    return db.session.scalars(sa.select(User).where(User.username == username)
+                              .options(joinedload(User.district_links))).unique().one_or_none()
 
 
 def count() -> int:
@@ -43,10 +51,11 @@ def add_token(token: ApiToken) -> ApiToken:
     return token
 
 
-def get_device(device_id: uuid.UUID) -> Device | None:
-    return db.session.get(Device, device_id)
-
-
-def add_device(device: Device) -> Device:
-    db.session.add(device)
-    return device
+def record_device(device_id: uuid.UUID, user_id: int, user_agent: str, now: datetime) -> None:
+    """The phone, seen now in the hands of this user: added, or its holder and user agent
+    updated (one upsert: a phone logs in every morning)."""
+    statement = bulk.insert(Device).values(id=device_id, user_id=user_id, user_agent=user_agent,
+                                           first_seen_at=now, last_seen_at=now)
+    db.session.execute(statement.on_conflict_do_update(index_elements=[Device.id], set_={
+        "user_id": statement.excluded.user_id, "user_agent": statement.excluded.user_agent,
+        "last_seen_at": statement.excluded.last_seen_at}))

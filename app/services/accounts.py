@@ -12,7 +12,7 @@ from flask import current_app
 from app import passwords
 from app.database import utcnow
 from app.errors import Problem, invalid
-from app.models import ApiToken, Device, Role, User, UserDistrict
+from app.models import ApiToken, Role, User, UserDistrict
 from app.repositories import districts as district_repo
 from app.repositories import users as repo
 from app.services import unit_of_work
@@ -23,10 +23,21 @@ _DUMMY_HASH = passwords.hash_password("not a password")
 
 
 @dataclass(frozen=True)
+class Account:
+    """Who logged in, as the login answers it: read before the commit, so that answering
+    asks the database nothing more (the commit expires the ORM's user)."""
+    id: int
+    username: str
+    full_name: str
+    role: str
+    districts: list[int]
+
+
+@dataclass(frozen=True)
 class Login:
     token: str
     expires_at: datetime
-    user: User
+    user: Account
 
 
 def hash_token(token: str) -> str:
@@ -84,7 +95,7 @@ def login_name(username: str) -> str:
 
 def login(username: str, password: str, device_id: uuid.UUID | None, user_agent: str = "") -> Login:
     with unit_of_work():
-        user = repo.get_by_username(login_name(username))
+        user = repo.for_login(login_name(username))
         if user is None or not user.active:
             passwords.verify(_DUMMY_HASH, password)
             raise Problem("invalid-credentials", "Wrong username or password.")
@@ -92,26 +103,16 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
             raise Problem("invalid-credentials", "Wrong username or password.")
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(password)
-        device = _record_device(user, device_id, user_agent) if device_id is not None else None
-        token = secrets.token_urlsafe(32)
         now = utcnow()
+        if device_id is not None:
+            # A phone handed to another inspector follows its new holder.
+            repo.record_device(device_id, user.id, user_agent[:300], now)
+        token = secrets.token_urlsafe(32)
         expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
-        repo.add_token(ApiToken(token_hash=hash_token(token), user_id=user.id, device=device,
+        repo.add_token(ApiToken(token_hash=hash_token(token), user_id=user.id, device_id=device_id,
                                 created_at=now, expires_at=expires_at))
-    return Login(token=token, expires_at=expires_at, user=user)
-
-
-def _record_device(user: User, device_id: uuid.UUID, user_agent: str) -> Device:
-    device = repo.get_device(device_id)
-    now = utcnow()
-    if device is None:
-        return repo.add_device(Device(id=device_id, user_id=user.id, user_agent=user_agent[:300],
-                                      first_seen_at=now, last_seen_at=now))
-    # A phone handed to another inspector follows its new holder.
-    device.user_id = user.id
-    device.user_agent = user_agent[:300]
-    device.last_seen_at = now
-    return device
+        account = Account(user.id, user.username, user.full_name, user.role, user.districts)
+    return Login(token=token, expires_at=expires_at, user=account)
 
 
 def authenticate(token: str) -> ApiToken:

@@ -2,8 +2,10 @@
 
 A blob exists only once all of it has arrived and hashes to its name: bytes go to a
 temporary or partial file first and are moved into place (an atomic rename) after the
-hash checks out, and only then is the `attachments` row written. So a crash mid-upload
-leaves a partial file to resume, never a photo that counts as stored but is not whole.
+hash checks out, and only then is the `attachments` row committed (it is inserted just
+before the rename, which tells whether the photo is new, but no one sees it until the
+commit). So a crash mid-upload leaves a partial file to resume, never a photo that counts
+as stored but is not whole.
 
 A hash is a name, not a proof: whoever sends a photo's bytes is recorded as one of its
 senders (also when someone else stored the same photo before), an upload in pieces is its
@@ -148,10 +150,10 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
     user_id = user.id
     # A piece that cannot be taken is refused before its body is read; the same checks
     # are made again, under lock, before it is appended.
-    stored = repo.sent_by(sha, user_id)
-    if stored is not None:
-        return Progress(stored.size, stored.size, True)
-    upload = _check_piece(user_id, sha, start, total)
+    state = repo.piece_state(user_id, sha)
+    if state.sent_size is not None:
+        return Progress(state.sent_size, state.sent_size, True)
+    upload = _check_piece(state, start, total)
     mimetype = upload.content_type if upload is not None else check_type(content_type)
     _end_transaction()
     whole = start == 0 and length == total
@@ -185,10 +187,10 @@ def _end_transaction() -> None:
     end_read()
 
 
-def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUpload | None:
+def _check_piece(state: repo.PieceState, start: int, total: int) -> AttachmentUpload | None:
     """The caller's upload a piece at `start` goes on (None: it starts one), or 409."""
-    upload = repo.upload(user_id, sha)
-    if upload is None and repo.open_uploads(user_id) >= MAX_OPEN_UPLOADS:
+    upload = state.upload
+    if upload is None and state.open_uploads >= MAX_OPEN_UPLOADS:
         raise Problem("too-many-open-uploads", f"You have {MAX_OPEN_UPLOADS} uploads in pieces open: finish "
                                                "one (or let it expire) before starting another.",
                       headers={"Retry-After": "60"})
@@ -205,10 +207,10 @@ def _check_piece(user_id: int, sha: str, start: int, total: int) -> AttachmentUp
 def _append(session, user_id: int, sha: str, mimetype: str, start: int, total: int, piece: Path,
             whole_hash: tuple[str, bytes] | None) -> Progress:
     repo.lock_uploads_of(user_id)
-    stored = repo.sent_by(sha, user_id)
-    if stored is not None:  # the caller sent it whole meanwhile
-        return Progress(stored.size, stored.size, True)
-    upload = _check_piece(user_id, sha, start, total)
+    state = repo.piece_state(user_id, sha)
+    if state.sent_size is not None:  # the caller sent it whole meanwhile
+        return Progress(state.sent_size, state.sent_size, True)
+    upload = _check_piece(state, start, total)
     partial = partial_path(user_id, sha)
     partial.parent.mkdir(parents=True, exist_ok=True)
     if upload is not None:
@@ -295,21 +297,21 @@ def _hash_file(partial: Path, start: int, piece: Path) -> tuple[str, bytes]:
 
 def _store(user_id: int, sha: str, mimetype: str, source: Path) -> bool:
     """Make `source` (whole, verified) the stored photo unless it is there already, and the
-    caller one of its senders; True if it was not stored before."""
+    caller one of its senders; True if it was not stored before.
+
+    Stored whole, by whatever path: the caller's upload of it begun earlier (a request cut
+    by a crash, then the photo sent again; or pieces begun while this body came in) is
+    over, row and partial file alike."""
     size = source.stat().st_size
-    if repo.get(sha) is None:
-        # The file is in place before the row says it is stored (the row commits after this).
+    created = repo.store(sha, size, mimetype, user_id)
+    if created:
+        # The file is in place before the row says it is stored: the row commits after this
+        # (and until then another sender's insert of it waits, then does nothing).
         target = blob_path(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
-        created = repo.create(sha, size, mimetype, user_id)
     else:
         source.unlink(missing_ok=True)
-        created = False
-    repo.add_sender(sha, user_id)
-    # Stored whole, by whatever path: the caller's upload of it begun earlier (a request cut
-    # by a crash, then the photo sent again) is over, row and partial file alike.
-    repo.delete_upload(user_id, sha)
     partial_path(user_id, sha).unlink(missing_ok=True)
     return created
 

@@ -147,6 +147,53 @@ def test_a_photo_sent_in_one_piece_that_does_not_hash_right_is_refused(client):
     assert inspector.request("HEAD", URL + sha).headers["Upload-Offset"] == "0"
 
 
+@pytest.mark.parametrize("when", ["open before", "begun while the body came in"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_photo_sent_whole_ends_the_senders_upload_in_pieces_of_it(client, monkeypatch, method, when):
+    """An upload in pieces of a photo its sender then stored whole is over (row and partial
+    file): it no longer counts among their open uploads nor waits for cleanup. Also when the
+    pieces began after the whole photo's checks, while its body was still coming in."""
+    from app.repositories import attachments as repo
+    from app.repositories import users
+    from app.services import attachments
+
+    body, sha = jpeg(f"whole over pieces {method} {when}", 4_000)
+    phone = client.as_("inspector-6a")
+    user_id = users.get_by_username("inspector-6a").id
+
+    def first_piece():
+        return phone.request("PATCH", URL + sha, data=body[:1000], headers={
+            "Content-Type": "image/jpeg", "Content-Range": f"bytes 0-999/{len(body)}"})
+
+    if when == "open before":
+        assert first_piece().status_code == 204
+        if method == "PATCH":  # a whole PATCH at 0 would be told to resume at 1000; the pieces are lost
+            attachments.partial_path(user_id, sha).unlink()
+    else:
+        receive = attachments._receive
+
+        def pieces_begin_meanwhile(stream, mimetype):
+            received = receive(stream, mimetype)
+            with attachments.unit_of_work():  # as another request of the same phone would
+                repo.start_upload(user_id, sha, len(body), "image/jpeg")
+                repo.touch_upload(user_id, sha, 1000)
+                partial = attachments.partial_path(user_id, sha)
+                partial.parent.mkdir(parents=True, exist_ok=True)
+                partial.write_bytes(body[:1000])
+            return received
+
+        monkeypatch.setattr(attachments, "_receive", pieces_begin_meanwhile)
+    headers = {"Content-Type": "image/jpeg"}
+    if method == "PATCH":
+        headers["Content-Range"] = f"bytes 0-{len(body) - 1}/{len(body)}"
+    assert phone.request(method, URL + sha, data=body, headers=headers).status_code == 201
+    assert (user_id, sha) not in repo.uploads_held()
+    assert not attachments.partial_path(user_id, sha).exists()
+    assert phone.get(URL + sha).data == body
+    head = phone.request("HEAD", URL + sha)
+    assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == str(len(body))
+
+
 def _fail_once(monkeypatch, module, name):
     """Make `module.name` meet the database restarting, once (a 503 after the piece was appended)."""
     import sqlalchemy.exc
@@ -163,7 +210,7 @@ def _fail_once(monkeypatch, module, name):
     monkeypatch.setattr(module, name, failing)
 
 
-@pytest.mark.parametrize("failing", ["touch_upload", "delete_upload", "create"])
+@pytest.mark.parametrize("failing", ["touch_upload", "delete_upload", "store"])
 def test_a_piece_whose_transaction_failed_is_not_counted_and_the_photo_is_not_taken_for_sent(client, monkeypatch,
                                                                                          failing):
     """A 503 after a piece was appended to the file (the database restarting): the server
