@@ -324,7 +324,7 @@ class TimedTransport:
         try:
             response = self.inner.request(method, path, body, headers)
             status = response.status
-            shed = status == 503 and _problem_type(response) == "/problems/overloaded"
+            shed = status == 503 and _shed(method, response)
             if (method == "PATCH" and status == 201) or (method == "PUT" and status in (200, 201)):
                 with self.recorder.lock:
                     self.recorder.photos_stored.add(path.rsplit("/", 1)[-1])
@@ -341,11 +341,15 @@ class TimedTransport:
                     self.recorder.in_flight_pushes -= 1
 
 
-def _problem_type(response: Response) -> str | None:
+def _shed(method: str, response: Response) -> bool:
+    """A 503 `overloaded`; a HEAD's has no body to tell it by (a 503 to one is counted shed)."""
+    if method == "HEAD":
+        return True
     try:
-        return response.json().get("type")
+        body = response.json()
     except ValueError:
-        return None
+        return False
+    return isinstance(body, dict) and body.get("type") == "/problems/overloaded"
 
 
 class LosingTransport:

@@ -94,6 +94,11 @@ def _retry_after_s(response: Response, longest: float = 300) -> float:
         return 0.0
 
 
+# A request the server sheds past capacity is sent again after its Retry-After for up to this
+# long in all before the phone gives up on it for this sync (nothing is lost: the outbox keeps it).
+SHED_PATIENCE_S = 600
+
+
 def problem_code(response: Response) -> str:
     """The code of a problem+json answer (`/problems/<code>`, listed at /problems), or ""."""
     try:
@@ -116,7 +121,7 @@ def utc_now() -> datetime:
 
 class Client:
     def __init__(self, store: str | Path, transport=None, clock=utc_now, retries: int = 5,
-                 backoff_s: float = 0.5, sleep=time.sleep):
+                 backoff_s: float = 0.5, sleep=time.sleep, patience_s: float = SHED_PATIENCE_S):
         self.db = sqlite3.connect(str(store), isolation_level=None)
         self.db.executescript(SCHEMA)
         self.transport = transport
@@ -124,6 +129,7 @@ class Client:
         self.retries = retries
         self.backoff_s = backoff_s
         self.sleep = sleep
+        self.patience_s = patience_s  # the longest a request waits out a busy server's sheds, in all
         if self._meta("device_id") is None:
             self._set_meta("device_id", str(uuid.uuid4()))
 
@@ -195,17 +201,34 @@ class Client:
             body = json.dumps(payload).encode()
             headers["Content-Type"] = "application/json"
         attempts = self.retries if retry else 1
-        for attempt in range(attempts):
+        attempt, shed_waited = 0, 0.0
+        while True:
             try:
                 response = self.transport.request(method, path, body, headers)
                 if response.status < 500 and response.status != 429:
                     return response
                 error: Exception = ServerError(response)
+                wait = self._shed_wait(response, shed_waited)
+                if wait is not None:  # not started, by a server past capacity: no attempt spent
+                    shed_waited += wait
+                    self.sleep(wait)
+                    continue
             except TransportError as exc:
                 error = exc
-            if attempt + 1 < attempts:
-                self._pause(attempt, error)
-        raise error
+            attempt += 1
+            if attempt >= attempts:
+                raise error
+            self._pause(attempt - 1, error)
+
+    def _shed_wait(self, response: Response, waited: float) -> float | None:
+        """How long to wait before sending again a request the server shed past capacity (503
+        `overloaded`: it was not started, so sending it again is always safe): its Retry-After,
+        which the server spreads at random; None once this request has waited `patience_s`, or
+        for any other answer. A shed is the server asking for time, not a failure: it spends
+        none of the request's retries."""
+        if response.status != 503 or problem_code(response) != "overloaded" or waited >= self.patience_s:
+            return None
+        return max(_retry_after_s(response), self.backoff_s)
 
     def _pause(self, attempt: int, error: Exception) -> None:
         """Wait before retrying: half to all of backoff_s × 2^attempt at random, so phones

@@ -70,3 +70,30 @@ def test_a_client_error_is_not_retried(tmp_path):
     device, slept = client(tmp_path, Response(500, {}, b""), retries=1)
     with pytest.raises(ServerError):
         device._call("GET", "/x")
+
+
+def shed(after: str = "3") -> Response:
+    return Response(503, {"Retry-After": after, "Content-Type": "application/problem+json"},
+                    b'{"type": "/problems/overloaded", "status": 503}')
+
+
+def test_a_request_shed_past_capacity_is_sent_again_after_its_retry_after_spending_no_retry(tmp_path):
+    # More sheds than retries, then a lost answer and a success: the sheds spent none of the 2 retries.
+    device, slept = client(tmp_path, *[shed()] * 6, TransportError("cut"), ok(), retries=2)
+    assert device._call("POST", "/api/v1/sync/push").status == 200
+    assert slept[:6] == [3.0] * 6 and len(slept) == 7
+
+
+def test_a_phone_waits_out_sheds_only_so_long_then_gives_up_for_this_sync(tmp_path):
+    device, slept = client(tmp_path, *[shed("60")] * 20, retries=1, patience_s=120)
+    with pytest.raises(ServerError):
+        device._call("POST", "/api/v1/sync/push")
+    assert sum(slept) == 120
+
+
+def test_a_503_of_a_database_away_still_spends_a_retry(tmp_path):
+    away = Response(503, {"Retry-After": "3"}, b'{"type": "/problems/unavailable", "status": 503}')
+    device, slept = client(tmp_path, away, away, retries=2)
+    with pytest.raises(ServerError):
+        device._call("GET", "/x")
+    assert slept == [3.0]
