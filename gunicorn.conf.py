@@ -7,8 +7,8 @@ import os
 bind = os.environ.get("BAZRES_BIND", "127.0.0.1:8000")
 # Threads per worker keep a few slow 2G uploads from holding a whole worker.
 # gthread, with each request's wait for a thread measured: past capacity the app sheds a
-# request that waited too long (503 and Retry-After; app/shedding.py, BAZRES_SHED_AFTER_MS).
-worker_class = "app.shedding.QueueTimedWorker"
+# request that waited too long (503 and Retry-After; serving.py, app/shedding.py, BAZRES_SHED_AFTER_MS).
+worker_class = "serving.QueueTimedWorker"
 workers = int(os.environ.get("BAZRES_WORKERS", str(multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("BAZRES_THREADS", "4"))
 # On SIGTERM (or SIGINT) gunicorn stops accepting, lets in-flight requests finish for up to

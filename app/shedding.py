@@ -6,7 +6,7 @@ On the first morning of Nowruz every phone syncs at once. Under `make serve` (gu
 threaded worker) a connection whose request has arrived waits in its worker's queue for a
 free thread; past capacity that queue grows without bound, every request waits longer
 than a phone's deadline, the phone retries, and the retries lengthen the queue. So the
-worker (`QueueTimedWorker`, `gunicorn.conf.py`'s `worker_class`) stamps each request with
+worker (`serving.QueueTimedWorker`, `gunicorn.conf.py`'s `worker_class`) stamps each request with
 how long it waited for its thread (`QUEUED_S` in the WSGI environ: a key only the server
 sets, never a client's header), and `Shedding`, the app's outermost middleware, answers one
 that waited longer than `SHED_AFTER_MS` with 503 before reading its body or opening a
@@ -19,12 +19,9 @@ Under `flask run` (no queue of ours) no request is stamped and none is shed.
 
 import math
 import random
-import threading
-import time
 
-from gunicorn.workers.gthread import ThreadWorker
+from serving import QUEUED_S
 
-QUEUED_S = "bazres.queued_s"
 # Never shed: a health check must say the server is up even while it is busy.
 NEVER_SHED = frozenset({"/healthz"})
 LONGEST_RETRY_AFTER_S = 60
@@ -55,31 +52,3 @@ def retry_after_s(queued_s: float) -> int:
     queue to drain (with 1–2 s, 1,000 phones on 2 cores were shed four times a request)."""
     base = min(max(4 * queued_s, 2.0), LONGEST_RETRY_AFTER_S / 2)
     return math.ceil(base + random.uniform(0, base))
-
-
-class QueueTimedWorker(ThreadWorker):
-    """gunicorn's threaded worker, with each request's wait for a thread put in its environ."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._queued = threading.local()
-
-    def enqueue_req(self, conn):
-        # Called when a request's first bytes are there (a new connection, or a kept-alive
-        # one readable again): from here on it waits for a thread.
-        conn.bazres_ready_at = time.monotonic()
-        super().enqueue_req(conn)
-
-    def handle(self, conn):
-        self._queued.seconds = time.monotonic() - getattr(conn, "bazres_ready_at", time.monotonic())
-        return super().handle(conn)
-
-    def load_wsgi(self):
-        super().load_wsgi()
-        app, queued = self.wsgi, self._queued
-
-        def stamped(environ, start_response):
-            environ[QUEUED_S] = getattr(queued, "seconds", 0.0)
-            return app(environ, start_response)
-
-        self.wsgi = stamped
