@@ -46,7 +46,10 @@ export async function renderMap() {
 }
 
 async function draw(L, box, legend) {
-  const map = L.map(box, { zoomControl: true, attributionControl: false, preferCanvas: true });
+  // A view first: Leaflet's canvas renderer measures the map's bounds when a layer is added,
+  // and a map with no view yet has none ("reading 'min' of undefined").
+  const map = L.map(box, { zoomControl: true, attributionControl: false, preferCanvas: true })
+    .setView([35.7, 51.4], 11);
   const districts = await records.all("districts");
   const layer = L.geoJSON({ type: "FeatureCollection", features: districts.map((d) => ({
     type: "Feature", geometry: d.geometry, properties: { name: d.name_fa, number: d.number } })) }, {
@@ -67,7 +70,6 @@ async function draw(L, box, legend) {
     marker.addTo(map);
   }
   if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { padding: [12, 12] });
-  else map.setView([35.7, 51.4], 11);
   legend.textContent = `${faDigits(order.size)} بازدید برنامه‌ریزی‌شده (شماره‌دار) از ${faDigits(offices.length)} دفتر؛ نقطهٔ آبی: شما`;
 
   let me = null;
