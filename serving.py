@@ -12,6 +12,10 @@ import time
 from gunicorn.workers.gthread import ThreadWorker
 
 QUEUED_S = "bazres.queued_s"
+# Set by the app on an answer after which the connection must close (a request shed with a
+# large body unread: gunicorn would otherwise read the rest of it on a thread before the
+# connection's next request, the very thread the shed meant to free).
+CLOSE_AFTER = "bazres.close_after"
 
 
 class QueueTimedWorker(ThreadWorker):
@@ -37,6 +41,9 @@ class QueueTimedWorker(ThreadWorker):
 
         def stamped(environ, start_response):
             environ[QUEUED_S] = getattr(queued, "seconds", 0.0)
-            return app(environ, start_response)
+            answer = app(environ, start_response)
+            if environ.get(CLOSE_AFTER):  # before the headers go out: they say Connection: close
+                start_response.__self__.force_close()
+            return answer
 
         self.wsgi = stamped

@@ -20,11 +20,15 @@ Under `flask run` (no queue of ours) no request is stamped and none is shed.
 import math
 import random
 
-from serving import QUEUED_S
+from serving import CLOSE_AFTER, QUEUED_S
 
 # Never shed: a health check must say the server is up even while it is busy.
 NEVER_SHED = frozenset({"/healthz"})
 LONGEST_RETRY_AFTER_S = 60
+# A shed request's unread body up to this size is read and dropped by the server before the
+# connection's next request (the client sent it already, fast); past it, or of unknown size,
+# the connection is closed after the 503 instead, so no thread waits for a photo trickling in.
+DRAIN_AT_MOST = 64 * 1024
 
 
 class Shedding:
@@ -40,6 +44,9 @@ class Shedding:
         if self.after_s <= 0 or queued <= self.after_s or environ.get("PATH_INFO") in NEVER_SHED:
             return self.app(environ, start_response)
         retry_after = retry_after_s(queued)
+        length = environ.get("CONTENT_LENGTH") or ""
+        if (length.isdigit() and int(length) > DRAIN_AT_MOST) or environ.get("HTTP_TRANSFER_ENCODING"):
+            environ[CLOSE_AFTER] = True
         return self.problem(environ, start_response, "overloaded",
                             f"The server is past capacity: this request waited {queued:.1f} s for its turn and was "
                             f"not started; nothing was written. Send it again after {retry_after} s.",

@@ -208,7 +208,7 @@ class Client:
                 if response.status < 500 and response.status != 429:
                     return response
                 error: Exception = ServerError(response)
-                wait = self._shed_wait(response, shed_waited)
+                wait = self._shed_wait(method, response, shed_waited)
                 if wait is not None:  # not started, by a server past capacity: no attempt spent
                     shed_waited += wait
                     self.sleep(wait)
@@ -220,13 +220,16 @@ class Client:
                 raise error
             self._pause(attempt - 1, error)
 
-    def _shed_wait(self, response: Response, waited: float) -> float | None:
+    def _shed_wait(self, method: str, response: Response, waited: float) -> float | None:
         """How long to wait before sending again a request the server shed past capacity (503
         `overloaded`: it was not started, so sending it again is always safe): its Retry-After,
-        which the server spreads at random; None once this request has waited `patience_s`, or
-        for any other answer. A shed is the server asking for time, not a failure: it spends
-        none of the request's retries."""
-        if response.status != 503 or problem_code(response) != "overloaded" or waited >= self.patience_s:
+        which the server spreads at random. A shed is the server asking for time, not a
+        failure: it spends none of the request's retries. A HEAD's answer has no body to name
+        its problem: any 503 to a HEAD is waited out so (a HEAD is always safe to send again).
+        None for any other answer, and once this request has waited out sheds for `patience_s`:
+        a shed then counts as a failure, and spends the retries left."""
+        shed = method == "HEAD" or problem_code(response) == "overloaded"
+        if response.status != 503 or not shed or waited >= self.patience_s:
             return None
         return max(_retry_after_s(response), self.backoff_s)
 

@@ -46,7 +46,10 @@ def one_of(column, values: list):
     write out and parse than the query took to run. SQLite has no arrays: an IN list there
     (at most 32,766 values a statement)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        # A text column's array is cast to unbounded text: a cast to VARCHAR(36)[] would cut a
+        # longer value to a prefix that could match, where the IN list compared it whole.
+        item = sa.String() if isinstance(column.type, sa.String) else column.type
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(item)))
     return column.in_(list(values))
 
 

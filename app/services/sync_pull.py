@@ -67,8 +67,7 @@ class SqlPullStore:
         if missing:
             fresh = _WRITERS[entity]([entity_id for entity_id, _ in missing])
             made = {key: fresh[key[0]] for key in missing if key[0] in fresh}
-            WRITTEN.put_many(entity, made)
-            found |= WRITTEN.get_many(entity, list(made))
+            found |= WRITTEN.put_many(entity, made)
         return [record for key in keys if key in found
                 for district, record in [found[key]] if district is None or self.visibility.covers(district)]
 

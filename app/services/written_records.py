@@ -42,14 +42,16 @@ class WrittenRecords:
                     found[key] = held
         return found
 
-    def put_many(self, entity: str, written: dict) -> None:
-        """`written`: (id, seq) -> (district or None, the record as a dict)."""
-        made = {(entity, *key): (district, orjson.Fragment(orjson.dumps(record)))
-                for key, (district, record) in written.items()}
+    def put_many(self, entity: str, written: dict) -> dict:
+        """`written`: (id, seq) -> (district or None, the record as a dict). Returns them as
+        kept, (id, seq) -> (district, JSON): the caller's page needs them whatever other
+        threads' puts have pushed out of the cache since."""
+        made = {key: (district, orjson.Fragment(orjson.dumps(record))) for key, (district, record) in written.items()}
         with self._lock:
-            self._records.update(made)
+            self._records.update({(entity, *key): held for key, held in made.items()})
             while len(self._records) > self.kept:
                 self._records.popitem(last=False)
+        return made
 
     def clear(self) -> None:
         with self._lock:

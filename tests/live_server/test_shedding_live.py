@@ -47,11 +47,66 @@ def _request(server, method, path, body=None, token=None, timeout=60):
         connection.close()
 
 
-def test_a_request_that_waited_past_the_limit_is_shed_while_the_slow_one_finishes(busy_server):
-    status, _, body = _request(busy_server, "POST", "/api/v1/auth/token",
+def _log_in(server) -> str:
+    status, _, body = _request(server, "POST", "/api/v1/auth/token",
                                {"username": "inspector-6a", "password": DEMO_PASSWORD})
     assert status == 201, body
-    token = json.loads(body)["token"]
+    return json.loads(body)["token"]
+
+
+def _hold_the_thread(server, token, seconds: float = 1.5) -> threading.Thread:
+    """A photo trickling in for `seconds` holds the worker's one thread; returns its thread."""
+    photo, sha = jpeg(f"hold-{time.monotonic()}", 60_000)
+    holding = threading.Event()
+
+    def trickle():
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        connection.putrequest("PUT", f"/api/v1/attachments/{sha}")
+        for name, value in {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg",
+                            "Content-Length": str(len(photo))}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        connection.send(photo[:1000])
+        holding.set()
+        step = len(photo) // 15
+        for start in range(1000, len(photo), step):
+            time.sleep(seconds / 15)
+            connection.send(photo[start:start + step])
+        connection.getresponse().read()
+        connection.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    holding.wait(10)
+    time.sleep(0.2)
+    return thread
+
+
+def test_a_shed_request_with_a_large_body_closes_its_connection_instead_of_reading_the_body(busy_server):
+    token = _log_in(busy_server)
+    holder = _hold_the_thread(busy_server, token)
+    photo, sha = jpeg("shed-large", 100_000)
+    status, headers, body = _request_bytes(busy_server, "PUT", f"/api/v1/attachments/{sha}", photo, token)
+    holder.join(60)
+    assert status == 503 and json.loads(body)["type"] == "/problems/overloaded"
+    assert headers.get("Connection", "").lower() == "close"  # no thread reads the 100 KB it did not want
+    status, _, _ = _request_bytes(busy_server, "PUT", f"/api/v1/attachments/{sha}", photo, token)
+    assert status == 201  # sent again when the server has room, it lands
+
+
+def _request_bytes(server, method, path, body: bytes, token):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers={"Authorization": f"Bearer {token}",
+                                                             "Content-Type": "image/jpeg"})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_a_request_that_waited_past_the_limit_is_shed_while_the_slow_one_finishes(busy_server):
+    token = _log_in(busy_server)
     photo, sha = jpeg("shed", 60_000)
     slow: dict = {}
     holding = threading.Event()

@@ -97,3 +97,9 @@ def test_a_503_of_a_database_away_still_spends_a_retry(tmp_path):
     with pytest.raises(ServerError):
         device._call("GET", "/x")
     assert slept == [3.0]
+
+
+def test_a_503_to_a_head_has_no_body_to_name_it_and_is_waited_out_as_a_shed(tmp_path):
+    device, slept = client(tmp_path, *[Response(503, {"Retry-After": "4"}, b"")] * 3, ok(), retries=1)
+    assert device._call("HEAD", "/api/v1/attachments/x", retry=False).status == 200
+    assert slept == [4.0, 4.0, 4.0]
