@@ -11,6 +11,8 @@ names it (it was read after that entry committed). Pages name a record by its la
 so an entry superseded is simply no longer asked for; the oldest keys go first past
 `KEPT`. A change made around the feed (a hand-made UPDATE) is not seen until the record's
 next feed entry or a restart: as with the reports' stored records, write through the app.
+The keys hold for one database's life: restart the servers after restoring or recreating
+the database under them (its sequence numbers start again).
 The tests' BAZRES_CHECK_STORED_RECORDS checks every record taken from here against a fresh
 read.
 """
