@@ -15,7 +15,6 @@ from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
-from app.services import written_records
 from app.services.report_form import dump_reports, is_stored, stored_records, wire_of
 from app.services.written_records import WRITTEN
 from app.services.visibility import Visibility
@@ -56,8 +55,10 @@ class SqlPullStore:
         return rows
 
     def records(self, entity: str, ids: list[str], seqs: list[int] | None = None) -> list:
-        if seqs is None or not self.stored_reports or entity not in written_records.ENTITIES:
+        if entity not in _WRITERS:
             return getattr(self, f"_{entity}")(ids)
+        if seqs is None or not self.stored_reports:  # dicts, written afresh (WatermelonDB rewrites them)
+            return self._visible(_WRITERS[entity](ids).values())
         # The city's slow-changing records, as written when their feed entry was first pulled.
         keys = list(zip(ids, seqs))
         found = WRITTEN.get_many(entity, keys)
@@ -66,22 +67,12 @@ class SqlPullStore:
         missing = [key for key in keys if key not in found]
         if missing:
             fresh = _WRITERS[entity]([entity_id for entity_id, _ in missing])
-            made = {key: fresh[key[0]] for key in missing if key[0] in fresh}
-            found |= WRITTEN.put_many(entity, made)
-        return [record for key in keys if key in found
-                for district, record in [found[key]] if district is None or self.visibility.covers(district)]
+            found |= WRITTEN.put_many(entity, {key: fresh[key[0]] for key in missing if key[0] in fresh})
+        return self._visible(found[key] for key in keys if key in found)
 
-    def _offices(self, ids: list[str]) -> list[dict]:
-        return [record for district, record in _offices(ids).values() if self.visibility.covers(district)]
-
-    def _districts(self, ids: list[str]) -> list[dict]:
-        return [record for _, record in _districts(ids).values()]
-
-    def _hours_rules(self, ids: list[str]) -> list[dict]:
-        return [record for _, record in _hours_rules(ids).values()]
-
-    def _holidays(self, ids: list[str]) -> list[dict]:
-        return [record for _, record in _holidays(ids).values()]
+    def _visible(self, written) -> list:
+        """The records of (district or None, record) pairs the caller may see."""
+        return [record for district, record in written if district is None or self.visibility.covers(district)]
 
     def _rounds(self, ids: list[str]) -> list[dict]:
         return RoundSchema(many=True).dump([r for r in round_repo.get_many(_uuids(ids))

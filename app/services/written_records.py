@@ -23,7 +23,6 @@ from collections import OrderedDict
 import orjson
 
 KEPT = 20_000  # records (a few hundred bytes to a few KB each: the districts' outlines)
-ENTITIES = frozenset({"districts", "hours_rules", "holidays", "offices"})
 
 
 class WrittenRecords:

@@ -54,10 +54,12 @@ def _log_in(server) -> str:
     return json.loads(body)["token"]
 
 
-def _hold_the_thread(server, token, seconds: float = 1.5) -> threading.Thread:
-    """A photo trickling in for `seconds` holds the worker's one thread; returns its thread."""
+def _hold_the_thread(server, token, seconds: float = 1.5) -> tuple[threading.Thread, dict]:
+    """A photo trickling in for `seconds` holds the worker's one thread: its thread, and where
+    its answer's status will be (`status`)."""
     photo, sha = jpeg(f"hold-{time.monotonic()}", 60_000)
     holding = threading.Event()
+    outcome: dict = {}
 
     def trickle():
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
@@ -72,19 +74,19 @@ def _hold_the_thread(server, token, seconds: float = 1.5) -> threading.Thread:
         for start in range(1000, len(photo), step):
             time.sleep(seconds / 15)
             connection.send(photo[start:start + step])
-        connection.getresponse().read()
+        outcome["status"] = connection.getresponse().status
         connection.close()
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
     holding.wait(10)
-    time.sleep(0.2)
-    return thread
+    time.sleep(0.2)  # the upload holds the thread now
+    return thread, outcome
 
 
 def test_a_shed_request_with_a_large_body_closes_its_connection_instead_of_reading_the_body(busy_server):
     token = _log_in(busy_server)
-    holder = _hold_the_thread(busy_server, token)
+    holder, _ = _hold_the_thread(busy_server, token)
     photo, sha = jpeg("shed-large", 100_000)
     status, headers, body = _request_bytes(busy_server, "PUT", f"/api/v1/attachments/{sha}", photo, token)
     holder.join(60)
@@ -107,29 +109,7 @@ def _request_bytes(server, method, path, body: bytes, token):
 
 def test_a_request_that_waited_past_the_limit_is_shed_while_the_slow_one_finishes(busy_server):
     token = _log_in(busy_server)
-    photo, sha = jpeg("shed", 60_000)
-    slow: dict = {}
-    holding = threading.Event()
-
-    def trickle():  # the worker's one thread reads this body for ~1.5 s
-        connection = http.client.HTTPConnection("127.0.0.1", busy_server.port, timeout=60)
-        connection.putrequest("PUT", f"/api/v1/attachments/{sha}")
-        for name, value in {"Authorization": f"Bearer {token}", "Content-Type": "image/jpeg",
-                            "Content-Length": str(len(photo))}.items():
-            connection.putheader(name, value)
-        connection.endheaders()
-        connection.send(photo[:1000])
-        holding.set()
-        for start in range(1000, len(photo), len(photo) // 15):
-            time.sleep(0.1)
-            connection.send(photo[start:start + len(photo) // 15])
-        slow["status"] = connection.getresponse().status
-        connection.close()
-
-    thread = threading.Thread(target=trickle, daemon=True)
-    thread.start()
-    holding.wait(10)
-    time.sleep(0.2)  # the upload holds the thread now
+    thread, slow = _hold_the_thread(busy_server, token)
     began = time.monotonic()
     status, headers, body = _request(busy_server, "GET", "/api/v1/auth/me", token=token)
     waited = time.monotonic() - began
