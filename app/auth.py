@@ -10,7 +10,7 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from app.errors import Problem, answered_as
-from app.models import ApiToken, Role, User
+from app.models import Role
 from app.models.users import PEOPLE
 from app.services import accounts
 
@@ -58,9 +58,9 @@ def public(func):
     return func
 
 
-def current_user() -> User:
+def current_user() -> accounts.Account:
     return g.user
 
 
-def current_token() -> ApiToken:
+def current_token() -> accounts.Bearer:
     return g.token

@@ -13,6 +13,7 @@ from app import passwords
 from app.database import utcnow
 from app.errors import Problem, invalid
 from app.models import ApiToken, Role, User, UserDistrict
+from app.models.users import CITYWIDE_ROLES
 from app.repositories import districts as district_repo
 from app.repositories import users as repo
 from app.services import unit_of_work
@@ -31,6 +32,23 @@ class Account:
     full_name: str
     role: str
     districts: list[int]
+
+    @property
+    def citywide(self) -> bool:
+        return self.role in CITYWIDE_ROLES
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """The live token a request came with, and its account: what the endpoints and services
+    ask of the caller, read in one statement with no ORM objects (every request does it)."""
+    id: int
+    device_id: uuid.UUID | None
+    user: Account
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
 
 
 @dataclass(frozen=True)
@@ -115,13 +133,21 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
     return Login(token=token, expires_at=expires_at, user=account)
 
 
-def authenticate(token: str) -> ApiToken:
-    """The live token row for a bearer token, or 401."""
-    row = repo.token_by_hash(hash_token(token)) if token else None
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
-        raise Problem("unauthenticated", "The token is missing, unknown, expired or revoked.",
-                      headers={"WWW-Authenticate": 'Bearer realm="bazres"'})
-    return row
+def authenticate(token: str) -> Bearer:
+    """The live token for a bearer token, with its account, or 401."""
+    rows = repo.token_by_hash(hash_token(token)) if token else []
+    if not rows:
+        raise _unauthenticated()
+    token_id, device_id, expires_at, revoked_at, user_id, username, full_name, role, active, _ = rows[0]
+    if revoked_at is not None or expires_at <= utcnow() or not active:
+        raise _unauthenticated()
+    districts = [row[-1] for row in rows if row[-1] is not None]
+    return Bearer(token_id, device_id, Account(user_id, username, full_name, role, districts))
+
+
+def _unauthenticated() -> Problem:
+    return Problem("unauthenticated", "The token is missing, unknown, expired or revoked.",
+                   headers={"WWW-Authenticate": 'Bearer realm="bazres"'})
 
 
 def revoke(token_id: int) -> None:
