@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.database import utcnow
 from app.extensions import db
@@ -26,24 +27,45 @@ def sent_by(sha: str, user_id: int) -> Attachment | None:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A user's upload in pieces, as its row holds it."""
+    user_id: int
+    sha256: str
+    total: int
+    received: int
+    content_type: str
+
+
+@dataclass(frozen=True)
 class PieceState:
     """What a piece of a user's upload is checked against."""
     sent_size: int | None  # the stored photo's size, if this user has sent its bytes themself
-    upload: AttachmentUpload | None  # the user's upload in pieces of it
+    upload: Upload | None  # the user's upload in pieces of it
     open_uploads: int  # how many uploads in pieces the user has open
 
 
-def piece_state(user_id: int, sha: str) -> PieceState:
-    """`sent_by`, `upload` and `open_uploads` in one query: a photo's PATCH asks all three."""
+def _piece_state_statement() -> sa.Select:
+    user_id, sha = sa.bindparam("user_id"), sa.bindparam("sha")
     sent = (sa.select(Attachment.size).join(AttachmentSender)
             .where(Attachment.sha256 == sha, AttachmentSender.user_id == user_id).scalar_subquery())
     open_uploads = (sa.select(sa.func.count()).select_from(AttachmentUpload)
                     .where(AttachmentUpload.user_id == user_id).scalar_subquery().correlate(None))
     one_row = sa.select(sa.literal(1).label("one")).subquery()
-    size, count, upload = db.session.execute(
-        sa.select(sent, open_uploads, AttachmentUpload).select_from(one_row).outerjoin(
-            AttachmentUpload, sa.and_(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha))).one()
-    return PieceState(size, upload, count)
+    return (sa.select(sent, open_uploads, AttachmentUpload.user_id, AttachmentUpload.sha256, AttachmentUpload.total,
+                      AttachmentUpload.received, AttachmentUpload.content_type)
+            .select_from(one_row)
+            .outerjoin(AttachmentUpload, sa.and_(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha)))
+
+
+# Built once, with its parameters bound at each call: every photo's PATCH asks (building the
+# statement and its cache key cost more CPU than its round trip, issue 18).
+_PIECE_STATE = _piece_state_statement()
+
+
+def piece_state(user_id: int, sha: str) -> PieceState:
+    """`sent_by`, `upload` and `open_uploads` in one query: a photo's PATCH asks all three."""
+    size, count, *upload = db.session.execute(_PIECE_STATE, {"user_id": user_id, "sha": sha}).one()
+    return PieceState(size, Upload(*upload) if upload[0] is not None else None, count)
 
 
 def missing_attachments(shas: Iterable[str], author_id: int) -> set[str]:
@@ -73,29 +95,41 @@ def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     return photos - sent
 
 
+def _store_statements(dialect: str) -> tuple:
+    """`store`'s statements for this dialect, with the photo's values as parameters (sha,
+    size, content_type, user_id, now): on PostgreSQL one, its data-modifying WITH doing the
+    three; on SQLite, three."""
+    sha, user_id, now = sa.bindparam("sha"), sa.bindparam("user_id"), sa.bindparam("now")
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    new = (insert(Attachment).values(sha256=sha, size=sa.bindparam("size"), content_type=sa.bindparam("content_type"),
+                                     uploaded_by=user_id, created_at=now)
+           .on_conflict_do_nothing().returning(Attachment.sha256))
+    sender = insert(AttachmentSender).values(sha256=sha, user_id=user_id, sent_at=now).on_conflict_do_nothing()
+    ended = sa.delete(AttachmentUpload).where(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha)
+    if dialect != "postgresql":
+        return new, sender, ended
+    # The sender's foreign key is checked at the statement's end, when the photo's row is in.
+    stored = new.cte("stored")
+    return (sa.select(sa.exists(sa.select(stored.c.sha256))).add_cte(sender.cte("sender")).add_cte(ended.cte("ended")),)
+
+
+_STORE = {dialect: _store_statements(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def store(sha: str, size: int, content_type: str, user_id: int) -> bool:
     """A whole, verified photo's row unless it is there already (two users sending the same
     photo at once both get here; the second insert does nothing), the user one of its
     senders, and the user's upload in pieces of it over if one is open (one may have begun
-    while the photo's body came in); True if the photo's row is new.
-
-    On PostgreSQL one statement does the three (its data-modifying WITH); on SQLite, three."""
-    now = utcnow()
-    new = (bulk.insert(Attachment).values(sha256=sha, size=size, content_type=content_type, uploaded_by=user_id,
-                                          created_at=now)
-           .on_conflict_do_nothing().returning(Attachment.sha256))
-    sender = bulk.insert(AttachmentSender).values(sha256=sha, user_id=user_id, sent_at=now).on_conflict_do_nothing()
-    ended = sa.delete(AttachmentUpload).where(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha)
-    if db.session.get_bind().dialect.name != "postgresql":
-        created = db.session.execute(new).first() is not None
-        db.session.execute(sender)
-        db.session.execute(ended)
-        return created
-    # The sender's foreign key is checked at the statement's end, when the photo's row is in.
-    stored = new.cte("stored")
-    statement = (sa.select(sa.exists(sa.select(stored.c.sha256)))
-                 .add_cte(sender.cte("sender")).add_cte(ended.cte("ended")))
-    return db.session.scalar(statement)
+    while the photo's body came in); True if the photo's row is new."""
+    values = {"sha": sha, "size": size, "content_type": content_type, "user_id": user_id, "now": utcnow()}
+    statements = _STORE[db.session.get_bind().dialect.name]
+    if len(statements) == 1:
+        return db.session.scalar(statements[0], values)
+    new, sender, ended = statements
+    created = db.session.execute(new, values).first() is not None
+    db.session.execute(sender, values)
+    db.session.execute(ended, values)
+    return created
 
 
 def start_upload(user_id: int, sha: str, total: int, content_type: str) -> None:

@@ -187,7 +187,7 @@ def _end_transaction() -> None:
     end_read()
 
 
-def _check_piece(state: repo.PieceState, start: int, total: int) -> AttachmentUpload | None:
+def _check_piece(state: repo.PieceState, start: int, total: int) -> repo.Upload | None:
     """The caller's upload a piece at `start` goes on (None: it starts one), or 409."""
     upload = state.upload
     if upload is None and state.open_uploads >= MAX_OPEN_UPLOADS:
@@ -269,7 +269,7 @@ def _receive(stream, mimetype: str | None) -> tuple[Path, str]:
     return Path(handle.name), digest.hexdigest()
 
 
-def _held(upload: AttachmentUpload) -> int:
+def _held(upload: AttachmentUpload | repo.Upload) -> int:
     """The bytes of an upload that have arrived: as its row says, and its file still holds
     (a file moved into place by a request whose transaction then failed holds none)."""
     partial = partial_path(upload.user_id, upload.sha256)
