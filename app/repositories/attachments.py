@@ -64,7 +64,7 @@ _PIECE_STATE = _piece_state_statement()
 
 def piece_state(user_id: int, sha: str) -> PieceState:
     """`sent_by`, `upload` and `open_uploads` in one query: a photo's PATCH asks all three."""
-    size, count, *upload = db.session.execute(_PIECE_STATE, {"user_id": user_id, "sha": sha}).one()
+    size, count, *upload = db.session.connection().execute(_PIECE_STATE, {"user_id": user_id, "sha": sha}).one()
     return PieceState(size, Upload(*upload) if upload[0] is not None else None, count)
 
 
@@ -79,18 +79,21 @@ def missing_attachments(shas: Iterable[str], author_id: int) -> set[str]:
 IN_CHUNK = 10_000
 
 
+_SENT_BY_ANY = bulk.Prebuilt(lambda dialect: sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
+    bulk.any_of(AttachmentSender.sha256, "hashes", dialect), bulk.any_of(AttachmentSender.user_id, "authors", dialect)))
+
+
 def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     """Which (author_id, sha256) pairs the author has not sent: the reports of many authors
     (a case, a pull page) in one query."""
     photos = set(photos)
     if not photos:
         return set()
+    statement = _SENT_BY_ANY()
     hashes, authors = sorted({sha for _, sha in photos}), sorted({author for author, _ in photos})
     sent = set()
     for at in range(0, len(hashes), IN_CHUNK):  # a pull page of 2,000 reports may name 100,000 photos
-        rows = db.session.execute(sa.select(AttachmentSender.user_id, AttachmentSender.sha256).where(
-            bulk.one_of(AttachmentSender.sha256, hashes[at:at + IN_CHUNK]),
-            bulk.one_of(AttachmentSender.user_id, authors)))
+        rows = db.session.connection().execute(statement, {"hashes": hashes[at:at + IN_CHUNK], "authors": authors})
         sent.update((author, sha) for author, sha in rows)
     return photos - sent
 
@@ -122,13 +125,14 @@ def store(sha: str, size: int, content_type: str, user_id: int) -> bool:
     senders, and the user's upload in pieces of it over if one is open (one may have begun
     while the photo's body came in); True if the photo's row is new."""
     values = {"sha": sha, "size": size, "content_type": content_type, "user_id": user_id, "now": utcnow()}
-    statements = _STORE[db.session.get_bind().dialect.name]
+    connection = db.session.connection()  # Core statements: the ORM's execution path would add nothing
+    statements = _STORE[connection.dialect.name]
     if len(statements) == 1:
-        return db.session.scalar(statements[0], values)
+        return connection.scalar(statements[0], values)
     new, sender, ended = statements
-    created = db.session.execute(new, values).first() is not None
-    db.session.execute(sender, values)
-    db.session.execute(ended, values)
+    created = connection.execute(new, values).first() is not None
+    connection.execute(sender, values)
+    connection.execute(ended, values)
     return created
 
 

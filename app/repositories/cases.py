@@ -85,12 +85,15 @@ def lock_on_days(pairs: Collection[tuple[uuid.UUID, str]]) -> dict:
     """The cases of these (office, Jalali day) pairs, in one query, locked."""
     if not pairs:
         return {}
-    offices = {office for office, _ in pairs}
-    days = {day for _, day in pairs}
-    rows = db.session.scalars(sa.select(ViolationCase).where(bulk.one_of(ViolationCase.office_id, offices),
-                                                            ViolationCase.jalali_date.in_(sorted(days)))
-                              .with_for_update().execution_options(populate_existing=True))
+    offices = sorted({office for office, _ in pairs})
+    days = sorted({day for _, day in pairs})
+    rows = db.session.scalars(_LOCK_ON_DAYS(), {"offices": offices, "days": days})
     return {(c.office_id, c.jalali_date): c for c in rows}
+
+
+_LOCK_ON_DAYS = bulk.Prebuilt(lambda dialect: sa.select(ViolationCase).where(
+    bulk.any_of(ViolationCase.office_id, "offices", dialect), bulk.any_of(ViolationCase.jalali_date, "days", dialect))
+    .with_for_update().execution_options(populate_existing=True))
 
 
 def lock_on_day(office_id: uuid.UUID, day: str) -> ViolationCase | None:

@@ -31,13 +31,16 @@ def lock_districts(districts: Iterable[int] | None) -> None:
     session = db.session
     if session.get_bind().dialect.name != "postgresql":
         return
-    take = "SELECT pg_advisory_xact_lock(:space, :key)"
     if districts is None:
-        session.execute(sa.text(take), {"space": DISTRICT_LOCKS, "key": 0})
+        session.execute(_TAKE, {"space": DISTRICT_LOCKS, "key": 0})
         return
-    session.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:space, 0)"), {"space": DISTRICT_LOCKS})
+    session.execute(_TAKE_SHARED, {"space": DISTRICT_LOCKS})
     for district in sorted(set(districts)):
-        session.execute(sa.text(take), {"space": DISTRICT_LOCKS, "key": district})
+        session.execute(_TAKE, {"space": DISTRICT_LOCKS, "key": district})
+
+
+_TAKE = sa.text("SELECT pg_advisory_xact_lock(:space, :key)")
+_TAKE_SHARED = sa.text("SELECT pg_advisory_xact_lock_shared(:space, 0)")
 
 
 def add_many(rows: list[dict]) -> None:

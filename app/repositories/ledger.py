@@ -14,10 +14,14 @@ def ledger_entry(op_id: uuid.UUID) -> LedgerEntry | None:
     return db.session.get(LedgerEntry, op_id)
 
 
+_EXISTING_OP_IDS = bulk.Prebuilt(lambda dialect: sa.select(LedgerEntry.op_id).where(
+    bulk.any_of(LedgerEntry.op_id, "op_ids", dialect)))
+
+
 def existing_op_ids(op_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     if not op_ids:
         return set()
-    return set(db.session.scalars(sa.select(LedgerEntry.op_id).where(bulk.one_of(LedgerEntry.op_id, op_ids))))
+    return set(db.session.scalars(_EXISTING_OP_IDS(), {"op_ids": list(op_ids)}))
 
 
 def add(row):

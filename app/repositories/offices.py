@@ -23,10 +23,13 @@ def get(office_id: uuid.UUID) -> Office | None:
     return db.session.get(Office, office_id)
 
 
+_GET_MANY = bulk.Prebuilt(lambda dialect: sa.select(Office).where(bulk.any_of(Office.id, "ids", dialect)))
+
+
 def get_many(office_ids: Collection[uuid.UUID]) -> list[Office]:
     if not office_ids:
         return []
-    return list(db.session.scalars(sa.select(Office).where(bulk.one_of(Office.id, office_ids))))
+    return list(db.session.scalars(_GET_MANY(), {"ids": list(office_ids)}))
 
 
 def get_by_code(code: str) -> Office | None:

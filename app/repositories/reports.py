@@ -45,10 +45,14 @@ def report_rows(ids: Collection[uuid.UUID], columns: Collection[str]) -> list[sa
                               .where(bulk.one_of(table.c.id, ids))).all()
 
 
+_EXISTING_REPORT_IDS = bulk.Prebuilt(lambda dialect: sa.select(Report.id).where(
+    bulk.any_of(Report.id, "ids", dialect)))
+
+
 def existing_report_ids(report_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
     if not report_ids:
         return set()
-    return set(db.session.scalars(sa.select(Report.id).where(bulk.one_of(Report.id, report_ids))))
+    return set(db.session.scalars(_EXISTING_REPORT_IDS(), {"ids": list(report_ids)}))
 
 
 def add(row):

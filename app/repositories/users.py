@@ -48,7 +48,7 @@ _TOKEN_WITH_USER = (
 def token_by_hash(token_hash: str) -> list[sa.Row]:
     """The token with its user, one row per district of the user's (one row with no
     district for a citywide account), in one query on the request's connection."""
-    return db.session.execute(_TOKEN_WITH_USER, {"token_hash": token_hash}).all()
+    return db.session.connection().execute(_TOKEN_WITH_USER, {"token_hash": token_hash}).all()
 
 
 def get_token(token_id: int) -> ApiToken | None:
