@@ -5,6 +5,7 @@ Why the rows wait for the commit and the locks are taken in this order: app.serv
 
 import weakref
 from collections.abc import Collection, Iterable
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -55,30 +56,60 @@ def list_after(after: int, limit: int, districts: Collection[int] | None, author
     districts, the citywide ones, and the reports of these districts or, given
     `author_id`, that author's. Plain rows of (seq, entity, entity_id, deleted), read only:
     a pull page is thousands, and an ORM object each cost more than the query."""
-    visible = sa.true() if districts is None else _visible(sorted(districts), author_id)
-    return db.session.execute(
-        sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
-        .where(Change.seq > after, visible).order_by(Change.seq).limit(limit)).all()
+    statement = _LIST_AFTER[_scope(districts, author_id)]()
+    values = _scope_values(districts, author_id) | {"after": after, "limit": limit}
+    return db.session.connection().execute(statement, values).all()
 
 
 def latest_after(after: int, districts: Collection[int] | None, author_id: int | None) -> list:
     """The latest feed row after `after` of each record one may see (as `list_after`), in
     sequence order: (seq, entity, entity_id, deleted)."""
-    visible = sa.true() if districts is None else _visible(sorted(districts), author_id)
-    latest = (sa.select(sa.func.max(Change.seq).label("seq")).where(Change.seq > after, visible)
-              .group_by(Change.entity, Change.entity_id).subquery())
-    return list(db.session.execute(
-        sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
-        .join(latest, Change.seq == latest.c.seq).order_by(Change.seq)))
+    statement = _LATEST_AFTER[_scope(districts, author_id)]()
+    return list(db.session.connection().execute(statement, _scope_values(districts, author_id) | {"after": after}))
 
 
-def _visible(districts: list[int], author_id: int | None):
-    reports = (Change.user_id == author_id) if author_id is not None else Change.district.in_(districts)
+# What one may see of the feed, three ways: everything; a district head's (the reports of
+# their districts); an inspector's (their own reports). The statements are built once each
+# (bulk.Prebuilt), the districts, author and position bound at each pull.
+_SCOPES = ("all", "districts", "author")
+
+
+def _scope(districts: Collection[int] | None, author_id: int | None) -> str:
+    return "all" if districts is None else "author" if author_id is not None else "districts"
+
+
+def _scope_values(districts: Collection[int] | None, author_id: int | None) -> dict:
+    return {} if districts is None else {"districts": sorted(districts), "author_id": author_id}
+
+
+def _visible(scope: str, dialect: str):
+    if scope == "all":
+        return sa.true()
+    districts = bulk.any_of(Change.district, "districts", dialect)
+    reports = Change.user_id == sa.bindparam("author_id") if scope == "author" else districts
     return sa.or_(
-        sa.and_(Change.entity.in_(DISTRICT_SCOPED), Change.district.in_(districts)),
+        sa.and_(Change.entity.in_(DISTRICT_SCOPED), districts),
         Change.entity.in_(CITYWIDE),
         sa.and_(Change.entity == "reports", reports),
     )
+
+
+def _list_after(scope: str, dialect: str) -> sa.Select:
+    return (sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
+            .where(Change.seq > sa.bindparam("after"), _visible(scope, dialect))
+            .order_by(Change.seq).limit(sa.bindparam("limit")))
+
+
+def _latest_after(scope: str, dialect: str) -> sa.Select:
+    latest = (sa.select(sa.func.max(Change.seq).label("seq"))
+              .where(Change.seq > sa.bindparam("after"), _visible(scope, dialect))
+              .group_by(Change.entity, Change.entity_id).subquery())
+    return (sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
+            .join(latest, Change.seq == latest.c.seq).order_by(Change.seq))
+
+
+_LIST_AFTER = {scope: bulk.Prebuilt(partial(_list_after, scope)) for scope in _SCOPES}
+_LATEST_AFTER = {scope: bulk.Prebuilt(partial(_latest_after, scope)) for scope in _SCOPES}
 
 
 @event.listens_for(Session, "before_commit")
