@@ -38,6 +38,10 @@ SWEEP_ONE_IN = 200
 READ_IN_REQUEST = "bazres.ratelimit.rows"
 
 
+# Every login reads its three keys: the statement is built once.
+_READ = sa.select(COUNTERS.c.count, COUNTERS.c.expires_at).where(COUNTERS.c.key == sa.bindparam("key"))
+
+
 class DatabaseStorage(Storage):
     STORAGE_SCHEME = ["database"]
 
@@ -88,8 +92,7 @@ class DatabaseStorage(Storage):
         if rows is not None and key in rows:
             return rows[key]
         with self.engine.connect() as connection:
-            row = connection.execute(sa.select(COUNTERS.c.count, COUNTERS.c.expires_at)
-                                     .where(COUNTERS.c.key == key)).first()
+            row = connection.execute(_READ, {"key": key}).first()
         row = tuple(row) if row is not None else None
         if rows is not None:
             rows[key] = row

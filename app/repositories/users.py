@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -19,10 +20,13 @@ def get_by_username(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username))
 
 
+_FOR_LOGIN = (sa.select(User).where(User.username == sa.bindparam("username"))
+              .options(joinedload(User.district_links)))
+
+
 def for_login(username: str) -> User | None:
     """The user with their districts, in one query (the login answers them)."""
-    return db.session.scalars(sa.select(User).where(User.username == username)
-                              .options(joinedload(User.district_links))).unique().one_or_none()
+    return db.session.scalars(_FOR_LOGIN, {"username": username}).unique().one_or_none()
 
 
 def count() -> int:
@@ -55,16 +59,33 @@ def get_token(token_id: int) -> ApiToken | None:
     return db.session.get(ApiToken, token_id)
 
 
-def add_token(token: ApiToken) -> ApiToken:
-    db.session.add(token)
-    return token
+def add_token(token_hash: str, user_id: int, device_id: uuid.UUID | None, created_at: datetime,
+              expires_at: datetime) -> None:
+    db.session.connection().execute(_INSERT_TOKEN, {
+        "token_hash": token_hash, "user_id": user_id, "device_id": device_id, "created_at": created_at,
+        "expires_at": expires_at})
 
 
 def record_device(device_id: uuid.UUID, user_id: int, user_agent: str, now: datetime) -> None:
     """The phone, seen now in the hands of this user: added, or its holder and user agent
     updated (one upsert: a phone logs in every morning)."""
-    statement = bulk.insert(Device).values(id=device_id, user_id=user_id, user_agent=user_agent,
-                                           first_seen_at=now, last_seen_at=now)
-    db.session.execute(statement.on_conflict_do_update(index_elements=[Device.id], set_={
+    connection = db.session.connection()
+    connection.execute(_RECORD_DEVICE[connection.dialect.name],
+                       {"id": device_id, "user_id": user_id, "user_agent": user_agent, "now": now})
+
+
+def _record_device(dialect: str):
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    statement = insert(Device).values(id=sa.bindparam("id"), user_id=sa.bindparam("user_id"),
+                                      user_agent=sa.bindparam("user_agent"), first_seen_at=sa.bindparam("now"),
+                                      last_seen_at=sa.bindparam("now"))
+    return statement.on_conflict_do_update(index_elements=[Device.id], set_={
         "user_id": statement.excluded.user_id, "user_agent": statement.excluded.user_agent,
-        "last_seen_at": statement.excluded.last_seen_at}))
+        "last_seen_at": statement.excluded.last_seen_at})
+
+
+# A login's two writes, built once (a login is the morning's most frequent write).
+_RECORD_DEVICE = {dialect: _record_device(dialect) for dialect in ("postgresql", "sqlite")}
+_INSERT_TOKEN = sa.insert(ApiToken).values(
+    token_hash=sa.bindparam("token_hash"), user_id=sa.bindparam("user_id"), device_id=sa.bindparam("device_id"),
+    created_at=sa.bindparam("created_at"), expires_at=sa.bindparam("expires_at"))

@@ -12,7 +12,7 @@ from flask import current_app
 from app import passwords
 from app.database import utcnow
 from app.errors import Problem, invalid
-from app.models import ApiToken, Role, User, UserDistrict
+from app.models import Role, User, UserDistrict
 from app.models.users import CITYWIDE_ROLES
 from app.repositories import districts as district_repo
 from app.repositories import users as repo
@@ -127,8 +127,7 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
             repo.record_device(device_id, user.id, user_agent[:300], now)
         token = secrets.token_urlsafe(32)
         expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
-        repo.add_token(ApiToken(token_hash=hash_token(token), user_id=user.id, device_id=device_id,
-                                created_at=now, expires_at=expires_at))
+        repo.add_token(hash_token(token), user.id, device_id, now, expires_at)
         account = Account(user.id, user.username, user.full_name, user.role, user.districts)
     return Login(token=token, expires_at=expires_at, user=account)
 

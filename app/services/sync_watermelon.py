@@ -18,11 +18,11 @@ from functools import cached_property
 
 from app.database import utcnow
 from app.errors import Problem
-from app.models import ApiToken
 from app.repositories import ledger as ledger_repo
 from app.repositories import reports as report_repo
 from app.repositories import watermelon as repo
 from app.services import changefeed, end_read, unit_of_work
+from app.services.accounts import Bearer
 from app.services.sync_pull import SqlPullStore
 from app.services.sync_store import SqlStore
 from app.services.seed import DISTRICT_COUNT
@@ -46,7 +46,7 @@ RAW_WRITERS = {"offices": raw_writer(OfficeSchema()), "districts": raw_writer(Di
                "rounds": raw_writer(RoundSchema()), "reports": to_raw}
 
 
-def device_of(token: ApiToken) -> uuid.UUID:
+def device_of(token: Bearer) -> uuid.UUID:
     """The device a token's pushes come from: the one it logged in with, else one of its own."""
     return token.device_id or uuid.uuid5(NAMESPACE, f"token:{token.id}")
 
@@ -62,7 +62,7 @@ def _districts_of(text: str) -> frozenset[int] | None:
 # ---------------------------------------------------------------- pull
 
 
-def pull(token: ApiToken, last_pulled_at: int | None, all_as_updated: bool = False,
+def pull(token: Bearer, last_pulled_at: int | None, all_as_updated: bool = False,
          migrated: bool = False) -> bytes:
     """The answer's JSON. Written a chunk of records at a time: a first sync is the whole scope
     in one answer (the protocol has no pages), and holding every record of it as objects
@@ -118,7 +118,7 @@ def _chunks(items: list, size: int):
 _SAME = object()  # the phone's scope has not changed (or is not known to have)
 
 
-def _held_scope(token: ApiToken, known: int, visibility: Visibility):
+def _held_scope(token: Bearer, known: int, visibility: Visibility):
     """The districts of the pull that gave the phone its position, if they are not the
     caller's now (None: the whole city, or not known); else _SAME."""
     if not known:
@@ -135,7 +135,7 @@ def _all_districts() -> frozenset[int]:
     return frozenset(range(1, DISTRICT_COUNT + 1))
 
 
-def _may_hold(token: ApiToken, entity: str, raws: list[dict], known: int, held_scope) -> set[str]:
+def _may_hold(token: Bearer, entity: str, raws: list[dict], known: int, held_scope) -> set[str]:
     """The records of a pull the phone may already hold: those on the feed by its position
     (and in its former districts, after its scope changed), and the reports it made itself,
     unless its own delete of one was refused (it destroyed it then: it must be created again)."""
@@ -158,7 +158,7 @@ def _may_hold(token: ApiToken, entity: str, raws: list[dict], known: int, held_s
 # ---------------------------------------------------------------- push
 
 
-def push(token: ApiToken, last_pulled_at: int, body: dict) -> dict:
+def push(token: Bearer, last_pulled_at: int, body: dict) -> dict:
     user, received_at = token.user, utcnow()
     pushed_from = position_of(last_pulled_at)
     count = sum(len(records) for sets in body["changes"].values() for records in sets.values())
@@ -206,7 +206,7 @@ class _Plan:
     """What each pushed record becomes: an op for the engine, a refusal, or nothing (a replay
     of what already landed, the delete of a report the server never had)."""
 
-    def __init__(self, token: ApiToken, visibility: Visibility, device: uuid.UUID, records: list[Pushed],
+    def __init__(self, token: Bearer, visibility: Visibility, device: uuid.UUID, records: list[Pushed],
                  pushed_from: int, skew: float | None, received_at: datetime):
         user_id = token.user_id
         self.user_id, self.skew, self.received_at, self.pushed_from = user_id, skew, received_at, pushed_from
