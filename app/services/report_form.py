@@ -41,17 +41,24 @@ def wire_key(version: int) -> str:
     return f"{WIRE_FORMAT}:{version}"
 
 
-def is_stored(row: Row) -> bool:
-    """Whether a row of (version, wire, wire_key) holds a record a pull may send as it is."""
-    return row.wire_key == wire_key(row.version) and row.wire is not None and row.wire.endswith("}")
+def is_stored(version: int, wire: str | None, key: str | None) -> bool:
+    """Whether a report's (version, wire, wire_key) hold a record a pull may send as it is."""
+    return key == wire_key(version) and wire is not None and wire.endswith("}")
 
 
-def stored_records(rows: list[Row]) -> list[orjson.Fragment]:
-    """Rows of (author_id, photos, wire) as the records a pull sends: each stored record with
-    the photos its author has yet to send put in as its last key, as write_report places it."""
-    pending = attachment_repo.missing_photos((r.author_id, p["sha256"]) for r in rows for p in r.photos)
-    return [with_pending(r.wire, sorted({p["sha256"] for p in r.photos if (r.author_id, p["sha256"]) in pending}))
-            for r in rows]
+# A record whose author has sent every photo ends as this (with_pending of none).
+_NONE_PENDING = ',"photos_pending":[]}'
+
+
+def stored_records(rows: list[tuple]) -> list[orjson.Fragment]:
+    """(author_id, photos, wire) of reports as the records a pull sends: each stored record
+    with the photos its author has yet to send put in as its last key, as write_report places
+    it. Plain tuples, unpacked once: a pull page is thousands."""
+    pending = attachment_repo.missing_photos((author, p["sha256"]) for author, photos, _ in rows for p in photos)
+    if not pending:
+        return [orjson.Fragment(wire[:-1] + _NONE_PENDING) for _, _, wire in rows]
+    return [with_pending(wire, sorted({p["sha256"] for p in photos if (author, p["sha256"]) in pending}))
+            for author, photos, wire in rows]
 
 
 def with_pending(wire: str, pending: list[str]) -> orjson.Fragment:
