@@ -21,11 +21,9 @@ ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "report
 INTEGER_IDS = ("districts",)  # a district's id is its number; every other record's a UUID
 
 
-class Change(Protocol):
-    seq: int
-    entity: str
-    entity_id: str
-    deleted: bool
+# A feed entry, as a tuple in this order (a SQLAlchemy Row is one): unpacked, not read by
+# name, since a pull page is thousands of them.
+Change = tuple[int, str, str, bool]  # seq, entity, entity_id, deleted
 
 
 class Store(Protocol):
@@ -51,7 +49,7 @@ def pull(store: Store, scope_key: str, cursor_text: str | None, limit: int, now:
     rows = store.changes_after(after, limit + 1)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    last_seq = rows[-1].seq if rows else after
+    last_seq = rows[-1][0] if rows else after
     return {"protocol": 1, "cursor": Cursor(last_seq, scope_key).encode(), "has_more": has_more, "reset": reset,
             "server_time": now, "changes": page(store, rows)}
 
@@ -59,7 +57,7 @@ def pull(store: Store, scope_key: str, cursor_text: str | None, limit: int, now:
 def page(store: Store, rows: list[Change]) -> dict:
     """The records a page of feed entries names, each as it is now, or as deleted."""
     wanted, deleted = latest(rows)
-    seq_of = {(row.entity, row.entity_id): row.seq for row in rows}  # the last entry per record wins
+    seq_of = {(entity, entity_id): seq for seq, entity, entity_id, _ in rows}  # the last entry per record wins
     out = {entity: {"upserted": [], "deleted": deleted[entity]} for entity in ENTITIES}
     for entity in ENTITIES:
         if wanted[entity]:
@@ -71,13 +69,13 @@ def page(store: Store, rows: list[Change]) -> dict:
 def latest(rows: list[Change]) -> tuple[dict[str, list[str]], dict[str, list]]:
     """The ids of the records a page of feed entries names, by entity: those to send whole
     and those deleted, as the latest entry of each record says."""
-    entries: dict[tuple[str, str], Change] = {}
-    for row in rows:  # in sequence order: the last entry per record wins
-        entries[(row.entity, row.entity_id)] = row
+    entries: dict[tuple[str, str], bool] = {}
+    for _, entity, entity_id, gone in rows:  # in sequence order: the last entry per record wins
+        entries[(entity, entity_id)] = gone
     wanted: dict[str, list[str]] = {entity: [] for entity in ENTITIES}
     deleted: dict[str, list] = {entity: [] for entity in ENTITIES}
-    for (entity, entity_id), row in entries.items():
-        if row.deleted:
+    for (entity, entity_id), gone in entries.items():
+        if gone:
             deleted[entity].append(int(entity_id) if entity in INTEGER_IDS else entity_id)
         else:
             wanted[entity].append(entity_id)
