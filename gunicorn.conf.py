@@ -18,7 +18,7 @@ timeout = 60
 # Each worker tells the master it is alive by touching a file, on every turn of its loop (every
 # request): on a tmpfs that is a memory write, on the container's disk a filesystem call each
 # time (6 % of a worker's samples on a pull, issue 18). gunicorn's own advice for containers.
-worker_tmp_dir = os.environ.get("BAZRES_WORKER_TMP_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+worker_tmp_dir = os.environ.get("BAZRES_WORKER_TMP_DIR") or ("/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
 keepalive = 5
 # Access log without query strings: nothing secret travels in URLs, and this keeps it so.
 accesslog = "-"

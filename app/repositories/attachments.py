@@ -85,7 +85,8 @@ _SENT_BY_ANY = bulk.Prebuilt(lambda dialect: sa.select(AttachmentSender.user_id,
 
 def missing_photos(photos: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
     """Which (author_id, sha256) pairs the author has not sent: the reports of many authors
-    (a case, a pull page) in one query."""
+    (a case, a pull page) in one query (on the session's connection, no autoflush: senders
+    are written by Core statements only)."""
     photos = set(photos)
     if not photos:
         return set()

@@ -68,7 +68,9 @@ class Prebuilt:
     """A statement built once for each database dialect (`build(dialect_name)`, with named
     bind parameters), its values bound at each call. For the lookups every sync request
     makes: building a statement and its cache key each time cost more CPU than running it
-    (issue 18's profiles)."""
+    (issue 18's profiles). A Core statement run on `db.session.connection()` skips the ORM's
+    execution path and with it the autoflush: a caller that has written through the ORM in
+    the same transaction and reads those rows back calls `flush()` first."""
 
     def __init__(self, build: Callable[[str], sa.Executable]):
         self._build = build

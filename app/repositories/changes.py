@@ -55,7 +55,8 @@ def list_after(after: int, limit: int, districts: Collection[int] | None, author
     records one may see: all (`districts` None); else the district-scoped records of these
     districts, the citywide ones, and the reports of these districts or, given
     `author_id`, that author's. Plain rows of (seq, entity, entity_id, deleted), read only:
-    a pull page is thousands, and an ORM object each cost more than the query."""
+    a pull page is thousands, and an ORM object each cost more than the query. Read on the
+    session's connection: pending ORM changes are not flushed first (a pull writes none)."""
     statement = _LIST_AFTER[_scope(districts, author_id)]()
     values = _scope_values(districts, author_id) | {"after": after, "limit": limit}
     return db.session.connection().execute(statement, values).all()
@@ -97,7 +98,7 @@ def _visible(scope: str, dialect: str):
 def _list_after(scope: str, dialect: str) -> sa.Select:
     return (sa.select(Change.seq, Change.entity, Change.entity_id, Change.deleted)
             .where(Change.seq > sa.bindparam("after"), _visible(scope, dialect))
-            .order_by(Change.seq).limit(sa.bindparam("limit")))
+            .order_by(Change.seq).limit(sa.bindparam("limit", type_=sa.Integer)))
 
 
 def _latest_after(scope: str, dialect: str) -> sa.Select:
