@@ -20,7 +20,7 @@ Under `flask run` (no queue of ours) no request is stamped and none is shed.
 import math
 import random
 
-from serving import CLOSE_AFTER, QUEUED_S
+from serving import BACKLOG_S, CLOSE_AFTER, QUEUED_S, SHED
 
 # Never shed: a health check must say the server is up even while it is busy.
 NEVER_SHED = frozenset({"/healthz"})
@@ -43,7 +43,8 @@ class Shedding:
         queued = environ.get(QUEUED_S, 0.0)
         if self.after_s <= 0 or queued <= self.after_s or environ.get("PATH_INFO") in NEVER_SHED:
             return self.app(environ, start_response)
-        retry_after = retry_after_s(queued)
+        retry_after = retry_after_s(queued, environ.get(BACKLOG_S, 0.0))
+        environ[SHED] = True
         length = environ.get("CONTENT_LENGTH") or ""
         if (length.isdigit() and int(length) > DRAIN_AT_MOST) or environ.get("HTTP_TRANSFER_ENCODING"):
             environ[CLOSE_AFTER] = True
@@ -53,9 +54,11 @@ class Shedding:
                             {"Retry-After": str(retry_after)})
 
 
-def retry_after_s(queued_s: float) -> int:
-    """Seconds to wait: four times the queue's wait (at least 2 s), up to twice that at
-    random, so that phones shed together come back spread out and late enough for the
-    queue to drain (with 1–2 s, 1,000 phones on 2 cores were shed four times a request)."""
-    base = min(max(4 * queued_s, 2.0), LONGEST_RETRY_AFTER_S / 2)
+def retry_after_s(queued_s: float, backlog_s: float = 0.0) -> int:
+    """Seconds to wait: the longer of four times the queue's wait and the worker's backlog (the
+    requests in it, at its recent time per request served), at least 2 s, up to twice that at
+    random, so that phones shed together come back spread out and late enough for the queue
+    to drain. With 1–2 s, 1,000 phones on 2 cores were shed four times a request; with the
+    queue's wait alone, three (a shed costs the server and the phone a request's overhead)."""
+    base = min(max(4 * queued_s, backlog_s, 2.0), LONGEST_RETRY_AFTER_S / 2)
     return math.ceil(base + random.uniform(0, base))

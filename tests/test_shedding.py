@@ -48,3 +48,11 @@ def test_the_wait_asked_grows_with_the_queue_and_is_spread_at_random():
     assert min(short) >= 2 and max(short) <= 4
     assert min(long) >= 16 and max(long) <= 32 and len(long) > 5
     assert max(retry_after_s(600.0) for _ in range(50)) <= 60
+
+
+def test_the_wait_asked_covers_the_workers_backlog():
+    """A phone shed at the start of the rush, with a long queue ahead, is asked to come back
+    once that queue has been served, not in a few seconds to be shed again."""
+    backlogged = {retry_after_s(0.4, backlog_s=12.0) for _ in range(200)}
+    assert min(backlogged) >= 12 and max(backlogged) <= 24 and len(backlogged) > 5
+    assert max(retry_after_s(0.4, backlog_s=500.0) for _ in range(50)) <= 60
