@@ -63,7 +63,9 @@ class Server:
     """Bazres as `make serve` runs it, on a database and attachments directory of our own."""
 
     def __init__(self, database_url: str, attachments_dir: Path, *, port: int | None = None,
-                 workers: int | None = None, threads: int | None = None, log_path: Path | None = None):
+                 workers: int | None = None, threads: int | None = None, log_path: Path | None = None,
+                 root: Path = ROOT):
+        self.root = root  # the checkout whose code is served (bench/cycle_cpu.py --compare: another)
         self.database_url = database_url
         self.attachments_dir = Path(attachments_dir)
         self.port = port or free_port()
@@ -90,7 +92,7 @@ class Server:
         log = self.log_path.open("ab")
         # A session of its own: the process group is serve.sh, then (exec) the gunicorn
         # master, and its workers.
-        self.process = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=ROOT, env=self.env, stdout=log,
+        self.process = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=self.root, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.starts += 1
