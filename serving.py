@@ -54,7 +54,7 @@ class QueueTimedWorker(ThreadWorker):
             environ[BACKLOG_S] = getattr(queued, "backlog_s", 0.0)
             began = time.monotonic()
             answer = app(environ, start_response)
-            if not environ.get(SHED):
+            if not environ.get(SHED):  # threads race on this average: a lost update is harmless
                 self._served_s += 0.05 * (time.monotonic() - began - self._served_s)
             if environ.get(CLOSE_AFTER):  # before the headers go out: they say Connection: close
                 start_response.__self__.force_close()

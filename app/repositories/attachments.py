@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.database import utcnow
 from app.extensions import db
@@ -104,11 +103,10 @@ def _store_statements(dialect: str) -> tuple:
     size, content_type, user_id, now): on PostgreSQL one, its data-modifying WITH doing the
     three; on SQLite, three."""
     sha, user_id, now = sa.bindparam("sha"), sa.bindparam("user_id"), sa.bindparam("now")
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    new = (insert(Attachment).values(sha256=sha, size=sa.bindparam("size"), content_type=sa.bindparam("content_type"),
+    new = (bulk.insert(Attachment, dialect).values(sha256=sha, size=sa.bindparam("size"), content_type=sa.bindparam("content_type"),
                                      uploaded_by=user_id, created_at=now)
            .on_conflict_do_nothing().returning(Attachment.sha256))
-    sender = insert(AttachmentSender).values(sha256=sha, user_id=user_id, sent_at=now).on_conflict_do_nothing()
+    sender = bulk.insert(AttachmentSender, dialect).values(sha256=sha, user_id=user_id, sent_at=now).on_conflict_do_nothing()
     ended = sa.delete(AttachmentUpload).where(AttachmentUpload.user_id == user_id, AttachmentUpload.sha256 == sha)
     if dialect != "postgresql":
         return new, sender, ended
@@ -117,7 +115,7 @@ def _store_statements(dialect: str) -> tuple:
     return (sa.select(sa.exists(sa.select(stored.c.sha256))).add_cte(sender.cte("sender")).add_cte(ended.cte("ended")),)
 
 
-_STORE = {dialect: _store_statements(dialect) for dialect in ("postgresql", "sqlite")}
+_STORE = bulk.Prebuilt(_store_statements)
 
 
 def store(sha: str, size: int, content_type: str, user_id: int) -> bool:
@@ -127,7 +125,7 @@ def store(sha: str, size: int, content_type: str, user_id: int) -> bool:
     while the photo's body came in); True if the photo's row is new."""
     values = {"sha": sha, "size": size, "content_type": content_type, "user_id": user_id, "now": utcnow()}
     connection = db.session.connection()  # Core statements: the ORM's execution path would add nothing
-    statements = _STORE[connection.dialect.name]
+    statements = _STORE()
     if len(statements) == 1:
         return connection.scalar(statements[0], values)
     new, sender, ended = statements

@@ -36,9 +36,11 @@ def insert_many(model, rows: list[dict]) -> None:
     writer(connection, rows)
 
 
-def insert(table):
-    """The database's own INSERT on `table`, which spells ON CONFLICT (both databases do)."""
-    return (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
+def insert(table, dialect: str | None = None):
+    """The database's own INSERT on `table`, which spells ON CONFLICT (both databases do): the
+    session's database's, or `dialect`'s for a statement built once (`Prebuilt`)."""
+    dialect = dialect or db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def one_of(column, values: list):
@@ -48,19 +50,21 @@ def one_of(column, values: list):
     write out and parse than the query took to run. SQLite has no arrays: an IN list there
     (at most 32,766 values a statement)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # A text column's array is cast to unbounded text: a cast to VARCHAR(36)[] would cut a
-        # longer value to a prefix that could match, where the IN list compared it whole.
-        item = sa.String() if isinstance(column.type, sa.String) else column.type
-        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(item)))
+        return column == sa.any_(sa.bindparam(None, list(values), type_=_array_of(column)))
     return column.in_(list(values))
+
+
+def _array_of(column) -> postgresql.ARRAY:
+    # A text column's array is cast to unbounded text: a cast to VARCHAR(36)[] would cut a
+    # longer value to a prefix that could match, where the IN list compared it whole.
+    return postgresql.ARRAY(sa.String() if isinstance(column.type, sa.String) else column.type)
 
 
 def any_of(column, name: str, dialect: str):
     """`one_of` for a statement built once (`Prebuilt`), the values bound at each call as
     `name` (a list): on PostgreSQL one bound array, on SQLite an expanding IN."""
     if dialect == "postgresql":
-        item = sa.String() if isinstance(column.type, sa.String) else column.type
-        return column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(item)))
+        return column == sa.any_(sa.bindparam(name, type_=_array_of(column)))
     return column.in_(sa.bindparam(name, expanding=True))
 
 

@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -82,23 +81,21 @@ def add_token(token_hash: str, user_id: int, device_id: uuid.UUID | None, create
 def record_device(device_id: uuid.UUID, user_id: int, user_agent: str, now: datetime) -> None:
     """The phone, seen now in the hands of this user: added, or its holder and user agent
     updated (one upsert: a phone logs in every morning)."""
-    connection = db.session.connection()
-    connection.execute(_RECORD_DEVICE[connection.dialect.name],
-                       {"id": device_id, "user_id": user_id, "user_agent": user_agent, "now": now})
+    db.session.connection().execute(_RECORD_DEVICE(),
+                                    {"id": device_id, "user_id": user_id, "user_agent": user_agent, "now": now})
 
 
 def _record_device(dialect: str):
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert
-    statement = insert(Device).values(id=sa.bindparam("id"), user_id=sa.bindparam("user_id"),
-                                      user_agent=sa.bindparam("user_agent"), first_seen_at=sa.bindparam("now"),
-                                      last_seen_at=sa.bindparam("now"))
+    statement = bulk.insert(Device, dialect).values(
+        id=sa.bindparam("id"), user_id=sa.bindparam("user_id"), user_agent=sa.bindparam("user_agent"),
+        first_seen_at=sa.bindparam("now"), last_seen_at=sa.bindparam("now"))
     return statement.on_conflict_do_update(index_elements=[Device.id], set_={
         "user_id": statement.excluded.user_id, "user_agent": statement.excluded.user_agent,
         "last_seen_at": statement.excluded.last_seen_at})
 
 
 # A login's two writes, built once (a login is the morning's most frequent write).
-_RECORD_DEVICE = {dialect: _record_device(dialect) for dialect in ("postgresql", "sqlite")}
+_RECORD_DEVICE = bulk.Prebuilt(_record_device)
 _INSERT_TOKEN = sa.insert(ApiToken).values(
     token_hash=sa.bindparam("token_hash"), user_id=sa.bindparam("user_id"), device_id=sa.bindparam("device_id"),
     created_at=sa.bindparam("created_at"), expires_at=sa.bindparam("expires_at"))
