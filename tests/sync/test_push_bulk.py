@@ -171,3 +171,27 @@ def _as_text(column):
     if db.session.get_bind().dialect.name == "sqlite" and column.key == "location":
         return sa.func.hex(column)
     return sa.cast(column, sa.Text)
+
+
+def test_a_lookup_by_many_keys_matches_each_key_exactly_and_nothing_else(client, office, app_context):
+    """bulk.one_of and any_of (on PostgreSQL one array literal, cast to the column's type)
+    find a text with quotes, backslashes, braces, commas, spaces or the word NULL as itself,
+    and a uuid or an integer as itself; a None or a key that is not there finds nothing."""
+    from app.models import Office
+    from app.repositories import bulk
+
+    awkward = ['a"b', "c\\d", "{e,f}", " g ", "NULL", "", AWKWARD[:32], 'h\\"i']
+    ids = list(db.session.scalars(sa.select(Office.id).order_by(Office.code).limit(len(awkward))))
+    db.session.execute(sa.update(Office), [{"id": i, "code": code} for i, code in zip(ids, awkward)])
+    found = db.session.execute(sa.select(Office.code, Office.id).where(bulk.one_of(Office.code, awkward + [None])))
+    assert dict(found.tuples().all()) == dict(zip(awkward, ids))
+    for code in awkward:
+        assert db.session.scalars(sa.select(Office.id).where(bulk.one_of(Office.code, [code, "nothing"]))).all() == \
+            [ids[awkward.index(code)]]
+    dialect = db.session.get_bind().dialect.name
+    by_id = sa.select(Office.code).where(bulk.any_of(Office.id, "ids", dialect))
+    assert set(db.session.scalars(by_id, {"ids": ids[:3] + [uuid.uuid4()]})) == set(awkward[:3])
+    by_district = sa.select(sa.func.count()).select_from(Office).where(bulk.any_of(Office.district, "d", dialect))
+    assert db.session.scalar(by_district, {"d": [6, 99]}) == db.session.scalar(
+        sa.select(sa.func.count()).select_from(Office).where(Office.district == 6))
+    db.session.rollback()
