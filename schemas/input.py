@@ -25,6 +25,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def unstorable(text: str) -> str | None:
     """Why no database can store `text` as it is, or None when it can."""
+    if NUL not in text:
+        # Without a regular expression, which cost a push of 500 reports 2 ms (their notes
+        # and checklist items): UTF-8 cannot encode a lone surrogate either.
+        if text.isascii():
+            return None
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+        return None
     found = UNSTORABLE.search(text)
     if found is None:
         return None
