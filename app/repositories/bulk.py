@@ -49,28 +49,36 @@ def one_of(column, values: list):
     write out and parse than the query took to run. SQLite has no arrays: an IN list there
     (at most 32,766 values a statement)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.cast(sa.bindparam(None, list(values), type_=ArrayLiteral()), _array_of(column)))
+        return column == sa.any_(sa.bindparam(None, list(values), type_=_literal_of(column)))
     return column.in_(list(values))
 
 
-def _array_of(column) -> postgresql.ARRAY:
-    # A text column's array is cast to unbounded text: a cast to VARCHAR(36)[] would cut a
-    # longer value to a prefix that could match, where the IN list compared it whole.
-    return postgresql.ARRAY(sa.String() if isinstance(column.type, sa.String) else column.type)
+def _literal_of(column) -> "ArrayLiteral":
+    # A text column's array is unbounded text: VARCHAR(36)[] would cut a longer value to a
+    # prefix that could match, where the IN list compared it whole.
+    return ArrayLiteral(sa.String() if isinstance(column.type, sa.String) else column.type)
 
 
 class ArrayLiteral(sa.types.TypeDecorator):
-    """A list of ids, uuids or texts bound as one PostgreSQL array literal (`{a,b,"c"}`), which
-    the statement casts to its column's array type. psycopg's array dumper looks at every
-    element (a dumper found by type, a regular expression for quoting): binding the 500 op ids
-    of a push took longer than the query. Texts are always quoted (so that "NULL" stays a
-    text), with their backslashes and double quotes escaped; None is NULL."""
+    """A list of ids, uuids or texts bound as one PostgreSQL array literal (`{a,b,"c"}`) of
+    the column's array type. psycopg's array dumper looks at every element (a dumper found by
+    type, a regular expression for quoting): binding the 500 op ids of a push took longer than
+    the query. The literal goes as a parameter of unknown type, which the statement's cast
+    (`%(name)s::UUID[]`) makes the array type itself, read once when the statement is bound.
+    (Not a cast in SQL of a text parameter: in a plan that scans the table, the cast is worked
+    out again for every row, and a push's lookups grew slower with every push.) Texts are
+    always quoted (so that "NULL" stays a text), with their backslashes and double quotes
+    escaped; None is NULL."""
 
-    impl = sa.Text
+    impl = postgresql.ARRAY
     cache_ok = True
 
-    def process_bind_param(self, values, dialect) -> str:
-        return "{" + ",".join(map(_array_element, values)) + "}"
+    def __init__(self, item_type):
+        super().__init__(item_type)
+        self.item_type = item_type
+
+    def bind_processor(self, dialect):
+        return lambda values: "{" + ",".join(map(_array_element, values)) + "}"
 
 
 def _array_element(value) -> str:
@@ -90,7 +98,7 @@ def any_of(column, name: str, dialect: str):
     """`one_of` for a statement built once (`Prebuilt`), the values bound at each call as
     `name` (a list): on PostgreSQL one bound array, on SQLite an expanding IN."""
     if dialect == "postgresql":
-        return column == sa.any_(sa.cast(sa.bindparam(name, type_=ArrayLiteral()), _array_of(column)))
+        return column == sa.any_(sa.bindparam(name, type_=_literal_of(column)))
     return column.in_(sa.bindparam(name, expanding=True))
 
 
