@@ -184,7 +184,7 @@ def test_a_lookup_by_many_keys_matches_each_key_exactly_and_nothing_else(client,
     ids = list(db.session.scalars(sa.select(Office.id).order_by(Office.code).limit(len(awkward))))
     db.session.execute(sa.update(Office), [{"id": i, "code": code} for i, code in zip(ids, awkward)])
     found = db.session.execute(sa.select(Office.code, Office.id).where(bulk.one_of(Office.code, awkward + [None])))
-    assert dict(found.tuples().all()) == dict(zip(awkward, ids))
+    assert {code: office_id for code, office_id in found} == dict(zip(awkward, ids))
     for code in awkward:
         assert db.session.scalars(sa.select(Office.id).where(bulk.one_of(Office.code, [code, "nothing"]))).all() == \
             [ids[awkward.index(code)]]
