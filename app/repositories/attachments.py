@@ -62,8 +62,11 @@ _PIECE_STATE = _piece_state_statement()
 
 
 def piece_state(user_id: int, sha: str) -> PieceState:
-    """`sent_by`, `upload` and `open_uploads` in one query: a photo's PATCH asks all three."""
-    size, count, *upload = db.session.connection().execute(_PIECE_STATE, {"user_id": user_id, "sha": sha}).one()
+    """`sent_by`, `upload` and `open_uploads` in one query: a photo's PATCH asks all three,
+    before its body is read (in autocommit on PostgreSQL, `bulk.read_alone`: one round trip)
+    and again under the uploads' lock, in the transaction that appends a piece."""
+    (row,) = bulk.read_alone(_PIECE_STATE, {"user_id": user_id, "sha": sha})
+    size, count, *upload = row
     return PieceState(size, Upload(*upload) if upload[0] is not None else None, count)
 
 

@@ -122,6 +122,21 @@ class Prebuilt:
         return built
 
 
+def read_alone(statement: sa.Executable, values: dict) -> list[sa.Row]:
+    """The rows of a read a request makes before its transaction (the token, a photo's
+    upload state): on PostgreSQL in autocommit on a pooled connection of its own, one round
+    trip, where inside a transaction it took three (BEGIN, the query, and the ROLLBACK that
+    ends a transaction which only read). A request that goes on to write begins its
+    transaction after it. On SQLite (a local file, no round trips) and in a transaction
+    already begun it runs on the session's connection."""
+    session = db.session()
+    bind = session.get_bind()
+    if isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return connection.execute(statement, values).all()
+    return session.connection().execute(statement, values).all()
+
+
 # ---------------------------------------------------------------- the writers
 
 _WRITERS: dict = {}

@@ -50,21 +50,9 @@ _TOKEN_WITH_USER = (
 
 def token_by_hash(token_hash: str) -> list[sa.Row]:
     """The token with its user, one row per district of the user's (one row with no
-    district for a citywide account), in one query.
-
-    On PostgreSQL, before the request's transaction, it runs in autocommit on a pooled
-    connection of its own: one round trip, where inside the transaction it took three
-    (BEGIN, the query, and the ROLLBACK at the request's end, when the request reads
-    nothing else: a tiny GET). A request that goes on to the database begins its
-    transaction after it, as before. On SQLite (a local file, no round trips) and in a
-    transaction already begun it runs on the session's connection."""
-    session = db.session()
-    bind = session.get_bind()
-    values = {"token_hash": token_hash}
-    if isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
-        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            return connection.execute(_TOKEN_WITH_USER, values).all()
-    return session.connection().execute(_TOKEN_WITH_USER, values).all()
+    district for a citywide account), in one query; on PostgreSQL in autocommit, before the
+    request's transaction (`bulk.read_alone`): a tiny GET makes one round trip."""
+    return bulk.read_alone(_TOKEN_WITH_USER, {"token_hash": token_hash})
 
 
 def get_token(token_id: int) -> ApiToken | None:
