@@ -46,10 +46,10 @@ class JsonArgumentsParser(FlaskParser):
 
     orjson reads a 500-op push five times faster, but it reads an integer past 64 bits as a
     float (10**30 would pass as a whole number of staff), and it refuses a lone surrogate
-    escape, NaN and 1e400 outright. A body with a run of 19 digits (any integer that might
-    not fit, and now and then a photo's hash) is therefore read by the standard library,
-    which keeps integers exact, and so is a body orjson refuses: the schemas then name the
-    field that holds what is wrong, and a body that is not JSON is answered as before.
+    escape, NaN and 1e400 outright. A body that may hold an integer of 19 digits or more
+    (`may_hold_wide_integer`) is therefore read by the standard library, which keeps
+    integers exact, and so is a body orjson refuses: the schemas then name the field that
+    holds what is wrong, and a body that is not JSON is answered as before.
 
     The standard library's decoder recurses once per level of nesting, so a body of a few
     kilobytes nested a thousand deep ran out of stack: a 500. Such a body is read again by
@@ -61,7 +61,7 @@ class JsonArgumentsParser(FlaskParser):
         if not is_json_request(req):
             return core.missing
         body = req.get_data(cache=True)
-        if _WIDE_NUMBER not in body.translate(_DIGITS):
+        if not may_hold_wide_integer(body):
             try:
                 return orjson.loads(body)
             except orjson.JSONDecodeError:
@@ -72,8 +72,19 @@ class JsonArgumentsParser(FlaskParser):
             return orjson.loads(body)
 
 
-# 19 digits in a row: an integer that may be past 64 bits (orjson would read it as a float).
-# Looked for with bytes' own search, digits first made alike: a regular expression took
-# longer than orjson's whole reading.
-_DIGITS = bytes(b"0"[0] if chr(byte).isdigit() and byte < 128 else b" "[0] for byte in range(256))
-_WIDE_NUMBER = b"0" * 19
+def may_hold_wide_integer(body: bytes) -> bool:
+    """Whether a JSON body may hold an integer of 19 digits or more, which orjson would read
+    as a float (it reads up to 2**64 - 1 exactly, but not every 19-digit number). A JSON
+    number starts the body or follows whitespace, `[`, `,`, `:` or `-`: a run of 19 digits
+    after any of those counts, one inside a hash's hex (after a letter a-f or a quote) does
+    not, so that a push of photos is not sent to the slower reader for its hashes. Looked for
+    with bytes' own search once the body is translated to a few classes of byte: a regular
+    expression took longer than orjson's whole reading."""
+    classes = body.translate(_CLASSES)
+    return classes.startswith(_DIGITS_19) or _NUMBER_19 in classes
+
+
+_CLASSES = bytes(b"0"[0] if byte in b"0123456789" else b"x"[0] if byte in b"abcdefABCDEF" else
+                 b"q"[0] if byte == b'"'[0] else b" "[0] for byte in range(256))
+_DIGITS_19 = b"0" * 19
+_NUMBER_19 = b" " + _DIGITS_19

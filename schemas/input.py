@@ -26,8 +26,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def unstorable(text: str) -> str | None:
     """Why no database can store `text` as it is, or None when it can."""
     if NUL not in text:
-        # Without a regular expression, which cost a push of 500 reports 2 ms (their notes
-        # and checklist items): UTF-8 cannot encode a lone surrogate either.
+        # Without a regular expression, which took 1.9 ms of a push of 500 reports (their
+        # notes and checklist items; this, 0.7): UTF-8 cannot encode a lone surrogate either.
         if text.isascii():
             return None
         try:

@@ -3,7 +3,7 @@
 Since each report keeps its wire record beside its columns (0016), a report's row is some
 2–2.5 KB, past PostgreSQL's default threshold of 2 KB, past which it compresses the row's
 longest values (pglz) as it writes them and decompresses them as it reads them. For a push
-of 500 reports that compression was a quarter of the database's time on the INSERT (issue 18,
+of 500 reports that compression was a quarter of the database's time on the COPY (issue 18,
 measured in one run against the default: 37–61 ms → 24–43 ms). A row is now compressed, or
 moved out of line, only past 8,160 bytes, the most a heap page holds (a report with long
 notes, whose text the wire record repeats); the table takes more room on disk, a few hundred

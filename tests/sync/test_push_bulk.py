@@ -210,3 +210,14 @@ def test_a_lookup_by_many_keys_binds_its_array_with_the_array_type_not_a_cast_in
     sql = str(sa.select(LedgerEntry.op_id).where(bulk.any_of(LedgerEntry.op_id, "ids", "postgresql"))
               .compile(dialect=pg_dialect.dialect()))
     assert "ANY (%(ids)s::UUID[])" in sql and "CAST" not in sql
+
+
+def test_one_of_binds_its_array_with_the_array_type_too(app_context):
+    from app.models import Change
+    from app.repositories import bulk
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no arrays: an IN list there")
+    sql = str(sa.select(Change.seq).where(bulk.one_of(Change.entity_id, ["a", "b"]))
+              .compile(dialect=db.session.get_bind().dialect))
+    assert "::VARCHAR[])" in sql and "CAST" not in sql
