@@ -97,3 +97,24 @@ def test_a_slow_photo_upload_holds_up_no_other_districts_push_and_no_login(live,
     assert upload.status == 201
     stored = live.request("GET", f"/api/v1/attachments/{sha}", user="inspector-6a")
     assert stored.status == 200 and hashlib.sha256(stored.body).hexdigest() == sha
+
+
+def test_an_upload_in_pieces_resumes_refuses_a_wrong_offset_and_ends_once_against_a_real_server(live):
+    # A PATCH reads its upload's state before its body: on PostgreSQL in autocommit, on a
+    # pooled connection of its own (bulk.read_alone), which only a real server runs (the
+    # test client's session is bound to one connection, in a transaction already begun).
+    body, sha = jpeg("live-pieces", 10_000)
+
+    def piece(start, end, user="inspector-6a"):
+        return live.request("PATCH", f"/api/v1/attachments/{sha}", body[start:end + 1], user=user, headers={
+            "Content-Type": "image/jpeg", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
+
+    assert piece(0, 3999).status == 204
+    skipped = piece(6000, 9999)
+    assert skipped.status == 409 and skipped.headers["Upload-Offset"] == "4000"
+    assert piece(0, 3999, user="inspector-6b").status == 204  # another user's upload is their own
+    assert piece(4000, 9999).status == 201
+    again = piece(0, 9999)  # sent again whole after a lost answer: already there, nothing appended
+    assert again.status == 200 and again.headers["Upload-Offset"] == "10000"
+    stored = live.request("GET", f"/api/v1/attachments/{sha}", user="inspector-6a")
+    assert stored.status == 200 and stored.body == body
