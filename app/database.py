@@ -7,6 +7,7 @@ database; everything above this module is written once for both through GeoAlche
 import json
 import os
 import time
+import uuid
 from datetime import UTC, datetime
 
 import orjson
@@ -52,10 +53,17 @@ def is_sqlite(url: str) -> bool:
 
 def _json_dumps(value) -> str:
     try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(value, default=_uuid_text, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
         # orjson stops at 64-bit integers; a quarantined op keeps whatever numbers it was sent with.
         return json.dumps(value)
+
+
+def _uuid_text(value) -> str:
+    # A uuid orjson does not take as one: a subclass (schemas.fields.TextUuid), as its text.
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _json_loads(value):

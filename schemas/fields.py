@@ -6,6 +6,7 @@ shows, app.openapi.declared_forms): the pattern of schemas.patterns it checks in
 
 import functools
 import re
+import uuid
 from datetime import datetime
 
 import marshmallow as ma
@@ -26,6 +27,39 @@ class WholeMatch(ma.validate.Regexp):
         if self.regex.fullmatch(value) is None:
             raise ma.ValidationError(self._format_error(value))
         return value
+
+
+class TextUuid(uuid.UUID):
+    """A uuid read from the wire in its canonical text (lower-case hex, hyphens), which keeps
+    that text: `str()` of a uuid.UUID formats its 128 bits anew every time (1 µs), and a
+    pushed report's ids are written out as text some eight times (its row, its record, its
+    kept version, its ledger entry, the answer). Equal to, and hashed as, the uuid.UUID of
+    the same value."""
+
+    __slots__ = ("_text",)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __reduce__(self):
+        return TextUuid.of, (self._text,)
+
+    @staticmethod
+    def of(text: str) -> uuid.UUID:
+        """The uuid `text` spells (as uuid.UUID reads it): a TextUuid when `text` is in
+        canonical form, else a plain uuid.UUID; ValueError if it is none."""
+        if _CANONICAL_UUID(text) is None:
+            return uuid.UUID(text)
+        value = object.__new__(TextUuid)
+        _set(value, "int", int(text.replace("-", ""), 16))
+        _set(value, "is_safe", _UNKNOWN_SAFETY)
+        _set(value, "_text", text)
+        return value
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
+_UNKNOWN_SAFETY = uuid.SafeUUID.unknown
+_set = object.__setattr__  # (uuid.UUID's own refuses: its values are immutable)
 
 
 class Instant(ma.fields.Field):

@@ -10,7 +10,7 @@ import orjson
 from marshmallow import validate
 
 from geo.geometry import plain_point, points, to_geojson
-from schemas.fields import GeoJSONPoint, Instant, InstantError, WholeMatch, read_instant, write_instant
+from schemas.fields import GeoJSONPoint, Instant, InstantError, TextUuid, WholeMatch, read_instant, write_instant
 from schemas.input import InputSchema, unstorable
 from schemas import patterns
 from sync import report as declared
@@ -239,7 +239,7 @@ def _plain_uuid(value) -> uuid.UUID:
     if type(value) is not str:
         raise _NotPlain
     try:
-        return uuid.UUID(value)
+        return TextUuid.of(value)
     except ValueError:
         raise _NotPlain from None
 

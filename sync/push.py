@@ -57,6 +57,7 @@ class Store(Protocol):
     def savepoint(self): ...  # an object with commit() and rollback()
     def is_fatal(self, error: Exception) -> bool: ...  # must the whole push roll back (the database is away)?
     def flush(self) -> None: ...  # pending changes to reports, before rows that refer to them
+    def overlapping(self): ...  # a context in which the bulk inserts may return before the database is done
 
     def ledger_entry(self, op_id: uuid.UUID): ...
     def landed_op_ids(self, op_ids: set) -> set: ...
@@ -233,12 +234,13 @@ class _Engine:
 
     def new_report_row(self, op: dict, data: dict, office) -> dict:
         """Every column of a new report from a create op's loaded data, but its distance to
-        the office (`_distances`, computed for many reports at once)."""
+        the office (`_distances`, computed for many reports at once). Its office's id as the
+        op named it (the office's own, equal): read from the wire, its text is kept."""
         ctx = self.ctx
         edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s).isoformat()
         evidence, source = evidence_time(data["observed_at"], data["gps_fix_at"], ctx.skew_s, ctx.received_at)
         return columns_from_loaded(data) | dict(
-            id=op["id"], author_id=ctx.author_id, device_id=ctx.device_id, office_id=office.id,
+            id=op["id"], author_id=ctx.author_id, device_id=ctx.device_id, office_id=data["office_id"],
             district=office.district, received_at=ctx.received_at, updated_at=ctx.received_at,
             clock_skew_s=ctx.skew_s, version=1, locked=False, flags=[], amendments=[], violation_id=None,
             deleted_at=None, field_times=dict.fromkeys(MERGEABLE_FIELDS, edit_time), evidence_time=evidence,
@@ -512,14 +514,18 @@ class _FastCreates:
             cases = self.store.cases_for(days)
             for (_, _, _, office), report in zip(waiting, reports):
                 self.store.file_report(report, office, cases)
-            written = self.store.insert_reports([vars(r) for r in reports])
             pending = self.store.missing_photos((p["sha256"] for r in reports for p in r.photos), self.ctx.author_id)
-            landed = []
-            for (index, op, _, _), report, record in zip(waiting, reports, written):
-                missing = sorted({p["sha256"] for p in report.photos} & pending) if report.photos else []
-                landed.append((index, Landing(op, report, "applied", [], missing, kept=True,
-                                              record=self.store.written_record(record, missing))))
-            self.engine.write([landing for _, landing in landed])
+            # Every read is done: from here the work in Python overlaps the database's
+            # (Store.overlapping), each table's rows built while the server stores the last's.
+            with self.store.overlapping():
+                written = self.store.insert_reports([vars(r) for r in reports])
+                landed = []
+                for (index, op, _, _), report, record in zip(waiting, reports, written):
+                    missing = sorted({p["sha256"] for p in report.photos} & pending) if report.photos else []
+                    landed.append((index, Landing(op, report, "applied", [], missing, kept=True,
+                                                  record=self.store.written_record(record, missing))))
+                self.engine.write([landing for _, landing in landed])
+                answers = [(index, landing.answer()) for index, landing in landed]
             savepoint.commit()
         except Exception as error:  # noqa: BLE001  (as in apply_one)
             if self.store.is_fatal(error):
@@ -530,8 +536,8 @@ class _FastCreates:
             for index, _, _, _ in waiting:  # one at a time, each in its own savepoint
                 results[index] = self.engine.apply_one(self.ops[index])
             return
-        for index, landing in landed:
-            results[index] = landing.answer()
+        for index, answer in answers:
+            results[index] = answer
 
 
 # ---------------------------------------------------------------- helpers

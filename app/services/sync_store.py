@@ -37,6 +37,9 @@ class SqlStore:
     def flush(self) -> None:
         bulk.flush()
 
+    def overlapping(self):
+        return bulk.overlapping()
+
     # ------------------------------------------------------------ reads
 
     def ledger_entry(self, op_id: uuid.UUID) -> LedgerEntry | None:

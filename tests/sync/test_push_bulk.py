@@ -221,3 +221,87 @@ def test_one_of_binds_its_array_with_the_array_type_too(app_context):
     sql = str(sa.select(Change.seq).where(bulk.one_of(Change.entity_id, ["a", "b"]))
               .compile(dialect=db.session.get_bind().dialect))
     assert "::VARCHAR[])" in sql and "CAST" not in sql
+
+
+# ---------------------------------------------------------------- COPYs overlapped (bulk.overlapping)
+
+
+def _feed_rows(seqs) -> list[dict]:
+    return [{"seq": seq, "entity": "reports", "entity_id": str(uuid.uuid4()), "district": 6, "user_id": None,
+             "deleted": False, "at": now()} for seq in seqs]
+
+
+def _in_flight() -> bool:
+    from app.repositories import bulk
+
+    return bulk._IN_FLIGHT in db.session.connection().info
+
+
+def _feed_count(rows) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Change)
+                             .where(Change.entity_id.in_([r["entity_id"] for r in rows])))
+
+
+def test_an_overlapped_copy_returns_before_the_server_is_done_and_the_next_statement_waits_for_it(app_context):
+    """On PostgreSQL the COPY returns with its rows sent, not yet stored; the next statement
+    on the connection waits for it and sees every row (on SQLite the rows are simply there)."""
+    from app.repositories import bulk
+
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    first, second = _feed_rows([10_000_001, 10_000_002]), _feed_rows([10_000_003])
+    with bulk.overlapping():
+        bulk.insert_many(Change, first)
+        assert _in_flight() is postgresql  # (the path under test was taken)
+        bulk.insert_many(Change, second)  # the next COPY waits for the first
+        assert _feed_count(first + second) == 3
+        assert not _in_flight()
+        bulk.insert_many(Change, _feed_rows([10_000_004]))
+    assert not _in_flight()  # the block's end waited for the last
+    db.session.rollback()
+
+
+def test_an_overlapped_copy_that_fails_raises_its_error_in_the_block_and_its_savepoint_rolls_back(app_context):
+    """A COPY that breaks a unique key raises IntegrityError, naming the COPY, by the block's
+    end at the latest; the savepoint rolls back and the connection goes on (the push then
+    applies its ops one at a time)."""
+    from app.repositories import bulk
+
+    kept = _feed_rows([10_000_011])
+    bulk.insert_many(Change, kept)
+    savepoint = db.session.begin_nested()
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        with bulk.overlapping():
+            bulk.insert_many(Change, _feed_rows([10_000_012, 10_000_011]))
+    assert "changes" in str(raised.value)
+    savepoint.rollback()
+    assert not _in_flight()
+    assert _feed_count(kept) == 1
+    db.session.rollback()
+
+
+def test_an_exception_in_the_block_keeps_its_own_error_and_the_connection_usable(app_context):
+    """Python's error inside the block, not the COPY's: the block waits for the COPY in flight
+    (its error dropped), so that the rollback after it can run."""
+    from app.repositories import bulk
+
+    # On PostgreSQL a COPY that fails on the server (SQLite's insert would raise at once).
+    seqs = [10_000_021, 10_000_021] if db.session.get_bind().dialect.name == "postgresql" else [10_000_021]
+    savepoint = db.session.begin_nested()
+    with pytest.raises(ValueError, match="a bug of ours"):
+        with bulk.overlapping():
+            bulk.insert_many(Change, _feed_rows(seqs))
+            raise ValueError("a bug of ours")
+    savepoint.rollback()
+    assert db.session.scalar(sa.select(sa.literal(1))) == 1
+    db.session.rollback()
+
+
+def test_a_rollback_with_a_copy_in_flight_waits_for_it_first(app_context):
+    from app.repositories import bulk
+
+    rows = _feed_rows([10_000_031])
+    with bulk.overlapping():
+        bulk.insert_many(Change, rows)
+        db.session.rollback()  # the session's connection returns to the pool rolled back
+    assert _feed_count(rows) == 0
+    db.session.rollback()

@@ -145,11 +145,14 @@ def test_what_phones_send_is_loaded_the_plain_way():
 
 
 def _typed(value):
-    """A value with the type of every part spelled out, so that 5 and 5.0 (or True and 1) differ."""
+    """A value with the type of every part spelled out, so that 5 and 5.0 (or True and 1) differ;
+    a uuid by its value and its text (the plain loader's is a TextUuid, keeping its text)."""
     if isinstance(value, dict):
         return {key: _typed(item) for key, item in value.items()}, list(value)
     if isinstance(value, (list, tuple)):
         return type(value).__name__, [_typed(item) for item in value]
     if isinstance(value, Point):
         return "Point", _typed(value.x), _typed(value.y), value.has_z
+    if isinstance(value, uuid.UUID):  # the plain loader's TextUuid is one, and must read as one
+        return "UUID", value, str(value), repr(uuid.UUID(str(value)))
     return type(value).__name__, value
