@@ -90,7 +90,7 @@ class ArrayLiteral(sa.types.TypeDecorator):
 
 def _array_element(value) -> str:
     kind = type(value)
-    if kind is uuid.UUID or kind is int or isinstance(value, uuid.UUID):
+    if kind is int or isinstance(value, uuid.UUID):  # (a TextUuid is one)
         return str(value)
     if kind is str:
         if "\\" in value or '"' in value:
