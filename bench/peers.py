@@ -4,6 +4,7 @@ PostgreSQL and pouchdb-server on LevelDB, on the same ~900-byte records, doing t
     .venv/bin/python bench/peers.py
     .venv/bin/python bench/peers.py --repeat 3 --workdir /tmp/bazres-peers \
         --postgres postgresql://postgres@127.0.0.1:5432
+    .venv/bin/python bench/peers.py --only push-500 --repeat 21   # one operation, more repeats
 
 Kinto (PyPI `kinto[postgresql]`, in a venv of its own) and pouchdb-server (npm) are installed
 in the work folder the first time and reused after; nothing of theirs is in this repository.
@@ -25,9 +26,12 @@ in its largest page, pouchdb `_changes?include_docs=true`). Each figure is the t
 HTTP requests alone (sent to the answer's last byte, on one keep-alive connection per
 server); building bodies and parsing answers is left out. Each repeat runs each operation
 against the three servers in an order that rotates, so that load drift hits all alike;
-one warm-up pass goes first. Beside each median stands the server's peak resident memory
-during that operation: its processes' high-water marks (reset before each run), summed;
-PostgreSQL's own processes are not counted (Bazres and Kinto both use it).
+one warm-up pass goes first. Beside the ratios of the medians stand the medians of the
+ratios repeat by repeat (the three servers' runs of a repeat meet the same load). Beside
+each median stands the server's peak resident memory during that operation: its processes'
+high-water marks (reset before each run), summed; PostgreSQL's own processes are not
+counted (Bazres and Kinto both use it). `--only` runs some of the five operations (without
+the pull of 2,000, its records are not loaded, so every backend is smaller).
 """
 
 import argparse
@@ -59,6 +63,7 @@ POUCHDB_SERVER = "4.2"  # npm's range: the newest 4.2.x
 OPERATIONS = ("authenticated tiny GET", "push 1 record", "push 500 records", "pull 50 new records",
               "pull 2,000 records")
 EXPECTED = (None, 1, 500, 50, 2000)  # records each operation must move
+KEYS = ("tiny-get", "push-1", "push-500", "pull-50", "pull-2000")  # --only's names of OPERATIONS
 KINTO_BATCH = 25
 
 
@@ -660,15 +665,16 @@ def prepare(server, op: int, offices: list[dict]):
     return server.pull_all
 
 
-def measure(servers: list, repeat: int, offices: list[dict]) -> tuple[dict, dict, dict, list[float]]:
+def measure(servers: list, repeat: int, offices: list[dict], ops: list[int]) -> tuple[dict, dict, dict, list[float]]:
     """{(op, name): [seconds]}, {(op, name): peak bytes}, {(op, name): the last Run}, and the
-    1-minute load average at each repeat's start. Pass 0 is the warm-up and is not kept."""
+    1-minute load average at each repeat's start, for the operations `ops`. Pass 0 is the
+    warm-up and is not kept."""
     times, peaks, last, loads = {}, {}, {}, []
     for r in range(repeat + 1):
         if r:
             loads.append(os.getloadavg()[0])
         print(f"{'warm-up' if r == 0 else f'repeat {r}/{repeat}'} (load {os.getloadavg()[0]:.2f})", flush=True)
-        for op in range(len(OPERATIONS)):
+        for op in ops:
             shift = (r + op) % len(servers)
             for server in servers[shift:] + servers[:shift]:
                 run_timed = prepare(server, op, offices)
@@ -717,7 +723,7 @@ def size(count: int) -> str:
     return f"{count / 2**20:.2f} MB" if count >= 100_000 else f"{count:,} B"
 
 
-def report(servers, times, peaks, last, loads, context: dict) -> str:
+def report(servers, times, peaks, last, loads, context: dict, ops: list[int]) -> str:
     names = [s.name for s in servers]
     peers = names[1:]
     lines = [
@@ -735,19 +741,30 @@ def report(servers, times, peaks, last, loads, context: dict) -> str:
     ]
     spread = ["", "spread (fastest–slowest run)", "", "| work | " + " | ".join(names) + " |",
               "|---|" + "---|" * len(names)]
-    for op, work in enumerate(OPERATIONS):
+    # Each repeat runs an operation on the three servers back to back: the ratio within a
+    # repeat meets the same load, and the median of those ratios is the figure least moved
+    # by the load drifting over the run (the ratio of medians above can pair a calm repeat of
+    # one server with a busy one of another).
+    paired = ["", "ratios repeat by repeat (median, and lowest–highest)", "",
+              "| work | " + " | ".join(f"Bazres / {p}" for p in peers) + " |", "|---|" + "---|" * len(peers)]
+    for op in ops:
+        work = OPERATIONS[op]
         medians = {n: statistics.median(times[(op, n)]) for n in names}
         cells = [cell(op, n, medians[n], peaks[(op, n)], last[(op, n)]) for n in names]
         ratios = [f"{medians[names[0]] / medians[p]:.2f}×" for p in peers]
         lines.append(f"| {work} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
         spread.append(f"| {work} | " + " | ".join(
             f"{fmt_time(min(times[(op, n)]))}–{fmt_time(max(times[(op, n)]))}" for n in names) + " |")
+        each = {p: [ours / theirs for ours, theirs in zip(times[(op, names[0])], times[(op, p)])] for p in peers}
+        paired.append(f"| {work} | " + " | ".join(
+            f"{statistics.median(each[p]):.2f}× ({min(each[p]):.2f}–{max(each[p]):.2f})" for p in peers) + " |")
     notes = ["", "what each did in the last repeat (requests, bytes sent / answered):"]
-    for op, work in enumerate(OPERATIONS):
+    for op in ops:
+        work = OPERATIONS[op]
         notes.append(f"- {work}: " + "; ".join(f"{n}: {describe(last[(op, n)])}" for n in names))
     notes.append("- processes whose memory is counted: " + "; ".join(
         f"{s.name}: {context['processes'][s.name]}" for s in servers))
-    return "\n".join(lines + spread + notes)
+    return "\n".join(lines + spread + paired + notes)
 
 
 def versions(kinto: Path, pouchdb: Path, postgres: str) -> dict:
@@ -775,7 +792,14 @@ def main() -> None:
     parser.add_argument("--kinto-database", default="kinto_bench_peers",
                         help="dropped and made anew; its name must contain 'bench' (default %(default)s)")
     parser.add_argument("--page", type=int, default=2000, help="Bazres's pull page size (default %(default)s)")
+    parser.add_argument("--only", default=",".join(KEYS),
+                        help="the operations to run, of " + ", ".join(KEYS) + " (default: all), e.g. --only push-500")
     args = parser.parse_args()
+    wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in KEYS]
+    if unknown or not wanted:
+        parser.error(f"--only: {', '.join(unknown) or 'nothing'} is not one of {', '.join(KEYS)}")
+    ops = sorted({KEYS.index(name) for name in wanted})
 
     workdir = args.workdir.resolve()
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
@@ -798,9 +822,10 @@ def main() -> None:
             for server in servers:
                 print(f"starting {server.name} …", flush=True)
                 server.start(stack)
-            print("loading the 2,000 records to pull …", flush=True)
-            for server in servers:
-                server.load(make_records(2000, bazres.offices[7]))
+            if 4 in ops:
+                print("loading the 2,000 records to pull …", flush=True)
+                for server in servers:
+                    server.load(make_records(2000, bazres.offices[7]))
             sample = make_records(1, bazres.offices[6])[0]
             context = versions(kinto_command, pouchdb_script, args.postgres) | {
                 "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -810,11 +835,11 @@ def main() -> None:
                                              "id": sample["id"], "base_version": None,
                                              "changed_at": sample["observed_at"], "data": {}}) - 2,
             }
-            times, peaks, last, loads = measure(servers, args.repeat, bazres.offices[6])
+            times, peaks, last, loads = measure(servers, args.repeat, bazres.offices[6], ops)
             context["load_end"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
             context["processes"] = {s.name: len(s.pids()) for s in servers}
         print()
-        print(report(servers, times, peaks, last, loads, context))
+        print(report(servers, times, peaks, last, loads, context, ops))
     except KeyboardInterrupt:
         raise SystemExit("interrupted: every server was stopped")
     except BenchError as exc:

@@ -11,13 +11,17 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import pq
 from psycopg.copy import LibpqWriter
-from psycopg.generators import fetch_many
-from psycopg.waiting import Wait
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
+
+try:  # psycopg's own generators, for a COPY's end sent without waiting (`overlapping`): internal
+    from psycopg.generators import fetch_many
+    from psycopg.waiting import Wait
+except ImportError:  # a psycopg that moved them: every COPY waits for its answer, as it did before
+    fetch_many = Wait = None
 
 
 def flush() -> None:
@@ -161,7 +165,7 @@ def overlapping() -> Iterator[None]:
     taken). A block left by an exception waits for it too and drops its error. On SQLite it
     changes nothing."""
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or not CAN_OVERLAP:
         yield
         return
     info = connection.info
@@ -236,6 +240,22 @@ class _SendOnly(LibpqWriter):
         self.connection.wait(_send_end(self._pgconn))
 
 
+def _can_overlap() -> bool:
+    """Does this psycopg have what `_SendOnly` and `_settle` use beyond its documented API
+    (its generators, a connection's `wait` and `lock`, the writer's libpq connection)?
+    Checked once, at import: with a psycopg that changed them, `overlapping` changes nothing
+    (each COPY waits for its answer), where the push would otherwise fail its bulk path and
+    land its reports one by one. tests/sync/test_push_bulk.py asserts that the installed
+    psycopg overlaps."""
+    if fetch_many is None or Wait is None or not hasattr(Wait, "W") or not callable(
+            getattr(psycopg.Connection, "wait", None)):
+        return False
+    writer = getattr(LibpqWriter.__init__, "__code__", None)
+    connection = getattr(psycopg.Connection.__init__, "__code__", None)
+    return (writer is not None and "_pgconn" in writer.co_names and callable(getattr(LibpqWriter, "finish", None))
+            and connection is not None and "lock" in connection.co_names)
+
+
 def _send_end(pgconn):
     # psycopg's generators.copy_end without its last step, the wait for the result.
     while pgconn.put_copy_end(None) == 0:
@@ -246,6 +266,9 @@ def _send_end(pgconn):
             continue
         if pgconn.flush() == 0:
             break
+
+
+CAN_OVERLAP = _can_overlap()
 
 
 # ---------------------------------------------------------------- the writers

@@ -305,3 +305,37 @@ def test_a_rollback_with_a_copy_in_flight_waits_for_it_first(app_context):
         db.session.rollback()  # the session's connection returns to the pool rolled back
     assert _feed_count(rows) == 0
     db.session.rollback()
+
+
+def test_the_installed_psycopg_lets_copies_overlap(app_context):
+    """`bulk.overlapping` uses two of psycopg's internal modules and its writer's libpq
+    connection; a psycopg that changed them would leave the COPYs waiting, slower but whole
+    (the next test). This one says so when the installed psycopg is such a one."""
+    from app.repositories import bulk
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    assert bulk.CAN_OVERLAP, "this psycopg's internals changed: COPYs no longer overlap the Python after them"
+
+
+def test_without_overlapping_a_push_of_many_still_lands_every_report_in_bulk(client, office, app_context,
+                                                                               monkeypatch, caplog):
+    """With a psycopg whose internals the overlap cannot use, each COPY waits for its answer
+    and the push's bulk path is taken all the same: nothing falls back to one op at a time."""
+    from app.repositories import bulk
+
+    assert bulk._can_overlap() is bulk.CAN_OVERLAP
+    monkeypatch.setattr(bulk, "fetch_many", None)  # (a psycopg that moved its generators)
+    assert not bulk._can_overlap()
+    monkeypatch.setattr(bulk, "CAN_OVERLAP", False)
+    with bulk.overlapping():
+        bulk.insert_many(Change, _feed_rows([10_000_041]))
+        assert not _in_flight()
+    db.session.rollback()
+    ops = [op(data=report_data(office)) for _ in range(40)]
+    with caplog.at_level("WARNING", logger="sync.push"):
+        results = push(client, ops)
+    assert [r["status"] for r in results] == ["applied"] * len(ops)
+    assert "one by one" not in caplog.text
+    pulled = _pulled(client)
+    assert all(orjson.dumps(pulled[sent["id"]]) == orjson.dumps(result["record"]) for sent, result in zip(ops, results))
