@@ -165,7 +165,7 @@ def overlapping() -> Iterator[None]:
     taken). A block left by an exception waits for it too and drops its error. On SQLite it
     changes nothing."""
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql" or not CAN_OVERLAP:
+    if connection.dialect.name != "postgresql" or not (CAN_OVERLAP and _has_lock(connection)):
         yield
         return
     info = connection.info
@@ -234,26 +234,31 @@ class _SendOnly(LibpqWriter):
     """psycopg's writer of a COPY's rows, whose end sends the end of the data and returns,
     leaving the server's answer to `_settle`."""
 
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._driver = cursor.connection
+
     def finish(self, exc: BaseException | None = None) -> None:
         if exc:
             return super().finish(exc)
-        self.connection.wait(_send_end(self._pgconn))
+        self._driver.wait(_send_end(self._driver.pgconn))
 
 
 def _can_overlap() -> bool:
-    """Does this psycopg have what `_SendOnly` and `_settle` use beyond its documented API
-    (its generators, a connection's `wait` and `lock`, the writer's libpq connection)?
-    Checked once, at import: with a psycopg that changed them, `overlapping` changes nothing
-    (each COPY waits for its answer), where the push would otherwise fail its bulk path and
-    land its reports one by one. tests/sync/test_push_bulk.py asserts that the installed
-    psycopg overlaps."""
-    if fetch_many is None or Wait is None or not hasattr(Wait, "W") or not callable(
-            getattr(psycopg.Connection, "wait", None)):
-        return False
-    writer = getattr(LibpqWriter.__init__, "__code__", None)
-    connection = getattr(psycopg.Connection.__init__, "__code__", None)
-    return (writer is not None and "_pgconn" in writer.co_names and callable(getattr(LibpqWriter, "finish", None))
-            and connection is not None and "lock" in connection.co_names)
+    """Does this psycopg have what `_SendOnly` and `_settle` use beyond its documented API:
+    its generators and waiting states, a connection's `wait`, `error_from_result`? (A
+    connection's `lock` is looked for on the connection itself, `_has_lock`.) Checked once,
+    at import: with a psycopg that moved them, `overlapping` changes nothing and each COPY
+    waits for its answer, where the app would not have started (the imports) or a push's
+    overlapped COPY would have failed mid-way. tests/sync/test_push_bulk.py asserts that the
+    installed psycopg overlaps, and that without these the app imports and pushes in bulk."""
+    return (fetch_many is not None and Wait is not None and hasattr(Wait, "W")
+            and callable(getattr(psycopg.Connection, "wait", None))
+            and callable(getattr(psycopg.errors, "error_from_result", None)))
+
+
+def _has_lock(connection) -> bool:
+    return hasattr(connection.connection.driver_connection, "lock")
 
 
 def _send_end(pgconn):

@@ -4,6 +4,7 @@ push answered and a pull sends, and a bulk write that fails falls back to one op
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -319,11 +320,14 @@ def test_the_installed_psycopg_lets_copies_overlap(app_context):
 
 
 def test_without_overlapping_a_push_of_many_still_lands_every_report_in_bulk(client, office, app_context,
-                                                                               monkeypatch, caplog):
+                                                                               monkeypatch):
     """With a psycopg whose internals the overlap cannot use, each COPY waits for its answer
-    and the push's bulk path is taken all the same: nothing falls back to one op at a time."""
+    and the push's bulk path is taken all the same: no op goes one at a time."""
     from app.repositories import bulk
+    from sync import push as engine
 
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
     assert bulk._can_overlap() is bulk.CAN_OVERLAP
     monkeypatch.setattr(bulk, "fetch_many", None)  # (a psycopg that moved its generators)
     assert not bulk._can_overlap()
@@ -332,10 +336,26 @@ def test_without_overlapping_a_push_of_many_still_lands_every_report_in_bulk(cli
         bulk.insert_many(Change, _feed_rows([10_000_041]))
         assert not _in_flight()
     db.session.rollback()
+
+    def one_at_a_time(self, raw):
+        raise AssertionError("an op of the push went one at a time")
+    monkeypatch.setattr(engine._Engine, "apply_one", one_at_a_time)
     ops = [op(data=report_data(office)) for _ in range(40)]
-    with caplog.at_level("WARNING", logger="sync.push"):
-        results = push(client, ops)
+    results = push(client, ops)
     assert [r["status"] for r in results] == ["applied"] * len(ops)
-    assert "one by one" not in caplog.text
     pulled = _pulled(client)
     assert all(orjson.dumps(pulled[sent["id"]]) == orjson.dumps(result["record"]) for sent, result in zip(ops, results))
+
+
+def test_the_app_imports_and_pushes_with_a_psycopg_that_moved_its_generators(tmp_path):
+    """The overlap's imports of psycopg's internal modules cannot stop the app from starting."""
+    import subprocess
+    import sys
+
+    code = ("import psycopg, sys; sys.modules['psycopg.generators'] = None\n"
+            "from app.repositories import bulk\n"
+            "print(bulk.CAN_OVERLAP, bulk.fetch_many)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "None"]
