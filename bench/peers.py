@@ -780,9 +780,16 @@ def versions(kinto: Path, pouchdb: Path, postgres: str) -> dict:
             "bazres": bazres}
 
 
+def _at_least_one(text: str) -> int:
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"{count}: at least one repeat, after the warm-up")
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=7, help="interleaved repeats (default 7)")
+    parser.add_argument("--repeat", type=_at_least_one, default=7, help="interleaved repeats (default 7)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bazres-peers"),
                         help="where Kinto and pouchdb-server are installed and keep their data (default %(default)s)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432",

@@ -162,8 +162,8 @@ def overlapping() -> Iterator[None]:
     500 reports waited some 50 ms for four COPYs). Whatever comes next on the connection
     waits for it first: the next COPY, any statement, a commit or a rollback (the events
     below), and the block's end, which raises its error as the COPY would have (a unique key
-    taken). A block left by an exception waits for it too and drops its error. On SQLite it
-    changes nothing."""
+    taken). A block left by an exception waits for it too and drops its error. On SQLite, and
+    with a psycopg whose internals it cannot use (`CAN_OVERLAP`), it changes nothing."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql" or not (CAN_OVERLAP and _has_lock(connection)):
         yield

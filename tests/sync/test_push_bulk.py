@@ -309,9 +309,10 @@ def test_a_rollback_with_a_copy_in_flight_waits_for_it_first(app_context):
 
 
 def test_the_installed_psycopg_lets_copies_overlap(app_context):
-    """`bulk.overlapping` uses two of psycopg's internal modules and its writer's libpq
-    connection; a psycopg that changed them would leave the COPYs waiting, slower but whole
-    (the next test). This one says so when the installed psycopg is such a one."""
+    """`bulk.overlapping` uses what psycopg does not document (its generators and waiting
+    states, a connection's `wait` and `lock`, `errors.error_from_result`); a psycopg that moved
+    them would leave the COPYs waiting, slower but whole (the next test). This one says so when
+    the installed psycopg is such a one."""
     from app.repositories import bulk
 
     if db.session.get_bind().dialect.name != "postgresql":
@@ -347,7 +348,7 @@ def test_without_overlapping_a_push_of_many_still_lands_every_report_in_bulk(cli
     assert all(orjson.dumps(pulled[sent["id"]]) == orjson.dumps(result["record"]) for sent, result in zip(ops, results))
 
 
-def test_the_app_imports_and_pushes_with_a_psycopg_that_moved_its_generators(tmp_path):
+def test_the_app_imports_with_a_psycopg_that_moved_its_generators():
     """The overlap's imports of psycopg's internal modules cannot stop the app from starting."""
     import subprocess
     import sys
