@@ -9,7 +9,11 @@ bind = os.environ.get("BAZRES_BIND", "127.0.0.1:8000")
 # gthread, with each request's wait for a thread measured: past capacity the app sheds a
 # request that waited too long (503 and Retry-After; serving.py, app/shedding.py, BAZRES_SHED_AFTER_MS).
 worker_class = "serving.QueueTimedWorker"
-workers = int(os.environ.get("BAZRES_WORKERS", str(multiprocessing.cpu_count() * 2)))
+# One worker a core: a process runs one Python thread at a time (the GIL), so a worker a core
+# keeps the cores busy while the threads wait on the database or a client; with two a core,
+# four processes took turns on 2 cores, and in the 08:00 rush (bench/load.py --phones 1000)
+# a served login's p95 was 650–790 ms, against 450–520 ms with one (issue 18).
+workers = int(os.environ.get("BAZRES_WORKERS", str(multiprocessing.cpu_count())))
 threads = int(os.environ.get("BAZRES_THREADS", "4"))
 # On SIGTERM (or SIGINT) gunicorn stops accepting, lets in-flight requests finish for up to
 # this long, then exits: a push in progress either commits whole or not at all.

@@ -15,6 +15,9 @@ QUEUED_S = "bazres.queued_s"
 # How long the requests ahead of this one in its worker (waiting, or on a thread) will take,
 # by the worker's recent time per request served: what a shed phone is asked to wait.
 BACKLOG_S = "bazres.backlog_s"
+# How many requests a second the worker serves lately: its threads over its recent time per
+# request served (app/shedding.py books shed phones' returns against it).
+RATE_PER_S = "bazres.rate_per_s"
 # Set by the app on a request it shed (answered 503 unstarted): its time is no request's work.
 SHED = "bazres.shed"
 # Set by the app on an answer after which the connection must close (a request shed with a
@@ -43,6 +46,7 @@ class QueueTimedWorker(ThreadWorker):
         # The requests in this worker now (waiting or on a thread, this one among them), each
         # taking what served ones took lately, over the threads.
         self._queued.backlog_s = len(self.futures) * self._served_s / max(1, self.cfg.threads)
+        self._queued.rate_per_s = max(1, self.cfg.threads) / self._served_s
         return super().handle(conn)
 
     def load_wsgi(self):
@@ -52,6 +56,7 @@ class QueueTimedWorker(ThreadWorker):
         def stamped(environ, start_response):
             environ[QUEUED_S] = getattr(queued, "seconds", 0.0)
             environ[BACKLOG_S] = getattr(queued, "backlog_s", 0.0)
+            environ[RATE_PER_S] = getattr(queued, "rate_per_s", 0.0)
             began = time.monotonic()
             answer = app(environ, start_response)
             if not environ.get(SHED):  # threads race on this average: a lost update is harmless

@@ -12,15 +12,19 @@ sets, never a client's header), and `Shedding`, the app's outermost middleware, 
 that waited longer than `SHED_AFTER_MS` with 503 before reading its body or opening a
 transaction: nothing was written, the op ids it carried land when it is sent again, and the
 threads go to requests that can still be served in time. The wait asked grows with the
-queue's, spread at random so that shed phones do not all come back together.
+queue's, and is booked (`Returns`): a shed phone is told the first second from then in which
+the worker has room, counting the phones shed before it and told to come back in that
+second, so that they come back at a pace the worker can serve instead of together, to be
+shed again.
 
 Under `flask run` (no queue of ours) no request is stamped and none is shed.
 """
 
 import math
-import random
+import threading
+import time
 
-from serving import BACKLOG_S, CLOSE_AFTER, QUEUED_S, SHED
+from serving import CLOSE_AFTER, QUEUED_S, RATE_PER_S, SHED
 
 # Never shed: a health check must say the server is up even while it is busy.
 NEVER_SHED = frozenset({"/healthz"})
@@ -29,6 +33,12 @@ LONGEST_RETRY_AFTER_S = 60
 # connection's next request (the client sent it already, fast); past it, or of unknown size,
 # the connection is closed after the 503 instead, so no thread waits for a photo trickling in.
 DRAIN_AT_MOST = 64 * 1024
+# The share of the worker's throughput that phones shed before may be booked to come back
+# in, a second at a time: the rest is for the phones being served, going on with their cycle.
+RETURNING_SHARE = 0.5
+# However slow the worker, the phones booked are spread over about this long: at the start of
+# a rush its rate is a few slow logins' and would spread a thousand phones over a minute.
+BOOKED_WITHIN_S = 20
 
 
 class Shedding:
@@ -38,12 +48,16 @@ class Shedding:
         self.app = app
         self.after_s = after_s
         self.problem = problem  # (environ, start_response, code, detail, headers) -> iterable
+        self.returns = Returns()
 
     def __call__(self, environ, start_response):
-        queued = environ.get(QUEUED_S, 0.0)
-        if self.after_s <= 0 or queued <= self.after_s or environ.get("PATH_INFO") in NEVER_SHED:
+        if self.after_s <= 0:
             return self.app(environ, start_response)
-        retry_after = retry_after_s(queued, environ.get(BACKLOG_S, 0.0))
+        queued = environ.get(QUEUED_S, 0.0)
+        if queued <= self.after_s or environ.get("PATH_INFO") in NEVER_SHED:
+            self.returns.admitted()
+            return self.app(environ, start_response)
+        retry_after = self.returns.book(earliest_s(queued), environ.get(RATE_PER_S, 0.0))
         environ[SHED] = True
         length = environ.get("CONTENT_LENGTH") or ""
         if (length.isdigit() and int(length) > DRAIN_AT_MOST) or environ.get("HTTP_TRANSFER_ENCODING"):
@@ -54,11 +68,54 @@ class Shedding:
                             {"Retry-After": str(retry_after)})
 
 
-def retry_after_s(queued_s: float, backlog_s: float = 0.0) -> int:
-    """Seconds to wait: the longer of four times the queue's wait and the worker's backlog (the
-    requests in it, at its recent time per request served), at least 2 s, up to twice that at
-    random, so that phones shed together come back spread out and late enough for the queue
-    to drain. With 1–2 s, 1,000 phones on 2 cores were shed four times a request; with the
-    queue's wait alone, three (a shed costs the server and the phone a request's overhead)."""
-    base = min(max(4 * queued_s, backlog_s, 2.0), LONGEST_RETRY_AFTER_S / 2)
-    return math.ceil(base + random.uniform(0, base))
+def earliest_s(queued_s: float) -> float:
+    """The soonest a shed phone may come back: four times the queue's wait, at least 2 s, at
+    most half the longest wait. (Not the worker's backlog: at the start of a rush most of the
+    requests in a worker's queue are about to be shed themselves, and a wait worked out from
+    their number sent the first phones shed 30–60 s away while the worker had room; issue 18.)"""
+    return min(max(4 * queued_s, 2.0), LONGEST_RETRY_AFTER_S / 2)
+
+
+class Returns:
+    """A worker's book of the seconds in which shed phones were told to come back, each with
+    how many (one book a process, its threads share it). A phone shed is booked the first
+    second from its earliest in which fewer are booked than `RETURNING_SHARE` of what the worker
+    serves in a second (the more of the requests it started in the last two whole seconds and
+    the rate its threads' recent time per request gives), or than spreads all those booked
+    over `BOOKED_WITHIN_S`, up to the longest wait. The phones shed together at the start of a
+    rush then come back at a pace the worker can serve, where waits drawn at random brought
+    back more of them at once than it could serve, to be shed again (with 1,000 phones on 2
+    cores, 10,700 sheds for 9,000 requests served; 4,100–4,600 booked; issue 18)."""
+
+    WINDOW_S = 2
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.booked: dict[int, int] = {}  # a second of the clock -> phones told to come back in it
+        self.started: dict[int, int] = {}  # a second of the clock -> requests started in it
+
+    def admitted(self) -> None:
+        """A request is being served (not shed)."""
+        second = int(self.clock())
+        with self.lock:
+            if second not in self.started:  # a new second: those past the window are forgotten
+                for past in [s for s in self.started if s < second - self.WINDOW_S]:
+                    del self.started[past]
+                self.started[second] = 0
+            self.started[second] += 1
+
+    def book(self, earliest: float, rate_per_s: float) -> int:
+        """The Retry-After of a phone shed now (whole seconds, as the header says them), given
+        the soonest it may come back and the rate of the worker's threads."""
+        with self.lock:
+            second = int(self.clock())
+            for past in [s for s in self.booked if s <= second]:  # at most the longest wait's seconds
+                del self.booked[past]
+            started = sum(self.started.get(second - 1 - i, 0) for i in range(self.WINDOW_S)) / self.WINDOW_S
+            room = max(RETURNING_SHARE * max(rate_per_s, started), (sum(self.booked.values()) + 1) / BOOKED_WITHIN_S)
+            wait = max(1, math.ceil(earliest))
+            while wait < LONGEST_RETRY_AFTER_S and self.booked.get(second + wait, 0) >= room:
+                wait += 1
+            self.booked[second + wait] = self.booked.get(second + wait, 0) + 1
+            return wait

@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from sync.client import Client, HttpTransport, Response, ServerError, TransportError
+from sync.client import Client, HttpTransport, Response, ServerError, TransportError, _retry_after_s
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -205,6 +205,7 @@ class RssSampler(threading.Thread):
         self.peak_total = self.peak_process = 0
         self.cpu_start = self.cpu_end = server.cpu_seconds()
         self.halt = threading.Event()
+        self.timeline: list[tuple[float, float, float, float]] = []  # (time, machine busy, machine total, server CPU)
 
     def run(self) -> None:
         self.cpu_start = self.cpu_end = self.server.cpu_seconds()
@@ -214,6 +215,7 @@ class RssSampler(threading.Thread):
             self.peak_total = max(self.peak_total, total)
             self.peak_process = max(self.peak_process, largest)
             self.cpu_end = self.server.cpu_seconds()
+            self.timeline.append((time.time(), *machine_cpu(), self.cpu_end))
             self.halt.wait(self.every)
 
     def stop(self) -> None:
@@ -291,6 +293,7 @@ class Sample:
     seconds: float
     status: int | None  # None: the request failed on the way (TransportError)
     shed: bool = False  # a 503 `overloaded`: not started past capacity (app/shedding.py), sent again later
+    retry_after: float | None = None  # a shed one's Retry-After, in seconds
 
 
 class Recorder:
@@ -322,11 +325,13 @@ class TimedTransport:
             with self.recorder.lock:
                 self.recorder.in_flight_pushes += 1
         began, clock = time.time(), time.perf_counter()
-        status, shed = None, False
+        status, shed, retry_after = None, False, None
         try:
             response = self.inner.request(method, path, body, headers)
             status = response.status
             shed = status == 503 and _shed(method, response)
+            if shed:
+                retry_after = _retry_after_s(response)
             if (method == "PATCH" and status == 201) or (method == "PUT" and status in (200, 201)):
                 with self.recorder.lock:
                     self.recorder.photos_stored.add(path.rsplit("/", 1)[-1])
@@ -337,7 +342,7 @@ class TimedTransport:
                         self.recorder.answers[result["status"]] += 1
             return response
         finally:
-            self.recorder.add(Sample(name, began, time.perf_counter() - clock, status, shed))
+            self.recorder.add(Sample(name, began, time.perf_counter() - clock, status, shed, retry_after))
             if push:
                 with self.recorder.lock:
                     self.recorder.in_flight_pushes -= 1

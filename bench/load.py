@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import multiprocessing
+import os
 import resource
 import signal
 import sys
@@ -121,6 +122,33 @@ def summarise(samples: list[dict], wall_s: float) -> dict:
     return table
 
 
+def timeline(samples: list[dict], start_at: float, wall_s: float, machine: list[tuple], step_s: float = 5.0) -> list:
+    """Where the wall went, `step_s` at a time from the start: requests answered (served and
+    shed) and, from the sampler, how busy the machine's cores and the server's processes were
+    (shares of all cores)."""
+    steps = max(1, math.ceil(wall_s / step_s))
+    rows = [{"from_s": i * step_s, "served": 0, "shed": 0, "machine_busy": None, "server_busy": None,
+             "retry_after_s": []} for i in range(steps)]
+    for s in samples:
+        i = min(steps - 1, max(0, int((s["started"] + s["seconds"] - start_at) // step_s)))
+        rows[i]["shed" if s.get("shed") else "served"] += 1
+        if s.get("retry_after") is not None:
+            rows[i]["retry_after_s"].append(s["retry_after"])
+    for row in rows:  # the waits asked of the phones shed in the step: the median and the longest
+        waits = sorted(row.pop("retry_after_s"))
+        row["retry_after_s"] = (percentile(waits, 50), waits[-1]) if waits else None
+    cores = os.cpu_count() or 1
+    for row in rows:
+        begin, end = start_at + row["from_s"], start_at + row["from_s"] + step_s
+        inside = [m for m in machine if begin <= m[0] <= end]
+        if len(inside) >= 2:
+            (t0, busy0, total0, server0), (t1, busy1, total1, server1) = inside[0], inside[-1]
+            if total1 > total0 and t1 > t0:
+                row["machine_busy"] = (busy1 - busy0) / (total1 - total0)
+                row["server_busy"] = (server1 - server0) / ((t1 - t0) * cores)
+    return rows
+
+
 def run(phones: int, args, label: str = "") -> dict:
     """One run of `phones` phones; returns the figures and the database check."""
     workdir = Path(tempfile.mkdtemp(prefix="bazres-load-"))
@@ -204,6 +232,7 @@ def _measure(phones: int, args, label: str, workdir: Path, server: Server | None
                   "ops_acknowledged": findings.ops_acknowledged, "leftovers": findings.leftovers,
                   "undelivered": findings.undelivered},
         "server_stop": stopped,
+        "timeline": timeline(samples, start_at, wall_s, sampler.timeline if sampler else []),
     }
     result["goal_held"] = (findings.ok and errors == 0 and not failed and wall_s <= args.goal_s
                            and worst_p95_ms <= args.goal_p95_ms)
@@ -230,6 +259,12 @@ def show(result: dict) -> None:
         print(f"CPU: server (gunicorn, not PostgreSQL) {r['server_cpu_s']:.1f} s, "
               f"{r['server_cpu_s'] / r['phones'] * 1000:.0f} ms a phone; load generator {r['loadgen_cpu_s']:.1f} s; "
               f"the machine's cores {r['machine_busy']:.0%} busy (everyone's work)")
+    print("timeline (s from the start: requests answered, served / shed; the machine's cores busy, the server's share;"
+          " the Retry-After of the shed, median-longest):")
+    print("  " + "  ".join(f"{row['from_s']:.0f}: {row['served']}/{row['shed']}"
+                           + (f" {row['machine_busy']:.0%} {row['server_busy']:.0%}" if row["machine_busy"] is not None else "")
+                           + (" {:.0f}-{:.0f}s".format(*row["retry_after_s"]) if row["retry_after_s"] else "")
+                           for row in r["timeline"]))
     c = r["check"]
     print(f"database check: {'OK' if c['ok'] else 'FAILED'}: reports {c['reports']}, photos {c['photos']}, "
           f"{c['ops_acknowledged']} ops acknowledged (push answers {r['push_answers']}); leftovers {c['leftovers']}"

@@ -4,12 +4,13 @@ again lands once. Here the wait is given as `make serve`'s worker stamps it; tha
 worker measures it is tested against gunicorn (tests/live_server/test_shedding_live.py)."""
 
 import uuid
+from collections import Counter
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import LedgerEntry, Report
-from app.shedding import QUEUED_S, retry_after_s
+from app.shedding import BOOKED_WITHIN_S, LONGEST_RETRY_AFTER_S, QUEUED_S, Returns, earliest_s
 from tests.sync.helpers import envelope, first_office, op, report_data
 
 PUSH = "/api/v1/sync/push"
@@ -42,17 +43,54 @@ def test_a_request_served_within_the_limit_and_the_health_check_are_never_shed(c
     assert client.get("/healthz", environ_base={QUEUED_S: late}).status_code == 200
 
 
-def test_the_wait_asked_grows_with_the_queue_and_is_spread_at_random():
-    short = {retry_after_s(0.4) for _ in range(200)}
-    long = {retry_after_s(4.0) for _ in range(200)}
-    assert min(short) >= 2 and max(short) <= 4
-    assert min(long) >= 16 and max(long) <= 32 and len(long) > 5
-    assert max(retry_after_s(600.0) for _ in range(50)) <= 60
+def test_the_soonest_a_shed_phone_may_come_back_grows_with_its_wait_in_the_queue():
+    assert earliest_s(0.4) == 2.0
+    assert earliest_s(4.0) == 16.0
+    assert earliest_s(600.0) == LONGEST_RETRY_AFTER_S / 2
 
 
-def test_the_wait_asked_covers_the_workers_backlog():
-    """A phone shed at the start of the rush, with a long queue ahead, is asked to come back
-    once that queue has been served, not in a few seconds to be shed again."""
-    backlogged = {retry_after_s(0.4, backlog_s=12.0) for _ in range(200)}
-    assert min(backlogged) >= 12 and max(backlogged) <= 24 and len(backlogged) > 5
-    assert max(retry_after_s(0.4, backlog_s=500.0) for _ in range(50)) <= 60
+class Clock:
+    def __init__(self, now: float = 1000.25):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_phones_shed_together_are_booked_to_come_back_a_few_each_second():
+    """Twelve phones shed in the same instant by a worker serving 8 requests a second are
+    told to come back four to a second (half its rate), from the soonest on, not all at once."""
+    returns = Returns(Clock())
+    waits = [returns.book(earliest=2.0, rate_per_s=8.0) for _ in range(12)]
+    assert waits == [2] * 4 + [3] * 4 + [4] * 4
+
+
+def test_the_book_counts_what_the_worker_served_lately_and_forgets_the_past():
+    clock = Clock(1000.5)
+    returns = Returns(clock)
+    for second in (998, 999):  # 40 requests served in each of the last two whole seconds
+        clock.now = second + 0.5
+        for _ in range(40):
+            returns.admitted()
+    clock.now = 1000.5
+    waits = [returns.book(earliest=2.0, rate_per_s=1.0) for _ in range(45)]
+    assert waits.count(2) == 20 and waits.count(3) == 20 and waits.count(4) == 5
+    clock.now = 1003.5  # the seconds booked before now are forgotten, those ahead kept; and the
+    # requests served then are out of the window: at the threads' rate, 1004's 5 phones are more
+    # than its room
+    assert returns.book(earliest=1.0, rate_per_s=1.0) == 2
+    assert returns.booked == {1004: 5, 1005: 1}
+
+
+def test_however_slow_the_worker_the_phones_booked_are_spread_over_about_twenty_seconds():
+    """At the start of a rush a worker's rate is a few slow logins': 500 phones shed at once
+    are not spread over the longest wait (with one phone a second, 500 s) but over ~20 s."""
+    returns = Returns(Clock())
+    waits = [returns.book(earliest=2.0, rate_per_s=1.0) for _ in range(500)]
+    assert Counter(waits) == {wait: 500 // BOOKED_WITHIN_S for wait in range(2, 2 + BOOKED_WITHIN_S)}
+
+
+def test_no_phone_is_asked_to_wait_longer_than_a_minute():
+    returns = Returns(Clock())
+    waits = [returns.book(earliest=earliest_s(600.0), rate_per_s=0.0) for _ in range(30_000)]
+    assert min(waits) == LONGEST_RETRY_AFTER_S / 2 and max(waits) <= LONGEST_RETRY_AFTER_S
