@@ -60,5 +60,6 @@ def from_environment() -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         # Past capacity, a request that waited longer than this for a thread of `make serve`'s
         # workers is answered 503 `overloaded` with Retry-After, unstarted (app.shedding); 0: never.
-        "SHED_AFTER_MS": float(os.environ.get("BAZRES_SHED_AFTER_MS", "300")),
+        # (With 300, a login's p95 in the 08:00 rush was 480–570 ms; with 250, 450–505: issue 18.)
+        "SHED_AFTER_MS": float(os.environ.get("BAZRES_SHED_AFTER_MS", "250")),
     }
