@@ -11,8 +11,12 @@ bind = os.environ.get("BAZRES_BIND", "127.0.0.1:8000")
 worker_class = "serving.QueueTimedWorker"
 # One worker a core: a process runs one Python thread at a time (the GIL), so a worker a core
 # keeps the cores busy while the threads wait on the database or a client; with two a core,
-# four processes took turns on 2 cores, and in the 08:00 rush (bench/load.py --phones 1000)
-# a served login's p95 was 650–790 ms, against 450–520 ms with one (issue 18).
+# four processes took turns on 2 cores, and in the 08:00 rush (bench/load.py --phones 1000,
+# shed phones' returns booked) a served login's p95 was 586–706 ms in five runs, against
+# 451–572 ms in twelve with one (issue 18). The price: half the threads to hold bodies that
+# clients send slowly (8 on 2 cores, was 16). Photos go up in pieces, so a slow one holds a
+# thread for a piece at a time; where many phones are on slow links, raise BAZRES_THREADS, or
+# put a proxy that reads whole requests before passing them on (nginx) in front.
 workers = int(os.environ.get("BAZRES_WORKERS", str(multiprocessing.cpu_count())))
 threads = int(os.environ.get("BAZRES_THREADS", "4"))
 # On SIGTERM (or SIGINT) gunicorn stops accepting, lets in-flight requests finish for up to

@@ -12,14 +12,6 @@ import time
 from gunicorn.workers.gthread import ThreadWorker
 
 QUEUED_S = "bazres.queued_s"
-# How long the requests ahead of this one in its worker (waiting, or on a thread) will take,
-# by the worker's recent time per request served: what a shed phone is asked to wait.
-BACKLOG_S = "bazres.backlog_s"
-# How many requests a second the worker serves lately: its threads over its recent time per
-# request served (app/shedding.py books shed phones' returns against it).
-RATE_PER_S = "bazres.rate_per_s"
-# Set by the app on a request it shed (answered 503 unstarted): its time is no request's work.
-SHED = "bazres.shed"
 # Set by the app on an answer after which the connection must close (a request shed with a
 # large body unread: gunicorn would otherwise read the rest of it on a thread before the
 # connection's next request, the very thread the shed meant to free).
@@ -32,7 +24,6 @@ class QueueTimedWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._queued = threading.local()
-        self._served_s = 0.02  # a served request's time in the app, a moving average
 
     def enqueue_req(self, conn):
         # Called when a request's first bytes are there (a new connection, or a kept-alive
@@ -43,10 +34,6 @@ class QueueTimedWorker(ThreadWorker):
     def handle(self, conn):
         now = time.monotonic()
         self._queued.seconds = now - getattr(conn, "bazres_ready_at", now)
-        # The requests in this worker now (waiting or on a thread, this one among them), each
-        # taking what served ones took lately, over the threads.
-        self._queued.backlog_s = len(self.futures) * self._served_s / max(1, self.cfg.threads)
-        self._queued.rate_per_s = max(1, self.cfg.threads) / self._served_s
         return super().handle(conn)
 
     def load_wsgi(self):
@@ -55,12 +42,7 @@ class QueueTimedWorker(ThreadWorker):
 
         def stamped(environ, start_response):
             environ[QUEUED_S] = getattr(queued, "seconds", 0.0)
-            environ[BACKLOG_S] = getattr(queued, "backlog_s", 0.0)
-            environ[RATE_PER_S] = getattr(queued, "rate_per_s", 0.0)
-            began = time.monotonic()
             answer = app(environ, start_response)
-            if not environ.get(SHED):  # threads race on this average: a lost update is harmless
-                self._served_s += 0.05 * (time.monotonic() - began - self._served_s)
             if environ.get(CLOSE_AFTER):  # before the headers go out: they say Connection: close
                 start_response.__self__.force_close()
             return answer

@@ -134,7 +134,8 @@ CATALOGUE: dict[str, ProblemType] = {
         ProblemType("overloaded", 503, "Server past capacity",
                     "The server is busier than it can serve in time: this request waited too long for its turn "
                     "and was not started, so nothing was written. Send it again (the same op ids) after the "
-                    "`Retry-After` seconds, which grow with the wait and are spread at random."),
+                    "`Retry-After` seconds: the second booked for it, at most 60 s away, in which the server "
+                    "expects to have room."),
     ]
 }
 

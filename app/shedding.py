@@ -24,7 +24,7 @@ import math
 import threading
 import time
 
-from serving import CLOSE_AFTER, QUEUED_S, RATE_PER_S, SHED
+from serving import CLOSE_AFTER, QUEUED_S
 
 # Never shed: a health check must say the server is up even while it is busy.
 NEVER_SHED = frozenset({"/healthz"})
@@ -57,8 +57,7 @@ class Shedding:
         if queued <= self.after_s or environ.get("PATH_INFO") in NEVER_SHED:
             self.returns.admitted()
             return self.app(environ, start_response)
-        retry_after = self.returns.book(earliest_s(queued), environ.get(RATE_PER_S, 0.0))
-        environ[SHED] = True
+        retry_after = self.returns.book(earliest_s(queued))
         length = environ.get("CONTENT_LENGTH") or ""
         if (length.isdigit() and int(length) > DRAIN_AT_MOST) or environ.get("HTTP_TRANSFER_ENCODING"):
             environ[CLOSE_AFTER] = True
@@ -72,20 +71,23 @@ def earliest_s(queued_s: float) -> float:
     """The soonest a shed phone may come back: four times the queue's wait, at least 2 s, at
     most half the longest wait. (Not the worker's backlog: at the start of a rush most of the
     requests in a worker's queue are about to be shed themselves, and a wait worked out from
-    their number sent the first phones shed 30–60 s away while the worker had room; issue 18.)"""
+    their number sent the first phones shed 27–60 s away while the worker had room; issue 18.)"""
     return min(max(4 * queued_s, 2.0), LONGEST_RETRY_AFTER_S / 2)
 
 
 class Returns:
     """A worker's book of the seconds in which shed phones were told to come back, each with
     how many (one book a process, its threads share it). A phone shed is booked the first
-    second from its earliest in which fewer are booked than `RETURNING_SHARE` of what the worker
-    serves in a second (the more of the requests it started in the last two whole seconds and
-    the rate its threads' recent time per request gives), or than spreads all those booked
-    over `BOOKED_WITHIN_S`, up to the longest wait. The phones shed together at the start of a
-    rush then come back at a pace the worker can serve, where waits drawn at random brought
-    back more of them at once than it could serve, to be shed again (with 1,000 phones on 2
-    cores, 10,700 sheds for 9,000 requests served; 4,100–4,600 booked; issue 18)."""
+    second from its earliest in which fewer are booked than `RETURNING_SHARE` of the requests
+    the worker started a second in the last two whole seconds, or than spreads all those
+    booked over `BOOKED_WITHIN_S`, up to the longest wait. The phones shed together at the
+    start of a rush then come back at a pace the workers can serve, where waits drawn at
+    random brought back more of them at once than they could serve, to be shed again (with
+    1,000 phones on 2 cores, 10,700 sheds for 9,000 requests served; 4,100–4,600 booked;
+    issue 18). A phone may come back to another worker: the books hold on average over the
+    workers, each of which sees its share of the phones. (What the worker served is counted,
+    not worked out from its threads' recent time per request: after a quiet night that time
+    is a few milliseconds, and would bring hundreds of phones back in the same second.)"""
 
     WINDOW_S = 2
 
@@ -97,24 +99,24 @@ class Returns:
 
     def admitted(self) -> None:
         """A request is being served (not shed)."""
-        second = int(self.clock())
         with self.lock:
+            second = int(self.clock())
             if second not in self.started:  # a new second: those past the window are forgotten
                 for past in [s for s in self.started if s < second - self.WINDOW_S]:
                     del self.started[past]
                 self.started[second] = 0
             self.started[second] += 1
 
-    def book(self, earliest: float, rate_per_s: float) -> int:
-        """The Retry-After of a phone shed now (whole seconds, as the header says them), given
-        the soonest it may come back and the rate of the worker's threads."""
+    def book(self, earliest: float) -> int:
+        """The Retry-After of a phone shed now that may come back `earliest` seconds from now
+        at the soonest: whole seconds, as the header says them, 1 to the longest wait."""
         with self.lock:
             second = int(self.clock())
             for past in [s for s in self.booked if s <= second]:  # at most the longest wait's seconds
                 del self.booked[past]
             started = sum(self.started.get(second - 1 - i, 0) for i in range(self.WINDOW_S)) / self.WINDOW_S
-            room = max(RETURNING_SHARE * max(rate_per_s, started), (sum(self.booked.values()) + 1) / BOOKED_WITHIN_S)
-            wait = max(1, math.ceil(earliest))
+            room = max(RETURNING_SHARE * started, (sum(self.booked.values()) + 1) / BOOKED_WITHIN_S)
+            wait = min(max(1, math.ceil(earliest)), LONGEST_RETRY_AFTER_S)
             while wait < LONGEST_RETRY_AFTER_S and self.booked.get(second + wait, 0) >= room:
                 wait += 1
             self.booked[second + wait] = self.booked.get(second + wait, 0) + 1

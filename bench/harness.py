@@ -24,7 +24,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from sync.client import Client, HttpTransport, Response, ServerError, TransportError, _retry_after_s
+from sync.client import Client, HttpTransport, Response, ServerError, TransportError, retry_after_s
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -331,7 +331,7 @@ class TimedTransport:
             status = response.status
             shed = status == 503 and _shed(method, response)
             if shed:
-                retry_after = _retry_after_s(response)
+                retry_after = retry_after_s(response)
             if (method == "PATCH" and status == 201) or (method == "PUT" and status in (200, 201)):
                 with self.recorder.lock:
                     self.recorder.photos_stored.add(path.rsplit("/", 1)[-1])

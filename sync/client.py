@@ -84,7 +84,7 @@ class HttpTransport:
             raise TransportError(str(err)) from err
 
 
-def _retry_after_s(response: Response, longest: float = 300) -> float:
+def retry_after_s(response: Response, longest: float = 300) -> float:
     """The server's Retry-After in seconds (0 if absent or not a number of seconds), at most
     `longest`: a phone in the field does not wait an hour on one header."""
     value = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), "")
@@ -223,7 +223,7 @@ class Client:
     def _shed_wait(self, method: str, response: Response, waited: float) -> float | None:
         """How long to wait before sending again a request the server shed past capacity (503
         `overloaded`: it was not started, so sending it again is always safe): its Retry-After,
-        which the server spreads at random. A shed is the server asking for time, not a
+        the second the server booked for it. A shed is the server asking for time, not a
         failure: it spends none of the request's retries. A HEAD's answer has no body to name
         its problem: any 503 to a HEAD is waited out so (a HEAD is always safe to send again).
         None for any other answer, and once this request has waited out sheds for `patience_s`:
@@ -231,7 +231,7 @@ class Client:
         shed = method == "HEAD" or problem_code(response) == "overloaded"
         if response.status != 503 or not shed or waited >= self.patience_s:
             return None
-        return max(_retry_after_s(response), self.backoff_s)
+        return max(retry_after_s(response), self.backoff_s)
 
     def _pause(self, attempt: int, error: Exception) -> None:
         """Wait before retrying: half to all of backoff_s × 2^attempt at random, so phones
@@ -239,7 +239,7 @@ class Client:
         together; at least the server's Retry-After when it gives one (429, 503)."""
         wait = self.backoff_s * 2 ** min(attempt, 6) * random.uniform(0.5, 1.0)
         if isinstance(error, ServerError):
-            wait = max(wait, _retry_after_s(error.response))
+            wait = max(wait, retry_after_s(error.response))
         self.sleep(wait)
 
     def login(self, username: str, password: str) -> dict:

@@ -57,40 +57,76 @@ class Clock:
         return self.now
 
 
+def served(returns: Returns, clock: Clock, per_second: int, seconds: range) -> None:
+    for second in seconds:
+        clock.now = second + 0.5
+        for _ in range(per_second):
+            returns.admitted()
+
+
 def test_phones_shed_together_are_booked_to_come_back_a_few_each_second():
-    """Twelve phones shed in the same instant by a worker serving 8 requests a second are
-    told to come back four to a second (half its rate), from the soonest on, not all at once."""
-    returns = Returns(Clock())
-    waits = [returns.book(earliest=2.0, rate_per_s=8.0) for _ in range(12)]
+    """Twelve phones shed in the same instant by a worker that started 8 requests a second
+    lately are told to come back four to a second (half its pace), from the soonest on, not
+    all at once."""
+    clock = Clock()
+    returns = Returns(clock)
+    served(returns, clock, 8, range(998, 1000))
+    clock.now = 1000.25
+    waits = [returns.book(earliest=2.0) for _ in range(12)]
     assert waits == [2] * 4 + [3] * 4 + [4] * 4
 
 
 def test_the_book_counts_what_the_worker_served_lately_and_forgets_the_past():
-    clock = Clock(1000.5)
+    clock = Clock()
     returns = Returns(clock)
-    for second in (998, 999):  # 40 requests served in each of the last two whole seconds
-        clock.now = second + 0.5
-        for _ in range(40):
-            returns.admitted()
+    served(returns, clock, 40, range(998, 1000))
     clock.now = 1000.5
-    waits = [returns.book(earliest=2.0, rate_per_s=1.0) for _ in range(45)]
+    waits = [returns.book(earliest=2.0) for _ in range(45)]
     assert waits.count(2) == 20 and waits.count(3) == 20 and waits.count(4) == 5
     clock.now = 1003.5  # the seconds booked before now are forgotten, those ahead kept; and the
-    # requests served then are out of the window: at the threads' rate, 1004's 5 phones are more
-    # than its room
-    assert returns.book(earliest=1.0, rate_per_s=1.0) == 2
+    # requests served then are out of the window: 1004's 5 phones are more than its room now
+    assert returns.book(earliest=1.0) == 2
     assert returns.booked == {1004: 5, 1005: 1}
 
 
+def test_a_day_of_requests_leaves_the_book_no_bigger():
+    clock = Clock()
+    returns = Returns(clock)
+    served(returns, clock, 3, range(1000, 1000 + 86_400, 7))
+    assert len(returns.started) <= Returns.WINDOW_S + 1
+
+
 def test_however_slow_the_worker_the_phones_booked_are_spread_over_about_twenty_seconds():
-    """At the start of a rush a worker's rate is a few slow logins': 500 phones shed at once
-    are not spread over the longest wait (with one phone a second, 500 s) but over ~20 s."""
+    """At the start of a rush, after a quiet night, a worker has served next to nothing
+    lately: 500 phones shed at once are not spread over the longest wait (one a second, 500 s)
+    but over ~20 s."""
     returns = Returns(Clock())
-    waits = [returns.book(earliest=2.0, rate_per_s=1.0) for _ in range(500)]
+    waits = [returns.book(earliest=2.0) for _ in range(500)]
     assert Counter(waits) == {wait: 500 // BOOKED_WITHIN_S for wait in range(2, 2 + BOOKED_WITHIN_S)}
 
 
 def test_no_phone_is_asked_to_wait_longer_than_a_minute():
     returns = Returns(Clock())
-    waits = [returns.book(earliest=earliest_s(600.0), rate_per_s=0.0) for _ in range(30_000)]
+    waits = [returns.book(earliest=earliest_s(600.0)) for _ in range(30_000)]
     assert min(waits) == LONGEST_RETRY_AFTER_S / 2 and max(waits) <= LONGEST_RETRY_AFTER_S
+    # (Spread over 20 s, the booked phones never fill the seconds to the longest wait from the
+    # soonest's 30 s; the bound holds for a soonest past it too.)
+    assert {returns.book(earliest=LONGEST_RETRY_AFTER_S + 5) for _ in range(50)} == {LONGEST_RETRY_AFTER_S}
+
+
+def test_the_server_books_each_phone_it_sheds(client, app, monkeypatch):
+    """Through the app: requests served count toward the worker's pace, and phones shed in
+    the same second are told successive seconds from four times their wait, once the first
+    has its share (here 2 of the 4 requests a second served)."""
+    clock = Clock(2000.5)
+    monkeypatch.setattr(app.wsgi_app, "returns", Returns(clock))
+    inspector = client.as_("inspector-6a")
+    for second in (1998, 1999):
+        clock.now = second + 0.5
+        for _ in range(4):
+            assert inspector.get("/api/v1/auth/me", environ_base={QUEUED_S: 0.01}).status_code == 200
+    clock.now = 2000.5
+    late = app.config["SHED_AFTER_MS"] / 1000 + 0.5  # so four times it is 3 s at the soonest
+    shed = [inspector.get("/api/v1/auth/me", environ_base={QUEUED_S: late}) for _ in range(5)]
+    assert {r.status_code for r in shed} == {503}
+    assert [int(r.headers["Retry-After"]) for r in shed] == [3, 3, 4, 4, 5]
