@@ -39,6 +39,9 @@ RETURNING_SHARE = 0.5
 # However slow the worker, the phones booked are spread over about this long: at the start of
 # a rush its rate is a few slow logins' and would spread a thousand phones over a minute.
 BOOKED_WITHIN_S = 20
+# And however few: a worker takes this many at once (its threads), so a handful shed in a
+# burst come back within a few seconds, not one a second for as many seconds as there are.
+ROOM_AT_LEAST = 4
 
 
 class Shedding:
@@ -80,14 +83,15 @@ class Returns:
     how many (one book a process, its threads share it). A phone shed is booked the first
     second from its earliest in which fewer are booked than `RETURNING_SHARE` of the requests
     the worker started a second in the last two whole seconds, or than spreads all those
-    booked over `BOOKED_WITHIN_S`, up to the longest wait. The phones shed together at the
-    start of a rush then come back at a pace the workers can serve, where waits drawn at
-    random brought back more of them at once than they could serve, to be shed again (with
-    1,000 phones on 2 cores, 10,700 sheds for 9,000 requests served; 4,100–4,600 booked;
-    issue 18). A phone may come back to another worker: the books hold on average over the
-    workers, each of which sees its share of the phones. (What the worker served is counted,
-    not worked out from its threads' recent time per request: after a quiet night that time
-    is a few milliseconds, and would bring hundreds of phones back in the same second.)"""
+    booked over `BOOKED_WITHIN_S`, or than `ROOM_AT_LEAST`, up to the longest wait. The phones
+    shed together at the start of a rush then come back at a pace the workers can serve,
+    where waits drawn at random brought back more of them at once than they could serve, to
+    be shed again (with 1,000 phones on 2 cores, 10,700 sheds for 9,000 requests served;
+    3,500–4,600 booked; issue 18). A phone may come back to another worker: the books hold on
+    average over the workers, each of which sees its share of the phones. (What the worker
+    served is counted, not worked out from its threads' recent time per request: after a
+    quiet night that time is a few milliseconds, and would bring hundreds of phones back in
+    the same second.)"""
 
     WINDOW_S = 2
 
@@ -115,7 +119,7 @@ class Returns:
             for past in [s for s in self.booked if s <= second]:  # at most the longest wait's seconds
                 del self.booked[past]
             started = sum(self.started.get(second - 1 - i, 0) for i in range(self.WINDOW_S)) / self.WINDOW_S
-            room = max(RETURNING_SHARE * started, (sum(self.booked.values()) + 1) / BOOKED_WITHIN_S)
+            room = max(RETURNING_SHARE * started, (sum(self.booked.values()) + 1) / BOOKED_WITHIN_S, ROOM_AT_LEAST)
             wait = min(max(1, math.ceil(earliest)), LONGEST_RETRY_AFTER_S)
             while wait < LONGEST_RETRY_AFTER_S and self.booked.get(second + wait, 0) >= room:
                 wait += 1

@@ -134,11 +134,10 @@ def timeline(samples: list[dict], start_at: float, wall_s: float, machine: list[
         rows[i]["shed" if s.get("shed") else "served"] += 1
         if s.get("retry_after") is not None:
             rows[i]["retry_after_s"].append(s["retry_after"])
-    for row in rows:  # the waits asked of the phones shed in the step: the median and the longest
-        waits = sorted(row.pop("retry_after_s"))
-        row["retry_after_s"] = (percentile(waits, 50), waits[-1]) if waits else None
     cores = os.cpu_count() or 1
     for row in rows:
+        waits = sorted(row.pop("retry_after_s"))  # asked of the phones shed in the step: median, longest
+        row["retry_after_s"] = (percentile(waits, 50), waits[-1]) if waits else None
         begin, end = start_at + row["from_s"], start_at + row["from_s"] + step_s
         inside = [m for m in machine if begin <= m[0] <= end]
         if len(inside) >= 2:

@@ -65,15 +65,22 @@ def served(returns: Returns, clock: Clock, per_second: int, seconds: range) -> N
 
 
 def test_phones_shed_together_are_booked_to_come_back_a_few_each_second():
-    """Twelve phones shed in the same instant by a worker that started 8 requests a second
-    lately are told to come back four to a second (half its pace), from the soonest on, not
+    """Eighteen phones shed in the same instant by a worker that started 12 requests a second
+    lately are told to come back six to a second (half its pace), from the soonest on, not
     all at once."""
     clock = Clock()
     returns = Returns(clock)
-    served(returns, clock, 8, range(998, 1000))
+    served(returns, clock, 12, range(998, 1000))
     clock.now = 1000.25
-    waits = [returns.book(earliest=2.0) for _ in range(12)]
-    assert waits == [2] * 4 + [3] * 4 + [4] * 4
+    waits = [returns.book(earliest=2.0) for _ in range(18)]
+    assert waits == [2] * 6 + [3] * 6 + [4] * 6
+
+
+def test_a_handful_shed_in_a_burst_come_back_within_a_few_seconds():
+    """With nothing served lately (a quiet worker's first burst), 14 phones are not told one
+    second each, up to 15 s, but as many a second as the worker's threads take at once."""
+    returns = Returns(Clock())
+    assert [returns.book(earliest=2.0) for _ in range(14)] == [2] * 4 + [3] * 4 + [4] * 4 + [5] * 2
 
 
 def test_the_book_counts_what_the_worker_served_lately_and_forgets_the_past():
@@ -117,16 +124,16 @@ def test_no_phone_is_asked_to_wait_longer_than_a_minute():
 def test_the_server_books_each_phone_it_sheds(client, app, monkeypatch):
     """Through the app: requests served count toward the worker's pace, and phones shed in
     the same second are told successive seconds from four times their wait, once the first
-    has its share (here 2 of the 4 requests a second served)."""
+    has its share (here 5 of the 10 requests a second served)."""
     clock = Clock(2000.5)
     monkeypatch.setattr(app.wsgi_app, "returns", Returns(clock))
     inspector = client.as_("inspector-6a")
     for second in (1998, 1999):
         clock.now = second + 0.5
-        for _ in range(4):
+        for _ in range(10):
             assert inspector.get("/api/v1/auth/me", environ_base={QUEUED_S: 0.01}).status_code == 200
     clock.now = 2000.5
     late = app.config["SHED_AFTER_MS"] / 1000 + 0.5  # so four times it is 3 s at the soonest
-    shed = [inspector.get("/api/v1/auth/me", environ_base={QUEUED_S: late}) for _ in range(5)]
+    shed = [inspector.get("/api/v1/auth/me", environ_base={QUEUED_S: late}) for _ in range(12)]
     assert {r.status_code for r in shed} == {503}
-    assert [int(r.headers["Retry-After"]) for r in shed] == [3, 3, 4, 4, 5]
+    assert [int(r.headers["Retry-After"]) for r in shed] == [3] * 5 + [4] * 5 + [5] * 2

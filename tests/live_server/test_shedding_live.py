@@ -119,7 +119,7 @@ def test_a_request_that_waited_past_the_limit_is_shed_while_the_slow_one_finishe
     assert status == 503, body
     problem = json.loads(body)
     assert problem["type"] == "/problems/overloaded" and headers["Content-Type"] == "application/problem+json"
-    assert int(headers["Retry-After"]) >= 1
+    assert 2 <= int(headers["Retry-After"]) <= 60  # booked by the worker: 2 s at the soonest
     assert waited > SHED_AFTER_MS / 1000  # it was shed when a thread took it, not before
 
     # Served at once when the queue is empty.
