@@ -186,6 +186,7 @@ def _measure(phones: int, args, label: str, workdir: Path, server: Server | None
             warm_s = time.monotonic() - began
             print(f"{label}{phones} phones logged in beforehand in {warm_s:.1f} s", flush=True)
         start_at = time.time() + 1.5 + 0.01 * phones  # time for every process to get its threads ready
+        load_at_start = os.getloadavg()[0]  # other work's, or the last run's: beside every figure
         if sampler:
             sampler.start()
         parts = pool.starmap(run_batch, [(b, url, str(workdir), start_at, not args.warm) for b in batches])
@@ -211,7 +212,7 @@ def _measure(phones: int, args, label: str, workdir: Path, server: Server | None
     errors = sum(e["errors"] for e in endpoints.values())
     worst_p95_ms = max(e["p95_ms"] for e in endpoints.values())
     result = {
-        "phones": phones, "processes": processes, "warm": args.warm, "warm_login_s": warm_s, "think_s": think, "reports_per_phone": args.reports,
+        "phones": phones, "processes": processes, "load_at_start": load_at_start, "warm": args.warm, "warm_login_s": warm_s, "think_s": think, "reports_per_phone": args.reports,
         "wall_s": wall_s, "requests": len(samples), "requests_per_s": len(samples) / wall_s,
         "reports_per_s": findings.reports_found / wall_s, "request_errors": errors,
         "requests_shed": sum(e["shed"] for e in endpoints.values()), "worst_p95_ms": worst_p95_ms,
@@ -240,7 +241,8 @@ def _measure(phones: int, args, label: str, workdir: Path, server: Server | None
 
 def show(result: dict) -> None:
     r = result
-    print(f"\n{r['phones']} phones{' (logged in beforehand)' if r['warm'] else ''} ({r['processes']} processes), think {r['think_s'][0]:g}–{r['think_s'][1]:g} s: "
+    print(f"\n{r['phones']} phones{' (logged in beforehand)' if r['warm'] else ''} ({r['processes']} processes), think {r['think_s'][0]:g}–{r['think_s'][1]:g} s, "
+          f"load average {r['load_at_start']:.1f} at the start: "
           f"wall {r['wall_s']:.1f} s, {r['requests']} requests ({r['requests_per_s']:.0f}/s), "
           f"{r['reports_per_s']:.0f} reports/s; request errors {r['request_errors']}, shed (503 overloaded, sent "
           f"again) {r['requests_shed']}, failed phones "
