@@ -25,6 +25,7 @@ import argparse
 import getpass
 import hashlib
 import json
+import math
 import random
 import sqlite3
 import sys
@@ -86,12 +87,14 @@ class HttpTransport:
 
 def retry_after_s(response: Response, longest: float = 300) -> float:
     """The server's Retry-After in seconds (0 if absent or not a number of seconds), at most
-    `longest`: a phone in the field does not wait an hour on one header."""
+    `longest`: a phone in the field does not wait an hour on one header. `nan` and `inf` are
+    not numbers of seconds (a `nan` would reach `time.sleep` and end the sync with an error)."""
     value = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), "")
     try:
-        return min(max(float(value), 0.0), longest)
+        seconds = float(value)
     except ValueError:
         return 0.0
+    return min(max(seconds, 0.0), longest) if math.isfinite(seconds) else 0.0
 
 
 # A request the server sheds past capacity is sent again after its Retry-After for up to this

@@ -44,6 +44,21 @@ def test_a_retry_after_beyond_five_minutes_or_not_a_number_is_not_taken_as_given
     assert 1.0 <= slept[1] <= 2.0  # the backoff of a second attempt: half to all of 2 s
 
 
+@pytest.mark.parametrize("header", ["nan", "NaN", "inf", "-inf", "-5", "1e999"])
+def test_a_retry_after_that_is_no_number_of_seconds_is_waited_as_no_retry_after(tmp_path, header):
+    device, slept = client(tmp_path, Response(503, {"Retry-After": header}, b""), ok())
+    assert device._call("GET", "/x").status == 200
+    assert len(slept) == 1 and 0.5 <= slept[0] <= 1.0  # the first backoff: half to all of 1 s
+
+
+@pytest.mark.parametrize("header", ["nan", "inf", "1e999"])
+def test_a_shed_whose_retry_after_is_no_number_of_seconds_is_waited_the_least(tmp_path, header):
+    # A `nan` once reached time.sleep, and the sync ended in a ValueError.
+    device, slept = client(tmp_path, shed(header), ok())
+    assert device._call("POST", "/api/v1/sync/push").status == 200
+    assert slept == [1.0]  # the client's backoff_s, the least a shed is waited
+
+
 def test_retries_back_off_exponentially_with_jitter_and_then_give_up(tmp_path):
     lost = TransportError("no answer")
     device, slept = client(tmp_path, *[lost] * 5, retries=5)
