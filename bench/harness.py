@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from sync.client import Client, HttpTransport, Response, ServerError, TransportError, retry_after_s
@@ -46,14 +47,18 @@ def libpq(url: str, database: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def fresh_database(url: str) -> None:
-    """Drop and re-create the database named in `url`; only names with 'bench' or 'test'."""
+def fresh_database(url: str, settings: dict[str, str] | None = None) -> None:
+    """Drop and re-create the database named in `url`; only names with 'bench' or 'test'.
+    `settings` (PostgreSQL parameters) hold for every session on it from then on."""
     name = make_url(url).database or ""
     if "bench" not in name and "test" not in name:
         raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench' or 'test'")
     with psycopg.connect(libpq(url, "postgres"), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
+        for parameter, value in (settings or {}).items():
+            admin.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(name), sql.Identifier(parameter), sql.Literal(value)))
 
 
 # ---------------------------------------------------------------- the server

@@ -18,6 +18,13 @@ Each server runs on a free port on 127.0.0.1, on a persistent backend made fresh
   many records go through its batch endpoint, 25 requests a batch (its default limit).
 - pouchdb-server on LevelDB in the work folder, with no authentication (its default).
 
+They do not promise the same: Bazres and Kinto answer a write once PostgreSQL has its WAL on
+disk (synchronous_commit on, PostgreSQL's default and Bazres's), pouchdb-server once LevelDB
+has the write in the operating system's hands (leveldown writes with `sync: false` by
+default, no fsync), so a power cut can take back a push it answered. `--synchronous-commit
+off` sets both PostgreSQL databases to answer before the WAL is flushed, as pouchdb-server
+does, to see what the durable commit costs in each figure; that is not how Bazres runs.
+
 The work: an authenticated tiny GET; a push of 1 record and of 500 (Bazres: one push;
 Kinto: batches; pouchdb: _bulk_docs); a pull of the 50 records another client of the same
 user pushed since the puller's last position (Bazres: its cursor; Kinto: `_since`; pouchdb:
@@ -300,16 +307,17 @@ class Bazres:
 
     name = "Bazres"
 
-    def __init__(self, workdir: Path, postgres: str, database: str, page: int):
+    def __init__(self, workdir: Path, postgres: str, database: str, page: int, settings: dict[str, str]):
         self.url = pg_url(postgres, database, "postgresql+psycopg")
         self.folder = workdir / "bazres"
         self.page = page
+        self.settings = settings
         self.server: Server | None = None
 
     def start(self, stack: ExitStack) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True)
-        fresh_database(self.url)
+        fresh_database(self.url, self.settings)
         self.server = Server(self.url, self.folder / "attachments", workers=1, threads=4,
                              log_path=self.folder.parent / "logs" / "bazres.log")
         stack.callback(self.server.stop)
@@ -409,14 +417,15 @@ class Kinto:
     name = "Kinto (PG)"
     USER, PASSWORD = "bench", "bench-" + uuid.uuid4().hex
 
-    def __init__(self, workdir: Path, postgres: str, database: str, kinto: Path):
+    def __init__(self, workdir: Path, postgres: str, database: str, kinto: Path, settings: dict[str, str]):
         self.workdir, self.kinto = workdir, kinto
         self.admin_url = pg_url(postgres, database, "postgresql+psycopg")
         self.storage_url = pg_url(postgres, database)
+        self.settings = settings
         self.process: Process | None = None
 
     def start(self, stack: ExitStack) -> None:
-        fresh_database(self.admin_url)
+        fresh_database(self.admin_url, self.settings)
         folder = self.workdir / "kinto"
         folder.mkdir(exist_ok=True)
         ini = folder / "kinto.ini"
@@ -732,6 +741,11 @@ def report(servers, times, peaks, last, loads, context: dict, ops: list[int]) ->
         f"Bazres {context['bazres']} (make serve: gunicorn 1 worker × 4 threads, PostGIS) · Kinto {context['kinto']} "
         f"(waitress 1 process × 4 threads, PostgreSQL, basicauth, batches of {KINTO_BATCH}) · pouchdb-server "
         f"{context['pouchdb']} (Node {context['node']}, LevelDB) · PostgreSQL {context['postgres']}",
+        "durability: " + ("Bazres and Kinto commit to disk (PostgreSQL's synchronous_commit on, its default), "
+                          "pouchdb-server does not (LevelDB writes without fsync, leveldown's default)"
+                          if context["synchronous_commit"] == "on" else
+                          "none commits to disk before answering: synchronous_commit OFF for Bazres and Kinto "
+                          "(not how Bazres runs), LevelDB without fsync for pouchdb-server"),
         f"records: {context['record_bytes']} bytes of JSON each (Bazres's op envelope adds {context['envelope_bytes']})"
         f"; median of {len(loads)} interleaved repeats after a warm-up; after each time (·), the peak RSS of the "
         f"server's processes during the operation",
@@ -799,6 +813,10 @@ def main() -> None:
     parser.add_argument("--kinto-database", default="kinto_bench_peers",
                         help="dropped and made anew; its name must contain 'bench' (default %(default)s)")
     parser.add_argument("--page", type=int, default=2000, help="Bazres's pull page size (default %(default)s)")
+    parser.add_argument("--synchronous-commit", choices=("on", "off"), default="on",
+                        help="PostgreSQL's synchronous_commit on Bazres's and Kinto's databases (default on, as "
+                             "Bazres runs); off: commits answer before the WAL is on disk, as pouchdb-server's "
+                             "LevelDB writes (no fsync), to compare like with like")
     parser.add_argument("--only", default=",".join(KEYS),
                         help="the operations to run, of " + ", ".join(KEYS) + " (default: all), e.g. --only push-500")
     args = parser.parse_args()
@@ -820,8 +838,9 @@ def main() -> None:
     # us in the background left SIGINT ignored: the servers always go down with us.
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
-    bazres = Bazres(workdir, args.postgres, args.bazres_database, args.page)
-    kinto = Kinto(workdir, args.postgres, args.kinto_database, kinto_command)
+    settings = {"synchronous_commit": args.synchronous_commit}
+    bazres = Bazres(workdir, args.postgres, args.bazres_database, args.page, settings)
+    kinto = Kinto(workdir, args.postgres, args.kinto_database, kinto_command, settings)
     pouchdb = PouchDB(workdir, pouchdb_script)
     servers = [bazres, kinto, pouchdb]
     try:
@@ -838,6 +857,7 @@ def main() -> None:
                 "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                 "load_start": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
                 "record_bytes": json_size(sample),
+                "synchronous_commit": args.synchronous_commit,
                 "envelope_bytes": json_size({"op_id": str(uuid.uuid4()), "entity": "reports", "action": "create",
                                              "id": sample["id"], "base_version": None,
                                              "changed_at": sample["observed_at"], "data": {}}) - 2,

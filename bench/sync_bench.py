@@ -6,8 +6,11 @@
 Each figure is the median of --repeat runs, through the HTTP layer (Flask's WSGI test
 client: routing, auth, JSON and the service, without a network). Beside each push of N new
 reports stands the floor a push cannot beat: N plain single-row INSERTs, in one
-transaction, into a table with the same columns and indexes as `reports`, its runs
-alternating with the push's so that the ratio compares the two under the same load. The reports are
+transaction, into a table with the same columns and indexes as `reports`, the location's
+geometry column too (on SpatiaLite with the triggers every geometry column has there),
+its runs alternating with the push's so that the ratio compares the two under the same
+load. (Until 2026-12-04 the floor's table had no location: `--floor-without-location`
+measures that one, for comparison with figures from before.) The reports are
 `open` (most of a round's findings), so that the figures do not depend on whether the
 moment of the run falls in mandated hours (a closure is judged and opens a case). Peak memory is
 Python's (tracemalloc) during the measured call. The PostGIS database is emptied first:
@@ -35,6 +38,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ApiToken, Office, Report, Role  # noqa: E402
 from app.services import accounts, seed  # noqa: E402
+from geo.geometry import point, to_db  # noqa: E402
 
 
 def seeded_app(postgis: str | None):
@@ -72,6 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgis", help="a PostGIS URL (database name containing 'bench')")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--floor-without-location", action="store_true",
+                        help="the floor as before 2026-12-04: its table without the location column")
     args = parser.parse_args()
     app, label = seeded_app(args.postgis)
     with app.app_context():
@@ -84,7 +90,7 @@ def main() -> None:
         offices = [(str(o.id), o) for o in db.session.scalars(sa.select(Office).where(Office.district.in_([6, 7])))]
         points = {oid: {"type": "Point", "coordinates": list(_lon_lat(o))} for oid, o in offices}
         db.session.commit()
-        floor_table = _floor_table()
+        floor_table = _floor_table(with_location=not args.floor_without_location)
     http = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     rows = []
@@ -104,16 +110,19 @@ def main() -> None:
     def floor(n: int):
         insert = floor_table.insert()
 
+        office_id, office_point = offices[0][0], points[offices[0][0]]["coordinates"]
+        location = {"location": to_db(point(*office_point))} if "location" in floor_table.c else {}
+
         def run():
             with app.app_context(), db.engine.begin() as conn:
                 now = datetime.now(timezone.utc)
                 for _ in range(n):  # one statement per row, as a push's slowest path would
                     conn.execute(insert, {
-                        "id": uuid.uuid4(), "author_id": user_id, "office_id": uuid.UUID(offices[0][0]),
+                        "id": uuid.uuid4(), "author_id": user_id, "office_id": uuid.UUID(office_id),
                         "district": 6, "observed_at": now, "office_state": "closed", "evidence_time": now,
                         "evidence_time_source": "device", "received_at": now, "updated_at": now, "version": 1,
                         "clock_skew_s": 0.0, "locked": False, "notes": "bench", "checklist": {}, "photos": [],
-                        "flags": [], "amendments": [], "field_times": {}})
+                        "flags": [], "amendments": [], "field_times": {}, **location})
         return run
 
     for n in (1, 50, 500):
@@ -205,12 +214,14 @@ def _peak(fn) -> int:
     return peak
 
 
-def _floor_table():
-    """A copy of `reports` (same columns and indexes, no foreign keys), empty."""
+def _floor_table(with_location: bool = True):
+    """A copy of `reports` (same columns and indexes, no foreign keys), empty. Its location
+    is the same Geometry column (GeoAlchemy2 makes it as it made `reports`': on SpatiaLite
+    through AddGeometryColumn, with its triggers); without it, the floor before 2026-12-04."""
     metadata = sa.MetaData()
     table = sa.Table("bench_floor_reports", metadata,
                      *[sa.Column(c.name, c.type, primary_key=c.primary_key) for c in Report.__table__.columns
-                       if c.name != "location"])
+                       if with_location or c.name != "location"])
     for index in Report.__table__.indexes:
         sa.Index(f"bench_{index.name}", *[table.c[c.name] for c in index.columns])
     metadata.drop_all(db.engine)
