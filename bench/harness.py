@@ -49,7 +49,8 @@ def libpq(url: str, database: str | None = None) -> str:
 
 def fresh_database(url: str, settings: dict[str, str] | None = None) -> None:
     """Drop and re-create the database named in `url`; only names with 'bench' or 'test'.
-    `settings` (PostgreSQL parameters) hold for every session on it from then on."""
+    `settings` (PostgreSQL parameters) become the database's defaults for new sessions (a
+    role's settings, PGOPTIONS or a session's own SET still win over them)."""
     name = make_url(url).database or ""
     if "bench" not in name and "test" not in name:
         raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench' or 'test'")
