@@ -91,7 +91,7 @@ def main() -> None:
         db.session.add(ApiToken(token_hash=accounts.hash_token(token), user_id=user_id,
                                 expires_at=datetime.now(timezone.utc) + timedelta(hours=1)))
         offices = [(str(o.id), o) for o in db.session.scalars(sa.select(Office).where(Office.district.in_([6, 7])))]
-        points = {oid: {"type": "Point", "coordinates": list(_lon_lat(o))} for oid, o in offices}
+        points = {oid: {"type": "Point", "coordinates": list(lon_lat(o.location))} for oid, o in offices}
         db.session.commit()
         floor_table = _floor_table(with_location=not args.floor_as_before)
     http = app.test_client()
@@ -110,16 +110,6 @@ def main() -> None:
         body = {"protocol": 1, "device_id": str(uuid.uuid4()), "sent_at": now, "ops": ops}
         return lambda: _ok(http.post("/api/v1/sync/push", json=body, headers=headers))
 
-    def floor(n: int):
-        insert = floor_table.insert()
-        row = lean_row() if args.floor_as_before else stored_row
-
-        def run():
-            with app.app_context(), db.engine.begin() as conn:
-                for _ in range(n):  # one statement per row, as a push's slowest path would
-                    conn.execute(insert, row | {"id": uuid.uuid4()})
-        return run
-
     def lean_row() -> dict:
         now = datetime.now(timezone.utc)
         return {"author_id": user_id, "office_id": uuid.UUID(offices[0][0]), "district": 6, "observed_at": now,
@@ -127,14 +117,26 @@ def main() -> None:
                 "received_at": now, "updated_at": now, "version": 1, "clock_skew_s": 0.0, "locked": False,
                 "notes": "bench", "checklist": {}, "photos": [], "flags": [], "amendments": [], "field_times": {}}
 
-    # The floor's row: a report as a push stores it, every column (its point as the push
-    # writes one, not as the database gives it back).
-    pushed = push(1)().get_json()["results"][0]["id"]
-    with app.app_context():
-        stored = db.session.execute(sa.select(Report.__table__).where(Report.id == uuid.UUID(pushed))).mappings().one()
-        stored_row = {name: value for name, value in stored.items() if name in floor_table.c and name != "id"}
-        stored_row["location"] = to_db(point(*lon_lat(stored["location"])))
-        db.session.rollback()
+    def stored_row() -> dict:
+        """A report as a push stores it, every column but its id (its point as the push
+        writes one, not as the database gives it back)."""
+        pushed = push(1)().get_json()["results"][0]["id"]
+        with app.app_context():
+            stored = db.session.execute(sa.select(Report.__table__).where(Report.id == uuid.UUID(pushed))).mappings().one()
+            db.session.rollback()
+        return {name: value for name, value in stored.items() if name in floor_table.c and name != "id"} | {
+            "location": to_db(point(*lon_lat(stored["location"])))}
+
+    floor_row = lean_row() if args.floor_as_before else stored_row()
+
+    def floor(n: int):
+        insert = floor_table.insert()
+
+        def run():
+            with app.app_context(), db.engine.begin() as conn:
+                for _ in range(n):  # one statement per row, as a push's slowest path would
+                    conn.execute(insert, floor_row | {"id": uuid.uuid4()})
+        return run
 
     for n in (1, 50, 500):
         (push_s, push_mem), (floor_s, _) = _measure_alternately(lambda: push(n), lambda: floor(n), args.repeat)
@@ -239,10 +241,6 @@ def _floor_table(with_location: bool):
     metadata.drop_all(db.engine)
     metadata.create_all(db.engine)
     return table
-
-
-def _lon_lat(office):
-    return lon_lat(office.location)
 
 
 def _ok(response):

@@ -33,7 +33,8 @@ import sqlalchemy as sa  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ApiToken, Office, Report, Role  # noqa: E402
 from app.services import accounts  # noqa: E402
-from bench.sync_bench import _lon_lat, _ok, _peak, _timed, seeded_app  # noqa: E402
+from bench.sync_bench import _ok, _peak, _timed, seeded_app  # noqa: E402
+from geo.geometry import lon_lat  # noqa: E402
 
 DISTRICT = 6
 GOAL = 1.2  # issue 16: a WatermelonDB push of 500 reports, at most this many times v1's
@@ -54,7 +55,7 @@ def main() -> None:
     load_start = os.getloadavg()
     app, label = seeded_app(args.postgis)
     with app.app_context():
-        offices = [(str(o.id), _lon_lat(o)) for o in db.session.scalars(
+        offices = [(str(o.id), lon_lat(o.location)) for o in db.session.scalars(
             sa.select(Office).where(Office.district == DISTRICT).order_by(Office.code))]
     http = app.test_client()
     pusher = _inspector(app, "bench-wm-pusher")
