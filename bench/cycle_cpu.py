@@ -19,7 +19,11 @@ venv) is measured too, alternating with this checkout's from repeat to repeat, e
 fresh database, so that the machine's drift hits both alike; the ratios are now / REF.
 Prints per endpoint the mean server and database CPU per request, and per phone cycle
 (login, pull, N reports with a photo each, push, photos, pull); medians over the repeats,
-with the worker's peak resident memory.
+with the worker's peak resident memory. Beside them, the phone's own CPU a cycle: the
+reference client's, its SQLite store included (`time.thread_time` of the thread that plays
+the phones, less what reading the others' clocks took). That is what `bench/load.py`'s load
+generator spends a phone, on the same 2 cores as the server; it is this checkout's client
+whichever code `--compare` serves.
 """
 
 import argparse
@@ -70,6 +74,7 @@ class Meter:
         self.server_pids = server.pids()
         self.database_pids: list[int] = []
         self.by_endpoint: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.own_s = 0.0  # this process's CPU spent reading the others' (not the phone's work)
 
     def find_backends(self) -> None:
         """The PostgreSQL backends the server's pool holds on this database (client backends
@@ -82,7 +87,10 @@ class Meter:
                 "AND pid <> pg_backend_pid()", (name,))]
 
     def read(self) -> tuple[int, int]:
-        return cpu_ns(self.server_pids), cpu_ns(self.database_pids)
+        began = time.thread_time()
+        reading = cpu_ns(self.server_pids), cpu_ns(self.database_pids)
+        self.own_s += time.thread_time() - began
+        return reading
 
 
 class MeteredTransport:
@@ -131,12 +139,14 @@ def run_once(root: Path, args, workdir: Path) -> dict:
                 meter.find_backends()
                 phone.transport = MeteredTransport(server.url, meter)
             before = meter.read()
+            own_before, phone_before = meter.own_s, time.thread_time()
             outcome = phone.cycle()
+            phone_s = time.thread_time() - phone_before - (meter.own_s - own_before)
             after = meter.read()
             if outcome.error:
                 raise SystemExit(f"phone {index}: {outcome.error}")
             if index:
-                cycles.append(tuple(b - a for a, b in zip(before, after)))
+                cycles.append(tuple(b - a for a, b in zip(before, after)) + (phone_s * 1e9,))
                 peak = max(peak, server.rss()[1])
         endpoints = {name: {"requests": len(values) / args.phones,
                             "server_ms": statistics.fmean(v[0] for v in values) / 1e6,
@@ -144,6 +154,7 @@ def run_once(root: Path, args, workdir: Path) -> dict:
                      for name, values in sorted(meter.by_endpoint.items())}
         return {"server_ms": statistics.fmean(c[0] for c in cycles) / 1e6,
                 "database_ms": statistics.fmean(c[1] for c in cycles) / 1e6,
+                "phone_ms": statistics.fmean(c[2] for c in cycles) / 1e6,
                 "endpoints": endpoints, "worker_peak_mb": peak / 2**20}
     finally:
         server.stop()
@@ -175,7 +186,7 @@ def main() -> None:
                 result = run_once(root, args, workdir)
                 results[name].append(result)
                 print(f"repeat {repeat + 1}, {name}: server {result['server_ms']:.1f} ms, database "
-                      f"{result['database_ms']:.1f} ms a phone, worker peak {result['worker_peak_mb']:.0f} MB "
+                      f"{result['database_ms']:.1f} ms, the phone's client {result['phone_ms']:.1f} ms a cycle, worker peak {result['worker_peak_mb']:.0f} MB "
                       f"(load {load:.1f})", flush=True)
                 shutil.rmtree(workdir, ignore_errors=True)
         show(results, args)
@@ -215,6 +226,8 @@ def show(results: dict[str, list[dict]], args) -> None:
     cells = [f"**{median(n, 'server_ms'):.1f} / {median(n, 'database_ms'):.1f}**" for n in names]
     ratio = f" | **{median('now', 'server_ms') / median(names[0], 'server_ms'):.2f}×**" if len(names) > 1 else ""
     print("| a whole cycle | | " + " | ".join(cells) + ratio + " |")
+    print("the phone's own CPU a cycle (the reference client, its store included): " + ", ".join(
+        f"{n} {median(n, 'phone_ms'):.1f} ms" for n in names))
     print("worker peak resident memory: " + ", ".join(
         f"{n} {statistics.median(r['worker_peak_mb'] for r in results[n]):.0f} MB" for n in names))
 
