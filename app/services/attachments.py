@@ -5,7 +5,9 @@ temporary or partial file first and are moved into place (an atomic rename) afte
 hash checks out, and only then is the `attachments` row committed (it is inserted just
 before the rename, which tells whether the photo is new, but no one sees it until the
 commit). So a crash mid-upload leaves a partial file to resume, never a photo that counts
-as stored but is not whole.
+as stored but is not whole. The bytes are synced before the rename and the directory after
+it, both before the commit: a power cut after the commit (the phone then told the photo is
+stored, and no longer sending it) cannot leave the photo empty or missing.
 
 A hash is a name, not a proof: whoever sends a photo's bytes is recorded as one of its
 senders (also when someone else stored the same photo before), an upload in pieces is its
@@ -305,15 +307,29 @@ def _store(user_id: int, sha: str, mimetype: str, source: Path) -> bool:
     size = source.stat().st_size
     created = repo.store(sha, size, mimetype, user_id)
     if created:
-        # The file is in place before the row says it is stored: the row commits after this
-        # (and until then another sender's insert of it waits, then does nothing).
+        # The file is in place, on disk, before the row says it is stored: the row commits
+        # after this (and until then another sender's insert of it waits, then does nothing).
         target = blob_path(sha)
+        new_directory = not target.parent.is_dir()
         target.parent.mkdir(parents=True, exist_ok=True)
+        _sync(source)
         os.replace(source, target)
+        _sync(target.parent)
+        if new_directory:
+            _sync(target.parent.parent)
     else:
         source.unlink(missing_ok=True)
     partial_path(user_id, sha).unlink(missing_ok=True)
     return created
+
+
+def _sync(path: Path) -> None:
+    """Ask the kernel to put a file's bytes, or a directory's names, on the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def readable(user: User, sha: str) -> Attachment:
