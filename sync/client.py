@@ -18,13 +18,19 @@ Rules it keeps, so that nothing is lost or doubled:
 - network failures, 5xx and 429 answers are retried with jittered exponential backoff, waiting
   at least what the server's Retry-After asks;
 - photos go up after their report, in pieces, resuming from the server's Upload-Offset;
-- a pull with `reset` drops server records it did not get again, never unsynced reports;
+- a pull with `reset` drops server records it did not get again, never unsynced reports,
+  once its last page is in, also when the pages came over several syncs (a line dropped
+  between two);
 - what belongs together is written together: a report and its op (and its photos), an edit and
   the op that carries it, a page of a pull and its cursor, each in one transaction, so a phone
   that dies in between has either both or neither;
 - the store is in WAL mode with full sync: a commit is on disk when it returns (one fsync of
   the log, where the default rollback journal took four and a file made and deleted), and a
-  second connection (the command's) reads while another writes.
+  reader (the command line's `status`) never makes a write wait or fail. A copy of the store
+  is its three files: `phone.db`, `phone.db-wal`, `phone.db-shm` (or the one file, once
+  every connection to it has closed). A store that cannot change mode (another connection
+  reading it as it opens, a file system without shared memory) stays as it was for this
+  connection, as safe, slower.
 """
 
 import argparse
@@ -54,7 +60,9 @@ CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, op_id 
     action TEXT, id TEXT, base_version INTEGER, changed_at TEXT, data TEXT, sealed INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS photos (sha256 TEXT PRIMARY KEY, path TEXT, uploaded INTEGER DEFAULT 0);
 CREATE TABLE IF NOT EXISTS rejected (op_id TEXT PRIMARY KEY, op TEXT, errors TEXT);
+CREATE TABLE IF NOT EXISTS reset_seen (entity TEXT, id TEXT, PRIMARY KEY (entity, id));
 """
+TABLES = ("meta", "records", "reports", "outbox", "photos", "rejected", "reset_seen")
 ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
 PIECE = 256 * 1024
 
@@ -131,11 +139,17 @@ def utc_now() -> datetime:
 class Client:
     def __init__(self, store: str | Path, transport=None, clock=utc_now, retries: int = 5,
                  backoff_s: float = 0.5, sleep=time.sleep, patience_s: float = SHED_PATIENCE_S):
-        self.db = sqlite3.connect(str(store), isolation_level=None)
+        self.db = sqlite3.connect(str(store), isolation_level=None)  # waits up to 5 s for a lock
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            pass  # another connection holds the store: it keeps its mode now (see the module's docstring)
         self.db.execute("PRAGMA busy_timeout = 5000")
-        self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
-        self.db.executescript("BEGIN;" + SCHEMA + "COMMIT;")  # one commit; no write at all if it has them
+        present = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not present.issuperset(TABLES):
+            self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")  # a new store's tables: one commit
         if self._meta("device_id") is None:
             # OR IGNORE: a second connection that opened the new store meanwhile keeps the first id.
             self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)", (str(uuid.uuid4()),))
@@ -162,10 +176,11 @@ class Client:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # also when the COMMIT itself failed (a full disk)
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     @property
     def device_id(self) -> str:
@@ -272,7 +287,7 @@ class Client:
 
     def pull(self, limit: int = 500) -> int:
         """Pull until up to date; returns how many records changed locally."""
-        changed, seen, resetting = 0, set(), False
+        changed = 0
         while True:
             response = self._call("POST", "/api/v1/sync/pull", {"protocol": 1, "device_id": self.device_id,
                                                                  "cursor": self._meta("cursor"), "limit": limit})
@@ -280,23 +295,30 @@ class Client:
                 raise ServerError(response)
             page = response.json()
             # A page and its cursor are stored together: a crash mid-page re-pulls the page.
-            resetting = resetting or page["reset"]
             with self._transaction():
+                if page["reset"]:
+                    # The server starts this phone over (a new scope, a cursor too old): what it
+                    # does not send again by the last page goes then, however many syncs it takes.
+                    self.db.execute("DELETE FROM reset_seen")
+                    self._set_meta("resetting", "1")
+                resetting = self._meta("resetting") is not None
                 for entity in ENTITIES:
                     block = page["changes"].get(entity, {"upserted": [], "deleted": []})
                     for record in block["upserted"]:
                         key = str(record.get("id", record.get("number")))
-                        seen.add((entity, key))
+                        if resetting:
+                            self.db.execute("INSERT OR IGNORE INTO reset_seen (entity, id) VALUES (?, ?)",
+                                            (entity, key))
                         self._store_record(entity, key, record)
                         changed += 1
                     for key in block["deleted"]:
                         self._drop_record(entity, str(key))
                         changed += 1
                 self._set_meta("cursor", page["cursor"])
+                if resetting and not page["has_more"]:
+                    self._drop_unseen()
             if not page["has_more"]:
                 break
-        if resetting:
-            self._drop_unseen(seen)
         return changed
 
     def _pending(self, report_id: str) -> bool:
@@ -321,17 +343,18 @@ class Client:
             return
         self.db.execute("DELETE FROM records WHERE entity = ? AND id = ?", (entity, key))
 
-    def _drop_unseen(self, seen: set) -> None:
-        with self._transaction():
-            self._drop_unseen_now(seen)
-
-    def _drop_unseen_now(self, seen: set) -> None:
-        for entity, key in self.db.execute("SELECT entity, id FROM records").fetchall():
-            if (entity, key) not in seen:
-                self._drop_record(entity, key)
-        for (key,) in self.db.execute("SELECT id FROM reports WHERE version IS NOT NULL").fetchall():
-            if ("reports", key) not in seen:
-                self._drop_record("reports", key)
+    def _drop_unseen(self) -> None:
+        """The end of a reset: the server records it did not send again go (never a report
+        with unsent changes); the reset is over."""
+        unseen = "NOT EXISTS (SELECT 1 FROM reset_seen s WHERE s.entity = {entity} AND s.id = {table}.id)"
+        for entity, key in self.db.execute("SELECT entity, id FROM records WHERE "
+                                           + unseen.format(entity="records.entity", table="records")).fetchall():
+            self._drop_record(entity, key)
+        for (key,) in self.db.execute("SELECT id FROM reports WHERE version IS NOT NULL AND "
+                                      + unseen.format(entity="'reports'", table="reports")).fetchall():
+            self._drop_record("reports", key)
+        self.db.execute("DELETE FROM reset_seen")
+        self.db.execute("DELETE FROM meta WHERE key = 'resetting'")
 
     # ------------------------------------------------------------ offline work
 

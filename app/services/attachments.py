@@ -5,9 +5,11 @@ temporary or partial file first and are moved into place (an atomic rename) afte
 hash checks out, and only then is the `attachments` row committed (it is inserted just
 before the rename, which tells whether the photo is new, but no one sees it until the
 commit). So a crash mid-upload leaves a partial file to resume, never a photo that counts
-as stored but is not whole. The bytes are synced before the rename and the directory after
-it, both before the commit: a power cut after the commit (the phone then told the photo is
-stored, and no longer sending it) cannot leave the photo empty or missing.
+as stored but is not whole. The bytes are synced before the write transaction opens (a sync
+of up to 15 MB must not hold SQLite's one writer), the directory after the rename, and the
+directory's own name once per process: all before the commit, so a power cut after it (the
+phone then told the photo is stored, and no longer sending it) cannot leave the photo empty
+or missing.
 
 A hash is a name, not a proof: whoever sends a photo's bytes is recorded as one of its
 senders (also when someone else stored the same photo before), an upload in pieces is its
@@ -130,7 +132,7 @@ def put_whole(user: User, sha: str, content_type: str | None, length: int | None
     check_size(length)
     user_id = user.id
     _end_transaction()
-    temp, digest = _receive(stream, mimetype)
+    temp, digest = _receive(stream, mimetype, sync=True)
     if digest != sha:
         temp.unlink(missing_ok=True)
         raise Problem("photo-hash-mismatch", f"The bytes hash to {digest}, not to {sha}: nothing stored.")
@@ -161,7 +163,8 @@ def put_piece(user: User, sha: str, content_type: str | None, content_range: str
     whole = start == 0 and length == total
     # A first piece is checked for the declared image type as it comes in, once it has
     # enough bytes to show it (a shorter one is checked when the pieces come together).
-    piece, digest = _receive(stream, mimetype if start == 0 and (whole or length >= SIGNATURE_BYTES) else None)
+    piece, digest = _receive(stream, mimetype if start == 0 and (whole or length >= SIGNATURE_BYTES) else None,
+                             sync=whole)
     try:
         if piece.stat().st_size != length:
             raise Problem("bad-request", f"The body has {piece.stat().st_size} bytes, not the {length} it announced.")
@@ -246,9 +249,11 @@ def _append(session, user_id: int, sha: str, mimetype: str, start: int, total: i
     return Progress(total, total, True, created)
 
 
-def _receive(stream, mimetype: str | None) -> tuple[Path, str]:
+def _receive(stream, mimetype: str | None, sync: bool = False) -> tuple[Path, str]:
     """Read a body into a file of its own: (its path, its sha256). With `mimetype`, the body
-    begins a photo of that type, and is refused as soon as its first bytes show it does not."""
+    begins a photo of that type, and is refused as soon as its first bytes show it does not.
+    With `sync`, the file is on disk when this returns (a whole photo, to be moved into place;
+    a piece is synced where it is appended)."""
     directory = temp_dir()
     directory.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -264,6 +269,9 @@ def _receive(stream, mimetype: str | None) -> tuple[Path, str]:
                 handle.write(chunk)
             if mimetype is not None and len(head) < SIGNATURE_BYTES:
                 check_image(head, mimetype)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         except BaseException:
             handle.close()
             Path(handle.name).unlink(missing_ok=True)
@@ -298,8 +306,8 @@ def _hash_file(partial: Path, start: int, piece: Path) -> tuple[str, bytes]:
 
 
 def _store(user_id: int, sha: str, mimetype: str, source: Path) -> bool:
-    """Make `source` (whole, verified) the stored photo unless it is there already, and the
-    caller one of its senders; True if it was not stored before.
+    """Make `source` (whole, verified, on disk: synced by the caller) the stored photo unless it
+    is there already, and the caller one of its senders; True if it was not stored before.
 
     Stored whole, by whatever path: the caller's upload of it begun earlier (a request cut
     by a crash, then the photo sent again; or pieces begun while this body came in) is
@@ -310,17 +318,32 @@ def _store(user_id: int, sha: str, mimetype: str, source: Path) -> bool:
         # The file is in place, on disk, before the row says it is stored: the row commits
         # after this (and until then another sender's insert of it waits, then does nothing).
         target = blob_path(sha)
-        new_directory = not target.parent.is_dir()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _sync(source)
+        _durable_directory(target.parent)
         os.replace(source, target)
         _sync(target.parent)
-        if new_directory:
-            _sync(target.parent.parent)
     else:
         source.unlink(missing_ok=True)
     partial_path(user_id, sha).unlink(missing_ok=True)
     return created
+
+
+# The directories this process has made sure of: there, and their names on disk.
+_DURABLE: set[Path] = set()
+
+
+def _durable_directory(path: Path) -> None:
+    """`path` exists and a power cut cannot take its name back: its parents up to the
+    attachments directory (the operator's) are synced, once per process and directory, also
+    when another process made it (whose sync may not have happened yet)."""
+    if path in _DURABLE:
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    root = _root()
+    for parent in path.parents:
+        _sync(parent)
+        if parent == root:
+            break
+    _DURABLE.add(path)
 
 
 def _sync(path: Path) -> None:

@@ -2,8 +2,9 @@
 row commits must not leave a stored photo that is empty or missing (the phone, told it is
 stored, no longer has it to send).
 
-What the kernel is asked, in order, is recorded: the body's file synced, moved into place, its
-directory synced, and only then the database's commit.
+What the kernel is asked, in order, is recorded: the body's file synced before the write
+transaction opens (a sync of up to 15 MB must not hold SQLite's one writer), moved into place,
+its directory synced, and only then the commit.
 """
 
 import os
@@ -20,7 +21,7 @@ URL = "/api/v1/attachments/"
 
 @pytest.fixture
 def steps(app, monkeypatch):
-    """The durability steps as they happen: ('sync', path), ('replace', to), ('commit',)."""
+    """The durability steps as they happen: ('sync', path), ('replace', to), ('begin',), ('commit',)."""
     seen: list[tuple] = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -34,47 +35,61 @@ def steps(app, monkeypatch):
 
     monkeypatch.setattr(attachments.os, "fsync", fsync)
     monkeypatch.setattr(attachments.os, "replace", replace)
-    # The session's commit (the tests' sessions commit to a savepoint of their own: its
-    # transaction ending is what a request's commit is here).
-    listener = lambda session: seen.append(("commit",))  # noqa: E731
-    event.listen(Session, "after_commit", listener)
+    monkeypatch.setattr(attachments, "_DURABLE", set())  # as in a process that has stored nothing yet
+    # The session's transaction (the tests' sessions commit to a savepoint of their own: its
+    # end is what a request's commit is here).
+    began = lambda session, transaction, connection: seen.append(("begin",))  # noqa: E731
+    committed = lambda session: seen.append(("commit",))  # noqa: E731
+    event.listen(Session, "after_begin", began)
+    event.listen(Session, "after_commit", committed)
     yield seen
-    event.remove(Session, "after_commit", listener)
+    event.remove(Session, "after_begin", began)
+    event.remove(Session, "after_commit", committed)
 
 
-def stored_in_order(seen: list[tuple], blob: str) -> None:
-    moved = seen.index(("replace", blob))
-    assert seen[moved - 1][0] == "sync" and seen[moved - 1][1] != blob  # the bytes, under their temporary name
-    assert seen[moved + 1] == ("sync", os.path.dirname(blob))  # the name
-    assert ("commit",) in seen[moved + 2:]  # the row that says it is stored, after both
+def paths(app, sha: str) -> tuple[str, str, str]:
+    with app.app_context():
+        blob = attachments.blob_path(sha)
+        return str(blob), str(attachments.temp_dir()), str(attachments.partial_dir())
 
 
 @pytest.mark.parametrize("how", ["PUT", "PATCH whole", "PATCH in pieces"])
 def test_a_photo_is_on_disk_before_the_row_that_says_it_is_stored_commits(client, app, steps, how):
     body, sha = jpeg(f"durable {how}", 9000)
+    blob, temporary, partial = paths(app, sha)
     inspector = client.as_("inspector-6a")
     if how == "PUT":
         answer = inspector.request("PUT", URL + sha, data=body, headers={"Content-Type": "image/jpeg"})
     else:
-        cut = len(body) if how == "PATCH whole" else 5000
-        for start, end in ((0, cut - 1), (cut, len(body) - 1))[: 1 if cut == len(body) else 2]:
+        pieces = [(0, len(body) - 1)] if how == "PATCH whole" else [(0, 4999), (5000, len(body) - 1)]
+        for start, end in pieces:
             answer = inspector.request("PATCH", URL + sha, data=body[start:end + 1], headers={
                 "Content-Type": "image/jpeg", "Content-Range": f"bytes {start}-{end}/{len(body)}"})
     assert answer.status_code == 201
-    with app.app_context():
-        blob = str(attachments.blob_path(sha))
-    stored_in_order(steps, blob)
+
+    moved = steps.index(("replace", blob))
+    source = {"PUT": temporary, "PATCH whole": temporary, "PATCH in pieces": partial}[how]
+    # The bytes: synced under the name they came in with, and for a whole body before the
+    # transaction that stores it began (a piece is appended, and synced, under its lock).
+    bytes_synced = max(i for i, step in enumerate(steps[:moved]) if step[0] == "sync" and step[1].startswith(source))
+    if how != "PATCH in pieces":
+        storing_began = max(i for i, step in enumerate(steps[:moved]) if step == ("begin",))
+        assert bytes_synced < storing_began
+    # The name: the photo's directory synced after the move, and that directory's own name
+    # (blobs/, the attachments directory) once for this process, before it.
+    assert steps[moved + 1] == ("sync", os.path.dirname(blob))
+    before = [step[1] for step in steps[:moved] if step[0] == "sync"]
+    assert os.path.dirname(os.path.dirname(blob)) in before
+    # Then the row that says it is stored.
+    assert ("commit",) in steps[moved + 2:]
     assert inspector.get(URL + sha).data == body
 
 
-def test_a_photo_stored_before_is_not_written_or_synced_again(client, app, steps):
+def test_a_photo_stored_before_is_not_moved_into_place_again(client, app, steps):
     body, sha = jpeg("durable twice", 3000)
+    blob, _, _ = paths(app, sha)
     for user in ("inspector-6a", "inspector-6b"):
         answer = client.as_(user).request("PUT", URL + sha, data=body, headers={"Content-Type": "image/jpeg"})
         assert answer.status_code == (201 if user == "inspector-6a" else 200)
-    assert [s for s in steps if s[0] == "replace"] == [("replace", str_blob(app, sha))]
-
-
-def str_blob(app, sha: str) -> str:
-    with app.app_context():
-        return str(attachments.blob_path(sha))
+    assert [step for step in steps if step[0] == "replace"] == [("replace", blob)]
+    assert steps.count(("sync", os.path.dirname(blob))) == 1  # after the one move

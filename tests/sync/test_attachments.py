@@ -172,8 +172,8 @@ def test_a_photo_sent_whole_ends_the_senders_upload_in_pieces_of_it(client, monk
     else:
         receive = attachments._receive
 
-        def pieces_begin_meanwhile(stream, mimetype):
-            received = receive(stream, mimetype)
+        def pieces_begin_meanwhile(stream, mimetype, **options):
+            received = receive(stream, mimetype, **options)
             with attachments.unit_of_work():  # as another request of the same phone would
                 repo.start_upload(user_id, sha, len(body), "image/jpeg")
                 repo.touch_upload(user_id, sha, 1000)

@@ -6,13 +6,14 @@ the op: SQLite then rolls back on the next open whatever that process had not co
 """
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sync.client import Client
+from sync.client import SCHEMA, Client, Response, TransportError
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE = "7f1c2a4e-5b6d-4c8e-9f0a-1b2c3d4e5f60"
@@ -82,13 +83,67 @@ def test_an_edit_or_delete_of_a_report_the_phone_does_not_have_is_refused_and_ch
     assert len(device.outbox()) == 1
 
 
-def test_the_store_commits_through_a_write_ahead_log_synced_at_each_commit(tmp_path):
+def test_a_reader_of_the_store_never_makes_the_phone_s_write_wait_or_fail(tmp_path):
     device = Client(tmp_path / "phone.db")
-    assert device.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert device.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: the log is synced at each commit
-    # A second connection (the command line's, beside an app's) reads the store while a
-    # write is under way.
-    device.db.execute("BEGIN IMMEDIATE")
-    device.db.execute("INSERT INTO meta (key, value) VALUES ('x', ?)", (json.dumps(1),))
-    assert Client(tmp_path / "phone.db").status()["reports"] == 0
-    device.db.execute("ROLLBACK")
+    # The command line's `status` (or a backup) in the middle of a read, as the app writes:
+    # in the rollback journal's mode, the write's commit waited for the reader, 5 s, then failed.
+    reader = sqlite3.connect(tmp_path / "phone.db", isolation_level=None, timeout=0.2)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+    device.db.execute("PRAGMA busy_timeout = 200")
+    report_id = device.add_report(OFFICE, "open")
+    assert reader.execute("SELECT count(*) FROM reports").fetchone() == (0,)  # its snapshot
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT id FROM reports").fetchall() == [(report_id,)]
+
+
+def test_a_store_made_before_opens_while_another_connection_reads_it(tmp_path):
+    store = tmp_path / "phone.db"
+    old = sqlite3.connect(store, isolation_level=None)
+    old.executescript(SCHEMA)
+    old.execute("INSERT INTO meta (key, value) VALUES ('device_id', 'phone-1')")
+    old.execute("BEGIN")
+    old.execute("SELECT count(*) FROM meta").fetchone()  # holds a read lock: the mode cannot change now
+    device = Client(store)
+    assert device.device_id == "phone-1" and device.status()["reports"] == 0
+    old.execute("COMMIT")
+    old.close()
+    device.add_report(OFFICE, "open")
+    assert Client(store).db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+class Pages:
+    """A server's pull answers, in order; an exception is a line that dropped."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+
+    def request(self, method, path, body=None, headers=None):
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return Response(200, {}, json.dumps(answer).encode())
+
+
+def page(*office_ids, reset=False, more=False, cursor="c"):
+    offices = [{"id": office_id, "name": office_id, "version": 1} for office_id in office_ids]
+    return {"changes": {"offices": {"upserted": offices, "deleted": []}}, "cursor": cursor, "reset": reset,
+            "has_more": more}
+
+
+def test_a_reset_whose_pages_come_over_two_syncs_drops_what_the_server_no_longer_sends(tmp_path):
+    store = tmp_path / "phone.db"
+    Client(store, Pages(page("kept", "gone"))).pull()
+    # The inspector's districts changed: the server starts the phone over, and the line drops
+    # after its first page. The next sync goes on from that page's cursor, without `reset`.
+    phone = Client(store, Pages(page("kept", reset=True, more=True, cursor="c1"), TransportError("dropped")),
+                   retries=1, sleep=lambda s: None)
+    with pytest.raises(TransportError):
+        phone.pull()
+    assert {o["id"] for o in phone.records("offices")} == {"kept", "gone"}  # not over yet
+    Client(store, Pages(page("new", cursor="c2"))).pull()
+    # Before, "gone" stayed on the phone for good: the reset was forgotten with the dropped line.
+    assert {o["id"] for o in Client(store).records("offices")} == {"kept", "new"}
+    Client(store, Pages(page(cursor="c3"))).pull()  # the reset is over: a later page drops nothing
+    assert {o["id"] for o in Client(store).records("offices")} == {"kept", "new"}
