@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sync.client import SCHEMA, Client, Response, TransportError
+from tests.unit.test_client_retries import Scripted  # a transport that gives the answers it is given
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICE = "7f1c2a4e-5b6d-4c8e-9f0a-1b2c3d4e5f60"
@@ -113,37 +114,25 @@ def test_a_store_made_before_opens_while_another_connection_reads_it(tmp_path):
     assert Client(store).db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-class Pages:
-    """A server's pull answers, in order; an exception is a line that dropped."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-
-    def request(self, method, path, body=None, headers=None):
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return Response(200, {}, json.dumps(answer).encode())
-
-
-def page(*office_ids, reset=False, more=False, cursor="c"):
+def page(*office_ids, reset=False, more=False, cursor="c") -> Response:
+    """A server's answer to a pull."""
     offices = [{"id": office_id, "name": office_id, "version": 1} for office_id in office_ids]
-    return {"changes": {"offices": {"upserted": offices, "deleted": []}}, "cursor": cursor, "reset": reset,
-            "has_more": more}
+    return Response(200, {}, json.dumps({"changes": {"offices": {"upserted": offices, "deleted": []}},
+                                         "cursor": cursor, "reset": reset, "has_more": more}).encode())
 
 
 def test_a_reset_whose_pages_come_over_two_syncs_drops_what_the_server_no_longer_sends(tmp_path):
     store = tmp_path / "phone.db"
-    Client(store, Pages(page("kept", "gone"))).pull()
+    Client(store, Scripted(page("kept", "gone"))).pull()
     # The inspector's districts changed: the server starts the phone over, and the line drops
     # after its first page. The next sync goes on from that page's cursor, without `reset`.
-    phone = Client(store, Pages(page("kept", reset=True, more=True, cursor="c1"), TransportError("dropped")),
+    phone = Client(store, Scripted(page("kept", reset=True, more=True, cursor="c1"), TransportError("dropped")),
                    retries=1, sleep=lambda s: None)
     with pytest.raises(TransportError):
         phone.pull()
     assert {o["id"] for o in phone.records("offices")} == {"kept", "gone"}  # not over yet
-    Client(store, Pages(page("new", cursor="c2"))).pull()
+    Client(store, Scripted(page("new", cursor="c2"))).pull()
     # Before, "gone" stayed on the phone for good: the reset was forgotten with the dropped line.
     assert {o["id"] for o in Client(store).records("offices")} == {"kept", "new"}
-    Client(store, Pages(page(cursor="c3"))).pull()  # the reset is over: a later page drops nothing
+    Client(store, Scripted(page(cursor="c3"))).pull()  # the reset is over: a later page drops nothing
     assert {o["id"] for o in Client(store).records("offices")} == {"kept", "new"}
