@@ -186,8 +186,8 @@ def main() -> None:
                 result = run_once(root, args, workdir)
                 results[name].append(result)
                 print(f"repeat {repeat + 1}, {name}: server {result['server_ms']:.1f} ms, database "
-                      f"{result['database_ms']:.1f} ms, the phone's client {result['phone_ms']:.1f} ms a cycle, worker peak {result['worker_peak_mb']:.0f} MB "
-                      f"(load {load:.1f})", flush=True)
+                      f"{result['database_ms']:.1f} ms, the phone's client {result['phone_ms']:.1f} ms a cycle, "
+                      f"worker peak {result['worker_peak_mb']:.0f} MB (load {load:.1f})", flush=True)
                 shutil.rmtree(workdir, ignore_errors=True)
         show(results, args)
     finally:

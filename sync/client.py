@@ -39,6 +39,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import sqlite3
 import sys
 import time
@@ -62,7 +63,7 @@ CREATE TABLE IF NOT EXISTS photos (sha256 TEXT PRIMARY KEY, path TEXT, uploaded 
 CREATE TABLE IF NOT EXISTS rejected (op_id TEXT PRIMARY KEY, op TEXT, errors TEXT);
 CREATE TABLE IF NOT EXISTS reset_seen (entity TEXT, id TEXT, PRIMARY KEY (entity, id));
 """
-TABLES = ("meta", "records", "reports", "outbox", "photos", "rejected", "reset_seen")
+TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 ENTITIES = ("offices", "districts", "hours_rules", "holidays", "rounds", "reports")
 PIECE = 256 * 1024
 
@@ -148,7 +149,7 @@ class Client:
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.db.execute("PRAGMA synchronous = FULL")
         present = {name for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not present.issuperset(TABLES):
+        if not TABLES <= present:
             self.db.executescript("BEGIN IMMEDIATE;" + SCHEMA + "COMMIT;")  # a new store's tables: one commit
         if self._meta("device_id") is None:
             # OR IGNORE: a second connection that opened the new store meanwhile keeps the first id.
@@ -363,7 +364,7 @@ class Client:
                    staff_present: int | None = None, photos: list[Path] = (), gps_fix_at: str | None = None,
                    round_id: str | None = None) -> str:
         report_id = str(uuid.uuid4())
-        photo_refs = [(self._photo_sha(Path(p)), Path(p)) for p in photos]  # read before the write lock
+        photo_refs = [(_file_sha256(Path(p)), Path(p)) for p in photos]  # read before the write lock
         data = {"office_id": office_id, "observed_at": self._now(), "office_state": office_state,
                 "location": location, "accuracy_m": accuracy_m, "notes": notes, "checklist": checklist or {},
                 "staff_present": staff_present, "gps_fix_at": gps_fix_at, "round_id": round_id}
@@ -414,14 +415,6 @@ class Client:
                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (str(uuid.uuid4()), entity, action, record_id, base_version, self._now(),
                          json.dumps(data) if data is not None else None))
-
-    @staticmethod
-    def _photo_sha(path: Path) -> str:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
 
     # ------------------------------------------------------------ push
 
@@ -520,6 +513,11 @@ class Client:
                     raise
                 self._pause(attempt, exc)
         raise TransportError(f"could not upload {sha}")
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _client_fields(record: dict) -> dict:
