@@ -39,7 +39,9 @@ def test_every_screen_is_installable_accessible_and_pictured(phones, browser, tm
     assert not manifest.get("errors"), manifest.get("errors")
 
     office = phone.offices()[0]
-    screens = [("visits", "#/visits", "#stops li"), ("map", "#/map", "#visit-map .leaflet-interactive"),
+    # Late in Tehran's day no stop fits before the rule's window closes: the visits screen then
+    # lists the offices as not fitting today, and the map numbers none; each is ready all the same.
+    screens = [("visits", "#/visits", "#screen-visits li"), ("map", "#/map", "#map-legend:has-text('دفتر')"),
                ("office", f"#/office/{office['id']}", "#office-hours"),
                ("report", f"#/report/new/{office['id']}", "#gps:has-text('دقت')"),
                ("outbox", "#/outbox", "#storage")]
