@@ -133,19 +133,83 @@ class Prebuilt:
         return built
 
 
-def read_alone(statement: sa.Executable, values: dict) -> list[sa.Row]:
+def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
     """The rows of a read a request makes before its transaction (the token, a photo's
     upload state): on PostgreSQL in autocommit on a pooled connection of its own, one round
     trip, where inside a transaction it took three (BEGIN, the query, and the ROLLBACK that
     ends a transaction which only read). A request that goes on to write begins its
     transaction after it. On SQLite (a local file, no round trips) and in a transaction
-    already begun it runs on the session's connection."""
+    already begun it runs on the session's connection.
+
+    On PostgreSQL the statement, compiled once, goes to psycopg itself (`_Alone`): every
+    authenticated request makes this read, and SQLAlchemy's execution around it (the
+    connection switched to autocommit and back, its execution context, the result's
+    metadata) cost three times the driver's own work (issue 18). The values read are what
+    SQLAlchemy's would be: each column's type converts them as its result processor does."""
     session = db.session()
     bind = session.get_bind()
     if isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        rows = _Alone.of(statement, bind.dialect).read(bind, values)
+        if rows is not None:
+            return rows
+        # The driver failed (a dropped connection, the database restarting): the same read
+        # through SQLAlchemy, whose handling of it (the pool invalidated, a transient error
+        # answered 503) is every other statement's.
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            return connection.execute(statement, values).all()
-    return session.connection().execute(statement, values).all()
+            return [tuple(row) for row in connection.execute(statement, values)]
+    return [tuple(row) for row in session.connection().execute(statement, values)]
+
+
+class _Alone:
+    """A read of `read_alone`, compiled once for a dialect: its text, its bound values' defaults
+    (a literal in it), and its columns' result processors. Its parameters are bound as given:
+    text and numbers, which need no conversion."""
+
+    _compiled: dict[tuple[int, str], "_Alone"] = {}
+
+    def __init__(self, statement: sa.Select, dialect):
+        self.statement = statement  # held: the cache's key is its id
+        self.compiled = statement.compile(dialect=dialect)
+        self.sql = str(self.compiled)
+        self.processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                           for column in statement.selected_columns]
+        if not any(self.processors):
+            self.processors = None
+
+    @classmethod
+    def of(cls, statement: sa.Select, dialect) -> "_Alone":
+        key = (id(statement), dialect.name)
+        alone = cls._compiled.get(key)
+        if alone is None or alone.statement is not statement:
+            alone = cls._compiled[key] = cls(statement, dialect)
+        return alone
+
+    def read(self, engine: sa.Engine, values: dict) -> list[tuple] | None:
+        """The rows, on a pooled connection in autocommit for the read; None if psycopg failed
+        (the connection, if it broke, is dropped from the pool)."""
+        pooled = engine.raw_connection()  # the pool's checkout: an idle connection is pinged first
+        try:
+            connection = pooled.driver_connection
+            try:
+                switched = not connection.autocommit  # an engine in autocommit already: left so
+                if switched:
+                    connection.autocommit = True  # no round trip: the connection is idle
+                try:
+                    rows = connection.execute(self.sql, self.compiled.construct_params(values), prepare=True).fetchall()
+                finally:
+                    if switched:
+                        connection.autocommit = False
+            except psycopg.Error:
+                if connection.closed or connection.broken:
+                    pooled.invalidate()
+                return None
+        finally:
+            pooled.close()  # back to the pool
+        if self.processors is None:
+            return rows
+        processors = self.processors
+        return [tuple(value if process is None else process(value) for process, value in zip(processors, row))
+                for row in rows]
 
 
 # ---------------------------------------------------------------- COPYs overlapped

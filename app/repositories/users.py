@@ -48,7 +48,7 @@ _TOKEN_WITH_USER = (
     .order_by(UserDistrict.district))
 
 
-def token_by_hash(token_hash: str) -> list[sa.Row]:
+def token_by_hash(token_hash: str) -> list[tuple]:
     """The token with its user, one row per district of the user's (one row with no
     district for a citywide account), in one query; on PostgreSQL in autocommit, before the
     request's transaction (`bulk.read_alone`): a tiny GET makes one round trip."""

@@ -25,3 +25,18 @@ def test_connections_the_database_dropped_while_idle_are_replaced_without_an_err
     # Enough requests, each on a connection of its own, for both workers to meet their dropped ones.
     answers = [live.request("GET", "/api/v1/auth/me", user="inspector-6a").status for _ in range(24)]
     assert answers == [200] * 24
+
+
+def test_connections_the_database_dropped_while_in_use_cost_at_most_a_503_and_are_replaced(live):
+    """A dropped connection met by the token's read (psycopg's own, `bulk.read_alone`) goes to
+    SQLAlchemy's handling as before: the pool recycled, the request answered 200 or a 503 the
+    phone sends again, never a 500."""
+    for _ in range(4):  # both workers' pools hold connections used just now
+        assert live.request("GET", "/api/v1/auth/me", user="inspector-6a").status == 200
+    with psycopg.connect(libpq(live.database_url), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+    answers = [live.request("GET", "/api/v1/auth/me", user="inspector-6a") for _ in range(12)]
+    assert {a.status for a in answers} <= {200, 503}
+    assert all("Retry-After" in a.headers for a in answers if a.status == 503)
+    assert [a.status for a in answers[-4:]] == [200] * 4
