@@ -149,12 +149,13 @@ def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
     session = db.session()
     bind = session.get_bind()
     if isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
-        rows = _Alone.of(statement, bind.dialect).read(bind, values)
-        if rows is not None:
-            return rows
-        # The driver failed (a dropped connection, the database restarting): the same read
-        # through SQLAlchemy, whose handling of it (the pool invalidated, a transient error
-        # answered 503) is every other statement's.
+        if bind.dialect.driver == "psycopg":
+            rows = _Alone.of(statement, bind.dialect).read(bind, values)
+            if rows is not None:
+                return rows
+        # No connection to be had, or it broke under the read: the same read through
+        # SQLAlchemy, whose handling of that (the pool invalidated, a transient error
+        # answered 503 with Retry-After) is every other statement's.
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             return [tuple(row) for row in connection.execute(statement, values)]
     return [tuple(row) for row in session.connection().execute(statement, values)]
@@ -162,14 +163,18 @@ def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
 
 class _Alone:
     """A read of `read_alone`, compiled once for a dialect: its text, its bound values' defaults
-    (a literal in it), and its columns' result processors. Its parameters are bound as given:
-    text and numbers, which need no conversion."""
+    (a literal in it), and its columns' result processors. Its parameters are bound as given,
+    so it takes only statements whose parameters need no conversion (text and numbers; no
+    list expanded when run) and whose columns' conversions need not know the driver's type
+    (no Numeric): each is checked when it is compiled."""
 
     _compiled: dict[tuple[int, str], "_Alone"] = {}
 
     def __init__(self, statement: sa.Select, dialect):
         self.statement = statement  # held: the cache's key is its id
         self.compiled = statement.compile(dialect=dialect)
+        if self.compiled.post_compile_params or self.compiled.literal_execute_params:
+            raise ValueError("read_alone takes no parameter expanded when the statement runs (an IN list)")
         self.sql = str(self.compiled)
         self.processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                            for column in statement.selected_columns]
@@ -185,26 +190,38 @@ class _Alone:
         return alone
 
     def read(self, engine: sa.Engine, values: dict) -> list[tuple] | None:
-        """The rows, on a pooled connection in autocommit for the read; None if psycopg failed
-        (the connection, if it broke, is dropped from the pool)."""
-        pooled = engine.raw_connection()  # the pool's checkout: an idle connection is pinged first
+        """The rows, on a pooled connection in autocommit for the read. None when no connection
+        could be had (the database down or refusing) or the one had broke (then dropped from
+        the pool): the caller reads again through SQLAlchemy. Any other error of the database
+        (a statement timed out) is raised as SQLAlchemy raises it, for the same answer.
+
+        psycopg prepares the statement on a connection as it would under SQLAlchemy, after a
+        few uses: a connection's prepared statements are deallocated at each ROLLBACK (a
+        read-only request's end), so one prepared every time would cost two round trips more."""
+        try:
+            pooled = engine.raw_connection()  # the pool's checkout: an idle connection is pinged first
+        except psycopg.Error:
+            return None
         try:
             connection = pooled.driver_connection
+            params = self.compiled.construct_params(values)
             try:
                 switched = not connection.autocommit  # an engine in autocommit already: left so
                 if switched:
                     connection.autocommit = True  # no round trip: the connection is idle
                 try:
-                    rows = connection.execute(self.sql, self.compiled.construct_params(values), prepare=True).fetchall()
+                    rows = connection.execute(self.sql, params).fetchall()
                 finally:
                     if switched:
                         connection.autocommit = False
-            except psycopg.Error:
-                if connection.closed or connection.broken:
-                    pooled.invalidate()
-                return None
+            except psycopg.Error as error:
+                if connection.broken or connection.closed:
+                    pooled.invalidate(error)
+                    return None
+                raise sa_exc.DBAPIError.instance(self.sql, params, error, psycopg.Error,
+                                                 dialect=engine.dialect) from error
         finally:
-            pooled.close()  # back to the pool
+            pooled.close()  # back to the pool (an invalidated one is closed)
         if self.processors is None:
             return rows
         processors = self.processors

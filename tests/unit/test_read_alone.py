@@ -1,12 +1,14 @@
-"""`bulk.read_alone` on PostgreSQL: the statement on psycopg itself, its rows the same as
-SQLAlchemy's, and a connection that broke under it dropped from the pool."""
+"""`bulk.read_alone` on PostgreSQL: the statement on psycopg itself (`bulk._Alone`), its rows
+the same as SQLAlchemy's, a connection that broke dropped from the pool, and the database's
+failures answered as SQLAlchemy's are."""
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 
+from app.database import is_transient
 from app.extensions import db
-from app.repositories import bulk, users
+from app.repositories import attachments, bulk, users
 from app.services.accounts import hash_token
 from bench.harness import libpq
 from tests.conftest import LEG
@@ -20,20 +22,33 @@ def sqlalchemys(statement, values):
         return [tuple(row) for row in connection.execute(statement, values)]
 
 
-def test_a_tokens_rows_are_sqlalchemys_value_for_value(app_context, tokens):
+def psycopgs(statement, values):
+    rows = bulk._Alone.of(statement, db.engine.dialect).read(db.engine, values)
+    assert rows is not None, "read on psycopg, not through the fallback"
+    return rows
+
+
+def test_the_rows_are_sqlalchemys_value_for_value(app_context, tokens):
+    def same(statement, values):
+        rows = psycopgs(statement, values)
+        expected = sqlalchemys(statement, values)
+        assert rows == expected
+        assert [[type(v) for v in row] for row in rows] == [[type(v) for v in row] for row in expected]
+        return rows
+
     for username in ("inspector-6a", "head-6", "admin"):
-        values = {"token_hash": hash_token(tokens[username])}
-        rows = bulk.read_alone(users._TOKEN_WITH_USER, values)
-        assert rows and rows == sqlalchemys(users._TOKEN_WITH_USER, values)
-        assert [[type(v) for v in row] for row in rows] == [[type(v) for v in row]
-                                                           for row in sqlalchemys(users._TOKEN_WITH_USER, values)]
-        expires_at = rows[0][2]
-        assert expires_at.utcoffset().total_seconds() == 0  # UTC, as the column's type reads it
-    assert bulk.read_alone(users._TOKEN_WITH_USER, {"token_hash": "0" * 64}) == []
+        rows = same(users._TOKEN_WITH_USER, {"token_hash": hash_token(tokens[username])})
+        assert rows and rows[0][5] == username
+        assert rows[0][2].utcoffset().total_seconds() == 0  # UTC, as the column's type reads it
+    assert same(users._TOKEN_WITH_USER, {"token_hash": "0" * 64}) == []
+    user_id = psycopgs(users._TOKEN_WITH_USER, {"token_hash": hash_token(tokens["inspector-6a"])})[0][4]
+    (state,) = same(attachments._PIECE_STATE, {"user_id": user_id, "sha": "a" * 64})  # a literal bound in it
+    assert state == (None, 0, None, None, None, None, None)
 
 
-def test_a_connection_broken_under_the_read_is_dropped_and_the_read_answered_again(app, database_url):
-    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0)
+def test_a_connection_that_broke_is_dropped_from_the_pool_and_the_read_made_again(app, database_url):
+    # No rollback when a connection goes back to the pool: only the read itself drops a broken one.
+    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
     try:
         statement = sa.select(sa.literal(1).label("one"), sa.func.pg_backend_pid())
         alone = bulk._Alone.of(statement, engine.dialect)
@@ -46,3 +61,29 @@ def test_a_connection_broken_under_the_read_is_dropped_and_the_read_answered_aga
         assert one == 1 and new_pid != pid
     finally:
         engine.dispose()
+
+
+def test_no_connection_to_be_had_is_left_to_sqlalchemy_and_a_failed_statement_raised_as_its(app, database_url):
+    refused = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nothing")  # nothing listens there
+    statement = sa.select(sa.literal(1).label("one"))
+    assert bulk._Alone.of(statement, refused.dialect).read(refused, {}) is None
+    engine = sa.create_engine(database_url, pool_size=1, max_overflow=0,
+                              connect_args={"options": "-c statement_timeout=50"})
+    try:
+        slow = sa.select(sa.func.pg_sleep(1))
+        with pytest.raises(sa.exc.OperationalError) as caught:  # SQLAlchemy's error, as its own path raises
+            bulk._Alone.of(slow, engine.dialect).read(engine, {})
+        assert is_transient(caught.value)  # a timeout: answered 503 with Retry-After
+        ((one,),) = bulk._Alone.of(statement, engine.dialect).read(engine, {})  # the connection is fine after it
+        assert one == 1
+    finally:
+        refused.dispose()
+        engine.dispose()
+
+
+def test_a_statement_with_a_list_expanded_when_run_is_refused():
+    from sqlalchemy.dialects import postgresql
+
+    expanding = sa.select(sa.literal(1)).where(sa.literal(1).in_(sa.bindparam("ids", expanding=True)))
+    with pytest.raises(ValueError, match="expanded"):
+        bulk._Alone(expanding, postgresql.psycopg.dialect())
