@@ -153,9 +153,9 @@ def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
             rows = _Alone.of(statement, bind.dialect).read(bind, values)
             if rows is not None:
                 return rows
-        # No connection to be had, or it broke under the read: the same read through
-        # SQLAlchemy, whose handling of that (the pool invalidated, a transient error
-        # answered 503 with Retry-After) is every other statement's.
+        # Another driver, no connection to be had, or one that broke under the read: the same
+        # read through SQLAlchemy, whose handling of that (the pool invalidated, a transient
+        # error answered 503 with Retry-After) is every other statement's.
         with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             return [tuple(row) for row in connection.execute(statement, values)]
     return [tuple(row) for row in session.connection().execute(statement, values)]
@@ -164,9 +164,9 @@ def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
 class _Alone:
     """A read of `read_alone`, compiled once for a dialect: its text, its bound values' defaults
     (a literal in it), and its columns' result processors. Its parameters are bound as given,
-    so it takes only statements whose parameters need no conversion (text and numbers; no
-    list expanded when run) and whose columns' conversions need not know the driver's type
-    (no Numeric): each is checked when it is compiled."""
+    so it is for statements whose parameters need no conversion (text and numbers: not
+    checked, the caller's to keep) and whose columns' conversions need not know the driver's
+    type (a Numeric's fails as it is compiled); a list expanded when run is refused then."""
 
     _compiled: dict[tuple[int, str], "_Alone"] = {}
 
