@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.database import utcnow
+from app import passwords
 from app.extensions import db
 from app.models import ApiToken, Device, User
 from tests.conftest import DEMO_PASSWORD
@@ -50,6 +51,28 @@ def test_a_hash_of_an_older_scheme_still_logs_in_and_is_replaced_by_argon2id(cli
     db.session.expire_all()
     assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert login(client, "head-9").status_code == 201
+
+
+def test_the_password_is_checked_with_no_transaction_or_connection_held(client, monkeypatch):
+    """Argon2id's check takes tens of milliseconds of CPU: a login holds nothing of the
+    database's meanwhile (no transaction, no pooled connection), for a right password, a
+    wrong one and an unknown user alike."""
+    held = []
+    verify = passwords.verify
+    pool = db.engine.pool
+    checked_out = pool.checkedout  # (the tests' own fixtures may hold one: counted before)
+
+    def checking(stored, password):
+        held.append((db.session().in_transaction(), checked_out()))
+        return verify(stored, password)
+
+    before = checked_out()
+
+    monkeypatch.setattr(passwords, "verify", checking)
+    assert login(client, "inspector-6a").status_code == 201
+    assert login(client, "inspector-6a", "wrong password").status_code == 401
+    assert login(client, "nobody-at-all").status_code == 401
+    assert held == [(False, before)] * 3
 
 
 def test_wrong_password_and_unknown_user_get_the_same_401(client):

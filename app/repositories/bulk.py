@@ -150,7 +150,7 @@ def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
     bind = session.get_bind()
     if isinstance(bind, sa.Engine) and bind.dialect.name == "postgresql" and not session.in_transaction():
         if bind.dialect.driver == "psycopg":
-            rows = _Alone.of(statement, bind.dialect).read(bind, values)
+            rows = alone(statement, bind, values)
             if rows is not None:
                 return rows
         # Another driver, no connection to be had, or one that broke under the read: the same
@@ -161,12 +161,19 @@ def read_alone(statement: sa.Select, values: dict) -> list[tuple]:
     return [tuple(row) for row in session.connection().execute(statement, values)]
 
 
+def alone(statement: sa.Select, engine: sa.Engine, values: dict) -> list[tuple] | None:
+    """`read_alone`'s read through psycopg itself on `engine` (PostgreSQL, psycopg), in
+    autocommit: the rows, or None when no connection could be had or the one had broke, for
+    the caller to read again through SQLAlchemy (see `_Alone.read`)."""
+    return _Alone.of(statement, engine.dialect).read(engine, values)
+
+
 class _Alone:
     """A read of `read_alone`, compiled once for a dialect: its text, its bound values' defaults
     (a literal in it), and its columns' result processors. Its parameters are bound as given,
     so it is for statements whose parameters need no conversion (text and numbers: not
     checked, the caller's to keep) and whose columns' conversions need not know the driver's
-    type (a Numeric's fails as it is compiled); a list expanded when run is refused then."""
+    type (a Decimal's fails as it is compiled; a float's is none); a list expanded when run is refused then."""
 
     _compiled: dict[tuple[int, str], "_Alone"] = {}
 
@@ -176,8 +183,7 @@ class _Alone:
         if self.compiled.post_compile_params or self.compiled.literal_execute_params:
             raise ValueError("read_alone takes no parameter expanded when the statement runs (an IN list)")
         self.sql = str(self.compiled)
-        self.processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                           for column in statement.selected_columns]
+        self.processors = [_result_processor(column.type, dialect) for column in statement.selected_columns]
         if not any(self.processors):
             self.processors = None
 
@@ -227,6 +233,15 @@ class _Alone:
         processors = self.processors
         return [tuple(value if process is None else process(value) for process, value in zip(processors, row))
                 for row in rows]
+
+
+def _result_processor(type_, dialect):
+    """What SQLAlchemy does to a column's values as it reads them. A float column's processor
+    asks for the column's type as the driver named it, which is known only once read; for a
+    float (not read as a Decimal) it is nothing, psycopg giving floats already."""
+    if isinstance(type_, sa.Float) and not type_.asdecimal:
+        return None
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 # ---------------------------------------------------------------- COPYs overlapped

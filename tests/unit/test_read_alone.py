@@ -44,6 +44,25 @@ def test_the_rows_are_sqlalchemys_value_for_value(app_context, tokens):
     user_id = psycopgs(users._TOKEN_WITH_USER, {"token_hash": hash_token(tokens["inspector-6a"])})[0][4]
     (state,) = same(attachments._PIECE_STATE, {"user_id": user_id, "sha": "a" * 64})  # a literal bound in it
     assert state == (None, 0, None, None, None, None, None)
+    for username in ("inspector-6a", "admin", "nobody"):  # the login's read of its user
+        rows = same(users._FOR_LOGIN, {"username": username})
+        assert [row[1] for row in rows] == ([] if username == "nobody" else [username] * len(rows))
+    assert [row[-1] for row in psycopgs(users._FOR_LOGIN, {"username": "inspector-6a"})] == [6]
+
+
+def test_a_rate_limits_count_and_window_are_read_as_sqlalchemy_reads_them(app_context):
+    from app.ratelimit import _READ, DatabaseStorage
+
+    storage = DatabaseStorage("database://", url=db.engine.url.render_as_string(hide_password=False))
+    try:
+        storage.incr("LIMITER/read-alone/1/1/minute", 60)
+        values = {"key": "LIMITER/read-alone/1/1/minute"}
+        rows = bulk.alone(_READ, storage.engine, values)  # a float column: no processor, psycopg's float
+        assert rows == sqlalchemys(_READ, values) and [type(v) for v in rows[0]] == [int, float]
+        assert storage._read(values["key"]) == rows[0]
+    finally:
+        storage.clear("LIMITER/read-alone/1/1/minute")
+        storage.engine.dispose()
 
 
 def test_a_connection_that_broke_is_dropped_from_the_pool_and_the_read_made_again(app, database_url):
