@@ -6,8 +6,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from app.database import utcnow
 from app import passwords
+from app.database import utcnow
 from app.extensions import db
 from app.models import ApiToken, Device, User
 from tests.conftest import DEMO_PASSWORD

@@ -84,13 +84,13 @@ def test_a_request_reads_a_key_once_and_sees_its_own_increments(app, workers, mo
     # One increment in SWEEP_ONE_IN also deletes long-expired rows: not what is counted here.
     monkeypatch.setattr("app.ratelimit.SWEEP_ONE_IN", 1 << 62)
     first, second = workers
-    reads, writes = [], []
+    reads, writes, selects = [], [], []
     read = first._read
     monkeypatch.setattr(first, "_read", lambda key: reads.append(key) or read(key))
-    # The writes, as SQLAlchemy runs them (on PostgreSQL the read goes to psycopg itself, past
-    # SQLAlchemy's events; on SQLite it does not, and is counted above).
-    sa.event.listen(first.engine, "before_cursor_execute",
-                    lambda *args: args[2].lstrip().startswith("SELECT") or writes.append(args[2]))
+    # The statements SQLAlchemy runs: the writes, and on SQLite the reads; on PostgreSQL the
+    # reads go to psycopg itself, past SQLAlchemy's events (none through its fallback).
+    sa.event.listen(first.engine, "before_cursor_execute", lambda *args: (
+        selects if args[2].lstrip().startswith("SELECT") else writes).append(args[2]))
     with first.engine.connect() as connection:
         driver = connection.connection.dbapi_connection
         # The driver opens no transaction: psycopg sends no BEGIN, sqlite3 none either.
@@ -109,3 +109,4 @@ def test_a_request_reads_a_key_once_and_sees_its_own_increments(app, workers, mo
         first.clear("k")  # a DELETE, and the key read again
         assert first.get("k") == 0 and (len(reads), len(writes)) == (3, 2)
     assert first.get("k") == 0 and first.get("k") == 0 and len(reads) == 5, "outside a request, nothing kept"
+    assert len(selects) == (0 if LEG == "postgis" else len(reads)), "PostgreSQL's reads on psycopg itself"

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ApiToken, Device, User, UserDistrict
+from app.models.users import Account
 from app.repositories import bulk
 
 
@@ -30,14 +31,11 @@ _FOR_LOGIN = (
 
 @dataclass(frozen=True)
 class LoginUser:
-    """A user as a login checks and answers it (plain values, no ORM object)."""
-    id: int
-    username: str
-    full_name: str
-    role: str
+    """A user as a login checks them: who they are, whether they may log in, and the hash
+    their password is checked against (and that the token's write checks is still theirs)."""
+    account: Account
     active: bool
     password_hash: str
-    districts: list[int]
 
 
 def for_login(username: str) -> LoginUser | None:
@@ -48,12 +46,21 @@ def for_login(username: str) -> LoginUser | None:
     if not rows:
         return None
     user_id, name, full_name, role, active, password_hash, _ = rows[0]
-    return LoginUser(user_id, name, full_name, role, active, password_hash,
-                     [row[-1] for row in rows if row[-1] is not None])
+    districts = [row[-1] for row in rows if row[-1] is not None]
+    return LoginUser(Account(user_id, name, full_name, role, districts), active, password_hash)
 
 
-def set_password_hash(user_id: int, password_hash: str) -> None:
-    db.session.connection().execute(sa.update(User).where(User.id == user_id).values(password_hash=password_hash))
+_SET_PASSWORD_HASH = (
+    sa.update(User)
+    .where(User.id == sa.bindparam("user_id"), User.password_hash == sa.bindparam("old_hash"))
+    .values(password_hash=sa.bindparam("new_hash")))
+
+
+def set_password_hash(user_id: int, old_hash: str, new_hash: str) -> bool:
+    """The user's password hash replaced by `new_hash` (the same password, hashed anew), only
+    if it is still `old_hash`: a password changed meanwhile is never undone. Whether it was."""
+    values = {"user_id": user_id, "old_hash": old_hash, "new_hash": new_hash}
+    return db.session.connection().execute(_SET_PASSWORD_HASH, values).rowcount == 1
 
 
 def count() -> int:
@@ -87,38 +94,72 @@ def get_token(token_id: int) -> ApiToken | None:
     return db.session.get(ApiToken, token_id)
 
 
-def add_token(token_hash: str, user_id: int, device_id: uuid.UUID | None, user_agent: str, created_at: datetime,
-              expires_at: datetime) -> None:
+def add_token(token_hash: str, user: LoginUser, device_id: uuid.UUID | None, user_agent: str,
+              created_at: datetime, expires_at: datetime) -> bool:
     """A login's token; with a device id, the phone too, seen now in the hands of this user:
-    added, or its holder and user agent updated (a phone logs in every morning). On
-    PostgreSQL the two writes are one statement (the phone's upsert a CTE of the token's
-    insert, whose foreign key to it is checked at the statement's end), on SQLite two."""
-    values = {"token_hash": token_hash, "user_id": user_id, "device_id": device_id, "created_at": created_at,
-              "expires_at": expires_at}
+    added, or its holder and user agent updated (a phone logs in every morning). Both are
+    written only if the user is still there, active, with the password hash the login
+    checked (an admin may deactivate them or change their password while it is checked,
+    with nothing of the database's held): whether they were.
+
+    On PostgreSQL the writes are one statement, the user's row locked FOR SHARE as it is
+    checked (a change committed since is seen, one under way is waited for) and the phone's
+    upsert a CTE of the token's insert (whose foreign key to it is checked at the
+    statement's end); on SQLite, whose writes hold the database's write lock, two."""
+    values = {"token_hash": token_hash, "user_id": user.account.id, "password_hash": user.password_hash,
+              "device_id": device_id, "created_at": created_at, "expires_at": expires_at}
     connection = db.session.connection()
     if device_id is None:
-        connection.execute(_INSERT_TOKEN, values)
-        return
+        return connection.execute(_INSERT_TOKEN(), values).rowcount == 1
     values["user_agent"] = user_agent
     if connection.dialect.name == "postgresql":
-        connection.execute(_TOKEN_WITH_DEVICE, values)
-    else:
-        connection.execute(_RECORD_DEVICE(), values)
-        connection.execute(_INSERT_TOKEN, values)
+        return connection.execute(_TOKEN_WITH_DEVICE, values).rowcount == 1
+    return (connection.execute(_RECORD_DEVICE(), values).rowcount == 1
+            and connection.execute(_INSERT_TOKEN(), values).rowcount == 1)
 
 
-def _record_device(dialect: str):
-    statement = bulk.insert(Device, dialect).values(
-        id=sa.bindparam("device_id"), user_id=sa.bindparam("user_id"), user_agent=sa.bindparam("user_agent"),
-        first_seen_at=sa.bindparam("created_at"), last_seen_at=sa.bindparam("created_at"))
+_GUARD = (User.id == sa.bindparam("user_id"), User.active, User.password_hash == sa.bindparam("password_hash"))
+
+
+def _rows_for(login_user, *columns):
+    """`columns` as one row, for the logging-in user only if they are still active with the
+    hash the login checked (`_GUARD`): read from `login_user`, a CTE of that check, or,
+    with none, checked here (the user's row locked FOR SHARE; a WHERE, which SQLite's
+    INSERT … SELECT … ON CONFLICT needs)."""
+    if login_user is not None:
+        return sa.select(*columns, login_user.c.id)
+    return sa.select(*columns, User.id).where(*_GUARD).with_for_update(read=True)
+
+
+def _record_device(dialect: str, login_user=None):
+    rows = _rows_for(login_user, sa.bindparam("device_id", type_=Device.id.type),
+                     sa.bindparam("user_agent", type_=Device.user_agent.type),
+                     sa.bindparam("created_at", type_=Device.first_seen_at.type),
+                     sa.bindparam("created_at", type_=Device.last_seen_at.type))
+    statement = bulk.insert(Device, dialect).from_select(
+        [Device.id, Device.user_agent, Device.first_seen_at, Device.last_seen_at, Device.user_id], rows)
     return statement.on_conflict_do_update(index_elements=[Device.id], set_={
         "user_id": statement.excluded.user_id, "user_agent": statement.excluded.user_agent,
-        "last_seen_at": statement.excluded.last_seen_at})
+        "last_seen_at": statement.excluded.last_seen_at}).execution_options(preserve_rowcount=True)
 
 
-# A login's two writes, built once (a login is the morning's most frequent write).
+def _insert_token(_dialect: str, login_user=None):
+    rows = _rows_for(login_user, sa.bindparam("token_hash", type_=ApiToken.token_hash.type),
+                     sa.bindparam("device_id", type_=ApiToken.device_id.type),
+                     sa.bindparam("created_at", type_=ApiToken.created_at.type),
+                     sa.bindparam("expires_at", type_=ApiToken.expires_at.type))
+    return sa.insert(ApiToken).from_select(
+        [ApiToken.token_hash, ApiToken.device_id, ApiToken.created_at, ApiToken.expires_at, ApiToken.user_id],
+        rows).execution_options(preserve_rowcount=True)  # an INSERT's count, kept as its cursor closes
+
+
+def _token_with_device():
+    login_user = sa.select(User.id).where(*_GUARD).with_for_update(read=True).cte("login_user")
+    device = _record_device("postgresql", login_user).cte("device")
+    return _insert_token("postgresql", login_user).add_cte(device)
+
+
+# A login's writes, built once (a login is the morning's most frequent write).
 _RECORD_DEVICE = bulk.Prebuilt(_record_device)
-_INSERT_TOKEN = sa.insert(ApiToken).values(
-    token_hash=sa.bindparam("token_hash"), user_id=sa.bindparam("user_id"), device_id=sa.bindparam("device_id"),
-    created_at=sa.bindparam("created_at"), expires_at=sa.bindparam("expires_at"))
-_TOKEN_WITH_DEVICE = _INSERT_TOKEN.add_cte(_record_device("postgresql").cte("device"))
+_INSERT_TOKEN = bulk.Prebuilt(_insert_token)
+_TOKEN_WITH_DEVICE = _token_with_device()

@@ -13,7 +13,7 @@ from app import passwords
 from app.database import utcnow
 from app.errors import Problem, invalid
 from app.models import Role, User, UserDistrict
-from app.models.users import CITYWIDE_ROLES
+from app.models.users import Account
 from app.repositories import districts as district_repo
 from app.repositories import users as repo
 from app.services import end_read, unit_of_work
@@ -21,21 +21,6 @@ from app.services import end_read, unit_of_work
 # Checked against when the username is unknown, so that a wrong username takes as long
 # as a wrong password and login timing does not reveal which accounts exist.
 _DUMMY_HASH = passwords.hash_password("not a password")
-
-
-@dataclass(frozen=True)
-class Account:
-    """Who logged in, as the login answers it: read before the commit, so that answering
-    asks the database nothing more (the commit expires the ORM's user)."""
-    id: int
-    username: str
-    full_name: str
-    role: str
-    districts: list[int]
-
-    @property
-    def citywide(self) -> bool:
-        return self.role in CITYWIDE_ROLES
 
 
 @dataclass(frozen=True)
@@ -112,26 +97,33 @@ def login_name(username: str) -> str:
 
 
 def login(username: str, password: str, device_id: uuid.UUID | None, user_agent: str = "") -> Login:
-    # The user is read, and the password checked (Argon2id: tens of milliseconds of CPU),
-    # outside any transaction; only the writes take one.
+    # The user is read and the reading transaction ended (on PostgreSQL none is begun),
+    # so the password's check (Argon2id: tens of milliseconds of CPU) holds nothing of the
+    # database's; the writes then take one transaction, and make sure the user they write
+    # for is still the one checked.
     user = repo.for_login(login_name(username))
     end_read()
     if user is None or not user.active:
         passwords.verify(_DUMMY_HASH, password)
-        raise Problem("invalid-credentials", "Wrong username or password.")
+        raise _invalid_credentials()
     if not passwords.verify(user.password_hash, password):
-        raise Problem("invalid-credentials", "Wrong username or password.")
+        raise _invalid_credentials()
     rehashed = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
     token = secrets.token_urlsafe(32)
     now = utcnow()
     expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     with unit_of_work():
-        if rehashed is not None:
-            repo.set_password_hash(user.id, rehashed)
         # A phone handed to another inspector follows its new holder.
-        repo.add_token(hash_token(token), user.id, device_id, user_agent[:300], now, expires_at)
-    return Login(token=token, expires_at=expires_at,
-                 user=Account(user.id, user.username, user.full_name, user.role, user.districts))
+        if not repo.add_token(hash_token(token), user, device_id, user_agent[:300], now, expires_at):
+            # Deactivated, deleted or given a new password while the password was checked.
+            raise _invalid_credentials()
+        if rehashed is not None:
+            repo.set_password_hash(user.account.id, user.password_hash, rehashed)
+    return Login(token=token, expires_at=expires_at, user=user.account)
+
+
+def _invalid_credentials() -> Problem:
+    return Problem("invalid-credentials", "Wrong username or password.")
 
 
 def authenticate(token: str) -> Bearer:

@@ -1,0 +1,122 @@
+"""A login whose user changes while the password is checked (Argon2id: tens of milliseconds,
+with nothing of the database's held): an admin's deactivation, deletion or new password
+wins, and the login gets the 401 of a wrong password, no token and no phone."""
+
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from app import passwords
+from app.extensions import db
+from app.models import ApiToken, Device, Role, User
+from app.services.accounts import create_user
+from tests.conftest import DEMO_PASSWORD, LEG
+from tests.support import assert_problem
+from tests.test_auth import login
+
+
+def _while_the_password_is_checked(monkeypatch, change):
+    """`change` (a statement on the users table) committed by someone else, an admin say,
+    while a login checks the password: after the login has read the user, before it writes."""
+    verify = passwords.verify
+
+    def checking(stored, password):
+        db.session.execute(change)
+        db.session.commit()
+        return verify(stored, password)
+
+    monkeypatch.setattr(passwords, "verify", checking)
+
+
+def _tokens_and_devices(username):
+    user_id = db.session.scalar(sa.select(User.id).where(User.username == username))
+    tokens = db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(ApiToken.user_id == user_id))
+    devices = db.session.scalar(sa.select(sa.func.count()).select_from(Device).where(Device.user_id == user_id))
+    return tokens, devices
+
+
+@pytest.mark.parametrize("with_device", [False, True])
+def test_a_user_deactivated_while_the_password_is_checked_gets_no_token(client, app_context, monkeypatch,
+                                                                       with_device):
+    """An admin's deactivation that lands during the check wins: 401, no token, no phone."""
+    before = _tokens_and_devices("inspector-9b")
+    _while_the_password_is_checked(monkeypatch, sa.update(User).where(User.username == "inspector-9b")
+                                   .values(active=False))
+    device = {"device_id": str(uuid.uuid4())} if with_device else {}
+    assert_problem(login(client, "inspector-9b", **device), 401)
+    db.session.expire_all()
+    assert _tokens_and_devices("inspector-9b") == before
+
+
+@pytest.mark.parametrize("with_device", [False, True])
+def test_a_user_deleted_while_the_password_is_checked_gets_a_401_not_a_500(client, app_context, monkeypatch,
+                                                                          with_device):
+    create_user("leaving-inspector", DEMO_PASSWORD, Role.INSPECTOR, [7])
+    _while_the_password_is_checked(monkeypatch, sa.delete(User).where(User.username == "leaving-inspector"))
+    device_id = uuid.uuid4()
+    device = {"device_id": str(device_id)} if with_device else {}
+    body = assert_problem(login(client, "leaving-inspector", **device), 401)
+    assert body["detail"] == "Wrong username or password."
+    db.session.expire_all()
+    assert db.session.get(Device, device_id) is None
+
+
+def test_a_password_changed_while_the_old_one_is_checked_is_kept(client, app_context, monkeypatch):
+    """An old-scheme hash is replaced as its user logs in; an admin's new password set while
+    the old one is checked is neither undone by that replacement nor logged in with."""
+    old = generate_password_hash(DEMO_PASSWORD, method="scrypt")
+    admins = passwords.hash_password("the admin's new password")
+    db.session.execute(sa.update(User).where(User.username == "head-9").values(password_hash=old))
+    db.session.commit()
+    before = _tokens_and_devices("head-9")
+    _while_the_password_is_checked(monkeypatch, sa.update(User).where(User.username == "head-9")
+                                   .values(password_hash=admins))
+    assert_problem(login(client, "head-9"), 401)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.username == "head-9")) == admins
+    assert _tokens_and_devices("head-9") == before
+    monkeypatch.undo()
+    assert login(client, "head-9", "the admin's new password").status_code == 201
+
+
+@pytest.mark.concurrency
+@pytest.mark.skipif(LEG != "postgis", reason="SQLite's writes hold the whole database's write lock")
+def test_a_deactivation_under_way_as_the_token_is_written_is_waited_for(app, database_url):
+    """On PostgreSQL the token's write checks the user's row FOR SHARE: a deactivation not yet
+    committed when the login writes is waited for, and wins (a plain read of the row would
+    see it still active, and write the token)."""
+    from bench.harness import libpq
+
+    with app.app_context():
+        create_user("inspector-racing", DEMO_PASSWORD, Role.INSPECTOR, [7])
+    answers = []
+    try:
+        with psycopg.connect(libpq(database_url)) as admin:
+            admin.execute("UPDATE users SET active = false WHERE username = 'inspector-racing'")
+            login_thread = threading.Thread(target=lambda: answers.append(login(app.test_client(), "inspector-racing")))
+            login_thread.start()
+            with psycopg.connect(libpq(database_url), autocommit=True) as watcher:
+                for _ in range(200):  # until the login waits on the admin's lock (it reads first, then checks)
+                    (waiting,) = watcher.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query LIKE '%%api_tokens%%'").fetchone()
+                    if waiting or not login_thread.is_alive():
+                        break
+                    time.sleep(0.05)
+            assert waiting == 1, "the login's write waited for the admin's change"
+            admin.commit()
+            login_thread.join(10)
+        assert_problem(answers[0], 401)
+        with app.app_context():
+            user_id = db.session.scalar(sa.select(User.id).where(User.username == "inspector-racing"))
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)
+                                     .where(ApiToken.user_id == user_id)) == 0
+    finally:
+        with app.app_context():
+            db.session.execute(sa.delete(User).where(User.username == "inspector-racing"))
+            db.session.commit()
