@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from app.errors import Problem, answered_as
 from app.models import Role
-from app.models.users import PEOPLE
+from app.models.users import PEOPLE, Account
 from app.services import accounts
 
 ALL_ROLES = frozenset(Role)
@@ -58,7 +58,7 @@ def public(func):
     return func
 
 
-def current_user() -> accounts.Account:
+def current_user() -> Account:
     return g.user
 
 

@@ -1,6 +1,8 @@
 """A login whose user changes while the password is checked (Argon2id: tens of milliseconds,
-with nothing of the database's held): an admin's deactivation, deletion or new password
-wins, and the login gets the 401 of a wrong password, no token and no phone."""
+with nothing of the database's held): a deactivation, deletion or new password committed
+meanwhile (by another process, or an operator in the database) wins, and the login gets the
+401 of a wrong password, no token and no phone; an old scheme's hash is replaced only while
+it is still the user's."""
 
 import threading
 import time
@@ -20,17 +22,23 @@ from tests.support import assert_problem
 from tests.test_auth import login
 
 
-def _while_the_password_is_checked(monkeypatch, change):
-    """`change` (a statement on the users table) committed by someone else, an admin say,
-    while a login checks the password: after the login has read the user, before it writes."""
-    verify = passwords.verify
+def _while(monkeypatch, step, change):
+    """`change` (a statement on the users table) committed as the login takes `step` (a
+    function of `app.passwords`): here on the login's own connection (the tests' rolled-back
+    transaction), so this proves what the writes check; a change from another connection,
+    racing the writes themselves, is the PostgreSQL test at the end."""
+    original = getattr(passwords, step)
 
-    def checking(stored, password):
+    def changed_first(*args):
         db.session.execute(change)
         db.session.commit()
-        return verify(stored, password)
+        return original(*args)
 
-    monkeypatch.setattr(passwords, "verify", checking)
+    monkeypatch.setattr(passwords, step, changed_first)
+
+
+def _while_the_password_is_checked(monkeypatch, change):
+    _while(monkeypatch, "verify", change)
 
 
 def _tokens_and_devices(username):
@@ -84,38 +92,60 @@ def test_a_password_changed_while_the_old_one_is_checked_is_kept(client, app_con
     assert login(client, "head-9", "the admin's new password").status_code == 201
 
 
+def test_a_password_changed_while_the_old_hash_is_replaced_is_kept(client, app_context, monkeypatch):
+    """The old scheme's hash is replaced after the token is committed, in a transaction of its
+    own: a new password committed while the replacement is hashed is kept (the login, whose
+    check came first, has its token)."""
+    old = generate_password_hash(DEMO_PASSWORD, method="scrypt")
+    admins = passwords.hash_password("the admin's new password")
+    db.session.execute(sa.update(User).where(User.username == "head-9").values(password_hash=old))
+    db.session.commit()
+    _while(monkeypatch, "hash_password", sa.update(User).where(User.username == "head-9")
+           .values(password_hash=admins))
+    assert login(client, "head-9").status_code == 201
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.username == "head-9")) == admins
+
+
 @pytest.mark.concurrency
 @pytest.mark.skipif(LEG != "postgis", reason="SQLite's writes hold the whole database's write lock")
-def test_a_deactivation_under_way_as_the_token_is_written_is_waited_for(app, database_url):
-    """On PostgreSQL the token's write checks the user's row FOR SHARE: a deactivation not yet
+@pytest.mark.parametrize("with_device", [False, True])
+def test_a_deactivation_under_way_as_the_token_is_written_is_waited_for(app, database_url, with_device):
+    """On PostgreSQL the token's write reads the user's row FOR SHARE: a deactivation not yet
     committed when the login writes is waited for, and wins (a plain read of the row would
     see it still active, and write the token)."""
     from bench.harness import libpq
 
     with app.app_context():
         create_user("inspector-racing", DEMO_PASSWORD, Role.INSPECTOR, [7])
+    device_id = uuid.uuid4()
+    device = {"device_id": str(device_id)} if with_device else {}
     answers = []
     try:
         with psycopg.connect(libpq(database_url)) as admin:
             admin.execute("UPDATE users SET active = false WHERE username = 'inspector-racing'")
-            login_thread = threading.Thread(target=lambda: answers.append(login(app.test_client(), "inspector-racing")))
-            login_thread.start()
+            racing = threading.Thread(target=lambda: answers.append(
+                login(app.test_client(), "inspector-racing", **device)))
+            racing.start()
             with psycopg.connect(libpq(database_url), autocommit=True) as watcher:
-                for _ in range(200):  # until the login waits on the admin's lock (it reads first, then checks)
+                waiting = 0
+                for _ in range(200):  # until the login waits for the admin's lock (it reads first, then checks)
                     (waiting,) = watcher.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND query LIKE '%%api_tokens%%'").fetchone()
-                    if waiting or not login_thread.is_alive():
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND %s = ANY(pg_blocking_pids(pid))", (admin.info.backend_pid,)).fetchone()
+                    if waiting or not racing.is_alive():
                         break
                     time.sleep(0.05)
             assert waiting == 1, "the login's write waited for the admin's change"
             admin.commit()
-            login_thread.join(10)
+            racing.join(10)
+        assert not racing.is_alive(), "the login answered once the change was committed"
         assert_problem(answers[0], 401)
         with app.app_context():
             user_id = db.session.scalar(sa.select(User.id).where(User.username == "inspector-racing"))
             assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)
                                      .where(ApiToken.user_id == user_id)) == 0
+            assert db.session.get(Device, device_id) is None
     finally:
         with app.app_context():
             db.session.execute(sa.delete(User).where(User.username == "inspector-racing"))

@@ -56,11 +56,11 @@ _SET_PASSWORD_HASH = (
     .values(password_hash=sa.bindparam("new_hash")))
 
 
-def set_password_hash(user_id: int, old_hash: str, new_hash: str) -> bool:
+def set_password_hash(user_id: int, old_hash: str, new_hash: str) -> None:
     """The user's password hash replaced by `new_hash` (the same password, hashed anew), only
-    if it is still `old_hash`: a password changed meanwhile is never undone. Whether it was."""
+    if it is still `old_hash`: a password changed meanwhile is never undone."""
     values = {"user_id": user_id, "old_hash": old_hash, "new_hash": new_hash}
-    return db.session.connection().execute(_SET_PASSWORD_HASH, values).rowcount == 1
+    db.session.connection().execute(_SET_PASSWORD_HASH, values)
 
 
 def count() -> int:
@@ -99,8 +99,8 @@ def add_token(token_hash: str, user: LoginUser, device_id: uuid.UUID | None, use
     """A login's token; with a device id, the phone too, seen now in the hands of this user:
     added, or its holder and user agent updated (a phone logs in every morning). Both are
     written only if the user is still there, active, with the password hash the login
-    checked (an admin may deactivate them or change their password while it is checked,
-    with nothing of the database's held): whether they were.
+    checked (the check holds nothing of the database's: the user may be deactivated,
+    deleted or given a new password meanwhile): whether they were.
 
     On PostgreSQL the writes are one statement, the user's row locked FOR SHARE as it is
     checked (a change committed since is seen, one under way is waited for) and the phone's
@@ -121,18 +121,19 @@ def add_token(token_hash: str, user: LoginUser, device_id: uuid.UUID | None, use
 _GUARD = (User.id == sa.bindparam("user_id"), User.active, User.password_hash == sa.bindparam("password_hash"))
 
 
-def _rows_for(login_user, *columns):
-    """`columns` as one row, for the logging-in user only if they are still active with the
-    hash the login checked (`_GUARD`): read from `login_user`, a CTE of that check, or,
-    with none, checked here (the user's row locked FOR SHARE; a WHERE, which SQLite's
-    INSERT … SELECT … ON CONFLICT needs)."""
-    if login_user is not None:
-        return sa.select(*columns, login_user.c.id)
+def _rows_for(guard_cte, *columns):
+    """`columns` as one row, with the logging-in user's id, only if they are still active
+    with the hash the login checked (`_GUARD`): read from `guard_cte`, a CTE of that check
+    (PostgreSQL, one statement), or, with none, checked here (on PostgreSQL the user's row
+    read FOR SHARE; SQLite renders no lock, its writes hold the database's write lock). The
+    WHERE is also what SQLite's INSERT … SELECT … ON CONFLICT needs to parse."""
+    if guard_cte is not None:
+        return sa.select(*columns, guard_cte.c.id)
     return sa.select(*columns, User.id).where(*_GUARD).with_for_update(read=True)
 
 
-def _record_device(dialect: str, login_user=None):
-    rows = _rows_for(login_user, sa.bindparam("device_id", type_=Device.id.type),
+def _record_device(dialect: str, guard_cte=None):
+    rows = _rows_for(guard_cte, sa.bindparam("device_id", type_=Device.id.type),
                      sa.bindparam("user_agent", type_=Device.user_agent.type),
                      sa.bindparam("created_at", type_=Device.first_seen_at.type),
                      sa.bindparam("created_at", type_=Device.last_seen_at.type))
@@ -143,8 +144,8 @@ def _record_device(dialect: str, login_user=None):
         "last_seen_at": statement.excluded.last_seen_at}).execution_options(preserve_rowcount=True)
 
 
-def _insert_token(_dialect: str, login_user=None):
-    rows = _rows_for(login_user, sa.bindparam("token_hash", type_=ApiToken.token_hash.type),
+def _insert_token(_dialect: str, guard_cte=None):
+    rows = _rows_for(guard_cte, sa.bindparam("token_hash", type_=ApiToken.token_hash.type),
                      sa.bindparam("device_id", type_=ApiToken.device_id.type),
                      sa.bindparam("created_at", type_=ApiToken.created_at.type),
                      sa.bindparam("expires_at", type_=ApiToken.expires_at.type))
@@ -154,9 +155,9 @@ def _insert_token(_dialect: str, login_user=None):
 
 
 def _token_with_device():
-    login_user = sa.select(User.id).where(*_GUARD).with_for_update(read=True).cte("login_user")
-    device = _record_device("postgresql", login_user).cte("device")
-    return _insert_token("postgresql", login_user).add_cte(device)
+    guard_cte = sa.select(User.id).where(*_GUARD).with_for_update(read=True).cte("login_user")
+    device = _record_device("postgresql", guard_cte).cte("device")
+    return _insert_token("postgresql", guard_cte).add_cte(device)
 
 
 # A login's writes, built once (a login is the morning's most frequent write).

@@ -97,10 +97,13 @@ def login_name(username: str) -> str:
 
 
 def login(username: str, password: str, device_id: uuid.UUID | None, user_agent: str = "") -> Login:
-    # The user is read and the reading transaction ended (on PostgreSQL none is begun),
-    # so the password's check (Argon2id: tens of milliseconds of CPU) holds nothing of the
-    # database's; the writes then take one transaction, and make sure the user they write
-    # for is still the one checked.
+    """A token for a right password. The user is read and the reading transaction ended (on
+    PostgreSQL none is begun), so the password's check (Argon2id: tens of milliseconds of
+    CPU) holds nothing of the database's. The token is then written only for the user as
+    checked, still active with the same password hash: a deactivation, deletion or new
+    password committed meanwhile wins (401). A change of role, districts or name meanwhile
+    does not stop the login; its answer shows the user as read, and every request after it
+    reads the user afresh with its token."""
     user = repo.for_login(login_name(username))
     end_read()
     if user is None or not user.active:
@@ -108,16 +111,20 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
         raise _invalid_credentials()
     if not passwords.verify(user.password_hash, password):
         raise _invalid_credentials()
-    rehashed = passwords.hash_password(password) if passwords.needs_rehash(user.password_hash) else None
     token = secrets.token_urlsafe(32)
     now = utcnow()
     expires_at = now + timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     with unit_of_work():
         # A phone handed to another inspector follows its new holder.
         if not repo.add_token(hash_token(token), user, device_id, user_agent[:300], now, expires_at):
-            # Deactivated, deleted or given a new password while the password was checked.
             raise _invalid_credentials()
-        if rehashed is not None:
+    if passwords.needs_rehash(user.password_hash):
+        # An older scheme's hash, replaced by Argon2id's once the token is committed: in a
+        # transaction of its own, which holds no lock on the user's row while it hashes
+        # (two logins of one user, each holding the row FOR SHARE, would each wait for the
+        # other's UPDATE), and replaces only the hash that was checked.
+        rehashed = passwords.hash_password(password)
+        with unit_of_work():
             repo.set_password_hash(user.account.id, user.password_hash, rehashed)
     return Login(token=token, expires_at=expires_at, user=user.account)
 
