@@ -150,3 +150,44 @@ def test_a_deactivation_under_way_as_the_token_is_written_is_waited_for(app, dat
         with app.app_context():
             db.session.execute(sa.delete(User).where(User.username == "inspector-racing"))
             db.session.commit()
+
+
+@pytest.mark.concurrency
+@pytest.mark.skipif(LEG != "postgis", reason="SQLite's writes hold the whole database's write lock: no two at once")
+def test_two_logins_of_one_user_with_an_old_hash_at_once_both_get_a_token(app, monkeypatch):
+    """Both logins hold the user's row FOR SHARE as they write their tokens, at the same time
+    (a barrier after each write): the old scheme's hash is replaced after the commit, so
+    neither waits for the other's UPDATE while holding its own lock (a deadlock: one of them
+    503) and the hash is replaced once, by whichever comes first."""
+    from app.repositories import users as users_repo
+
+    with app.app_context():
+        create_user("inspector-twice", DEMO_PASSWORD, Role.INSPECTOR, [7])
+        db.session.execute(sa.update(User).where(User.username == "inspector-twice")
+                           .values(password_hash=generate_password_hash(DEMO_PASSWORD, method="scrypt")))
+        db.session.commit()
+    both_written = threading.Barrier(2, timeout=10)
+    add_token = users_repo.add_token
+
+    def then_wait(*args):
+        written = add_token(*args)
+        both_written.wait()  # each holds the row FOR SHARE now, its transaction open
+        return written
+
+    monkeypatch.setattr(users_repo, "add_token", then_wait)
+    answers = []
+    logins = [threading.Thread(target=lambda: answers.append(login(app.test_client(), "inspector-twice")))
+              for _ in range(2)]
+    try:
+        for thread in logins:
+            thread.start()
+        for thread in logins:
+            thread.join(20)
+        assert [answer.status_code for answer in answers] == [201, 201]
+        with app.app_context():
+            stored = db.session.scalar(sa.select(User.password_hash).where(User.username == "inspector-twice"))
+        assert stored.startswith("$argon2id$") and passwords.verify(stored, DEMO_PASSWORD)
+    finally:
+        with app.app_context():
+            db.session.execute(sa.delete(User).where(User.username == "inspector-twice"))
+            db.session.commit()
