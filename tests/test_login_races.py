@@ -191,3 +191,28 @@ def test_two_logins_of_one_user_with_an_old_hash_at_once_both_get_a_token(app, m
         with app.app_context():
             db.session.execute(sa.delete(User).where(User.username == "inspector-twice"))
             db.session.commit()
+
+
+def test_a_database_failing_the_old_hashs_replacement_still_logs_in(client, app_context, monkeypatch):
+    """The token is committed before the old scheme's hash is replaced: a failure of that
+    replacement leaves the old hash for the next login, and this login gets its token."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.repositories import users as users_repo
+
+    old = generate_password_hash(DEMO_PASSWORD, method="scrypt")
+    db.session.execute(sa.update(User).where(User.username == "head-9").values(password_hash=old))
+    db.session.commit()
+
+    def failing(*_args):
+        raise OperationalError("UPDATE users", {}, Exception("the server closed the connection"))
+
+    monkeypatch.setattr(users_repo, "set_password_hash", failing)
+    token = login(client, "head-9").get_json()["token"]
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.username == "head-9")) == old
+    monkeypatch.undo()
+    assert login(client, "head-9").status_code == 201
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.username == "head-9")).startswith("$argon2id$")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import passwords
 from app.database import utcnow
@@ -123,9 +124,15 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
         # transaction of its own, which holds no lock on the user's row while it hashes
         # (two logins of one user, each holding the row FOR SHARE, would each wait for the
         # other's UPDATE), and replaces only the hash that was checked.
+        # The token is committed by then: a database that fails the replacement leaves the
+        # old hash for the next login to replace, and this login still gets its token.
         rehashed = passwords.hash_password(password)
-        with unit_of_work():
-            repo.set_password_hash(user.account.id, user.password_hash, rehashed)
+        try:
+            with unit_of_work():
+                repo.set_password_hash(user.account.id, user.password_hash, rehashed)
+        except SQLAlchemyError:
+            current_app.logger.warning("user %s: the old scheme's password hash was not replaced this time",
+                                       user.account.id, exc_info=True)
     return Login(token=token, expires_at=expires_at, user=user.account)
 
 
