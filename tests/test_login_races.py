@@ -26,7 +26,8 @@ def _while(monkeypatch, step, change):
     """`change` (a statement on the users table) committed as the login takes `step` (a
     function of `app.passwords`): here on the login's own connection (the tests' rolled-back
     transaction), so this proves what the writes check; a change from another connection,
-    racing the writes themselves, is the PostgreSQL test at the end."""
+    racing the writes themselves, is
+    `test_a_deactivation_under_way_as_the_token_is_written_is_waited_for` (PostgreSQL)."""
     original = getattr(passwords, step)
 
     def changed_first(*args):
@@ -51,7 +52,7 @@ def _tokens_and_devices(username):
 @pytest.mark.parametrize("with_device", [False, True])
 def test_a_user_deactivated_while_the_password_is_checked_gets_no_token(client, app_context, monkeypatch,
                                                                        with_device):
-    """An admin's deactivation that lands during the check wins: 401, no token, no phone."""
+    """A deactivation committed during the check wins: 401, no token, no phone."""
     before = _tokens_and_devices("inspector-9b")
     _while_the_password_is_checked(monkeypatch, sa.update(User).where(User.username == "inspector-9b")
                                    .values(active=False))
@@ -75,8 +76,9 @@ def test_a_user_deleted_while_the_password_is_checked_gets_a_401_not_a_500(clien
 
 
 def test_a_password_changed_while_the_old_one_is_checked_is_kept(client, app_context, monkeypatch):
-    """An old-scheme hash is replaced as its user logs in; an admin's new password set while
-    the old one is checked is neither undone by that replacement nor logged in with."""
+    """A new password committed while the old one (an old scheme's hash) is checked wins: the
+    old password does not log in (401 at the token's write, before any replacement of the
+    hash), and the new one does."""
     old = generate_password_hash(DEMO_PASSWORD, method="scrypt")
     admins = passwords.hash_password("the admin's new password")
     db.session.execute(sa.update(User).where(User.username == "head-9").values(password_hash=old))
@@ -116,16 +118,16 @@ def test_a_deactivation_under_way_as_the_token_is_written_is_waited_for(app, dat
     see it still active, and write the token)."""
     from bench.harness import libpq
 
-    with app.app_context():
-        create_user("inspector-racing", DEMO_PASSWORD, Role.INSPECTOR, [7])
     device_id = uuid.uuid4()
     device = {"device_id": str(device_id)} if with_device else {}
     answers = []
     try:
+        with app.app_context():
+            create_user("inspector-racing", DEMO_PASSWORD, Role.INSPECTOR, [7])
         with psycopg.connect(libpq(database_url)) as admin:
             admin.execute("UPDATE users SET active = false WHERE username = 'inspector-racing'")
             racing = threading.Thread(target=lambda: answers.append(
-                login(app.test_client(), "inspector-racing", **device)))
+                login(app.test_client(), "inspector-racing", **device)), daemon=True)
             racing.start()
             with psycopg.connect(libpq(database_url), autocommit=True) as watcher:
                 waiting = 0
@@ -140,6 +142,7 @@ def test_a_deactivation_under_way_as_the_token_is_written_is_waited_for(app, dat
             admin.commit()
             racing.join(10)
         assert not racing.is_alive(), "the login answered once the change was committed"
+        assert len(answers) == 1, "the login answered"
         assert_problem(answers[0], 401)
         with app.app_context():
             user_id = db.session.scalar(sa.select(User.id).where(User.username == "inspector-racing"))
@@ -158,32 +161,40 @@ def test_two_logins_of_one_user_with_an_old_hash_at_once_both_get_a_token(app, m
     """Both logins hold the user's row FOR SHARE as they write their tokens, at the same time
     (a barrier after each write): the old scheme's hash is replaced after the commit, so
     neither waits for the other's UPDATE while holding its own lock (a deadlock: one of them
-    503) and the hash is replaced once, by whichever comes first."""
+    503), and the hash is replaced once: the second replacement finds the old hash gone."""
     from app.repositories import users as users_repo
 
-    with app.app_context():
-        create_user("inspector-twice", DEMO_PASSWORD, Role.INSPECTOR, [7])
-        db.session.execute(sa.update(User).where(User.username == "inspector-twice")
-                           .values(password_hash=generate_password_hash(DEMO_PASSWORD, method="scrypt")))
-        db.session.commit()
     both_written = threading.Barrier(2, timeout=10)
-    add_token = users_repo.add_token
+    add_token, set_password_hash = users_repo.add_token, users_repo.set_password_hash
+    replaced = []
 
     def then_wait(*args):
         written = add_token(*args)
         both_written.wait()  # each holds the row FOR SHARE now, its transaction open
         return written
 
+    def counted(user_id, old_hash, new_hash):
+        set_password_hash(user_id, old_hash, new_hash)
+        replaced.append(db.session.scalar(sa.select(User.password_hash).where(User.id == user_id)) == new_hash)
+
     monkeypatch.setattr(users_repo, "add_token", then_wait)
+    monkeypatch.setattr(users_repo, "set_password_hash", counted)
     answers = []
-    logins = [threading.Thread(target=lambda: answers.append(login(app.test_client(), "inspector-twice")))
-              for _ in range(2)]
+    logins = [threading.Thread(target=lambda: answers.append(login(app.test_client(), "inspector-twice")),
+                               daemon=True) for _ in range(2)]
     try:
+        with app.app_context():
+            create_user("inspector-twice", DEMO_PASSWORD, Role.INSPECTOR, [7])
+            db.session.execute(sa.update(User).where(User.username == "inspector-twice")
+                               .values(password_hash=generate_password_hash(DEMO_PASSWORD, method="scrypt")))
+            db.session.commit()
         for thread in logins:
             thread.start()
         for thread in logins:
             thread.join(20)
+        assert len(answers) == 2, "both logins answered"
         assert [answer.status_code for answer in answers] == [201, 201]
+        assert sorted(replaced) == [False, True], "the hash replaced by one login, found gone by the other"
         with app.app_context():
             stored = db.session.scalar(sa.select(User.password_hash).where(User.username == "inspector-twice"))
         assert stored.startswith("$argon2id$") and passwords.verify(stored, DEMO_PASSWORD)
