@@ -4,6 +4,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from werkzeug.security import generate_password_hash
 
 from app import passwords
@@ -12,6 +13,10 @@ from app.extensions import db
 from app.models import ApiToken, Device, User
 from tests.conftest import DEMO_PASSWORD
 from tests.support import assert_problem
+
+
+# OWASP's Argon2id setting of 7 MiB, 5 passes and one lane (app.passwords).
+CURRENT_SETTING = "$argon2id$v=19$m=7168,t=5,p=1$"
 
 
 def login(client, username, password=DEMO_PASSWORD, **extra):
@@ -49,7 +54,23 @@ def test_a_hash_of_an_older_scheme_still_logs_in_and_is_replaced_by_argon2id(cli
 
     assert login(client, "head-9").status_code == 201
     db.session.expire_all()
-    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert user.password_hash.startswith(CURRENT_SETTING)
+    assert login(client, "head-9").status_code == 201
+
+
+def test_an_argon2id_hash_of_an_earlier_setting_still_logs_in_and_is_replaced(client, app_context):
+    """Hashes made at 19 MiB and 2 passes, the setting before 7 MiB and 5 (app.passwords), verify
+    as they are and are made again at today's setting by the next successful login."""
+    user = db.session.scalar(sa.select(User).where(User.username == "head-9"))
+    user.password_hash = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(DEMO_PASSWORD)
+    db.session.commit()
+    assert login(client, "head-9", "wrong password").status_code == 401
+    db.session.expire_all()
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # a failed login changes nothing
+
+    assert login(client, "head-9").status_code == 201
+    db.session.expire_all()
+    assert user.password_hash.startswith(CURRENT_SETTING)
     assert login(client, "head-9").status_code == 201
 
 
