@@ -120,10 +120,10 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
         if not repo.add_token(hash_token(token), user, device_id, user_agent[:300], now, expires_at):
             raise _invalid_credentials()
     if passwords.needs_rehash(user.password_hash):
-        # An older scheme's hash, replaced by Argon2id's once the token is committed: in a
-        # transaction of its own, which holds no lock on the user's row while it hashes
-        # (two logins of one user, each holding the row FOR SHARE, would each wait for the
-        # other's UPDATE), and replaces only the hash that was checked.
+        # A hash of an older scheme or setting (scrypt, pbkdf2, Argon2id at 19 MiB), replaced by
+        # today's once the token is committed: in a transaction of its own, which holds no lock
+        # on the user's row while it hashes (two logins of one user, each holding the row FOR
+        # SHARE, would each wait for the other's UPDATE), and replaces only the hash that was checked.
         # The token is committed by then: a database that fails the replacement leaves the
         # old hash for the next login to replace, and this login still gets its token.
         rehashed = passwords.hash_password(password)
@@ -131,8 +131,8 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
             with unit_of_work():
                 repo.set_password_hash(user.account.id, user.password_hash, rehashed)
         except SQLAlchemyError:
-            current_app.logger.warning("user %s: the old scheme's password hash was not replaced this time",
-                                       user.account.id, exc_info=True)
+            current_app.logger.warning("user %s: the password hash of an older scheme or setting was not replaced "
+                                       "this time", user.account.id, exc_info=True)
     return Login(token=token, expires_at=expires_at, user=user.account)
 
 
