@@ -120,7 +120,7 @@ def login(username: str, password: str, device_id: uuid.UUID | None, user_agent:
         if not repo.add_token(hash_token(token), user, device_id, user_agent[:300], now, expires_at):
             raise _invalid_credentials()
     if passwords.needs_rehash(user.password_hash):
-        # A hash of an older scheme or setting (scrypt, pbkdf2, Argon2id at 19 MiB), replaced by
+        # A hash of an older scheme or setting (scrypt, pbkdf2, Argon2id at other settings), replaced by
         # today's once the token is committed: in a transaction of its own, which holds no lock
         # on the user's row while it hashes (two logins of one user, each holding the row FOR
         # SHARE, would each wait for the other's UPDATE), and replaces only the hash that was checked.
