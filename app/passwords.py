@@ -7,7 +7,7 @@ setting above; on the first morning of Nowruz every phone logs in at once (READM
 and faults"). Hashes made earlier (werkzeug's `scrypt:` and `pbkdf2:`) still verify and
 are replaced by an Argon2id hash at the user's next successful login.
 
-Why not OWASP's 7 MiB, 5-pass setting, listed as of equal defence and 0.83x the CPU of a
+Why not OWASP's 7 MiB, 5-pass setting, listed as of equal defence and 0.84x the CPU of a
 check here (bench/passwords_bench.py): it does 0.92x the work for an attacker too, and one
 bound by memory (GPUs) gets some 3x the guesses from the same hardware (cost ~ memory^2 x
 passes); the cheapest of OWASP's minimums for 6-8 % of the rush's server CPU was not worth
