@@ -14,8 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# Argon2id (every login) in argon2-cffi-bindings built with SSE2 on x86-64: PyPI's wheel has
+# none and costs about twice the CPU a check for the same hashes (scripts/argon2_build.py).
+$(VENV)/.installed: pyproject.toml scripts/argon2_build.py | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python scripts/argon2_build.py
 	touch $@
 
 install: $(VENV)/.installed

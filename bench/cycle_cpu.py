@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cycle_cpu.py --phones 40
     .venv/bin/python bench/cycle_cpu.py --phones 40 --repeat 3 --compare 85862f6
+    .venv/bin/python bench/cycle_cpu.py --phones 30 --repeat 3 --compare cd610bf --own-venv
 
 `bench/load.py` measures the rush whole, where the server's CPU per phone also holds what
 contention costs (16 threads on 2 cores, sheds and their retries) and moves with the load
@@ -15,7 +16,8 @@ Nothing else runs on the server meanwhile, so a request's figure is its own work
 included (the access log, the keep-alive), PostgreSQL's apart.
 
 With `--compare REF`, the code at REF (a git worktree in a temporary folder, this checkout's
-venv) is measured too, alternating with this checkout's from repeat to repeat, each on a
+venv, or with `--own-venv` the venv REF's own `make install` makes: what it installed, such as
+the Argon2 build of scripts/argon2_build.py, is then part of the comparison) is measured too, alternating with this checkout's from repeat to repeat, each on a
 fresh database, so that the machine's drift hits both alike; the ratios are now / REF.
 Prints per endpoint the mean server and database CPU per request, and per phone cycle
 (login, pull, N reports with a photo each, push, photos, pull); medians over the repeats,
@@ -111,11 +113,16 @@ class MeteredTransport:
         return response
 
 
-def worktree(ref: str, into: Path) -> Path:
-    """The code at `ref`, checked out beside this one, using this checkout's venv."""
+def worktree(ref: str, into: Path, own_venv: bool) -> Path:
+    """The code at `ref`, checked out beside this one, using this checkout's venv or, with
+    `own_venv`, the venv its own `make install` makes (what it installed, e.g. its Argon2 build)."""
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref], check=True,
                    capture_output=True)
-    (into / ".venv").symlink_to(ROOT / ".venv")
+    if own_venv:
+        print(f"{ref}: make install in {into} (its own venv)", flush=True)
+        subprocess.run(["make", "-C", str(into), "install"], check=True, stdout=subprocess.DEVNULL)
+    else:
+        (into / ".venv").symlink_to(ROOT / ".venv")
     return into
 
 
@@ -167,6 +174,8 @@ def main() -> None:
     parser.add_argument("--photo-kb", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--compare", metavar="REF", help="also measure the code at this git ref, alternated")
+    parser.add_argument("--own-venv", action="store_true",
+                        help="serve --compare's code from a venv of its own `make install` (default: this one's)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     args = parser.parse_args()
 
@@ -174,7 +183,7 @@ def main() -> None:
     variants = {"now": ROOT}
     try:
         if args.compare:
-            variants = {args.compare: worktree(args.compare, scratch / "compare"), "now": ROOT}
+            variants = {args.compare: worktree(args.compare, scratch / "compare", args.own_venv), "now": ROOT}
         results: dict[str, list[dict]] = defaultdict(list)
         for repeat in range(args.repeat):
             order = list(variants.items())
