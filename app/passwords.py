@@ -14,7 +14,7 @@ passes); the cheapest of OWASP's minimums for 6-8 % of the rush's server CPU was
 that (README "An eleventh machine"). Hashes of any other setting are replaced at the next login.
 
 `make install` builds argon2-cffi-bindings with AVX2 where the CPU has it (scripts/argon2_build.py):
-the same hashes in about 0.55x the CPU of PyPI's wheel. Such a build dies of an illegal
+the same hashes in 0.54-0.61x the CPU of PyPI's wheel. Such a build dies of an illegal
 instruction on a CPU without AVX2, so the app refuses to start there (`check_the_build`).
 """
 

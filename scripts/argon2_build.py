@@ -1,5 +1,5 @@
 """Build argon2-cffi-bindings from source with AVX2 on an x86-64 CPU that has it: PyPI's wheel runs
-Argon2id in about twice the CPU.
+Argon2id in about 1.7x the CPU.
 
     .venv/bin/python scripts/argon2_build.py           # make install runs it
     .venv/bin/python scripts/argon2_build.py --check   # say which build is installed, change nothing
@@ -7,7 +7,7 @@ Argon2id in about twice the CPU.
 Every login checks a password with Argon2id (app/passwords.py). PyPI's manylinux wheel of
 argon2-cffi-bindings is built for any x86-64 CPU; the same vendored library built with `-mavx2`
 (its optimised code's AVX2 rounds; SSE2 or SSSE3 alone measured no faster than the wheel, AVX-512
-slower than AVX2) computes the same hashes in about 0.55x the CPU (bench/passwords_bench.py
+no faster than AVX2) computes the same hashes in 0.54-0.61x the CPU (bench/passwords_bench.py
 --builds). The hash and its setting are unchanged: an attacker runs optimised code anyway, so the
 defender running it too costs no defence. tests/unit/test_passwords.py checks the installed build
 against Argon2id hashes from libsodium's own implementation, so a build that computed anything
@@ -20,7 +20,7 @@ AVX2 while that library is installed, naming the fix (`make clean install`).
 
 Idempotent: a build of our own (a wheel tagged linux_x86_64, not manylinux) is left alone; a CPU
 without AVX2 keeps PyPI's wheel. If the build fails (no C compiler, no network for CMake), the
-wheel stays and this says so; the service works the same, at about twice the CPU a login.
+wheel stays and this says so; the service works the same, at about 1.7x the CPU a password check.
 """
 
 import argparse
@@ -73,11 +73,11 @@ def main() -> int:
         print(f"argon2: {PACKAGE} is a build of our own ({', '.join(installed_tags())}), {state}")
         return 0
     if args.check:
-        print(f"argon2: {PACKAGE} is PyPI's wheel, without AVX2 (about 2x the CPU a login)")
+        print(f"argon2: {PACKAGE} is PyPI's wheel, without AVX2 (about 1.7x the CPU a password check)")
         return 1
     if build() != 0 or is_prebuilt():
         print(f"argon2: WARNING: could not build {PACKAGE} with AVX2 (needs a C compiler and CMake); "
-              "PyPI's wheel stays: the same hashes at about twice the CPU a login", file=sys.stderr)
+              "PyPI's wheel stays: the same hashes at about 1.7x the CPU a password check", file=sys.stderr)
         return 0
     AVX2_MARKER.write_text(library_digest() + "\n")
     print(f"argon2: {PACKAGE} built with AVX2 ({', '.join(installed_tags())})")
