@@ -17,7 +17,7 @@ threads on 2 cores). Prints each setting's median ms a check, its ratio to 19 Mi
 mapped afresh at every check: the 46 MiB setting pays page faults), and the load average.
 
 With --builds: 19 MiB × 2 passes in the argon2-cffi-bindings this venv has (`make install`
-builds it with SSE2 on x86-64: scripts/argon2_build.py) against PyPI's manylinux wheel of the
+builds it with AVX2 where the CPU has it: scripts/argon2_build.py) against PyPI's manylinux wheel of the
 same version (fetched into a scratch folder), each round a fresh process per build, taking
 turns; prints each build's median ms a check (the process's CPU clock around the checks
 alone), its ratio to the wheel's, and each process's peak resident memory.

@@ -45,7 +45,7 @@ def installed_tags() -> list[str]:
 
 
 def is_prebuilt() -> bool:
-    """True for a wheel from PyPI (manylinux/musllinux tags), built without SSE2."""
+    """True for a wheel from PyPI (manylinux/musllinux tags), built for any x86-64 CPU."""
     return any("manylinux" in tag or "musllinux" in tag for tag in installed_tags())
 
 
