@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from app import config, errors, passwords, security
+from app import passwords  # noqa: F401  (first: checks the Argon2 build can run here, app.argon2_guard)
+from app import config, errors, security
 from app.database import configure_engine, engine_options, is_sqlite
 from app.extensions import db, limiter, migrate
 from app.gzip_body import RequestBodyLimits
@@ -14,7 +15,6 @@ MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from the environment, with `overrides` (tests) taking precedence."""
-    passwords.check_the_build()
     app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
     app.json = OrjsonProvider(app)
     app.config.update(config.from_environment())

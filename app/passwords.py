@@ -14,21 +14,18 @@ passes); the cheapest of OWASP's minimums for 6-8 % of the rush's server CPU was
 that (README "An eleventh machine"). Hashes of any other setting are replaced at the next login.
 
 `make install` builds argon2-cffi-bindings with AVX2 where the CPU has it (scripts/argon2_build.py):
-the same hashes in 0.54-0.61x the CPU of PyPI's wheel. Such a build dies of an illegal
-instruction on a CPU without AVX2, so the app refuses to start there (`check_the_build`).
+the same hashes in 0.54-0.61x the CPU of PyPI's wheel. Such a build may die of an illegal
+instruction on a CPU without AVX2, so it is checked before argon2 is imported (app.argon2_guard).
 """
 
-import hashlib
-import importlib.util
-import sys
-from pathlib import Path
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from werkzeug.security import check_password_hash
 
-# Left by scripts/argon2_build.py in the venv: the sha256 of the library it built with AVX2.
-AVX2_MARKER = Path(sys.prefix) / "bazres-argon2-avx2"
+from app import argon2_guard
+
+argon2_guard.check_the_build()  # before the library is loaded: it may not run on this CPU
+
+from argon2 import PasswordHasher  # noqa: E402
+from argon2.exceptions import InvalidHashError, VerificationError  # noqa: E402
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _ARGON2 = "$argon2"
@@ -51,28 +48,3 @@ def needs_rehash(stored: str) -> bool:
     """True for a hash of another scheme or of other Argon2 settings than today's."""
     return not stored.startswith(_ARGON2) or _HASHER.check_needs_rehash(stored)
 
-
-def cpu_has_avx2(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    try:
-        with cpuinfo.open() as lines:
-            return any(line.startswith("flags") and "avx2" in line.split() for line in lines)
-    except OSError:
-        return False
-
-
-def library_digest() -> str:
-    """The sha256 of the installed argon2-cffi-bindings' compiled library (not imported anew)."""
-    spec = importlib.util.find_spec("_argon2_cffi_bindings")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    return hashlib.sha256(b"".join(f.read_bytes() for f in sorted(folder.glob("_ffi*.so")))).hexdigest()
-
-
-def check_the_build() -> None:
-    """Refuse to start on a CPU without AVX2 if the library installed is scripts/argon2_build.py's
-    AVX2 build (a venv or image moved from another machine): every login would kill its worker."""
-    if not AVX2_MARKER.is_file() or cpu_has_avx2():
-        return
-    if AVX2_MARKER.read_text().strip() == library_digest():
-        raise RuntimeError("argon2-cffi-bindings in this venv was built with AVX2 for another machine and this "
-                           "CPU has none: every login would die of an illegal instruction. Rebuild the venv "
-                           "here: make clean install")

@@ -120,7 +120,8 @@ def worktree(ref: str, into: Path, own_venv: bool) -> Path:
                    capture_output=True)
     if own_venv:
         print(f"{ref}: make install in {into} (its own venv)", flush=True)
-        subprocess.run(["make", "-C", str(into), "install"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["make", "-C", str(into), "install", f"PYTHON={sys.executable}"], check=True,
+                       stdout=subprocess.DEVNULL)
     else:
         (into / ".venv").symlink_to(ROOT / ".venv")
     return into
@@ -178,6 +179,8 @@ def main() -> None:
                         help="serve --compare's code from a venv of its own `make install` (default: this one's)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     args = parser.parse_args()
+    if args.own_venv and not args.compare:
+        parser.error("--own-venv goes with --compare REF")
 
     scratch = Path(tempfile.mkdtemp(prefix="bazres-cycle-"))
     variants = {"now": ROOT}

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from importlib import metadata
+from pathlib import Path
 
 from argon2 import PasswordHasher
 
@@ -99,6 +100,9 @@ def compare_builds(rounds: int, checks: int) -> None:
                 run = json.loads(out)
                 assert (run["from"].startswith(scratch)) == bool(builds[name]), run  # the build meant
                 runs[name].append(run)
+    state = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "scripts" / "argon2_build.py"),
+                            "--check"], capture_output=True, text=True).stdout.strip()
+    print(state)
     wheel = statistics.median(run["ms"] for run in runs["PyPI's wheel"])
     print(f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())} at the end\n")
     print(f"Argon2id 19 MiB × 2 passes, argon2-cffi-bindings {version}; medians of {rounds} processes a build, "

@@ -13,17 +13,21 @@ defender running it too costs no defence. tests/unit/test_passwords.py checks th
 against Argon2id hashes from libsodium's own implementation, so a build that computed anything
 else fails the suite.
 
-The build is for this machine's CPU kind, like any `-march` build: a venv copied to a CPU
-without AVX2 would die of an illegal instruction at the first login. So this leaves a note in the
-venv (the built library's sha256) and the app refuses to start on a CPU without
-AVX2 while that library is installed, naming the fix (`make clean install`).
+The build is for this machine's CPU kind, like any `-march` build: copied to a CPU without
+AVX2 it may die of an illegal instruction. So this leaves a note next to the library it built
+(its sha256: app/argon2_guard.py) and the app refuses to start on a CPU without AVX2 while that
+library is installed; run here, this puts PyPI's wheel back in its place. CFLAGS is set, not
+added to: a `-march=native` of the caller's would bring in instructions the guard does not check.
 
 Idempotent: a build of our own (a wheel tagged linux_x86_64, not manylinux) is left alone; a CPU
-without AVX2 keeps PyPI's wheel. If the build fails (no C compiler, no network for CMake), the
-wheel stays and this says so; the service works the same, at about 1.7x the CPU a password check.
+without AVX2, or whose flags cannot be read, keeps PyPI's wheel. The build needs a C compiler,
+Python's headers (Debian: gcc, python3-dev) and CMake (Debian's `cmake`, or fetched from PyPI
+with the other build tools); if it fails, the wheel stays and this says so: the service works
+the same, at about 1.7x the CPU a password check.
 """
 
 import argparse
+import importlib.util
 import os
 import platform
 import subprocess
@@ -31,9 +35,12 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.passwords import AVX2_MARKER, cpu_has_avx2, library_digest  # noqa: E402
+# app/argon2_guard.py alone: importing the app would import argon2 (and refuse to, where this
+# is to repair a build the CPU cannot run).
+_spec = importlib.util.spec_from_file_location(
+    "argon2_guard", Path(__file__).resolve().parents[1] / "app" / "argon2_guard.py")
+guard = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(guard)
 
 PACKAGE = "argon2-cffi-bindings"
 X86_64 = {"x86_64", "amd64"}
@@ -49,40 +56,56 @@ def is_prebuilt() -> bool:
     return any("manylinux" in tag or "musllinux" in tag for tag in installed_tags())
 
 
-def build() -> int:
+def pip_install(*options: str, environment: dict | None = None) -> int:
     version = metadata.version(PACKAGE)
-    flags = f"{os.environ.get('CFLAGS', '')} -mavx2".strip()
-    environment = dict(os.environ, ARGON2_CFFI_USE_SSE2="1", CFLAGS=flags)
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", "--no-cache-dir",
-               "--no-binary", PACKAGE, f"{PACKAGE}=={version}"]
-    print(f"argon2: building {PACKAGE} {version} from source with AVX2 (up to a minute)", flush=True)
+               *options, f"{PACKAGE}=={version}"]
     return subprocess.run(command, env=environment).returncode
+
+
+def marker() -> Path:
+    return guard.library_folder() / guard.MARKER
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only say which build is installed")
     args = parser.parse_args()
+    avx2 = guard.cpu_has_avx2() if platform.machine().lower() in X86_64 else False
+    ours = guard.is_avx2_build()
 
-    if platform.machine().lower() not in X86_64 or not cpu_has_avx2():
-        print(f"argon2: this CPU ({platform.machine()}) has no AVX2; PyPI's build is used as it is")
+    if not avx2:
+        reason = "has no AVX2" if avx2 is False else "does not say whether it has AVX2"
+        if not ours:
+            print(f"argon2: this CPU ({platform.machine()}) {reason}; PyPI's build is used as it is")
+            return 0
+        if args.check:
+            print(f"argon2: {PACKAGE} was built with AVX2 and this CPU {reason}: run this script without --check")
+            return 1
+        print(f"argon2: this CPU {reason}: putting PyPI's wheel back in place of the AVX2 build", flush=True)
+        if pip_install("--only-binary", ":all:") != 0:
+            print(f"argon2: ERROR: could not install PyPI's wheel of {PACKAGE}", file=sys.stderr)
+            return 1
+        marker().unlink(missing_ok=True)
         return 0
     if not is_prebuilt():
-        state = "with AVX2" if AVX2_MARKER.is_file() and AVX2_MARKER.read_text().strip() == library_digest() \
-            else "not by this script"
-        print(f"argon2: {PACKAGE} is a build of our own ({', '.join(installed_tags())}), {state}")
+        print(f"argon2: {PACKAGE} is a build of our own ({', '.join(installed_tags())}), "
+              f"{'with AVX2' if ours else 'not made by this script'}")
         return 0
     if args.check:
         print(f"argon2: {PACKAGE} is PyPI's wheel, without AVX2 (about 1.7x the CPU a password check)")
         return 1
-    if build() != 0 or is_prebuilt():
-        print(f"argon2: WARNING: could not build {PACKAGE} with AVX2 (needs a C compiler and CMake); "
-              "PyPI's wheel stays: the same hashes at about 1.7x the CPU a password check", file=sys.stderr)
+    print(f"argon2: building {PACKAGE} {metadata.version(PACKAGE)} from source with AVX2 (up to a minute)",
+          flush=True)
+    if pip_install("--no-binary", PACKAGE, environment=dict(os.environ, CFLAGS="-mavx2")) != 0 or is_prebuilt():
+        print(f"argon2: WARNING: could not build {PACKAGE} with AVX2 (it needs a C compiler, Python's headers "
+              "and CMake: Debian's gcc, python3-dev, cmake); PyPI's wheel stays: the same hashes at about 1.7x "
+              "the CPU a password check", file=sys.stderr)
         return 0
-    AVX2_MARKER.write_text(library_digest() + "\n")
+    folder = guard.library_folder()
+    (folder / guard.MARKER).write_text(guard.library_digest(folder) + "\n")
     print(f"argon2: {PACKAGE} built with AVX2 ({', '.join(installed_tags())})")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,11 +7,17 @@ rather than at an inspector's login on the first morning of Nowruz.
 """
 
 import base64
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 from argon2.low_level import Type, hash_secret_raw
 
-from app import passwords
+from app import argon2_guard, passwords
+
+ROOT = Path(__file__).resolve().parents[2]
 
 KNOWN = [
     # password, salt, passes, KiB, libsodium's hash
@@ -45,29 +51,59 @@ def test_a_hash_made_by_libsodium_logs_in_with_its_password_only(password, salt,
     assert passwords.needs_rehash(stored) == ((passes, kib) != (2, 19456))
 
 
+
 def test_an_avx2_build_on_a_cpu_without_avx2_refuses_to_start_and_says_how_to_fix_it(tmp_path, monkeypatch):
-    """scripts/argon2_build.py's build dies of an illegal instruction on a CPU without AVX2 (a venv
-    moved to another machine): the app refuses to start rather than lose every login."""
-    marker = tmp_path / "bazres-argon2-avx2"
-    monkeypatch.setattr(passwords, "AVX2_MARKER", marker)
-    monkeypatch.setattr(passwords, "cpu_has_avx2", lambda: False)
-    passwords.check_the_build()  # no note: PyPI's wheel or a build not ours, which runs anywhere
+    """scripts/argon2_build.py's build may die of an illegal instruction on a CPU without AVX2 (a
+    venv or image moved to another machine): the app refuses to start rather than lose every login."""
+    folder = tmp_path / "_argon2_cffi_bindings"
+    folder.mkdir()
+    (folder / "_ffi.abi3.so").write_bytes(b"a library built here")
+    monkeypatch.setattr(argon2_guard, "library_folder", lambda: folder)
+    monkeypatch.setattr(argon2_guard, "cpu_has_avx2", lambda: False)
+    argon2_guard.check_the_build()  # no note beside it: PyPI's wheel or a build not ours, which runs anywhere
 
-    marker.write_text(passwords.library_digest() + "\n")
+    (folder / argon2_guard.MARKER).write_text(argon2_guard.library_digest(folder) + "\n")
     with pytest.raises(RuntimeError, match="make clean install"):
-        passwords.check_the_build()
+        argon2_guard.check_the_build()
 
-    monkeypatch.setattr(passwords, "cpu_has_avx2", lambda: True)
-    passwords.check_the_build()
-    monkeypatch.setattr(passwords, "cpu_has_avx2", lambda: False)
-    marker.write_text("0" * 64 + "\n")  # the library was replaced since (pip install of the wheel)
-    passwords.check_the_build()
+    monkeypatch.setattr(argon2_guard, "cpu_has_avx2", lambda: None)  # flags unreadable: not refused
+    argon2_guard.check_the_build()
+    monkeypatch.setattr(argon2_guard, "cpu_has_avx2", lambda: True)
+    argon2_guard.check_the_build()
+    monkeypatch.setattr(argon2_guard, "cpu_has_avx2", lambda: False)
+    (folder / "_ffi.abi3.so").write_bytes(b"PyPI's wheel, installed over it since")
+    argon2_guard.check_the_build()
+
+
+def test_the_app_refuses_before_the_library_is_loaded():
+    """The check runs as the app is imported, before argon2 loads the library (whose very loading
+    might use an instruction the CPU lacks): in a fresh interpreter told the CPU has no AVX2 and
+    the library is the AVX2 build, `import app` fails with the fix and the library is not loaded."""
+    program = textwrap.dedent(f"""
+        import importlib.util, sys
+        spec = importlib.util.spec_from_file_location("app.argon2_guard", {str(ROOT / "app" / "argon2_guard.py")!r})
+        guard = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(guard)
+        sys.modules["app.argon2_guard"] = guard
+        guard.cpu_has_avx2 = lambda: False
+        guard.is_avx2_build = lambda: True
+        try:
+            import app
+        except RuntimeError as error:
+            print("refused:", "make clean install" in str(error), "_argon2_cffi_bindings" in sys.modules)
+        else:
+            print("started")
+    """)
+    out = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "refused: True False", out.stdout + out.stderr
 
 
 def test_avx2_is_read_from_the_cpus_flags(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 ssse3 avx avx2 bmi2\n")
-    assert passwords.cpu_has_avx2(cpuinfo)
+    assert argon2_guard.cpu_has_avx2(cpuinfo) is True
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 ssse3 avx avx512f_not_avx2\n")
-    assert not passwords.cpu_has_avx2(cpuinfo)
-    assert not passwords.cpu_has_avx2(tmp_path / "absent")
+    assert argon2_guard.cpu_has_avx2(cpuinfo) is False
+    cpuinfo.write_text("processor\t: 0\n")  # no flags line (not x86)
+    assert argon2_guard.cpu_has_avx2(cpuinfo) is None
+    assert argon2_guard.cpu_has_avx2(tmp_path / "absent") is None
