@@ -47,4 +47,3 @@ def verify(stored: str, password: str) -> bool:
 def needs_rehash(stored: str) -> bool:
     """True for a hash of another scheme or of other Argon2 settings than today's."""
     return not stored.startswith(_ARGON2) or _HASHER.check_needs_rehash(stored)
-

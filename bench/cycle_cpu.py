@@ -17,8 +17,8 @@ included (the access log, the keep-alive), PostgreSQL's apart.
 
 With `--compare REF`, the code at REF (a git worktree in a temporary folder, this checkout's
 venv, or with `--own-venv` the venv REF's own `make install` makes: what it installed, such as
-the Argon2 build of scripts/argon2_build.py, is then part of the comparison) is measured too, alternating with this checkout's from repeat to repeat, each on a
-fresh database, so that the machine's drift hits both alike; the ratios are now / REF.
+the Argon2 build of scripts/argon2_build.py, is then part of the comparison) is measured too,
+alternating with this checkout's from repeat to repeat, each on a fresh database, so that the machine's drift hits both alike; the ratios are now / REF.
 Prints per endpoint the mean server and database CPU per request, and per phone cycle
 (login, pull, N reports with a photo each, push, photos, pull); medians over the repeats,
 with the worker's peak resident memory. Beside them, the phone's own CPU a cycle: the

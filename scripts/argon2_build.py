@@ -107,5 +107,6 @@ def main() -> int:
     print(f"argon2: {PACKAGE} built with AVX2 ({', '.join(installed_tags())})")
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(main())
