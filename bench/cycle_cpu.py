@@ -45,7 +45,7 @@ import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.harness import (INSPECTORS, ROOT, Phone, PhonePlan, Recorder, Server, endpoint,  # noqa: E402
-                           fresh_database, libpq)
+                           fresh_database, libpq, worktree)
 from sync.client import HttpTransport, Response  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bazres_load_bench"
@@ -111,20 +111,6 @@ class MeteredTransport:
         self.meter.by_endpoint[endpoint(method, path)].append((server_after - server_before,
                                                               database_after - database_before))
         return response
-
-
-def worktree(ref: str, into: Path, own_venv: bool) -> Path:
-    """The code at `ref`, checked out beside this one, using this checkout's venv or, with
-    `own_venv`, the venv its own `make install` makes (what it installed, e.g. its Argon2 build)."""
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref], check=True,
-                   capture_output=True)
-    if own_venv:
-        print(f"{ref}: make install in {into} (its own venv)", flush=True)
-        subprocess.run(["make", "-C", str(into), "install", f"PYTHON={sys.executable}"], check=True,
-                       stdout=subprocess.DEVNULL)
-    else:
-        (into / ".venv").symlink_to(ROOT / ".venv")
-    return into
 
 
 def run_once(root: Path, args, workdir: Path) -> dict:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -63,6 +64,20 @@ def fresh_database(url: str, settings: dict[str, str] | None = None) -> None:
 
 
 # ---------------------------------------------------------------- the server
+
+
+def worktree(ref: str, into: Path, own_venv: bool) -> Path:
+    """The code at `ref`, checked out beside this one, using this checkout's venv or, with
+    `own_venv`, the venv its own `make install` makes (what it installed, e.g. its Argon2 build)."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref], check=True,
+                   capture_output=True)
+    if own_venv:
+        print(f"{ref}: make install in {into} (its own venv)", flush=True)
+        subprocess.run(["make", "-C", str(into), "install", f"PYTHON={sys.executable}"], check=True,
+                       stdout=subprocess.DEVNULL)
+    else:
+        (into / ".venv").symlink_to(ROOT / ".venv")
+    return into
 
 
 class Server:

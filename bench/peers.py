@@ -5,6 +5,7 @@ PostgreSQL and pouchdb-server on LevelDB, on the same ~900-byte records, doing t
     .venv/bin/python bench/peers.py --repeat 3 --workdir /tmp/bazres-peers \
         --postgres postgresql://postgres@127.0.0.1:5432
     .venv/bin/python bench/peers.py --only push-500 --repeat 21   # one operation, more repeats
+    .venv/bin/python bench/peers.py --only push-500 --repeat 15 --compare 5ea9aa9   # and the code before
 
 Kinto (PyPI `kinto[postgresql]`, in a venv of its own) and pouchdb-server (npm) are installed
 in the work folder the first time and reused after; nothing of theirs is in this repository.
@@ -42,7 +43,10 @@ ratios repeat by repeat (the three servers' runs of a repeat meet the same load)
 each median stands the server's peak resident memory during that operation: its processes'
 high-water marks (reset before each run), summed; PostgreSQL's own processes are not
 counted (Bazres and Kinto both use it). `--only` runs some of the five operations (without
-the pull of 2,000, its records are not loaded, so every backend is smaller).
+the pull of 2,000, its records are not loaded, so every backend is smaller). `--compare REF`
+serves Bazres's code at REF as well (a git worktree, this checkout's venv, a database of its
+own), a fourth server in the same rotation: its column's ratio is this checkout's against it,
+met by the same load repeat by repeat.
 """
 
 import argparse
@@ -55,6 +59,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -67,7 +72,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
-from bench.harness import DEMO_PASSWORD, Server, free_port, fresh_database, group_pids  # noqa: E402
+from bench.harness import (DEMO_PASSWORD, ROOT, Server, free_port, fresh_database, group_pids,  # noqa: E402
+                           worktree)
 
 KINTO = "26.5.0"
 POUCHDB_SERVER = "4.2"  # npm's range: the newest 4.2.x
@@ -309,11 +315,12 @@ class Bazres:
     """Bazres as `make serve` runs it; three demo inspectors: one pushes, one is pulled by a
     second device of theirs (the first pushes the 50), one holds the 2,000."""
 
-    name = "Bazres"
-
-    def __init__(self, workdir: Path, postgres: str, database: str, page: int, settings: dict[str, str]):
+    def __init__(self, workdir: Path, postgres: str, database: str, page: int, settings: dict[str, str],
+                 root: Path = ROOT, ref: str | None = None):
         self.url = pg_url(postgres, database, "postgresql+psycopg")
-        self.folder = workdir / "bazres"
+        self.name = "Bazres" if ref is None else f"Bazres {ref}"
+        self.folder = workdir / ("bazres" if ref is None else "bazres-compare")
+        self.root = root  # the checkout whose code is served (--compare: a worktree of REF)
         self.page = page
         self.settings = settings
         self.server: Server | None = None
@@ -323,7 +330,7 @@ class Bazres:
         self.folder.mkdir(parents=True)
         fresh_database(self.url, self.settings)
         self.server = Server(self.url, self.folder / "attachments", workers=1, threads=4,
-                             log_path=self.folder.parent / "logs" / "bazres.log")
+                             log_path=self.folder.parent / "logs" / f"{self.folder.name}.log", root=self.root)
         stack.callback(self.server.stop)
         self.server.start()
         port = self.server.port
@@ -829,6 +836,9 @@ def main() -> None:
                         help="PostgreSQL's synchronous_commit on Bazres's and Kinto's databases (default on, as "
                              "Bazres runs); off: commits answer before the WAL is on disk, a promise no stronger "
                              "than pouchdb-server's LevelDB writes (no fsync)")
+    parser.add_argument("--compare", metavar="REF",
+                        help="also serve Bazres's code at this git ref (a worktree, this checkout's venv, a "
+                             "database of its own: --bazres-database + _compare), interleaved with the rest")
     parser.add_argument("--only", default=",".join(KEYS),
                         help="the operations to run, of " + ", ".join(KEYS) + " (default: all), e.g. --only push-500")
     args = parser.parse_args()
@@ -857,6 +867,13 @@ def main() -> None:
     servers = [bazres, kinto, pouchdb]
     try:
         with ExitStack() as stack:
+            if args.compare:
+                scratch = Path(tempfile.mkdtemp(prefix="bazres-peers-compare-"))
+                stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+                stack.callback(subprocess.run, ["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                                str(scratch / "code")], capture_output=True)
+                servers.append(Bazres(workdir, args.postgres, f"{args.bazres_database}_compare", args.page, settings,
+                                      root=worktree(args.compare, scratch / "code", own_venv=False), ref=args.compare))
             for server in servers:
                 print(f"starting {server.name} …", flush=True)
                 server.start(stack)
@@ -869,7 +886,8 @@ def main() -> None:
                 "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                 "load_start": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
                 "record_bytes": json_size(sample),
-                "durability": durability(args.postgres, [args.bazres_database, args.kinto_database]),
+                "durability": durability(args.postgres, [args.bazres_database, args.kinto_database]
+                                         + ([f"{args.bazres_database}_compare"] if args.compare else [])),
                 "envelope_bytes": json_size({"op_id": str(uuid.uuid4()), "entity": "reports", "action": "create",
                                              "id": sample["id"], "base_version": None,
                                              "changed_at": sample["observed_at"], "data": {}}) - 2,

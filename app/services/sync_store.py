@@ -21,6 +21,11 @@ from app.services.report_form import wire_key, wire_of, with_pending
 from app.services.report_versions import base_of
 from geo.geometry import to_db
 
+# A push's new reports go to the database in batches of this many (insert_reports): a first
+# batch soon, so that the database starts early, and not so small that the batches' own cost
+# shows.
+REPORTS_A_BATCH = 50
+
 
 class SqlStore:
     def __init__(self, session):
@@ -82,10 +87,20 @@ class SqlStore:
 
     def insert_reports(self, rows: list[dict]) -> list[str]:
         """Plain rows, which no flush event sees: each written with its record (report_form),
-        and those records returned, for the push's answer (`written_record`)."""
-        written = [wire_of(SimpleNamespace(**row)) for row in rows]
-        bulk.insert_many(Report, [row | {"wire": wire, "wire_key": wire_key(row["version"])}
-                                  for row, wire in zip(rows, written)])
+        and those records returned, for the push's answer (`written_record`). The records
+        are written a batch at a time, each batch sent as it is ready (bulk.insert_batches):
+        the database stores one while the next is written."""
+        written: list[str] = []
+
+        def batches():
+            for start in range(0, len(rows), REPORTS_A_BATCH):
+                batch = rows[start:start + REPORTS_A_BATCH]
+                records = [wire_of(SimpleNamespace(**row)) for row in batch]
+                written.extend(records)
+                yield [row | {"wire": record, "wire_key": wire_key(row["version"])}
+                       for row, record in zip(batch, records)]
+
+        bulk.insert_batches(Report, batches())
         return written
 
     def written_record(self, written: str, missing: list[str]):

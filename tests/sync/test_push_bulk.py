@@ -2,6 +2,7 @@
 PostgreSQL, one executemany on SQLite), through the HTTP API: what they store is what the
 push answered and a pull sends, and a bulk write that fails falls back to one op at a time."""
 
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -306,6 +307,79 @@ def test_a_rollback_with_a_copy_in_flight_waits_for_it_first(app_context):
         db.session.rollback()  # the session's connection returns to the pool rolled back
     assert _feed_count(rows) == 0
     db.session.rollback()
+
+
+def _copied_so_far(backend_pid: int) -> int | None:
+    """The rows the COPY running on that backend has stored so far (pg_stat_progress_copy),
+    read on a connection of its own; None when it runs none."""
+    with db.engine.connect() as other:
+        return other.execute(sa.text("SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = :pid"),
+                             {"pid": backend_pid}).scalar()
+
+
+def test_rows_made_in_batches_reach_the_server_a_batch_at_a_time_and_land_all_or_none(app_context):
+    """bulk.insert_batches: on PostgreSQL the server has stored a batch's rows before the next
+    batch is made (the COPY's data is sent as it comes); on both databases every row lands
+    with what insert_many would store, and a unique key broken in the last batch stores none."""
+    from app.repositories import bulk
+
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    batches = [_feed_rows(range(10_000_051 + 10 * b, 10_000_061 + 10 * b)) for b in range(3)]
+    seen: list[int | None] = []
+
+    def made():
+        yield batches[0]
+        if postgresql:
+            pid = db.session.connection().connection.driver_connection.info.backend_pid
+            for _ in range(500):  # the server stores what it was sent in its own time (up to 5 s here)
+                seen.append(_copied_so_far(pid))
+                if seen[-1] == len(batches[0]):
+                    break
+                time.sleep(0.01)
+        yield []  # (an empty batch is nothing)
+        yield batches[1]
+        yield batches[2]
+
+    with bulk.overlapping():
+        bulk.insert_batches(Change, made())
+    assert _feed_count([row for batch in batches for row in batch]) == 30
+    if postgresql:
+        assert seen[-1] == len(batches[0]), seen  # the first batch stored before the second was made
+    savepoint = db.session.begin_nested()
+    clash = _feed_rows([10_000_091, 10_000_092]) + [_feed_rows([10_000_051])[0]]
+    with pytest.raises(sa.exc.IntegrityError):
+        with bulk.overlapping():
+            bulk.insert_batches(Change, iter([_feed_rows([10_000_093]), clash]))
+    savepoint.rollback()
+    assert _feed_count(clash[:2]) == 0
+    bulk.insert_batches(Change, iter([[], []]))  # no rows: no statement
+    db.session.rollback()
+
+
+def test_a_push_of_many_batches_whose_last_clashes_falls_back_and_lands_each_report_once(
+        client, office, app_context, monkeypatch, caplog):
+    """A push's new reports go in batches (SqlStore.insert_reports): a report id taken that the
+    lookups missed, in the last batch, fails the whole insert; every op is then applied alone,
+    and each report is stored once."""
+    from app.services import sync_store
+
+    assert len(ops := [op(data=report_data(office)) for _ in range(2 * sync_store.REPORTS_A_BATCH + 7)]) > \
+        2 * sync_store.REPORTS_A_BATCH
+    (first,) = push(client, [earlier := op(data=report_data(office))])
+    monkeypatch.setattr(SqlStore, "existing_report_ids", lambda self, ids: set())
+    ops[-2] = op(id_=earlier["id"], data=report_data(office))
+    results = push(client, ops)
+    assert f"bulk insert of {len(ops)} new reports failed" in caplog.text  # (the path under test was taken)
+    assert [r["status"] for r in results] == ["applied"] * (len(ops) - 2) + ["duplicate", "applied"]
+    assert results[-2]["version"] == first["version"]
+    pulled = _pulled(client)
+    assert all(orjson.dumps(pulled[sent["id"]]) == orjson.dumps(result["record"])
+               for sent, result in zip(ops, results) if sent is not ops[-2])
+    db.session.expire_all()
+    ids = [uuid.UUID(sent["id"]) for sent in ops]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Report).where(Report.id.in_(ids))) == len(ops)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)
+                             .where(ReportVersion.report_id.in_(ids))) == len(ops)
 
 
 def test_the_installed_psycopg_lets_copies_overlap(app_context):
