@@ -32,7 +32,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.harness import (INSPECTORS, ROOT, Phone, PhonePlan, Recorder, Server, endpoint,  # noqa: E402
-                           fresh_database, libpq, worktree)
+                           fresh_database, libpq, remove_worktree, worktree)
 from sync.client import HttpTransport, Response  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bazres_load_bench"
@@ -190,8 +189,7 @@ def main() -> None:
         show(results, args)
     finally:
         if args.compare:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(scratch / "compare")],
-                           capture_output=True)
+            remove_worktree(scratch / "compare")
         shutil.rmtree(scratch, ignore_errors=True)
 
 

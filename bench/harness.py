@@ -63,14 +63,17 @@ def fresh_database(url: str, settings: dict[str, str] | None = None) -> None:
                 sql.Identifier(name), sql.Identifier(parameter), sql.Literal(value)))
 
 
-# ---------------------------------------------------------------- the server
+# ---------------------------------------------------------------- older code (--compare)
 
 
 def worktree(ref: str, into: Path, own_venv: bool) -> Path:
-    """The code at `ref`, checked out beside this one, using this checkout's venv or, with
-    `own_venv`, the venv its own `make install` makes (what it installed, e.g. its Argon2 build)."""
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref], check=True,
-                   capture_output=True)
+    """The code at `ref`, checked out beside this one (`--compare REF`), using this
+    checkout's venv or, with `own_venv`, the venv its own `make install` makes (what it
+    installed, e.g. its Argon2 build). Remove it with `remove_worktree`."""
+    added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(into), ref],
+                           capture_output=True, text=True)
+    if added.returncode != 0:
+        raise SystemExit(f"--compare {ref}: git worktree add failed: {added.stderr.strip()}")
     if own_venv:
         print(f"{ref}: make install in {into} (its own venv)", flush=True)
         subprocess.run(["make", "-C", str(into), "install", f"PYTHON={sys.executable}"], check=True,
@@ -80,13 +83,22 @@ def worktree(ref: str, into: Path, own_venv: bool) -> Path:
     return into
 
 
+def remove_worktree(into: Path) -> None:
+    """The worktree gone, and git's note of it (also of one an interrupt left half made)."""
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(into)], capture_output=True)
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "prune"], capture_output=True)
+
+
+# ---------------------------------------------------------------- the server
+
+
 class Server:
     """Bazres as `make serve` runs it, on a database and attachments directory of our own."""
 
     def __init__(self, database_url: str, attachments_dir: Path, *, port: int | None = None,
                  workers: int | None = None, threads: int | None = None, log_path: Path | None = None,
                  root: Path = ROOT):
-        self.root = root  # the checkout whose code is served (bench/cycle_cpu.py --compare: another)
+        self.root = root  # the checkout whose code is served (--compare of cycle_cpu.py, peers.py: a worktree)
         self.database_url = database_url
         self.attachments_dir = Path(attachments_dir)
         self.port = port or free_port()

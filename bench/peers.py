@@ -37,16 +37,18 @@ user pushed since the puller's last position (Bazres: its cursor; Kinto: `_since
 in its largest page, pouchdb `_changes?include_docs=true`). Each figure is the time of the
 HTTP requests alone (sent to the answer's last byte, on one keep-alive connection per
 server); building bodies and parsing answers is left out. Each repeat runs each operation
-against the three servers in an order that rotates, so that load drift hits all alike;
+against the servers in an order that rotates, so that load drift hits all alike;
 one warm-up pass goes first. Beside the ratios of the medians stand the medians of the
-ratios repeat by repeat (the three servers' runs of a repeat meet the same load). Beside
+ratios repeat by repeat (the servers' runs of a repeat meet the same load). Beside
 each median stands the server's peak resident memory during that operation: its processes'
 high-water marks (reset before each run), summed; PostgreSQL's own processes are not
 counted (Bazres and Kinto both use it). `--only` runs some of the five operations (without
 the pull of 2,000, its records are not loaded, so every backend is smaller). `--compare REF`
 serves Bazres's code at REF as well (a git worktree, this checkout's venv, a database of its
 own), a fourth server in the same rotation: its column's ratio is this checkout's against it,
-met by the same load repeat by repeat.
+met by the same load repeat by repeat. Both are sent the same records, naming offices by the
+ids the first one's pull gave: the seed's office ids are uuid5s of the offices' codes, the same
+in every database made by it.
 """
 
 import argparse
@@ -73,7 +75,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 
 from bench.harness import (DEMO_PASSWORD, ROOT, Server, free_port, fresh_database, group_pids,  # noqa: E402
-                           worktree)
+                           remove_worktree, worktree)
 
 KINTO = "26.5.0"
 POUCHDB_SERVER = "4.2"  # npm's range: the newest 4.2.x
@@ -763,7 +765,7 @@ def report(servers, times, peaks, last, loads, context: dict, ops: list[int]) ->
     ]
     spread = ["", "spread (fastest–slowest run)", "", "| work | " + " | ".join(names) + " |",
               "|---|" + "---|" * len(names)]
-    # Each repeat runs an operation on the three servers back to back: the ratio within a
+    # Each repeat runs an operation on the servers back to back: the ratio within a
     # repeat meets the same load, and the median of those ratios is the figure least moved
     # by the load drifting over the run (the ratio of medians above can pair a calm repeat of
     # one server with a busy one of another).
@@ -870,8 +872,7 @@ def main() -> None:
             if args.compare:
                 scratch = Path(tempfile.mkdtemp(prefix="bazres-peers-compare-"))
                 stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-                stack.callback(subprocess.run, ["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                                                str(scratch / "code")], capture_output=True)
+                stack.callback(remove_worktree, scratch / "code")
                 servers.append(Bazres(workdir, args.postgres, f"{args.bazres_database}_compare", args.page, settings,
                                       root=worktree(args.compare, scratch / "code", own_venv=False), ref=args.compare))
             for server in servers:

@@ -47,18 +47,41 @@ def insert_many(model, rows: list[dict]) -> None:
 def insert_batches(model, batches: Iterable[list[dict]]) -> None:
     """Rows made a batch at a time, written as `insert_many` writes them, in one statement:
     on PostgreSQL one COPY whose rows go to the server a batch at a time, each as soon as it
-    is made, so that the server stores the first while the next are made (a push of 500
-    reports waited some 8 ms for them when they went all at once); on SQLite one executemany
-    once all are made. All or none are stored. On PostgreSQL the connection is inside the
-    COPY while a batch is made: making one must not use the database (a query there raises
-    psycopg's "another command is already in progress")."""
-    batches = iter(batches)
+    is made, so that the server reads and stores the first while the next are made (a push
+    of 500 reports waited some 8 ms for them when they went all at once); on SQLite one
+    executemany once all are made. A failure is raised as `insert_many`'s; on PostgreSQL the
+    COPY then stored none of them, on SQLite the rows before the failing one stay for the
+    caller's savepoint or transaction to roll back (as with `insert_many`).
+
+    Making a batch must not use the database: on PostgreSQL the connection is inside the
+    COPY then, where psycopg would have a statement wait for ever for the COPY's own lock.
+    A statement on the session meanwhile (an autoflush too) raises RuntimeError instead, on
+    both databases (`_MAKING`)."""
+    connection = db.session.connection()
+    batches = _made_apart(connection, iter(batches))
     first = next((batch for batch in batches if batch), None)
     if first is None:
         return
-    connection = db.session.connection()
     writer = _writer(model.__table__, tuple(first[0]), connection.dialect)
     writer(connection, itertools.chain([first], batches))
+
+
+_MAKING = "bazres.copy.making_a_batch"  # (a key of the pooled connection's info)
+_NO_MORE = object()
+
+
+def _made_apart(connection, batches: Iterator[list[dict]]) -> Iterator[list[dict]]:
+    """The batches, each made with the connection marked as making one (`_before_statement`)."""
+    info = connection.info
+    while True:
+        info[_MAKING] = True
+        try:
+            batch = next(batches, _NO_MORE)
+        finally:
+            info.pop(_MAKING, None)
+        if batch is _NO_MORE:
+            return
+        yield batch
 
 
 def insert(table, dialect: str | None = None):
@@ -267,14 +290,15 @@ _IN_FLIGHT = "bazres.copy.in_flight"
 
 @contextmanager
 def overlapping() -> Iterator[None]:
-    """Within it, a COPY of `insert_many` on PostgreSQL returns once its rows are sent, not
-    once the server has stored them: the Python work after it (the next table's rows, the
-    answer) runs while the server parses and indexes them, where it used to wait (a push of
-    500 reports waited some 50 ms for four COPYs). Whatever comes next on the connection
-    waits for it first: the next COPY, any statement, a commit or a rollback (the events
-    below), and the block's end, which raises its error as the COPY would have (a unique key
-    taken). A block left by an exception waits for it too and drops its error. On SQLite, and
-    with a psycopg whose internals it cannot use (`CAN_OVERLAP`), it changes nothing."""
+    """Within it, a COPY of `insert_many` or `insert_batches` on PostgreSQL returns once its
+    rows are sent, not once the server has stored them: the Python work after it (the next
+    table's rows, the answer) runs while the server parses and indexes them, where it used
+    to wait (a push of 500 reports waited some 50 ms for four COPYs). Whatever comes next on
+    the connection waits for it first: the next COPY, any statement, a commit or a rollback
+    (the events below), and the block's end, which raises its error as the COPY would have (a
+    unique key taken). A block left by an exception waits for it too and drops its error. On
+    SQLite, and with a psycopg whose internals it cannot use (`CAN_OVERLAP`), it changes
+    nothing."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql" or not (CAN_OVERLAP and _has_lock(connection)):
         yield
@@ -319,61 +343,71 @@ def _usable(connection) -> bool:
     return not (connection.invalidated or connection.closed)
 
 
-def _in_flight(connection) -> bool:
-    return _usable(connection) and _IN_FLIGHT in connection.info
-
-
 @event.listens_for(sa.Engine, "before_cursor_execute")
 def _before_statement(connection, cursor, statement, parameters, context, executemany) -> None:
-    if _in_flight(connection):
-        _settle(connection)
+    _before(connection, statement[:80])
 
 
 @event.listens_for(sa.Engine, "commit")
 def _before_commit(connection) -> None:
-    if _in_flight(connection):
-        _settle(connection)
+    _before(connection, "COMMIT")
 
 
 @event.listens_for(sa.Engine, "rollback")
 def _before_rollback(connection) -> None:
-    if _in_flight(connection):
-        _settle(connection, quietly=True)
+    _before(connection, "ROLLBACK", quietly=True)
 
 
-class _Sent(LibpqWriter):
-    """psycopg's writer of a COPY's rows, which hands each write to the server at once (not
-    once a megabyte has gathered: `insert_batches`'s server stores a batch while the next is
-    made). Without `wait` (`overlapping`), its end sends the end of the data and returns,
+def _before(connection, what: str, quietly: bool = False) -> None:
+    """Before anything else on the connection: refused while `insert_batches` makes a batch
+    (on PostgreSQL psycopg would have it wait for ever for the lock its COPY holds); after
+    an overlapped COPY, once the COPY is answered."""
+    if not _usable(connection):
+        return
+    info = connection.info
+    if _MAKING in info:
+        raise RuntimeError("A statement while bulk.insert_batches makes a batch: the connection may be inside its "
+                           f"COPY, where the statement would wait for ever. Make every read first. ({what})")
+    if _IN_FLIGHT in info:
+        _settle(connection, quietly)
+
+
+class _Streaming(LibpqWriter):
+    """psycopg's writer of a COPY's rows, which sends each write to the server before it
+    returns (psycopg's own hands libpq the data, which sends it whole 8 KB blocks at a time,
+    keeps the rest until more comes or the COPY ends, and in its latest versions flushes a
+    megabyte at a time): `insert_batches`'s server reads a batch while the next is made.
+    With `answer_later` (`overlapping`), its end sends the end of the data and returns,
     leaving the server's answer to `_settle`."""
 
-    def __init__(self, cursor, wait: bool = True):
+    def __init__(self, cursor, answer_later: bool = False):
         super().__init__(cursor)
-        self._driver, self._wait = cursor.connection, wait
+        self._driver, self._answer_later = cursor.connection, answer_later
 
     def write(self, data) -> None:
         super().write(data)
         self._driver.wait(_flushed(self._driver.pgconn))
 
     def finish(self, exc: BaseException | None = None) -> None:
-        if exc or self._wait:
+        if exc or not self._answer_later:
             return super().finish(exc)
         self._driver.wait(_send_end(self._driver.pgconn))
 
 
 def _writer_of(cursor, overlapped: bool) -> LibpqWriter | None:
-    # Without what `_Sent` uses (CAN_OVERLAP), psycopg's own: the batches then go as its
-    # buffer fills, and the COPY waits for its answer.
-    return _Sent(cursor, wait=not overlapped) if CAN_OVERLAP else None
+    # Without what `_Streaming` uses (CAN_OVERLAP), psycopg's own: the batches then go as
+    # libpq's buffer fills, and the COPY waits for its answer.
+    return _Streaming(cursor, answer_later=overlapped) if CAN_OVERLAP else None
 
 
 def _can_overlap() -> bool:
-    """Does this psycopg have what `_Sent` and `_settle` use beyond its documented API:
+    """Does this psycopg have what `_Streaming` and `_settle` use beyond its documented API:
     its generators and waiting states, a connection's `wait`, `error_from_result`? (A
     connection's `lock` is looked for on the connection itself, `_has_lock`.) Checked once,
-    at import: with a psycopg that moved them, `overlapping` changes nothing and each COPY
-    waits for its answer, where the app would not have started (the imports) or a push's
-    overlapped COPY would have failed mid-way. tests/sync/test_push_bulk.py asserts that the
+    at import: with a psycopg that moved them, `overlapping` changes nothing, each COPY
+    waits for its answer and `insert_batches`'s batches go as libpq's buffer fills, where
+    the app would not have started (the imports) or a push's overlapped COPY would have
+    failed mid-way. tests/sync/test_push_bulk.py asserts that the
     installed psycopg overlaps, and that without these the app imports and pushes in bulk."""
     return (fetch_many is not None and Wait is not None and hasattr(Wait, "W")
             and callable(getattr(psycopg.Connection, "wait", None))
@@ -393,12 +427,10 @@ def _send_end(pgconn):
 
 
 def _flushed(pgconn):
-    # Until libpq has handed all it holds to the socket.
-    while True:
+    # Until libpq has handed all it holds to the socket (waiting only when the socket is full).
+    while pgconn.flush() != 0:
         while not (yield Wait.W):
             continue
-        if pgconn.flush() == 0:
-            break
 
 
 CAN_OVERLAP = _can_overlap()

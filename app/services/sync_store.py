@@ -101,6 +101,8 @@ class SqlStore:
                        for row, record in zip(batch, records)]
 
         bulk.insert_batches(Report, batches())
+        if len(written) != len(rows):  # (every batch is made by the time the insert returns)
+            raise RuntimeError(f"{len(written)} records written for {len(rows)} reports")
         return written
 
     def written_record(self, written: str, missing: list[str]):

@@ -317,10 +317,11 @@ def _copied_so_far(backend_pid: int) -> int | None:
                              {"pid": backend_pid}).scalar()
 
 
-def test_rows_made_in_batches_reach_the_server_a_batch_at_a_time_and_land_all_or_none(app_context):
-    """bulk.insert_batches: on PostgreSQL the server has stored a batch's rows before the next
-    batch is made (the COPY's data is sent as it comes); on both databases every row lands
-    with what insert_many would store, and a unique key broken in the last batch stores none."""
+def test_rows_made_in_batches_reach_the_server_a_batch_at_a_time(app_context):
+    """bulk.insert_batches: on PostgreSQL the server has read a batch's rows (its COPY's
+    progress) before the next batch is made; on both databases every row lands as made, a
+    unique key broken in the last batch raises IntegrityError (and the caller's savepoint
+    takes back whatever that call wrote), and batches with no rows make no statement."""
     from app.repositories import bulk
 
     postgresql = db.session.get_bind().dialect.name == "postgresql"
@@ -330,9 +331,8 @@ def test_rows_made_in_batches_reach_the_server_a_batch_at_a_time_and_land_all_or
     def made():
         yield batches[0]
         if postgresql:
-            pid = db.session.connection().connection.driver_connection.info.backend_pid
-            for _ in range(500):  # the server stores what it was sent in its own time (up to 5 s here)
-                seen.append(_copied_so_far(pid))
+            for _ in range(500):  # the server reads what it was sent in its own time (up to 5 s here)
+                seen.append(_copied_so_far(backend_pid))
                 if seen[-1] == len(batches[0]):
                     break
                 time.sleep(0.01)
@@ -340,20 +340,117 @@ def test_rows_made_in_batches_reach_the_server_a_batch_at_a_time_and_land_all_or
         yield batches[1]
         yield batches[2]
 
+    backend_pid = db.session.connection().connection.driver_connection.info.backend_pid if postgresql else None
     with bulk.overlapping():
         bulk.insert_batches(Change, made())
-    assert _feed_count([row for batch in batches for row in batch]) == 30
     if postgresql:
-        assert seen[-1] == len(batches[0]), seen  # the first batch stored before the second was made
+        assert seen[-1] == len(batches[0]), seen  # the first batch read before the second was made
+    rows = [row for batch in batches for row in batch]
+    stored = db.session.execute(sa.select(Change.seq, Change.entity_id, Change.district, Change.deleted)
+                                .where(Change.seq.between(10_000_051, 10_000_080)).order_by(Change.seq)).all()
+    assert [tuple(r) for r in stored] == [(r["seq"], r["entity_id"], r["district"], r["deleted"]) for r in rows]
+
     savepoint = db.session.begin_nested()
-    clash = _feed_rows([10_000_091, 10_000_092]) + [_feed_rows([10_000_051])[0]]
+    first, clash = _feed_rows([10_000_093]), _feed_rows([10_000_091, 10_000_092]) + [rows[0]]
     with pytest.raises(sa.exc.IntegrityError):
         with bulk.overlapping():
-            bulk.insert_batches(Change, iter([_feed_rows([10_000_093]), clash]))
+            bulk.insert_batches(Change, iter([first, clash]))
     savepoint.rollback()
-    assert _feed_count(clash[:2]) == 0
-    bulk.insert_batches(Change, iter([[], []]))  # no rows: no statement
+    assert _feed_count(first + clash[:2]) == 0 and _feed_count(rows) == 30
+
+    statements = []
+
+    def counted(connection, cursor, statement, *_):
+        statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        bulk.insert_batches(Change, iter([[], []]))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", counted)
+    assert statements == []
     db.session.rollback()
+
+
+def test_a_statement_while_a_batch_is_made_is_refused_not_left_waiting_for_ever(app_context):
+    """On PostgreSQL the connection is inside the COPY while a batch is made, and psycopg
+    would have a statement wait for the COPY's own lock for ever (a gunicorn thread gone for
+    good). A statement then, a flush's too, raises at once, on both databases alike; rolled
+    back, the session goes on, nothing written."""
+    import signal
+
+    from app.repositories import bulk
+
+    def too_late(_signum, _frame):
+        raise TimeoutError("the statement is waiting for the COPY's lock")
+
+    query = lambda: db.session.execute(sa.select(sa.literal(1)))  # noqa: E731
+    flush = lambda: (db.session.add(Change(**_feed_rows([10_000_099])[0])), db.session.flush())  # noqa: E731
+    for statement in (query, flush):  # (the flush last: see below)
+        first = _feed_rows([10_000_097])
+
+        def made():
+            yield first
+            statement()
+            yield _feed_rows([10_000_098])
+
+        previous = signal.signal(signal.SIGALRM, too_late)
+        signal.alarm(20)  # were it to wait, the test fails instead of hanging the suite
+        try:
+            with pytest.raises(RuntimeError, match="while bulk.insert_batches makes a batch"):
+                with bulk.overlapping():
+                    bulk.insert_batches(Change, made())
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+        if statement is flush:
+            # The flush's own rollback of its savepoint was refused too (the COPY still open):
+            # a request's end closes the session, which rolls the transaction back whole; here
+            # the tests' outer transaction is rolled back after the test.
+            break
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.literal(1))) == 1
+        assert _feed_count(first) == 0
+
+
+def test_a_flush_while_a_batch_is_made_outside_a_savepoint_is_refused_and_the_session_recovers(app_context):
+    """Without a savepoint a failed flush rolls the whole transaction back, which psycopg too
+    would have wait for the COPY's lock: refused as well. The session, closed as a request's
+    end closes it, has its connection back, nothing written. (On a session of its own, not
+    the tests' one inside an outer transaction.)"""
+    import signal
+
+    from app.repositories import bulk
+
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the COPY's lock is PostgreSQL's (and on SQLite a session of its own cannot write beside the "
+                    "tests' open transaction)")
+
+    def too_late(_signum, _frame):
+        raise TimeoutError("the rollback is waiting for the COPY's lock")
+
+    first = _feed_rows([10_000_101])
+
+    def made():
+        yield first
+        db.session.add(Change(**_feed_rows([10_000_102])[0]))
+        db.session.flush()
+        yield _feed_rows([10_000_103])
+
+    tests_session, db.session = db.session, db._make_scoped_session({})
+    previous = signal.signal(signal.SIGALRM, too_late)
+    signal.alarm(20)
+    try:
+        with pytest.raises(RuntimeError, match="while bulk.insert_batches makes a batch"):
+            bulk.insert_batches(Change, made())
+        signal.alarm(0)
+        db.session.remove()
+        assert db.session.scalar(sa.select(sa.literal(1))) == 1
+        assert _feed_count(first) == 0
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        db.session.remove()
+        db.session = tests_session
 
 
 def test_a_push_of_many_batches_whose_last_clashes_falls_back_and_lands_each_report_once(
@@ -363,8 +460,7 @@ def test_a_push_of_many_batches_whose_last_clashes_falls_back_and_lands_each_rep
     and each report is stored once."""
     from app.services import sync_store
 
-    assert len(ops := [op(data=report_data(office)) for _ in range(2 * sync_store.REPORTS_A_BATCH + 7)]) > \
-        2 * sync_store.REPORTS_A_BATCH
+    ops = [op(data=report_data(office)) for _ in range(2 * sync_store.REPORTS_A_BATCH + 7)]
     (first,) = push(client, [earlier := op(data=report_data(office))])
     monkeypatch.setattr(SqlStore, "existing_report_ids", lambda self, ids: set())
     ops[-2] = op(id_=earlier["id"], data=report_data(office))
@@ -415,7 +511,9 @@ def test_without_overlapping_a_push_of_many_still_lands_every_report_in_bulk(cli
     def one_at_a_time(self, raw):
         raise AssertionError("an op of the push went one at a time")
     monkeypatch.setattr(engine._Engine, "apply_one", one_at_a_time)
-    ops = [op(data=report_data(office)) for _ in range(40)]
+    from app.services import sync_store
+
+    ops = [op(data=report_data(office)) for _ in range(2 * sync_store.REPORTS_A_BATCH + 7)]  # three batches
     results = push(client, ops)
     assert [r["status"] for r in results] == ["applied"] * len(ops)
     pulled = _pulled(client)
