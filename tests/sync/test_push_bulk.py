@@ -310,8 +310,8 @@ def test_a_rollback_with_a_copy_in_flight_waits_for_it_first(app_context):
 
 
 def _copied_so_far(backend_pid: int) -> int | None:
-    """The rows the COPY running on that backend has stored so far (pg_stat_progress_copy),
-    read on a connection of its own; None when it runs none."""
+    """The rows the COPY running on that backend has read so far (pg_stat_progress_copy's
+    tuples_processed), asked on a connection of its own; None when it runs none."""
     with db.engine.connect() as other:
         return other.execute(sa.text("SELECT tuples_processed FROM pg_stat_progress_copy WHERE pid = :pid"),
                              {"pid": backend_pid}).scalar()
@@ -374,8 +374,9 @@ def test_rows_made_in_batches_reach_the_server_a_batch_at_a_time(app_context):
 def test_a_statement_while_a_batch_is_made_is_refused_not_left_waiting_for_ever(app_context):
     """On PostgreSQL the connection is inside the COPY while a batch is made, and psycopg
     would have a statement wait for the COPY's own lock for ever (a gunicorn thread gone for
-    good). A statement then, a flush's too, raises at once, on both databases alike; rolled
-    back, the session goes on, nothing written."""
+    good). A statement then, a flush's too, raises at once, on both databases alike; after
+    the query, rolled back, the session goes on, nothing written (after the flush: the next
+    test)."""
     import signal
 
     from app.repositories import bulk
