@@ -407,8 +407,8 @@ def _can_overlap() -> bool:
     at import: with a psycopg that moved them, `overlapping` changes nothing, each COPY
     waits for its answer and `insert_batches`'s batches go as libpq's buffer fills, where
     the app would not have started (the imports) or a push's overlapped COPY would have
-    failed mid-way. tests/sync/test_push_bulk.py asserts that the
-    installed psycopg overlaps, and that without these the app imports and pushes in bulk."""
+    failed mid-way. tests/sync/test_push_bulk.py asserts that the installed psycopg overlaps,
+    and that without these the app imports and pushes in bulk."""
     return (fetch_many is not None and Wait is not None and hasattr(Wait, "W")
             and callable(getattr(psycopg.Connection, "wait", None))
             and callable(getattr(psycopg.errors, "error_from_result", None)))

@@ -11,11 +11,12 @@ once, by one of the two."""
 import threading
 import uuid
 
+from app.services.sync_store import REPORTS_A_BATCH
 from tests.conftest import LEG
 from tests.sync.helpers import envelope, op, report_data
 
 INSPECTORS = {"inspector-7b": 7, "inspector-6a": 6}
-OPS = 60
+OPS = REPORTS_A_BATCH + 10  # more than one batch down the COPY (SqlStore.insert_reports)
 FELL_BACK = "new reports failed; applying them one by one"
 
 
