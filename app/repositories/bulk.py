@@ -464,8 +464,8 @@ def _make_writer(table, keys: tuple, dialect):
     postgresql = dialect.name == "postgresql"
     processors = [_copy_json(table.c[name].type, dialect) if postgresql and isinstance(table.c[name].type, sa.JSON)
                   else table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    if postgresql:
-        processors = [_as_copy_text if process is None else _then_copy_text(process) for process in processors]
+    # On PostgreSQL every value is then written as COPY's text reads it, a column at a time.
+    finish = _copy_column if postgresql else None
 
     def columns(rows: list[dict]) -> list[list]:
         out = []
@@ -475,13 +475,17 @@ def _make_writer(table, keys: tuple, dialect):
                 column = [default.arg(None) if default.is_callable else default.arg for _ in rows]
             else:
                 column = [row[name] for row in rows]
-            if process is not None:
+            if process is not None or finish is not None:
                 if len(set(map(id, column))) == 1:
                     # The same object in every row (the push's instant, device): converted
                     # once. (Not equal values: 1, 1.0 and True are equal, and JSON tells them apart.)
-                    column = [process(column[0])] * len(column)
+                    value = column[0] if process is None else process(column[0])
+                    column = (finish([value]) if finish else [value]) * len(column)
                 else:
-                    column = list(map(process, column))
+                    if process is not None:
+                        column = list(map(process, column))
+                    if finish is not None:
+                        column = finish(column)
             out.append(column)
         return out
 
@@ -564,14 +568,42 @@ _COPY_TEXT = {
 
 
 def _as_copy_text(value) -> str:
-    write = _COPY_TEXT.get(type(value))
+    return _copy_text_of(type(value))(value)
+
+
+def _copy_text_of(kind: type):
+    write = _COPY_TEXT.get(kind)
     if write is None:  # a subclass (numpy's float64 is a float, a TextUuid a uuid): its base's, kept
-        write = next((_COPY_TEXT[kind] for kind in type(value).__mro__ if kind in _COPY_TEXT), None)
+        write = next((_COPY_TEXT[base] for base in kind.__mro__ if base in _COPY_TEXT), None)
         if write is None:
-            raise TypeError(f"no COPY text for a {type(value).__name__}")
-        _COPY_TEXT[type(value)] = write
-    return write(value)
+            raise TypeError(f"no COPY text for a {kind.__name__}")
+        _COPY_TEXT[kind] = write
+    return write
 
 
-def _then_copy_text(process):
-    return lambda value: _as_copy_text(process(value))
+_ESCAPED = ("\\", "\t", "\n", "\r")  # what `_copy_str` escapes
+
+
+def _copy_column(values: list) -> list[str]:
+    """A column's values as COPY's text format writes them (`_as_copy_text`), with the work
+    done once a column where it can be: the writer of a column whose values are all of one
+    type (or none) is found once, and a column of texts is escaped value by value only if
+    one of them holds a character to escape (one search of the whole column, in C). A push
+    of 500 reports writes some 13,000 values: written one by one, with a call and a lookup
+    each, they took ~10 ms of its ~74 ms of CPU in the process (issue 18)."""
+    kinds = set(map(type, values))
+    none = type(None) in kinds
+    kinds.discard(type(None))
+    if len(kinds) != 1:
+        return list(map(_as_copy_text, values))
+    kind = kinds.pop()
+    if kind is str:
+        text = "".join([value for value in values if value is not None] if none else values)
+        if not any(mark in text for mark in _ESCAPED):
+            return ["\\N" if value is None else value for value in values] if none else list(values)
+        write = _copy_str
+    else:
+        write = _copy_text_of(kind)
+    if none:
+        return ["\\N" if value is None else write(value) for value in values]
+    return list(map(write, values))
