@@ -8,12 +8,25 @@ GeoJSON Point.
 import uuid
 from datetime import UTC, datetime
 
+import orjson
+
 from geo.geometry import point, to_db, to_geojson
 from sync.report import BY_NAME, CHECKLIST, FIELDS, INSTANT, PHOTOS, POINT, UUID
 
 
 def instant(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
+    if value is None:
+        return None
+    return iso_text(value if value.tzinfo is UTC else value.astimezone(UTC))
+
+
+def iso_text(value: datetime) -> str:
+    """`value.isoformat()`, written by orjson where it writes the same text (a datetime in
+    UTC, or naive), in a third of the time: CPython's isoformat formats through sprintf, and
+    a push of 500 reports writes some 2,000 instants (8 % of its instructions, callgrind)."""
+    if type(value) is datetime and (value.tzinfo is UTC or value.tzinfo is None):
+        return orjson.dumps(value)[1:-1].decode()
+    return value.isoformat()
 
 
 def _point(geom) -> dict | None:

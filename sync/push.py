@@ -31,7 +31,7 @@ from schemas.sync import (OfficeCorrectionSchema, OpSchema, ReportCreateSchema, 
 from sync.evidence import corrected_edit_time, evidence_time
 from sync.merge import DECLARED_LIMITS, Conflict, ImmutableFieldChanged, amendments, merge_update
 from sync.replay import op_digest, same_op
-from sync.canonical import canonical, canonical_of, columns_from_canonical, columns_from_loaded
+from sync.canonical import canonical, canonical_of, columns_from_canonical, columns_from_loaded, iso_text
 from sync.report import BY_NAME, IMMUTABLE, MERGEABLE_FIELDS
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class _Engine:
         the office (`_distances`, computed for many reports at once). Its office's id as the
         op named it (the office's own, equal): read from the wire, its text is kept."""
         ctx = self.ctx
-        edit_time = corrected_edit_time(op["changed_at"], ctx.skew_s).isoformat()
+        edit_time = iso_text(corrected_edit_time(op["changed_at"], ctx.skew_s))
         evidence, source = evidence_time(data["observed_at"], data["gps_fix_at"], ctx.skew_s, ctx.received_at)
         return columns_from_loaded(data) | dict(
             id=op["id"], author_id=ctx.author_id, device_id=ctx.device_id, office_id=data["office_id"],

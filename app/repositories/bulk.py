@@ -3,11 +3,13 @@ reports), and lookups by many keys in statements built once."""
 
 import itertools
 import json
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
+import orjson
 import psycopg
 import sqlalchemy as sa
 from psycopg import pq
@@ -476,7 +478,7 @@ def _make_writer(table, keys: tuple, dialect):
             else:
                 column = [row[name] for row in rows]
             if process is not None or finish is not None:
-                if len(set(map(id, column))) == 1:
+                if column[0] is column[-1] and len(set(map(id, column))) == 1:
                     # The same object in every row (the push's instant, device): converted
                     # once. (Not equal values: 1, 1.0 and True are equal, and JSON tells them apart.)
                     value = column[0] if process is None else process(column[0])
@@ -581,6 +583,8 @@ def _copy_text_of(kind: type):
     return write
 
 
+_TZINFO = operator.attrgetter("tzinfo")
+_ORJSON_ZONES = {UTC, None}  # the instants orjson writes as isoformat() does
 _ESCAPED = ("\\", "\t", "\n", "\r")  # what `_copy_str` escapes
 
 
@@ -594,9 +598,15 @@ def _copy_column(values: list) -> list[str]:
     kinds = set(map(type, values))
     none = type(None) in kinds
     kinds.discard(type(None))
+    if not kinds:
+        return ["\\N"] * len(values)
     if len(kinds) != 1:
         return list(map(_as_copy_text, values))
     kind = kinds.pop()
+    if kind is datetime and not none and set(map(_TZINFO, values)) <= _ORJSON_ZONES:
+        # Written by orjson, as datetime.isoformat writes them (`sync.canonical.iso_text`),
+        # the whole column in one call.
+        return orjson.dumps(values).decode()[2:-2].split('","')
     if kind is str:
         text = "".join([value for value in values if value is not None] if none else values)
         if not any(mark in text for mark in _ESCAPED):

@@ -4,13 +4,23 @@ one of them needs it) change the work, never the text."""
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.repositories import bulk
 from schemas.fields import TextUuid
+from sync.canonical import iso_text
 
 NOW = datetime(2026, 3, 25, 8, 0, tzinfo=timezone.utc)
+TEHRAN = timezone(timedelta(hours=3, minutes=30))
+# Instants of every kind a column or a field may hold: UTC, naive, other offsets (one of
+# seconds, which orjson would write otherwise), a zone, a subclass; with microseconds or none.
+INSTANTS = [NOW, NOW.replace(microsecond=1), NOW.replace(microsecond=999_999), NOW.replace(tzinfo=None),
+            NOW.replace(year=999), datetime(1, 1, 1, tzinfo=timezone.utc), datetime.max.replace(tzinfo=timezone.utc),
+            NOW.astimezone(TEHRAN), NOW.astimezone(timezone(timedelta(hours=-5))),
+            NOW.replace(tzinfo=timezone(timedelta(seconds=3725))), NOW.replace(tzinfo=ZoneInfo("Asia/Tehran")),
+            type("Instant", (datetime,), {})(2026, 3, 25, 8, 0, tzinfo=timezone.utc)]
 AN_ID = uuid.UUID("0b6f1c8e-5a4d-4f3e-9c2b-1a0d9e8f7a6b")
 
 COLUMNS = {
@@ -20,10 +30,14 @@ COLUMNS = {
     "texts and nulls": [None, "open", None],
     "texts to escape and nulls": [None, "a\nb", None],
     "only nulls": [None, None],
+    "a null": [None],
     "uuids": [AN_ID, uuid.uuid4()],
     "text uuids": [TextUuid.of(str(AN_ID)), TextUuid.of(str(uuid.uuid4()))],
     "uuids of both kinds": [AN_ID, TextUuid.of(str(uuid.uuid4())), None],
     "instants": [NOW, NOW + timedelta(microseconds=1), None],
+    "instants in UTC": [NOW, NOW + timedelta(microseconds=1), NOW.replace(year=999)],
+    "naive instants": [NOW.replace(tzinfo=None), datetime(2026, 3, 25, 8, 0, 0, 5)],
+    "instants of every kind": INSTANTS,
     "numbers": [1, 2, None],
     "floats": [0.1 + 0.2, 1e-9, None],
     "ints, floats and bools": [1, 1.0, True, False, None],
@@ -42,3 +56,8 @@ def test_a_column_holding_what_copy_cannot_write_is_refused():
         bulk._copy_column(["text", object()])
     with pytest.raises(TypeError, match="no COPY text for a bytes"):
         bulk._copy_column([b"x", b"y"])
+
+
+@pytest.mark.parametrize("value", INSTANTS, ids=str)
+def test_an_instant_is_written_as_isoformat_writes_it(value):
+    assert iso_text(value) == value.isoformat()
