@@ -22,8 +22,9 @@ def instant(value: datetime | None) -> str | None:
 
 def iso_text(value: datetime) -> str:
     """`value.isoformat()`, written by orjson where it writes the same text (a datetime in
-    UTC, or naive), in a third of the time: CPython's isoformat formats through sprintf, and
-    a push of 500 reports writes some 2,000 instants (8 % of its instructions, callgrind)."""
+    UTC, or naive), in about a third of the time (0.8 against 2.2 µs here): CPython's
+    isoformat formats through sprintf, and a push of 500 reports writes some 2,000 instants
+    (8 % of its instructions, callgrind)."""
     if type(value) is datetime and (value.tzinfo is UTC or value.tzinfo is None):
         return orjson.dumps(value)[1:-1].decode()
     return value.isoformat()

@@ -478,7 +478,7 @@ def _make_writer(table, keys: tuple, dialect):
             else:
                 column = [row[name] for row in rows]
             if process is not None or finish is not None:
-                if column[0] is column[-1] and len(set(map(id, column))) == 1:
+                if column and column[0] is column[-1] and len(set(map(id, column))) == 1:
                     # The same object in every row (the push's instant, device): converted
                     # once. (Not equal values: 1, 1.0 and True are equal, and JSON tells them apart.)
                     value = column[0] if process is None else process(column[0])
@@ -584,17 +584,21 @@ def _copy_text_of(kind: type):
 
 
 _TZINFO = operator.attrgetter("tzinfo")
-_ORJSON_ZONES = {UTC, None}  # the instants orjson writes as isoformat() does
+# The zones of the instants orjson writes as isoformat() does, by identity (a tzinfo need
+# not be hashable; UTCDateTime's bind processor gives UTC itself).
+_ORJSON_ZONES = {id(UTC), id(None)}
 _ESCAPED = ("\\", "\t", "\n", "\r")  # what `_copy_str` escapes
 
 
 def _copy_column(values: list) -> list[str]:
     """A column's values as COPY's text format writes them (`_as_copy_text`), with the work
     done once a column where it can be: the writer of a column whose values are all of one
-    type (or none) is found once, and a column of texts is escaped value by value only if
-    one of them holds a character to escape (one search of the whole column, in C). A push
-    of 500 reports writes some 13,000 values: written one by one, with a call and a lookup
-    each, they were 4 % of its instructions (callgrind, issue 18)."""
+    type (or none) is found once; a column of texts is escaped value by value only if one
+    of them holds a character to escape (the column joined, then four searches, in C); a
+    column of instants in UTC is written by orjson in one call. A push of 500 reports
+    writes some 13,000 values: written one by one, with a call and a lookup each, they were
+    4 % of its instructions, and CPython's isoformat (sprintf) another 8 % with the
+    canonical forms' (callgrind, issue 18)."""
     kinds = set(map(type, values))
     none = type(None) in kinds
     kinds.discard(type(None))
@@ -603,9 +607,9 @@ def _copy_column(values: list) -> list[str]:
     if len(kinds) != 1:
         return list(map(_as_copy_text, values))
     kind = kinds.pop()
-    if kind is datetime and not none and set(map(_TZINFO, values)) <= _ORJSON_ZONES:
-        # Written by orjson, as datetime.isoformat writes them (`sync.canonical.iso_text`),
-        # the whole column in one call.
+    if kind is datetime and not none and set(map(id, map(_TZINFO, values))) <= _ORJSON_ZONES:
+        # In UTC or naive, written by orjson as isoformat() writes them (as
+        # `sync.canonical.iso_text` does one), the whole column in one call.
         return orjson.dumps(values).decode()[2:-2].split('","')
     if kind is str:
         text = "".join([value for value in values if value is not None] if none else values)
