@@ -258,7 +258,10 @@ def _receive(stream, mimetype: str | None, sync: bool = False) -> tuple[Path, st
     directory.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     head = b""
-    with tempfile.NamedTemporaryFile(dir=directory, prefix="body-", delete=False) as handle:
+    # A plain file on mkstemp's descriptor: NamedTemporaryFile's wrapper re-wraps each method
+    # it is asked for (functools.wraps: some 20 AttributeErrors raised and caught a photo).
+    descriptor, name = tempfile.mkstemp(dir=directory, prefix="body-")
+    with open(descriptor, "wb") as handle:
         try:
             for chunk in iter(lambda: stream.read(CHUNK), b""):
                 if mimetype is not None and len(head) < SIGNATURE_BYTES:
@@ -274,9 +277,9 @@ def _receive(stream, mimetype: str | None, sync: bool = False) -> tuple[Path, st
                 os.fsync(handle.fileno())
         except BaseException:
             handle.close()
-            Path(handle.name).unlink(missing_ok=True)
+            Path(name).unlink(missing_ok=True)
             raise
-    return Path(handle.name), digest.hexdigest()
+    return Path(name), digest.hexdigest()
 
 
 def _held(upload: AttachmentUpload | repo.Upload) -> int:
