@@ -93,7 +93,9 @@ def measure(root: Path, args, scratch: Path) -> int:
 
 
 def child(root: Path, args) -> None:
-    """Under valgrind: the app at `root`, warm-up pushes, then the counted ones."""
+    """Under valgrind: the app at `root`, warm-up pushes, then the counted ones. The user,
+    token and push are made here as bench/sync_bench.py makes its own, not through it: the
+    code at an older ref (`--compare`) has its own sync_bench, without helpers for them."""
     sys.path.insert(0, str(root))
     import gc
     import uuid

@@ -347,7 +347,7 @@ def _usable(connection) -> bool:
 
 @event.listens_for(sa.Engine, "before_cursor_execute")
 def _before_statement(connection, cursor, statement, parameters, context, executemany) -> None:
-    _before(connection, statement[:80])
+    _before(connection, statement)
 
 
 @event.listens_for(sa.Engine, "commit")
@@ -369,7 +369,7 @@ def _before(connection, what: str, quietly: bool = False) -> None:
     info = connection.info
     if _MAKING in info:
         raise RuntimeError("A statement while bulk.insert_batches makes a batch: the connection may be inside its "
-                           f"COPY, where the statement would wait for ever. Make every read first. ({what})")
+                           f"COPY, where the statement would wait for ever. Make every read first. ({what[:80]})")
     if _IN_FLIGHT in info:
         _settle(connection, quietly)
 
