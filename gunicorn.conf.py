@@ -31,6 +31,8 @@ keepalive = 5
 # Access log without query strings: nothing secret travels in URLs, and this keeps it so.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# gunicorn's logger, but building only the atoms the format above names (serving.py).
+logger_class = "serving.AccessLogger"
 errorlog = "-"
 
 

@@ -1,5 +1,8 @@
 """Bazres: the Flask service behind field inspections of Tehran's e-services offices."""
 
+from inspect import CO_COROUTINE
+from types import FunctionType, MethodType
+
 from flask import Flask
 
 from app import passwords  # noqa: F401  (first: checks the Argon2 build can run here, app.argon2_guard)
@@ -13,9 +16,21 @@ from app.jsonprovider import OrjsonProvider
 MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 
 
+class Bazres(Flask):
+    def ensure_sync(self, func):
+        """Flask asks, some 20 times a request (each hook, the view, the method view's
+        method), whether a function is a coroutine, through `inspect` (five calls a time):
+        for a plain function or a bound method that is one look at its code's flags."""
+        code = func.__code__ if type(func) is FunctionType else (
+            func.__func__.__code__ if type(func) is MethodType and type(func.__func__) is FunctionType else None)
+        if code is not None and not code.co_flags & CO_COROUTINE:
+            return func
+        return super().ensure_sync(func)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app from the environment, with `overrides` (tests) taking precedence."""
-    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app = Bazres(__name__, instance_path=str(config.INSTANCE_DIR))
     app.json = OrjsonProvider(app)
     app.config.update(config.from_environment())
     app.config.update(overrides or {})

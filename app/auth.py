@@ -7,8 +7,8 @@ role × endpoint matrix test checks: an endpoint without a declaration is a test
 from functools import wraps
 
 from flask import g, request
-from flask_smorest import Blueprint
 
+from app.blueprint import Blueprint
 from app.errors import Problem, answered_as
 from app.models import Role
 from app.models.users import PEOPLE, Account

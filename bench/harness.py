@@ -83,6 +83,17 @@ def worktree(ref: str, into: Path, own_venv: bool) -> Path:
     return into
 
 
+def alternated(variants: dict[str, Path], repeat: int):
+    """(repeat, name, root) in the order a `--compare` runs them: every variant in each repeat,
+    the order reversed every other repeat, so that the machine's drift hits each alike."""
+    for index in range(repeat):
+        order = list(variants.items())
+        if index % 2:
+            order.reverse()
+        for name, root in order:
+            yield index, name, root
+
+
 def remove_worktree(into: Path) -> None:
     """The worktree gone, and git's note of it (also of one an interrupt left half made)."""
     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(into)], capture_output=True)

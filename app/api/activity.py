@@ -1,9 +1,9 @@
 """The platform's activity (DESIGN §10b): what the feed account posts."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth import requires
+from app.blueprint import Blueprint
 from app.errors import answered_as
 from app.models import Role
 from app.services import activity

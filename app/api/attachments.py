@@ -2,9 +2,9 @@
 
 from flask import request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.errors import INFLATED, Problem, answered_as
 from app.services import attachments
 from schemas.patterns import SHA256_HEX

@@ -4,9 +4,9 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_limiter.util import get_remote_address
 from limits import parse_many
-from flask_smorest import Blueprint
 
 from app.auth import current_token, public, requires
+from app.blueprint import Blueprint
 from app.errors import answered_as
 from app.extensions import limiter
 from app.models import Role
@@ -63,7 +63,7 @@ class Token(MethodView):
                    deduct_when=_failed, exempt_when=_address_clean_for_user)
     @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_USER_AT_ADDRESS"],
                    key_func=_username_at_address_key, deduct_when=_failed)
-    @blp.arguments(TokenRequestSchema)
+    @blp.arguments(TokenRequestSchema())
     @blp.response(201, TokenSchema)
     @blp.alt_response(401, description="Wrong username or password")
     @blp.alt_response(429, description=answered_as(

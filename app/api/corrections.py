@@ -4,11 +4,11 @@ import uuid
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.api.common import page_of
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.errors import answered_as
 from app.models import Role
 from app.services import corrections

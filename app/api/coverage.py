@@ -4,10 +4,10 @@ from pathlib import Path
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.common import GEOJSON, geojson_response
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.hours import calendar
 from app.models import Role
 from app.services import coverage

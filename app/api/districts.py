@@ -1,10 +1,10 @@
 """Tehran's 22 districts."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.common import geojson_response, page_of
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.services import places
 from schemas.geojson import feature_collection
 from schemas.places import DistrictCollectionSchema, DistrictSchema, DistrictSummarySchema

@@ -3,10 +3,10 @@
 import uuid
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.common import geojson_response, page_of, wants_geojson
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.repositories.offices import Near
 from app.services import places
 from schemas.geojson import feature_collection

@@ -2,9 +2,9 @@
 their mandated windows. Context for people, never a violation by itself."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.database import utcnow
 from app.hours import calendar
 from app.models import Role

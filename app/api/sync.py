@@ -2,10 +2,10 @@
 
 from flask import Response, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.common import page_of
 from app.auth import current_token, current_user, requires
+from app.blueprint import Blueprint
 from app.errors import answered_as
 from app.models import Role
 from app.services import sync_pull, sync_push, sync_watermelon
@@ -19,7 +19,9 @@ blp = Blueprint("sync", __name__, url_prefix="/api/v1/sync", description="Sync p
 @blp.route("/pull")
 class Pull(MethodView):
     @requires()
-    @blp.arguments(PullRequestSchema)
+    # An instance, here and for the push and the login: given a class, webargs makes a schema
+    # of it for each request (a deep copy of its fields); these hold nothing between requests.
+    @blp.arguments(PullRequestSchema())
     @blp.response(200, PullResponseSchema)
     def post(self, body):
         """The changes in your scope since `cursor` (null: everything), a page at a time."""
@@ -31,7 +33,7 @@ class Pull(MethodView):
 @blp.route("/push")
 class Push(MethodView):
     @requires(Role.INSPECTOR, Role.DISTRICT_HEAD)
-    @blp.arguments(PushRequestSchema)
+    @blp.arguments(PushRequestSchema())
     @blp.response(200, PushResponseSchema)
     @blp.alt_response(413, description=answered_as("Over 500 ops or 5 MB", "payload-too-large"))
     def post(self, body):

@@ -7,10 +7,10 @@ import uuid
 
 from flask import Response, jsonify, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.api.common import expected_version, page_of
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.errors import answered_as
 from app.hours import calendar
 from app.models import Role

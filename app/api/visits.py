@@ -1,9 +1,9 @@
 """Visit lists (DESIGN §7): an inspector's stops for a day, in the order to drive them."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from app.auth import current_user, requires
+from app.blueprint import Blueprint
 from app.models import Role
 from app.services import visits
 from schemas.visits import VisitListQuerySchema, VisitListSchema

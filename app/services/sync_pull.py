@@ -98,11 +98,13 @@ class SqlPullStore:
 
 # The city's slow-changing records by id: (the district that may see it, or None for all; its wire form).
 def _offices(ids: list[str]) -> dict:
-    return {str(o.id): (o.district, OfficeSchema().dump(o)) for o in office_repo.get_many(_uuids(ids))}
+    offices = office_repo.get_many(_uuids(ids))
+    return {str(o.id): (o.district, record) for o, record in zip(offices, OfficeSchema(many=True).dump(offices))}
 
 
 def _districts(ids: list[str]) -> dict:
-    return {str(d.number): (None, DistrictSchema().dump(d)) for d in district_repo.get_many([int(i) for i in ids])}
+    districts = district_repo.get_many([int(i) for i in ids])
+    return {str(d.number): (None, record) for d, record in zip(districts, DistrictSchema(many=True).dump(districts))}
 
 
 def _hours_rules(ids: list[str]) -> dict:
