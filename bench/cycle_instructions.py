@@ -19,8 +19,12 @@ request, the app, the answer, the log, and its loop's idle turns. The warm-up ph
 
 PostgreSQL's work is another process's and is not counted. Instructions are not time:
 Argon2id's check is bound by memory as much as by instructions, and valgrind counts a
-`rep stosb` (glibc's memset of a large block, the wipe of Argon2's 19 MiB) a byte at a
-time. So this is the drift-free figure beside cycle_cpu.py's, not a replacement for it.
+`rep stosb` (glibc's memset of a large block: the wipe of Argon2's 19 MiB when the check is
+done) a byte at a time, some 20 M of a login's 89 M; once in some ten runs a login was
+counted at 62 M, the wipe apparently written another way. The other requests' counts repeat
+to within 1 % (which office a report names, and when the collector runs, move them a little).
+So this is the drift-free figure beside cycle_cpu.py's, not a replacement for it; each
+figure printed is the median of the repeats.
 
 With `--compare REF`, the code at REF (a git worktree; with `--own-venv`, served from the
 venv its own `make install` makes) is counted too, the two alternating --repeat times, each on
@@ -220,25 +224,25 @@ def main() -> None:
 def show(results: dict[str, list[dict]], args) -> None:
     names = list(results)
 
-    def least(name: str, endpoint_: str | None = None) -> float:
+    def middle(name: str, endpoint_: str | None = None) -> float:
         if endpoint_ is None:
-            return min(r["cycle"] for r in results[name])
-        return min((r["endpoints"].get(endpoint_, {}).get("mean", 0.0) for r in results[name]), default=0.0)
+            return statistics.median(r["cycle"] for r in results[name])
+        return statistics.median(r["endpoints"].get(endpoint_, {}).get("mean", 0.0) for r in results[name])
 
     print(f"\n{args.phones} phones counted, one at a time, {args.reports} reports with a {args.photo_kb} KB photo "
-          f"each; the served worker's M instructions, a request (the least of {args.repeat} repeats)")
+          f"each; the served worker's M instructions, a request (the median of {args.repeat} repeats)")
     header = "| endpoint | requests a phone | " + " | ".join(names) + (f" | now / {names[0]}" if len(names) > 1 else "") + " |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for name in sorted({e for rs in results.values() for r in rs for e in r["endpoints"]}):
         requests = results[names[-1]][0]["endpoints"].get(name, {}).get("requests", 0)
-        cells = [f"{least(n, name) / 1e6:,.2f}" for n in names]
+        cells = [f"{middle(n, name) / 1e6:,.2f}" for n in names]
         ratio = ""
         if len(names) > 1:
-            ratio = f" | {least('now', name) / least(names[0], name):.3f}×" if least(names[0], name) else " | "
+            ratio = f" | {middle('now', name) / middle(names[0], name):.3f}×" if middle(names[0], name) else " | "
         print(f"| `{name}` | {requests:g} | " + " | ".join(cells) + ratio + " |")
-    cells = [f"**{least(n) / 1e6:,.1f}**" for n in names]
-    ratio = f" | **{least('now') / least(names[0]):.3f}×**" if len(names) > 1 else ""
+    cells = [f"**{middle(n) / 1e6:,.1f}**" for n in names]
+    ratio = f" | **{middle('now') / middle(names[0]):.3f}×**" if len(names) > 1 else ""
     print("| a whole cycle | | " + " | ".join(cells) + ratio + " |")
 
 

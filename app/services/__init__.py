@@ -32,6 +32,19 @@ def end_read() -> None:
     db.session.rollback()
 
 
+def commit_read() -> None:
+    """End a transaction that only read with COMMIT, not ROLLBACK: for a read they are the
+    same, but after a ROLLBACK psycopg drops every statement it had prepared on the
+    connection (DEALLOCATE ALL, one more round trip) and each is then parsed and planned again
+    until it has run five more times (psycopg's prepare_threshold). A pull ended so once per
+    request kept the connections' statements from ever staying prepared. Refused where the
+    session holds a change it would write."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("commit_read: the session holds changes; this is for a transaction that only read")
+    session.commit()
+
+
 def database_answers() -> bool:
     """Does the database answer a trivial query? (The transaction is ended either way.)"""
     try:

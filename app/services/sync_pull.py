@@ -15,6 +15,7 @@ from app.repositories import hours as hours_repo
 from app.repositories import offices as office_repo
 from app.repositories import reports as report_repo
 from app.repositories import rounds as round_repo
+from app.services import commit_read
 from app.services.report_form import dump_reports, is_stored, stored_records, wire_of
 from app.services.written_records import WRITTEN
 from app.services.visibility import Visibility
@@ -29,9 +30,11 @@ from sync.cursor import BadCursor, scope_key
 def pull(user: User, cursor_text: str | None, limit: int) -> dict:
     key = scope_key(user.role, user.id, user.districts)
     try:
-        return engine.pull(SqlPullStore(user, stored_reports=True), key, cursor_text, limit, utcnow())
+        page = engine.pull(SqlPullStore(user, stored_reports=True), key, cursor_text, limit, utcnow())
     except BadCursor as exc:
         raise invalid("cursor", str(exc)) from exc
+    commit_read()
+    return page
 
 
 class SqlPullStore:
