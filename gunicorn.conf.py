@@ -31,7 +31,9 @@ keepalive = 5
 # Access log without query strings: nothing secret travels in URLs, and this keeps it so.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
-# gunicorn's logger, but building only the atoms the format above names (serving.py).
+# gunicorn's logger, but building only the atoms the format above names (serving.py). Naming a
+# logger class turns off gunicorn's switch to its statsd logger: with --statsd-host, set
+# logger_class = "gunicorn.instrument.statsd.Statsd" as well (or instead).
 logger_class = "serving.AccessLogger"
 errorlog = "-"
 

@@ -18,12 +18,14 @@ MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 
 class Bazres(Flask):
     def ensure_sync(self, func):
-        """Flask asks, some 20 times a request (each hook, the view, the method view's
-        method), whether a function is a coroutine, through `inspect` (five calls a time):
-        for a plain function or a bound method that is one look at its code's flags."""
-        code = func.__code__ if type(func) is FunctionType else (
-            func.__func__.__code__ if type(func) is MethodType and type(func.__func__) is FunctionType else None)
-        if code is not None and not code.co_flags & CO_COROUTINE:
+        """Flask asks several times a request (each hook, the view, the method view's method:
+        7 for /healthz, 13 for a login) whether a function is a coroutine, through `inspect`
+        (five calls a time): for a plain function or a bound method that is one look at its
+        code's flags. Anything else, or a function Python 3.12+ may call a coroutine by other
+        marks (inspect.markcoroutinefunction, a partialmethod), goes to Flask's own."""
+        function = func.__func__ if type(func) is MethodType else func
+        if (type(function) is FunctionType and not function.__code__.co_flags & CO_COROUTINE
+                and "_is_coroutine_marker" not in function.__dict__ and "__partialmethod__" not in function.__dict__):
             return func
         return super().ensure_sync(func)
 

@@ -7,14 +7,19 @@ their documentation is kept on that layer. A photo's PATCH went through eleven o
 same documentation on the view itself and hands the view back, so the OpenAPI document is
 the same (tests/unit/test_blueprint_docs.py) and a request calls the view directly."""
 
+import inspect
+
 import flask_smorest
 
 
 def _documentation_only(decorator):
-    """`decorator` (flask-smorest's), its documentation kept and its layer dropped."""
+    """`decorator` (flask-smorest's), its documentation kept and its layer dropped (kept for a
+    coroutine function: the layer is what has Flask run it)."""
 
     def apply(func):
         layer = decorator(func)
+        if inspect.iscoroutinefunction(func):
+            return layer
         func._apidoc = layer._apidoc  # a copy of func's own, with this decorator's added
         return func
 

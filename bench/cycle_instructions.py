@@ -7,15 +7,16 @@
 photos, pull) by the kernel's clock, which on these 2-core machines drifts 1.5x within the
 hour. This counts the instructions instead: the same code on the same data gives the same
 count whatever else the machine does. The server is `make serve`'s (scripts/serve.sh
-migrates and seeds a fresh database; then its gunicorn, 1 worker x 4 threads, runs under
-`valgrind --tool=callgrind`), the phones the reference client (bench/harness.py's Phone),
+migrates and seeds a fresh database; then its gunicorn, 1 worker x 4 threads, with the
+settings serve.sh exports, runs under `valgrind --tool=callgrind`), the phones the reference client (bench/harness.py's Phone),
 one after the other. Its gunicorn settings are the served code's own gunicorn.conf.py, with
 two hooks added: a request to `/__callgrind/on` (or `/off`) switches counting on (off), and
 once counting is on, each request's count is written out when the request is over
 (gunicorn's post_request: the response sent, the access log written), named by its
 endpoint. Between two such points lies all the worker did: reading and parsing the next
-request, the app, the answer, the log, and its loop's idle turns. The warm-up phones
-(--warm) are not counted.
+request, the app, the answer, the log, and its loop's idle turns. A count that two requests
+shared (one began before the other ended) stops the run. The warm-up phones (--warm) are
+not counted.
 
 PostgreSQL's work is another process's and is not counted. Instructions are not time:
 Argon2id's check is bound by memory as much as by instructions, and valgrind counts a
@@ -71,10 +72,12 @@ exec(compile(open(_served["__file__"]).read(), _served["__file__"], "exec"), _se
 globals().update({k: v for k, v in _served.items() if not k.startswith("__")})
 _switch = _ctypes.CDLL(_os.environ["BAZRES_COUNT_LIB"])
 _counting = [False]
+_open = [0]  # requests begun and not ended: more than one at a dump, and two were counted together
 _their_pre, _their_post = _served.get("pre_request"), _served.get("post_request")
 
 
 def pre_request(worker, req):
+    _open[0] += 1
     if req.path == "/__callgrind/on":
         _switch.bazres_count_on()
         _counting[0] = True
@@ -90,7 +93,8 @@ def post_request(worker, req, environ, resp):
         _their_post(worker, req, environ, resp)
     if _counting[0]:
         name = "control" if req.path.startswith("/__callgrind/") else f"{req.method} {req.path}"
-        _switch.bazres_count_dump(name.encode())
+        _switch.bazres_count_dump((("overlap " if _open[0] > 1 else "") + name).encode())
+    _open[0] -= 1
 """
 
 
@@ -117,6 +121,9 @@ def run_once(root: Path, args, workdir: Path, library: Path) -> dict:
     conf.write_text(GUNICORN_CONF)
     dumps = workdir / "callgrind"
     dumps.mkdir()
+    if "BAZRES_RATELIMIT_STORAGE_URI" in (root / "scripts/serve.sh").read_text():
+        # as serve.sh sets it before it starts gunicorn (the login limits counted in the database)
+        server.env.setdefault("BAZRES_RATELIMIT_STORAGE_URI", "database://")
     server.env |= {"BAZRES_COUNT_CONF": str(root / "gunicorn.conf.py"), "BAZRES_COUNT_LIB": str(library),
                    # valgrind is some 50x slower: no request is shed for the wait
                    "BAZRES_SHED_AFTER_MS": "3600000"}
@@ -164,6 +171,7 @@ def control(url: str, what: str) -> None:
         urllib.request.urlopen(f"{url}/__callgrind/{what}", timeout=600).read()
     except urllib.error.HTTPError:
         pass  # the app answers 404: the hook has done its part
+    time.sleep(PAUSE_S)
 
 
 def read_dumps(folder: Path, phones: int) -> dict:
@@ -172,6 +180,8 @@ def read_dumps(folder: Path, phones: int) -> dict:
         text = path.read_text(errors="replace")
         trigger = re.search(r"^desc: Trigger: Client Request: (.*)$", text, re.M)
         total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+        if trigger and trigger.group(1).startswith("overlap "):
+            raise SystemExit(f"two requests were counted together ({trigger.group(1)}): raise PAUSE_S")
         if trigger and total and trigger.group(1) != "control":
             method, _, path_ = trigger.group(1).partition(" ")
             counts[endpoint(method, path_)].append(int(total.group(1)))

@@ -33,16 +33,26 @@ def end_read() -> None:
 
 
 def commit_read() -> None:
-    """End a transaction that only read with COMMIT, not ROLLBACK: for a read they are the
-    same, but after a ROLLBACK psycopg drops every statement it had prepared on the
-    connection (DEALLOCATE ALL, one more round trip) and each is then parsed and planned again
-    until it has run five more times (psycopg's prepare_threshold). A pull ended so once per
-    request kept the connections' statements from ever staying prepared. Refused where the
-    session holds a change it would write."""
+    """End a transaction that only read. On PostgreSQL with COMMIT, not ROLLBACK: for a read
+    they are the same, but after a ROLLBACK psycopg drops every statement it had prepared on
+    the connection (DEALLOCATE ALL, one more round trip) and each is then parsed and planned
+    again until it has run five more times (psycopg's prepare_threshold); a pull ended so once
+    per request kept the connections' statements from ever staying prepared. On SQLite, a
+    ROLLBACK, as `end_read`.
+
+    Only for a service that reads and nothing else: a session holding a change not yet
+    flushed is refused (rolled back, RuntimeError), but a write already sent (flushed, a Core
+    statement) cannot be told from here and would be committed. The pull's test checks, on
+    PostgreSQL, that a pull writes no row (tests/sync/test_pull_ends_by_commit.py)."""
     session = db.session
     if session.new or session.dirty or session.deleted:
-        raise RuntimeError("commit_read: the session holds changes; this is for a transaction that only read")
-    session.commit()
+        session.rollback()
+        raise RuntimeError("commit_read: the session holds a change to write; this is for a transaction that "
+                           "only read")
+    if session.get_bind().dialect.name == "postgresql":
+        session.commit()
+    else:
+        session.rollback()
 
 
 def database_answers() -> bool:

@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import LEG
 
+
 def test_the_live_server_answers_health_and_logs_a_user_in(live):
     assert live.request("GET", "/healthz").status == 200
     me = live.request("GET", "/api/v1/auth/me", user="inspector-6a")
@@ -14,8 +15,9 @@ def test_the_live_server_answers_health_and_logs_a_user_in(live):
 
 
 def test_make_serve_logs_each_request_without_its_query_string(live):
-    """gunicorn's access line (gunicorn.conf.py's format, written by serving.AccessLogger):
-    address, method, path without the query, protocol, status, bytes, milliseconds."""
+    """gunicorn's access line as gunicorn.conf.py's format has it (serving.AccessLogger writes
+    it; tests/unit/test_access_log.py checks it is gunicorn's own line): address, method, path
+    without the query, protocol, status, bytes, milliseconds."""
     if LEG != "postgis":
         pytest.skip("flask run serves the SpatiaLite leg: its log is werkzeug's")
     answer = live.request("GET", "/api/v1/auth/me?secret=never-logged", user="inspector-6a")

@@ -47,3 +47,16 @@ def test_make_serve_uses_it():
     exec((Path(__file__).resolve().parents[2] / "gunicorn.conf.py").read_text(), settings)
     assert settings["logger_class"] == "serving.AccessLogger"
     assert set(AccessLogger.CHEAP) >= {"h", "m", "U", "H", "s", "B", "M"}
+
+
+def test_for_make_serves_format_only_its_atoms_are_built():
+    config = Config()
+    settings = {}
+    exec((Path(__file__).resolve().parents[2] / "gunicorn.conf.py").read_text(), settings)
+    config.set("access_log_format", settings["access_log_format"])
+    logger = AccessLogger(config)
+    assert logger._lean
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[("Content-Type", "application/json")])
+    atoms = logger.atoms(response, SimpleNamespace(headers=[("HOST", "x")]), dict(ENVIRON),
+                         datetime.timedelta(0, 0, 5000))
+    assert set(atoms) <= set(AccessLogger.CHEAP)  # no time, user, header or environ atoms

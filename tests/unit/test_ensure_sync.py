@@ -49,3 +49,31 @@ def test_a_plain_function_comes_back_itself():
     assert app.ensure_sync(plain) is plain
     bound = Hooks().plain
     assert app.ensure_sync(bound) is bound
+
+
+def test_a_plain_function_is_answered_without_inspect(monkeypatch):
+    import flask.app
+
+    asked = []
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda func: asked.append(func) or False)
+    app.ensure_sync(plain)
+    app.ensure_sync(Hooks().plain)
+    assert asked == []
+    app.ensure_sync(functools.partial(plain))
+    assert len(asked) == 1
+
+
+@pytest.mark.skipif(not hasattr(__import__("inspect"), "markcoroutinefunction"), reason="Python 3.12+")
+def test_a_function_marked_a_coroutine_goes_to_flask():
+    import inspect
+
+    def marked():
+        return later()
+
+    inspect.markcoroutinefunction(marked)
+    assert _flask_says(marked) != "as is"
+    try:
+        ours = "wrapped" if app.ensure_sync(marked) is not marked else "as is"
+    except RuntimeError:
+        ours = "refused"
+    assert ours == _flask_says(marked)
