@@ -44,7 +44,7 @@ import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.harness import (INSPECTORS, ROOT, Phone, PhonePlan, Recorder, Server, endpoint,  # noqa: E402
-                           alternated, fresh_database, libpq, remove_worktree, worktree)
+                           alternated, compared, fresh_database, libpq)
 from sync.client import HttpTransport, Response  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bazres_load_bench"
@@ -168,24 +168,20 @@ def main() -> None:
         parser.error("--own-venv goes with --compare REF")
 
     scratch = Path(tempfile.mkdtemp(prefix="bazres-cycle-"))
-    variants = {"now": ROOT}
     try:
-        if args.compare:
-            variants = {args.compare: worktree(args.compare, scratch / "compare", args.own_venv), "now": ROOT}
-        results: dict[str, list[dict]] = defaultdict(list)
-        for repeat, name, root in alternated(variants, args.repeat):
-            workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
-            load = os.getloadavg()[0]
-            result = run_once(root, args, workdir)
-            results[name].append(result)
-            print(f"repeat {repeat + 1}, {name}: server {result['server_ms']:.1f} ms, database "
-                  f"{result['database_ms']:.1f} ms, the phone's client {result['phone_ms']:.1f} ms a cycle, "
-                  f"worker peak {result['worker_peak_mb']:.0f} MB (load {load:.1f})", flush=True)
-            shutil.rmtree(workdir, ignore_errors=True)
-        show(results, args)
+        with compared(args.compare, scratch, args.own_venv) as variants:
+            results: dict[str, list[dict]] = defaultdict(list)
+            for repeat, name, root in alternated(variants, args.repeat):
+                workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+                load = os.getloadavg()[0]
+                result = run_once(root, args, workdir)
+                results[name].append(result)
+                print(f"repeat {repeat + 1}, {name}: server {result['server_ms']:.1f} ms, database "
+                      f"{result['database_ms']:.1f} ms, the phone's client {result['phone_ms']:.1f} ms a cycle, "
+                      f"worker peak {result['worker_peak_mb']:.0f} MB (load {load:.1f})", flush=True)
+                shutil.rmtree(workdir, ignore_errors=True)
+            show(results, args)
     finally:
-        if args.compare:
-            remove_worktree(scratch / "compare")
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (INSPECTORS, ROOT, Phone, PhonePlan, Recorder, Server, endpoint,  # noqa: E402
-                           alternated, fresh_database, remove_worktree, worktree)
+                           alternated, compared, fresh_database)
 from sync.client import HttpTransport, Response  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bazres_bench_instructions"
@@ -210,24 +210,20 @@ def main() -> None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
 
     scratch = Path(tempfile.mkdtemp(prefix="bazres-cycle-instructions-"))
-    variants = {"now": ROOT}
     try:
-        library = build_switch(scratch)
-        if args.compare:
-            variants = {args.compare: worktree(args.compare, scratch / "compare", args.own_venv), "now": ROOT}
-        results: dict[str, list[dict]] = defaultdict(list)
-        for repeat, name, root in alternated(variants, args.repeat):
-            workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
-            began = time.monotonic()
-            result = run_once(root, args, workdir, library)
-            results[name].append(result)
-            print(f"repeat {repeat + 1}, {name}: {result['cycle'] / 1e6:,.1f} M instructions a cycle "
-                  f"({time.monotonic() - began:.0f} s)", flush=True)
-            shutil.rmtree(workdir, ignore_errors=True)
-        show(results, args)
+        with compared(args.compare, scratch, args.own_venv) as variants:
+            library = build_switch(scratch)
+            results: dict[str, list[dict]] = defaultdict(list)
+            for repeat, name, root in alternated(variants, args.repeat):
+                workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+                began = time.monotonic()
+                result = run_once(root, args, workdir, library)
+                results[name].append(result)
+                print(f"repeat {repeat + 1}, {name}: {result['cycle'] / 1e6:,.1f} M instructions a cycle "
+                      f"({time.monotonic() - began:.0f} s)", flush=True)
+                shutil.rmtree(workdir, ignore_errors=True)
+            show(results, args)
     finally:
-        if args.compare:
-            remove_worktree(scratch / "compare")
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -19,6 +19,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,19 @@ def worktree(ref: str, into: Path, own_venv: bool) -> Path:
     else:
         (into / ".venv").symlink_to(ROOT / ".venv")
     return into
+
+
+@contextmanager
+def compared(ref: str | None, scratch: Path, own_venv: bool = False):
+    """{"now": this checkout} and, with `ref` (`--compare REF`), {REF: its worktree} before it;
+    the worktree removed when done, also after a failure."""
+    if not ref:
+        yield {"now": ROOT}
+        return
+    try:
+        yield {ref: worktree(ref, scratch / "compare", own_venv), "now": ROOT}
+    finally:
+        remove_worktree(scratch / "compare")
 
 
 def alternated(variants: dict[str, Path], repeat: int):

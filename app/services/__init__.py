@@ -43,7 +43,8 @@ def commit_read() -> None:
     Only for a service that reads and nothing else: a session holding a change not yet
     flushed is refused (rolled back, RuntimeError), but a write already sent (flushed, a Core
     statement) cannot be told from here and would be committed. The pull's test checks, on
-    PostgreSQL, that a pull writes no row (tests/sync/test_pull_ends_by_commit.py)."""
+    PostgreSQL, that a pull writes no row (tests/sync/test_pull_ends_by_commit.py), and a
+    served one that its connection is left committed (tests/live_server/test_pull_prepared_live.py)."""
     session = db.session
     if session.new or session.dirty or session.deleted:
         session.rollback()
