@@ -11,6 +11,7 @@ import re
 import threading
 import time
 
+from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.workers.gthread import ThreadWorker
 
@@ -21,12 +22,45 @@ QUEUED_S = "bazres.queued_s"
 CLOSE_AFTER = "bazres.close_after"
 
 
+class SettledConfig(Config):
+    """gunicorn's settings with each one's value kept on the instance, read as a plain attribute.
+
+    gunicorn reads a setting as `cfg.name`, which Config answers in `__getattr__`: Python 3.11
+    gets there only after its ordinary lookup has failed, formatting an AttributeError's
+    message and dropping it, and then calls the setting's `get()`. The parser, the environ,
+    the worker's loop and the access log read settings some 25 times a request (a twelfth of
+    a tiny GET's instructions, issue 18). A worker's settings do not change while it lives
+    (gunicorn reloads by starting new workers); this object's own `set` updates its copy, a
+    Setting changed behind its back (`cfg.settings[name].set`) would not be seen. Config's
+    properties (`is_ssl`, `worker_class`, `sendfile`, ...) stay properties, now reading plain
+    attributes; the settings they stand in front of are not copied."""
+
+    def __init__(self, cfg: Config):
+        # Not Config.__init__, which would make a second set of settings: this one's are cfg's.
+        state = vars(self)
+        state.update(vars(cfg))
+        state.update((name, setting.get()) for name, setting in cfg.settings.items() if not hasattr(Config, name))
+
+    def set(self, name, value):
+        super().set(name, value)
+        if not hasattr(Config, name):
+            vars(self)[name] = self.settings[name].get()
+
+
 class QueueTimedWorker(ThreadWorker):
-    """gunicorn's threaded worker, with each request's wait for a thread put in its environ."""
+    """gunicorn's threaded worker, with each request's wait for a thread put in its environ,
+    and its settings read as plain attributes (SettledConfig)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._queued = threading.local()
+
+    def init_process(self):
+        # In the worker's own process (its __init__ runs in the master, whose logger this
+        # one is a copy of after the fork): the worker, its logger and the parser it makes
+        # read the settled copy.
+        self.cfg = self.log.cfg = SettledConfig(self.cfg)
+        super().init_process()
 
     def enqueue_req(self, conn):
         # Called when a request's first bytes are there (a new connection, or a kept-alive

@@ -4,6 +4,7 @@ from inspect import CO_COROUTINE
 from types import FunctionType, MethodType
 
 from flask import Flask
+from flask.sessions import NullSession, SessionInterface
 
 from app import passwords  # noqa: F401  (first: checks the Argon2 build can run here, app.argon2_guard)
 from app import config, errors, security
@@ -16,7 +17,37 @@ from app.jsonprovider import OrjsonProvider
 MIGRATIONS_DIR = str(config.INSTANCE_DIR.parent / "migrations")
 
 
+class NoSession(NullSession):
+    """`flask.session` in Bazres: empty, and refusing any write."""
+
+    def _fail(self, *args, **kwargs):
+        raise RuntimeError("Bazres keeps no cookie session (app.NoSessions): its callers are bearer tokens, "
+                           "and nothing would read what is written here.")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+
+
+class NoSessions(SessionInterface):
+    """Bazres keeps no cookie session: every caller is a bearer token (DESIGN §5, §10), the web
+    pages included (they call the API). Flask's default opens one on every request anyway:
+    a signer made from SECRET_KEY and the cookie looked for, some 15 µs a request, and
+    nothing ever written to it. Here a request gets an empty session, never saved; code
+    that writes one fails loudly (RuntimeError) rather than setting a cookie nothing reads.
+    SECRET_KEY stays in the config for Flask and its extensions; Bazres itself signs nothing
+    with it."""
+
+    null_session_class = NoSession
+
+    def open_session(self, app, request):
+        return None  # Flask then makes the null session
+
+    def save_session(self, app, session, response) -> None:
+        pass
+
+
 class Bazres(Flask):
+    session_interface = NoSessions()
+
     def ensure_sync(self, func):
         """Flask asks several times a request (each hook, the view, the method view's method:
         7 for /healthz, 13 for a login) whether a function is a coroutine, through `inspect`

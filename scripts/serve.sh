@@ -10,7 +10,7 @@ export ATTACHMENTS_DIR="${ATTACHMENTS_DIR:-$PWD/instance/attachments}"
 # Failed logins counted in the database, so that every worker counts the same ones.
 export BAZRES_RATELIMIT_STORAGE_URI="${BAZRES_RATELIMIT_STORAGE_URI:-database://}"
 if [ -z "${SECRET_KEY:-}" ]; then
-  echo "SECRET_KEY is not set: using a random one for this run (set it to keep sessions across restarts)."
+  # Flask's; Bazres signs nothing with it and keeps no cookie session (app.NoSessions).
   export SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_hex(32))')"
 fi
 mkdir -p "$ATTACHMENTS_DIR"

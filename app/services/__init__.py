@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -57,11 +57,21 @@ def commit_read() -> None:
 
 
 def database_answers() -> bool:
-    """Does the database answer a trivial query? (The transaction is ended either way.)"""
-    try:
-        health_repo.ping()
-        return True
-    except SQLAlchemyError:
-        return False
-    finally:
-        db.session.rollback()
+    """Does the database answer a trivial query? (The transaction is ended either way.)
+
+    A pooled connection the database dropped (a restart, an operator's pg_terminate_backend)
+    is found out only when used, and SQLAlchemy then recycles the pool: the question is asked
+    once more, on a new connection, so that the answer is about the database and not about a
+    connection it dropped a moment ago (a load balancer would take a healthy server out)."""
+    for attempt in (1, 2):
+        try:
+            health_repo.ping()
+            return True
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                return False
+        except SQLAlchemyError:
+            return False
+        finally:
+            db.session.rollback()
+    return False

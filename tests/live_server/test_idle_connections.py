@@ -41,3 +41,15 @@ def test_connections_the_database_dropped_just_after_use_cost_at_most_a_503_and_
     assert {a.status for a in answers} <= {200, 503}
     assert all("Retry-After" in a.headers for a in answers if a.status == 503)
     assert [a.status for a in answers[-4:]] == [200] * 4
+
+
+def test_health_is_the_databases_not_a_dropped_connections(live):
+    """/healthz on a pooled connection the database dropped a moment ago: the pool is
+    recycled and the question asked again, so a load balancer does not take a server out for
+    a connection it had in its pool (the database answers)."""
+    for _ in range(4):  # both workers' pools hold connections used just now
+        assert live.request("GET", "/healthz").status == 200
+    with psycopg.connect(libpq(live.database_url), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+    assert [live.request("GET", "/healthz").status for _ in range(8)] == [200] * 8
