@@ -171,15 +171,13 @@ def main() -> None:
     try:
         with compared(args.compare, scratch, args.own_venv) as variants:
             results: dict[str, list[dict]] = defaultdict(list)
-            for repeat, name, root in alternated(variants, args.repeat):
-                workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+            for repeat, name, root, workdir in alternated(variants, args.repeat, scratch):
                 load = os.getloadavg()[0]
                 result = run_once(root, args, workdir)
                 results[name].append(result)
                 print(f"repeat {repeat + 1}, {name}: server {result['server_ms']:.1f} ms, database "
                       f"{result['database_ms']:.1f} ms, the phone's client {result['phone_ms']:.1f} ms a cycle, "
                       f"worker peak {result['worker_peak_mb']:.0f} MB (load {load:.1f})", flush=True)
-                shutil.rmtree(workdir, ignore_errors=True)
             show(results, args)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -214,14 +214,12 @@ def main() -> None:
         with compared(args.compare, scratch, args.own_venv) as variants:
             library = build_switch(scratch)
             results: dict[str, list[dict]] = defaultdict(list)
-            for repeat, name, root in alternated(variants, args.repeat):
-                workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+            for repeat, name, root, workdir in alternated(variants, args.repeat, scratch):
                 began = time.monotonic()
                 result = run_once(root, args, workdir, library)
                 results[name].append(result)
                 print(f"repeat {repeat + 1}, {name}: {result['cycle'] / 1e6:,.1f} M instructions a cycle "
                       f"({time.monotonic() - began:.0f} s)", flush=True)
-                shutil.rmtree(workdir, ignore_errors=True)
             show(results, args)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

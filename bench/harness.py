@@ -97,15 +97,20 @@ def compared(ref: str | None, scratch: Path, own_venv: bool = False):
         remove_worktree(scratch / "compare")
 
 
-def alternated(variants: dict[str, Path], repeat: int):
-    """(repeat, name, root) in the order a `--compare` runs them: every variant in each repeat,
-    the order reversed every other repeat, so that the machine's drift hits each alike."""
+def alternated(variants: dict[str, Path], repeat: int, scratch: Path):
+    """(repeat, name, root, workdir) in the order a `--compare` runs them: every variant in each
+    repeat, the order reversed every other repeat, so that the machine's drift hits each alike;
+    each run with a folder of its own in `scratch`, removed once the run is over."""
     for index in range(repeat):
         order = list(variants.items())
         if index % 2:
             order.reverse()
         for name, root in order:
-            yield index, name, root
+            workdir = Path(tempfile.mkdtemp(prefix="run-", dir=scratch))
+            try:
+                yield index, name, root, workdir
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 def remove_worktree(into: Path) -> None:

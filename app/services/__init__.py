@@ -63,15 +63,20 @@ def database_answers() -> bool:
     is found out only when used, and SQLAlchemy then recycles the pool: the question is asked
     once more, on a new connection, so that the answer is about the database and not about a
     connection it dropped a moment ago (a load balancer would take a healthy server out)."""
-    for attempt in (1, 2):
-        try:
-            health_repo.ping()
-            return True
-        except DBAPIError as error:
-            if attempt == 2 or not error.connection_invalidated:
-                return False
-        except SQLAlchemyError:
-            return False
-        finally:
-            db.session.rollback()
-    return False
+    answered = _pinged()
+    if answered is None:
+        answered = _pinged()
+    return bool(answered)
+
+
+def _pinged() -> bool | None:
+    """True if the database answered, False if not, None if the connection used had been dropped."""
+    try:
+        health_repo.ping()
+        return True
+    except DBAPIError as error:
+        return None if error.connection_invalidated else False
+    except SQLAlchemyError:
+        return False
+    finally:
+        db.session.rollback()
