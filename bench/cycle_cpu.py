@@ -44,7 +44,7 @@ import psycopg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.harness import (INSPECTORS, ROOT, Phone, PhonePlan, Recorder, Server, endpoint,  # noqa: E402
-                           alternated, compared, fresh_database, libpq)
+                           Wrapping, alternated, compared, fresh_database, libpq)
 from sync.client import HttpTransport, Response  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bazres_load_bench"
@@ -94,7 +94,7 @@ class Meter:
         return reading
 
 
-class MeteredTransport:
+class MeteredTransport(Wrapping):
     """HttpTransport with the server's and database's CPU noted for each request."""
 
     def __init__(self, url: str, meter: Meter):

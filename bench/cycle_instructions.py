@@ -49,7 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (INSPECTORS, ROOT, Phone, PhonePlan, Recorder, Server, endpoint,  # noqa: E402
-                           alternated, compared, fresh_database)
+                           Wrapping, alternated, compared, fresh_database)
 from sync.client import HttpTransport, Response  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bazres_bench_instructions"
@@ -151,11 +151,11 @@ def run_once(root: Path, args, workdir: Path, library: Path) -> dict:
     return read_dumps(dumps, args.phones)
 
 
-class PausingTransport:
+class PausingTransport(Wrapping):
     """The phone's HttpTransport, pausing after each answer: the worker's thread writes its
-    access log and ends the request after the answer has left, and the next request (a new
-    connection, maybe another thread) must not start meanwhile, or each would be counted
-    partly in the other's count."""
+    access log and ends the request after the answer has left, and the next request (on the
+    connection kept open, maybe on another thread) must not start meanwhile, or each would be
+    counted partly in the other's count."""
 
     def __init__(self, url: str):
         self.inner = HttpTransport(url, timeout=600)

@@ -375,7 +375,18 @@ class Recorder:
             self.samples.append(sample)
 
 
-class TimedTransport:
+class Wrapping:
+    """A transport around another (`inner`, in the end an HttpTransport), closed with it."""
+
+    inner: object
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close:
+            close()
+
+
+class TimedTransport(Wrapping):
     """The client's HttpTransport, with every request timed and push answers noted."""
 
     def __init__(self, inner: HttpTransport, recorder: Recorder):
@@ -422,7 +433,7 @@ def _shed(method: str, response: Response) -> bool:
     return isinstance(body, dict) and body.get("type") == "/problems/overloaded"
 
 
-class LosingTransport:
+class LosingTransport(Wrapping):
     """Loses the answer to every `every`-th push on its way back: the server applied it, the
     phone never hears so, and sends the same ops again (they must come back `duplicate`)."""
 
@@ -544,6 +555,12 @@ class Phone:
             self.finish()
         except (ServerError, TransportError, OSError, KeyError, ValueError) as exc:
             self.outcome.error = f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            # The phone's connection (HttpTransport keeps one open), closed when its sync is
+            # over rather than left to the server's keep-alive.
+            close = getattr(self.transport, "close", None)
+            if close:
+                close()
         self.outcome.seconds = time.perf_counter() - began
         return self.outcome
 

@@ -36,17 +36,20 @@ Rules it keeps, so that nothing is lost or doubled:
 import argparse
 import getpass
 import hashlib
+import http.client
 import json
 import math
 import random
 import re
 import sqlite3
 import sys
+import threading
 import time
 import urllib.error
-from contextlib import contextmanager
+import urllib.parse
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -83,21 +86,94 @@ class TransportError(Exception):
 
 
 class HttpTransport:
-    """Plain HTTP with the standard library."""
+    """HTTP/1.1 with the standard library, on one connection kept open from request to request,
+    as a phone's own HTTP stack keeps it: a sync is some ten requests (log in, pull, push, a
+    photo each, pull), and a new connection for each cost a TCP handshake each (a round trip,
+    a second or more on a 2G line) and, at the 08:00 rush, the server an accept and a close
+    each (issue 18; README, "A seventeenth machine"). The server may close a connection that
+    sat idle (gunicorn after its keep-alive, 5 s under `make serve`) or say it closes it after
+    an answer (`Connection: close`: werkzeug's server after each, `make serve` after a shed
+    with a large body): a request that finds the connection it reused closed, before any
+    answer came, is sent once more at once on a new one. The protocol makes that safe: an op
+    is applied once however often it is sent (its op_id), a photo is named by its hash, a
+    piece lands at one offset.
+
+    Through a proxy the environment names (`http_proxy`, `https_proxy`, not bypassed by
+    `no_proxy`), requests go as urllib sends them, a connection each. One request at a time:
+    a transport is one phone's line (a lock keeps two threads from sharing it mid-request)."""
 
     def __init__(self, base_url: str, timeout: float = 30):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        parts = urllib.parse.urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname, parts.port
+        self._prefix = parts.path
+        # The environment's proxies as they are now, read once, with an opener of this
+        # transport's own (urlopen's is made once a process and keeps the first it saw).
+        proxies = urllib.request.getproxies()
+        self._proxied = parts.scheme in proxies and not urllib.request.proxy_bypass(parts.netloc)
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler(proxies)) if self._proxied else None
+        self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
-        req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
+        if self._proxied:
+            return self._through_urllib(method, path, body, headers)
+        headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        with self._lock:
+            for attempt in (1, 2):
+                reused = self._connection is not None
+                connection = self._connection or self._connect()
+                self._connection = None  # until the answer has been read whole
+                answer = None
+                try:
+                    connection.request(method, self._prefix + path, body=body, headers=headers)
+                    answer = connection.getresponse()
+                    data = answer.read()
+                except (http.client.HTTPException, OSError) as err:
+                    connection.close()
+                    if reused and attempt == 1 and answer is None and isinstance(err, _CLOSED_BY_SERVER):
+                        continue  # closed while it sat idle, before any answer: once more, on a new connection
+                    raise TransportError(str(err) or type(err).__name__) from err
+                if answer.will_close:
+                    connection.close()
+                else:
+                    self._connection = connection
+                return Response(answer.status, dict(answer.headers), data)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._scheme == "https":  # verified as urllib verifies it (http.client's default context)
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
+        return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+
+    def _through_urllib(self, method: str, path: str, body: bytes | None, headers: dict | None) -> Response:
+        req = urllib.request.Request(self.base_url + path, data=body, method=method,
+                                     headers={"User-Agent": USER_AGENT, **(headers or {})})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with self._opener.open(req, timeout=self.timeout) as resp:
                 return Response(resp.status, dict(resp.headers), resp.read())
         except urllib.error.HTTPError as err:
             return Response(err.code, dict(err.headers), err.read())
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
             raise TransportError(str(err)) from err
+
+
+# What a phone's login records as its device's software (Device.user_agent).
+USER_AGENT = f"bazres-sync-client/1 Python/{sys.version_info.major}.{sys.version_info.minor}"
+
+# What a reused connection the server had closed meanwhile fails with: no answer at all
+# (RemoteDisconnected is a ConnectionResetError), or the request's bytes refused. Not a
+# timeout: that request may be running still.
+_CLOSED_BY_SERVER = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
 
 def retry_after_s(response: Response, longest: float = 300) -> float:
