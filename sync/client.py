@@ -119,30 +119,35 @@ class HttpTransport:
         self._lock = threading.Lock()
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> Response:
+        headers = {"User-Agent": USER_AGENT, **(headers or {})}
         if self._proxied:
             return self._through_urllib(method, path, body, headers)
-        headers = {"User-Agent": USER_AGENT, **(headers or {})}
         with self._lock:
-            for attempt in (1, 2):
-                reused = self._connection is not None
-                connection = self._connection or self._connect()
-                self._connection = None  # until the answer has been read whole
-                answer = None
+            kept, self._connection = self._connection, None  # none kept until an answer is read whole
+            if kept is not None:
                 try:
-                    connection.request(method, self._prefix + path, body=body, headers=headers)
-                    answer = connection.getresponse()
-                    data = answer.read()
-                except (http.client.HTTPException, OSError) as err:
-                    connection.close()
-                    if reused and attempt == 1 and answer is None and isinstance(err, _CLOSED_BY_SERVER):
-                        continue  # closed while it sat idle, before any answer: once more, on a new connection
-                    raise TransportError(str(err) or type(err).__name__) from err
-                if answer.will_close:
-                    connection.close()
-                else:
-                    self._connection = connection
-                return Response(answer.status, dict(answer.headers), data)
-        raise AssertionError("unreachable")  # the loop returns or raises
+                    return self._exchange(kept, method, path, body, headers, reused=True)
+                except _ClosedWhileIdle:
+                    pass  # closed while it sat idle, before any answer: once more, on a new connection
+            return self._exchange(self._connect(), method, path, body, headers, reused=False)
+
+    def _exchange(self, connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None,
+                  headers: dict, reused: bool) -> Response:
+        answer = None
+        try:
+            connection.request(method, self._prefix + path, body=body, headers=headers)
+            answer = connection.getresponse()
+            data = answer.read()
+        except (http.client.HTTPException, OSError) as err:
+            connection.close()
+            if reused and answer is None and isinstance(err, _CLOSED_BY_SERVER):
+                raise _ClosedWhileIdle from err
+            raise TransportError(str(err) or type(err).__name__) from err
+        if answer.will_close:
+            connection.close()
+        else:
+            self._connection = connection
+        return Response(answer.status, dict(answer.headers), data)
 
     def close(self) -> None:
         with self._lock:
@@ -155,9 +160,8 @@ class HttpTransport:
             return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout)
         return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
 
-    def _through_urllib(self, method: str, path: str, body: bytes | None, headers: dict | None) -> Response:
-        req = urllib.request.Request(self.base_url + path, data=body, method=method,
-                                     headers={"User-Agent": USER_AGENT, **(headers or {})})
+    def _through_urllib(self, method: str, path: str, body: bytes | None, headers: dict) -> Response:
+        req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers)
         try:
             with self._opener.open(req, timeout=self.timeout) as resp:
                 return Response(resp.status, dict(resp.headers), resp.read())
@@ -174,6 +178,10 @@ USER_AGENT = f"bazres-sync-client/1 Python/{sys.version_info.major}.{sys.version
 # (RemoteDisconnected is a ConnectionResetError), or the request's bytes refused. Not a
 # timeout: that request may be running still.
 _CLOSED_BY_SERVER = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+
+
+class _ClosedWhileIdle(Exception):
+    """The connection reused had been closed by the server before this request's answer began."""
 
 
 def retry_after_s(response: Response, longest: float = 300) -> float:
