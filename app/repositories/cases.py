@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Collection
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from app.extensions import db
 from app.hours import calendar
@@ -91,9 +92,12 @@ def lock_on_days(pairs: Collection[tuple[uuid.UUID, str]]) -> dict:
     return {(c.office_id, c.jalali_date): c for c in rows}
 
 
+# A push's lock on the cases its reports may join: it has their offices already, so a case's
+# own (the model's selectin load: a second query, each office an ORM object with its point)
+# is left to load only if something asks for it.
 _LOCK_ON_DAYS = bulk.Prebuilt(lambda dialect: sa.select(ViolationCase).where(
     bulk.any_of(ViolationCase.office_id, "offices", dialect), bulk.any_of(ViolationCase.jalali_date, "days", dialect))
-    .with_for_update().execution_options(populate_existing=True))
+    .options(orm.lazyload(ViolationCase.office)).with_for_update().execution_options(populate_existing=True))
 
 
 def lock_on_day(office_id: uuid.UUID, day: str) -> ViolationCase | None:
