@@ -3,15 +3,15 @@
 
 Why not werkzeug's default (scrypt, N=2^15, r=8, p=1): it is below OWASP's minimum for
 scrypt (N=2^17) and yet cost 93 ms of CPU a check here, against 20 ms for Argon2id at the
-setting above; on the first morning of Nowruz every phone logs in at once (README "Load
-and faults"). Hashes made earlier (werkzeug's `scrypt:` and `pbkdf2:`) still verify and
+setting above; on the first morning of Nowruz every phone logs in at once (README
+"Security"). Hashes made earlier (werkzeug's `scrypt:` and `pbkdf2:`) still verify and
 are replaced by an Argon2id hash at the user's next successful login.
 
 Why not OWASP's 7 MiB, 5-pass setting, listed as of equal defence and 0.84x the CPU of a
 check here (bench/passwords_bench.py): it does 0.92x the work for an attacker too, and one
 bound by memory (GPUs) gets some 3x the guesses from the same hardware (cost ~ memory^2 x
 passes); the cheapest of OWASP's minimums for 6-8 % of the rush's server CPU was not worth
-that (README "An eleventh machine"). Hashes of any other setting are replaced at the next login.
+that (bench/HISTORY.md, "An eleventh machine"). Hashes of any other setting are replaced at the next login.
 
 `make install` builds argon2-cffi-bindings with AVX2 where the CPU has it (scripts/argon2_build.py):
 the same hashes in 0.54-0.61x the CPU of PyPI's wheel. Such a build may die of an illegal

@@ -90,7 +90,7 @@ class HttpTransport:
     as a phone's own HTTP stack keeps it: a sync is some ten requests (log in, pull, push, a
     photo each, pull), and a new connection for each cost a TCP handshake each (a round trip,
     a second or more on a 2G line) and, at the 08:00 rush, the server an accept and a close
-    each (issue 18; README, "A seventeenth machine"). The server may close a connection that
+    each (issue 18; bench/HISTORY.md, "A seventeenth machine"). The server may close a connection that
     sat idle (gunicorn after its keep-alive, 5 s under `make serve`) or say it closes it after
     an answer (`Connection: close`: werkzeug's server after each, `make serve` after a shed
     with a large body): a request that finds the connection it reused closed, before any

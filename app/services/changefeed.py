@@ -17,8 +17,8 @@ Two kinds of lock, both transaction-scoped PostgreSQL advisory locks:
   round) takes those districts' locks, in ascending order, and the citywide lock in shared
   mode; a citywide write (the hours, an office import, a correction that may move an
   office) takes the citywide lock exclusively. Pushes of different districts therefore
-  run side by side, where one lock over all writers made them take turns (README "Load
-  and faults").
+  run side by side, where one lock over all writers made them take turns (bench/HISTORY.md,
+  "Pushes took turns").
 
 On SQLite every write transaction already holds the database's write lock from its start
 (BEGIN IMMEDIATE, app.database), which gives both orders; the rows are still written at the
