@@ -101,8 +101,10 @@ _LOCK_ON_DAYS = bulk.Prebuilt(lambda dialect: sa.select(ViolationCase).where(
 
 
 def lock_on_day(office_id: uuid.UUID, day: str) -> ViolationCase | None:
+    """The case of an office and Jalali day, locked (an op landing alone: its office is known, as above)."""
     return db.session.scalar(sa.select(ViolationCase).where(ViolationCase.office_id == office_id,
                                                             ViolationCase.jalali_date == day)
+                             .options(orm.lazyload(ViolationCase.office))
                              .with_for_update().execution_options(populate_existing=True))
 
 

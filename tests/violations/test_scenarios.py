@@ -7,6 +7,7 @@ Times are fixed Jalali instants in the past, pushed now with the phone's clock r
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from app.hours import calendar
 from tests.sync.helpers import envelope, first_office, op, report_data
@@ -148,3 +149,23 @@ def test_a_change_of_hours_rejudges_only_the_days_it_can_reach(client, office):
     assert publish("1405-02-10", "1405-02-12") == 0
     assert publish("01-05", "01-07") == 1
     assert publish("1405-01-06", "1405-01-06") == 1
+
+
+def test_a_report_joining_a_case_reads_its_office_once_not_again_with_the_case(client, office, app_context):
+    """A push has the offices of its reports; locking the cases they join must not load each
+    case's office too (the model's selectin load: a second query of the offices a push)."""
+    from app.extensions import db  # the test's own app, as the request's
+    report(client, office, at("1405-01-06", "10:00"))
+    statements = []
+
+    def counted(connection, cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+    sa.event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        record = report(client, office, at("1405-01-06", "11:00"))  # joins the case the first opened
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", counted)
+    (case,) = cases_of(client, office, "1405-01-06")
+    assert record["violation_id"] == case["id"]
+    reads = [s for s in statements if s.startswith("SELECT") and " FROM offices" in s]
+    assert len(reads) == 1, reads
