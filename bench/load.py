@@ -57,8 +57,11 @@ def log_in_batch(plans: list[PhonePlan], url: str, workdir: str) -> None:
                     return
                 plan = pending.pop()
             phone = Phone(plan, url, Path(workdir), Recorder())
-            phone.open()
-            phone.login()
+            try:
+                phone.open()
+                phone.login()
+            finally:
+                phone.transport.close()  # as a Phone's cycle closes its own: none left for the server to time out
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for thread in threads:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from app.extensions import db
 from app.hours import calendar
 from tests.sync.helpers import envelope, first_office, op, report_data
 
@@ -154,7 +155,6 @@ def test_a_change_of_hours_rejudges_only_the_days_it_can_reach(client, office):
 def test_a_report_joining_a_case_reads_its_office_once_not_again_with_the_case(client, office, app_context):
     """A push has the offices of its reports; locking the cases they join must not load each
     case's office too (the model's selectin load: a second query of the offices a push)."""
-    from app.extensions import db  # the test's own app, as the request's
     report(client, office, at("1405-01-06", "10:00"))
     statements = []
 
