@@ -39,6 +39,15 @@ class ImmutableFieldChanged(ValueError):
         self.field = field
 
 
+def check_immutable(server: dict, client: dict) -> None:
+    """Raise ImmutableFieldChanged if the client changes a field fixed at creation: an
+    unlocked report's update and a locked one's alike (the table above; an amendment is
+    kept of a change the committee may weigh, not of one no report can take)."""
+    for name in IMMUTABLE_FIELDS:
+        if name in client and client[name] != server.get(name):
+            raise ImmutableFieldChanged(name)
+
+
 @dataclass(frozen=True)
 class Conflict:
     field: str
@@ -91,9 +100,7 @@ def merge_update(base: dict, server: dict, server_times: dict, client: dict, cli
     When base == server this simply applies the client's fields. Merged fields keep to
     `limits`: what does not fit stays in the conflict, whole.
     """
-    for name in IMMUTABLE_FIELDS:
-        if name in client and client[name] != server.get(name):
-            raise ImmutableFieldChanged(name)
+    check_immutable(server, client)
     merge = Merge()
     for name in MERGEABLE_FIELDS:
         if name not in client:

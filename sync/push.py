@@ -29,7 +29,7 @@ from schemas.messages import flatten_messages
 from schemas.sync import (OfficeCorrectionSchema, OpSchema, ReportCreateSchema, ReportUpdateSchema,
                           load_plain_creates, write_report)
 from sync.evidence import corrected_edit_time, evidence_time
-from sync.merge import DECLARED_LIMITS, Conflict, ImmutableFieldChanged, amendments, merge_update
+from sync.merge import DECLARED_LIMITS, Conflict, ImmutableFieldChanged, amendments, check_immutable, merge_update
 from sync.replay import op_digest, same_op
 from sync.canonical import canonical, canonical_of, columns_from_canonical, columns_from_loaded, iso_text
 from sync.report import BY_NAME, IMMUTABLE, MERGEABLE_FIELDS
@@ -68,7 +68,7 @@ class Store(Protocol):
     def missing_photos(self, sha256s: Iterable[str], author_id: int) -> set: ...
     def report(self, report_id: uuid.UUID, *, lock: bool = False): ...
     def base_of(self, report, version: int) -> dict | None: ...
-    def correction_exists(self, correction_id: uuid.UUID) -> bool: ...
+    def correction(self, correction_id: uuid.UUID) -> dict | None: ...
 
     def new_report(self, row: dict): ...  # a new report as an object, not yet added
     def add_report(self, report) -> None: ...
@@ -264,23 +264,24 @@ class _Engine:
         client = canonical(data)
         edit_time = corrected_edit_time(op["changed_at"], self.ctx.skew_s)
         server = canonical_of(report)
+        try:
+            check_immutable(server, client)
+        except ImmutableFieldChanged as exc:
+            raise _reject(f"data.{exc.field}", f"A report's {exc.field.removesuffix('_id')} cannot change; "
+                                               "make a new report.") from exc
         if report.locked:
             return self._amend(op, report, server, client)
         base = self.store.base_of(report, op["base_version"])
         if base is None:
             raise _reject("base_version", f"Version {op['base_version']} of this report is not known here; pull "
                                           "it and make the change again.")
-        try:
-            merge = merge_update(base, server, _times(report.field_times), client, edit_time, DECLARED_LIMITS)
-        except ImmutableFieldChanged as exc:
-            raise _reject(f"data.{exc.field}", f"A report's {exc.field.removesuffix('_id')} cannot change; "
-                                               "make a new report.") from exc
+        merge = merge_update(base, server, _times(report.field_times), client, edit_time, DECLARED_LIMITS)
         if merge.values:
             for name, value in columns_from_canonical(merge.values).items():
                 setattr(report, name, value)
             report.field_times = {**report.field_times, **{k: t.isoformat() for k, t in merge.times.items()}}
             office = self.store.office(report.office_id)
-            self._derive(report, office)
+            self._derive(report, office, merge.values)
             self.store.file_report(report, office)
         status = "merged" if merge.conflicts else "applied"
         return self._landed(op, report, status, merge.conflicts, changed=bool(merge.values))
@@ -338,11 +339,23 @@ class _Engine:
         self.write([landing])
         return landing.answer()
 
-    def _derive(self, report, office) -> None:
-        """The server-owned fields that follow from the client's: evidence time, distance."""
-        report.evidence_time, report.evidence_time_source = evidence_time(
-            report.observed_at, report.gps_fix_at, self.ctx.skew_s, self.ctx.received_at)
-        report.clock_skew_s = self.ctx.skew_s
+    def _derive(self, report, office, changed: dict) -> None:
+        """The server-owned fields that follow from an update's changes: evidence time, distance.
+
+        The evidence time is worked out again only when the observation's own times changed
+        (DESIGN §5.3). A device time is corrected by the skew of the push that brought it: an
+        edit of the notes, sent once the phone's clock was set right (or wrong), says nothing
+        of the clock the observation was read from, and must not move it by hours, making or
+        hiding a violation. A new `observed_at` was read from the clock of the push that
+        brings it; a new GPS fix alone is checked against the observation as it arrived."""
+        if "observed_at" in changed:
+            skew_s, received_at = self.ctx.skew_s, self.ctx.received_at
+        else:
+            skew_s, received_at = report.clock_skew_s, report.received_at
+        if "observed_at" in changed or "gps_fix_at" in changed:
+            report.evidence_time, report.evidence_time_source = evidence_time(
+                report.observed_at, report.gps_fix_at, skew_s, received_at)
+            report.clock_skew_s = skew_s
         (report.distance_to_office_m,) = _distances([(office, report.location)])
 
     # ------------------------------------------------------------ what a landed op leaves
@@ -377,7 +390,15 @@ class _Engine:
 
     def _create_correction(self, op: dict) -> dict:
         data = _load(OfficeCorrectionSchema(), op)
-        if self.store.correction_exists(op["id"]):
+        existing = self.store.correction(op["id"])
+        if existing is not None:
+            # The same proposal sent again under another op_id is no second one; anything
+            # else under its id is not dropped as if it were (DESIGN §5.6): it is rejected.
+            if existing["author_id"] != self.ctx.author_id:
+                raise _reject("id", "This id is another inspector's correction; make a new id.")
+            if not _same_correction(existing, data):
+                raise _reject("id", "A correction of yours with this id says something else; send a new "
+                                    "correction with a new id.")
             self.store.insert_ledger([self.ledger_row(op, "duplicate", None, {})])
             return {"op_id": op["op_id"], "status": "duplicate", "id": op["id"]}
         office = self.store.office(data["office_id"])
@@ -565,7 +586,21 @@ def _label(value, size: int) -> str | None:
     was sent (U+0000 and lone surrogates become U+FFFD; the payload keeps the original)."""
     if value is None or value == "":
         return None
+    if not isinstance(value, (str, int, float)):
+        # A list or object where a name belongs: its type, not its text (which a list nested
+        # a thousand deep cannot even be made into: RecursionError, the whole push a 500).
+        return f"<{type(value).__name__}>"[:size]
     return UNSTORABLE.sub("\ufffd", str(value))[:size]
+
+
+def _same_correction(stored: dict, data: dict) -> bool:
+    """Does a correction as loaded from an op say what the stored one says (its point to
+    within a millimetre or so, as the database gives it back)?"""
+    location = None if data["location"] is None else (data["location"].x, data["location"].y)
+    if (location is None) != (stored["location"] is None) or (
+            location is not None and max(abs(a - b) for a, b in zip(location, stored["location"])) > 1e-8):
+        return False
+    return all(stored[name] == data[name] for name in ("office_id", "kind", "phone", "note"))
 
 
 def _ids_of(raw) -> tuple:
@@ -576,6 +611,8 @@ def _ids_of(raw) -> tuple:
 
 
 def _as_uuid(value):
+    if not isinstance(value, str):
+        return None  # not an id, whatever it holds (and str() of a deep list raises RecursionError)
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -19,7 +19,7 @@ from app.services import changefeed, violations
 from app.services.hours_book import HoursBook
 from app.services.report_form import wire_key, wire_of, with_pending
 from app.services.report_versions import base_of
-from geo.geometry import to_db
+from geo.geometry import lon_lat, to_db
 
 # A push's new reports go to the database in batches of this many (insert_reports): a first
 # batch soon, so that the database starts early, and not so small that the batches' own cost
@@ -74,8 +74,13 @@ class SqlStore:
     def base_of(self, report: Report, version: int) -> dict | None:
         return base_of(report, version)
 
-    def correction_exists(self, correction_id: uuid.UUID) -> bool:
-        return correction_repo.get_correction(correction_id) is not None
+    def correction(self, correction_id: uuid.UUID) -> dict | None:
+        found = correction_repo.get_correction(correction_id)
+        if found is None:
+            return None
+        return {"author_id": found.author_id, "office_id": found.office_id, "kind": found.kind,
+                "location": None if found.location is None else lon_lat(found.location), "phone": found.phone,
+                "note": found.note}
 
     # ------------------------------------------------------------ writes
 

@@ -1,6 +1,7 @@
 """Defects found by trying Bazres as a hostile or broken phone (issue 13), each as the phone
 sees it, through the HTTP API: versions raised by the server, replays, deep and huge input."""
 
+import json
 import uuid
 from datetime import datetime, timedelta
 
@@ -153,8 +154,6 @@ def nested(depth: int) -> str:
 
 def raw_json(value: dict, **deep: int) -> str:
     """`value` as JSON text, with each key of `deep` set to a list nested that deep."""
-    import json
-
     text = json.dumps(value | dict.fromkeys(deep, "@@"))
     for key, depth in deep.items():
         text = text.replace(f'"{key}": "@@"', f'"{key}": {nested(depth)}')
@@ -178,6 +177,22 @@ def test_a_deeply_nested_op_is_quarantined_and_the_op_before_it_lands(client, of
     assert any("deep" in m for m in results[1]["errors"]["data.checklist.a"]), results[1]
     quarantined = client.as_("inspector-6a").get("/api/v1/sync/quarantine").get_json()
     assert quarantined[0]["op_id"] == deep["op_id"]
+
+
+@pytest.mark.parametrize("key", ["op_id", "id", "entity", "action"])
+def test_an_op_whose_names_are_lists_a_thousand_deep_is_rejected_and_the_other_lands(client, office, key):
+    """The parser takes 1,024 levels; Python's str() of a list 1,000 deep raises RecursionError.
+    An op's id, op_id, entity or action so made is one bad op, not a 500 for the whole push."""
+    good = op(data=report_data(office))
+    bad = raw_json(op(data=report_data(office)) | {key: "@@"}, **{key: 1000})
+    body = raw_json(envelope([good]) | {"ops": "@@"}).replace('"ops": "@@"', '"ops": [' + bad + ", "
+                                                             + json.dumps(good) + "]")
+    response = client.as_("inspector-6a").post(PUSH, data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    statuses = [r["status"] for r in response.get_json()["results"]]
+    assert statuses == ["rejected", "applied"], statuses
+    quarantined = client.as_("inspector-6a").get("/api/v1/sync/quarantine")
+    assert quarantined.status_code == 200 and len(quarantined.get_json()) == 1
 
 
 def test_json_deeper_than_the_parser_takes_is_a_problem_not_a_500(client):
@@ -334,6 +349,32 @@ def test_a_closure_first_judged_on_a_holiday_opens_a_case_when_the_holiday_is_ca
     listed = client.as_("committee1").get("/api/v1/violations?date_from=1405-01-17&date_to=1405-01-17").get_json()
     (case,) = [c for c in listed if c["office_id"] == office["id"]]
     assert case["status"] == "open"
+
+
+# ---------------------------------------------------------------- 9b. a correction's id
+
+
+def test_a_correction_id_sent_again_is_a_duplicate_only_with_the_same_proposal(client, office):
+    """A correction sent again under a new op_id is no second proposal; another proposal, or
+    another inspector's, under an id already used is rejected and kept, never dropped as a
+    duplicate (DESIGN §5.6)."""
+    correction_id = str(uuid.uuid4())
+    moved = {"office_id": office["id"], "kind": "moved", "location": office["location"], "note": "across the road"}
+
+    def propose(data, user="inspector-6a"):
+        (result,) = push(client, [op(entity="office_corrections", id_=correction_id, data=data)], user=user)
+        return result
+
+    assert propose(moved)["status"] == "applied"
+    assert propose(moved)["status"] == "duplicate"
+    other = propose({"office_id": office["id"], "kind": "closed_permanently", "note": "gone for good"})
+    assert other["status"] == "rejected" and list(other["errors"]) == ["id"], other
+    theirs = propose(moved | {"note": "mine"}, user="inspector-6b")
+    assert theirs["status"] == "rejected" and "another inspector" in theirs["errors"]["id"][0], theirs
+    assert [q["op_id"] for q in client.as_("inspector-6a").get("/api/v1/sync/quarantine").get_json()] == [
+        other["op_id"]]
+    assert [q["op_id"] for q in client.as_("inspector-6b").get("/api/v1/sync/quarantine").get_json()] == [
+        theirs["op_id"]]
 
 
 # ---------------------------------------------------------------- 10. names matched whole

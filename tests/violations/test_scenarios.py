@@ -90,6 +90,41 @@ def test_a_phone_two_hours_slow_is_flagged_at_the_real_time(client, office):
     assert record["flags"] == ["closed_during_mandated_hours"]
 
 
+def edit(client, record, sent_at=None, user="inspector-6a", **data) -> dict:
+    body = envelope([op("update", id_=record["id"], base_version=record["version"], data=data)], sent_at=sent_at)
+    (result,) = client.as_(user).post("/api/v1/sync/push", json=body).get_json()["results"]
+    assert result["status"] == "applied", result
+    return result["record"]
+
+
+def test_an_edit_sent_once_the_clock_is_right_leaves_the_evidence_time_alone(client, office):
+    """The phone was 3 h fast when it sent a closure it saw at 06:00 (its clock said 09:00):
+    no violation. The clock set right, the inspector adds a note: the observation keeps the
+    correction of the push that brought it, and no violation appears (DESIGN §5.3)."""
+    now = datetime.now(timezone.utc)
+    record = report(client, office, at("1405-01-05", "09:00"), sent_at=now + timedelta(hours=3))
+    assert record["evidence_time_source"] == "corrected_device" and record["flags"] == []
+    assert abs(datetime.fromisoformat(record["evidence_time"]) - at("1405-01-05", "06:00")) < timedelta(seconds=5)
+    edited = edit(client, record, notes="the sign says 08:00-16:30")
+    assert edited["notes"] == "the sign says 08:00-16:30" and edited["version"] == 2
+    for field in ("evidence_time", "evidence_time_source", "clock_skew_s", "flags", "violation_id"):
+        assert edited[field] == record[field], field
+    assert cases_of(client, office, "1405-01-05") == []
+
+
+def test_an_edit_of_the_observed_time_is_corrected_by_its_own_push(client, office):
+    """A new `observed_at` was read from the clock of the push that brings it: a right clock
+    now, so the time typed is the evidence, judged again (a closure in mandated hours)."""
+    now = datetime.now(timezone.utc)
+    record = report(client, office, at("1405-01-05", "09:00"), sent_at=now + timedelta(hours=3))
+    edited = edit(client, record, observed_at=at("1405-01-05", "10:00").isoformat())
+    assert edited["evidence_time_source"] == "device" and abs(edited["clock_skew_s"]) < 60
+    assert datetime.fromisoformat(edited["evidence_time"]) == at("1405-01-05", "10:00")
+    assert edited["flags"] == ["closed_during_mandated_hours"]
+    (case,) = cases_of(client, office, "1405-01-05")
+    assert edited["violation_id"] == case["id"]
+
+
 def test_two_inspectors_one_office_one_day_make_one_case(client, office):
     first = report(client, office, at("1405-01-06", "09:30"), user="inspector-6a")
     second = report(client, office, at("1405-01-06", "11:00"), user="inspector-6b")
@@ -134,6 +169,18 @@ def test_a_locked_report_in_a_case_takes_amendments(client, office):
     (result,) = client.as_("inspector-6a").post("/api/v1/sync/push", json=body).get_json()["results"]
     assert result["status"] == "merged" and result["record"]["office_state"] == "closed"
     assert result["record"]["amendments"][0]["value"] == "open"
+
+
+def test_a_locked_report_refuses_a_change_of_office_as_any_report_does(client, office):
+    """office_id is fixed at creation (DESIGN §5.4): on a report the committee holds, too, a
+    change is rejected, naming the field, not answered `applied` with nothing done."""
+    record = report(client, office, at("1405-01-06", "10:00"))
+    other = client.as_("inspector-6a").get("/api/v1/offices?district=6&page_size=2").get_json()[1]
+    body = envelope([op("update", id_=record["id"], base_version=1, data={"office_id": other["id"]})])
+    (result,) = client.as_("inspector-6a").post("/api/v1/sync/push", json=body).get_json()["results"]
+    assert result["status"] == "rejected" and list(result["errors"]) == ["data.office_id"], result
+    quarantined = client.as_("inspector-6a").get("/api/v1/sync/quarantine").get_json()
+    assert [q["op_id"] for q in quarantined] == [body["ops"][0]["op_id"]]
 
 
 def test_a_change_of_hours_rejudges_only_the_days_it_can_reach(client, office):
