@@ -15,13 +15,19 @@ for, and is a 413.
 """
 
 import io
+import time
 import zlib
 
 from werkzeug.wsgi import get_content_length
 
 from app.errors import INFLATED, Problem
+from serving import QUEUED_S
 
 PIECE = 64 * 1024
+# The moment an /api/ request's first bytes were there (time.time()), before its body is
+# read and before its wait for a thread under `make serve`: a push's "server receive time"
+# (DESIGN §5.2), which a body trickling in over 2G for minutes must not move.
+ARRIVED_AT = "bazres.arrived_at"
 
 
 class RequestBodyLimits:
@@ -33,6 +39,7 @@ class RequestBodyLimits:
     def __call__(self, environ, start_response):
         if not environ.get("PATH_INFO", "").startswith("/api/"):
             return self.app(environ, start_response)
+        environ[ARRIVED_AT] = time.time() - environ.get(QUEUED_S, 0.0)
         encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
         if encoding not in ("", "identity", "gzip"):
             return self.problem(environ, start_response, "unsupported-media-type",
@@ -110,9 +117,18 @@ class Inflating(io.RawIOBase):
         return len(data)
 
     def _inflate(self, room: int) -> bytes:
-        """Up to `room` more bytes (b"" at the end of the gzip stream), reading input as needed."""
-        while not self.inflater.eof:
-            pending = self.inflater.unconsumed_tail or self.sent.read(PIECE)
+        """Up to `room` more bytes (b"" at the end of the body), reading input as needed. A gzip
+        body may be several members one after the other (RFC 1952; what `cat a.gz b.gz` and
+        some streaming compressors write): each is inflated in turn, and bytes after a member
+        that do not begin another are refused, never dropped."""
+        while True:
+            if self.inflater.eof:
+                pending = self.inflater.unused_data or self.sent.read(PIECE)
+                if not pending:
+                    return b""
+                self.inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            else:
+                pending = self.inflater.unconsumed_tail or self.sent.read(PIECE)
             if not pending:
                 raise Problem("malformed-json", "The body is not valid gzip (Content-Encoding: gzip): it ends "
                                                 "before the gzip stream does.")
@@ -122,4 +138,3 @@ class Inflating(io.RawIOBase):
                 raise Problem("malformed-json", f"The body is not valid gzip (Content-Encoding: gzip): {error}.")
             if data:
                 return data
-        return b""

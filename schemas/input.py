@@ -1,5 +1,6 @@
 """The base of every request schema (a body, a query, a pushed op): what no input may hold."""
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -63,9 +64,13 @@ def too_deep(value, limit: int = MAX_DEPTH) -> str | None:
 def without_lone_surrogates(value, depth: int = 0):
     """`value` (any JSON) as it can be stored and answered: each lone surrogate replaced by
     U+FFFD (what was sent, in a form UTF-8, and so every database and strict JSON parser,
-    can carry), and anything nested deeper than MAX_DEPTH replaced by a mark."""
+    can carry), NaN and ±Infinity (which the standard library's parser lets through, and no
+    JSON holds) as the text `NaN`, `Infinity`, `-Infinity`, and anything nested deeper than
+    MAX_DEPTH replaced by a mark."""
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, Mapping | list | tuple) and depth > MAX_DEPTH:
         return TOO_DEEP_MARK
     if isinstance(value, Mapping):

@@ -1,8 +1,12 @@
 """Small helpers the API blueprints share."""
 
+from datetime import UTC, datetime
+
 from flask import current_app, json, request
 
+from app.database import utcnow
 from app.errors import invalid
+from app.gzip_body import ARRIVED_AT
 from app.services.places import Page
 
 GEOJSON = "application/geo+json"
@@ -34,3 +38,11 @@ def expected_version(args: dict, what: str) -> int:
     if version is None:
         raise invalid("version", f"Give the {what} version you read (`version` or an If-Match header).")
     return version
+
+
+def arrived_at() -> datetime:
+    """When this request's first bytes were there, before its body was read (a push's
+    receive time, DESIGN §5.2: its clock skew must not hold the minutes a body took over
+    2G); now, for a request that did not come through the body's middleware."""
+    stamp = request.environ.get(ARRIVED_AT)
+    return utcnow() if stamp is None else datetime.fromtimestamp(stamp, UTC)

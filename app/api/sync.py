@@ -3,7 +3,7 @@
 from flask import Response, jsonify
 from flask.views import MethodView
 
-from app.api.common import page_of
+from app.api.common import arrived_at, page_of
 from app.auth import current_token, current_user, requires
 from app.blueprint import Blueprint
 from app.errors import answered_as
@@ -41,7 +41,7 @@ class Push(MethodView):
         # Written once, by write_push_response (PushResponseSchema's dump, by hand), and
         # returned as a Response so that flask-smorest does not dump 500 results again;
         # PushResponseSchema documents it.
-        return jsonify(write_push_response(sync_push.push(current_user(), body)))
+        return jsonify(write_push_response(sync_push.push(current_user(), body, arrived_at())))
 
 
 @blp.route("/quarantine")
@@ -82,4 +82,4 @@ class Watermelon(MethodView):
         """Your phone's changed reports, each through the ledger, the three-way merge and judging
         of `/sync/push`; a record the server refuses goes to the quarantine and the push still
         succeeds. The next pull brings every pushed record as the server holds it."""
-        return jsonify(sync_watermelon.push(current_token(), args["last_pulled_at"], body))
+        return jsonify(sync_watermelon.push(current_token(), args["last_pulled_at"], body, arrived_at()))

@@ -3,6 +3,8 @@ lock, in which the engine (sync.push) applies the ops through the SQLAlchemy sto
 (app.services.sync_store). The response is written after commit.
 """
 
+from datetime import datetime
+
 from app.database import utcnow
 from app.errors import Problem
 from app.models import User
@@ -15,14 +17,18 @@ from sync import push as engine
 from sync.evidence import clock_skew_s
 
 
-def push(user: User, envelope: dict) -> dict:
+def push(user: User, envelope: dict, arrived_at: datetime | None = None) -> dict:
+    """`arrived_at`: when the request's first bytes were there. The clock skew is measured
+    from it (server receive time − `sent_at`), not from now: a body that took minutes over
+    2G would otherwise be taken for a phone's clock minutes slow, and its reports' device
+    times corrected by as much (DESIGN §5.3)."""
     ops = envelope["ops"]
     if len(ops) > MAX_OPS:
         raise Problem("payload-too-large", f"{len(ops)} ops in one push; send at most {MAX_OPS}.")
     received_at = utcnow()
     visibility = Visibility.of(user)
     ctx = engine.Push(user.id, visibility.covers, envelope["device_id"], received_at,
-                      clock_skew_s(received_at, envelope["sent_at"]))
+                      clock_skew_s(min(arrived_at or received_at, received_at), envelope["sent_at"]))
     with unit_of_work() as session:
         changefeed.lock(visibility.districts)
         results = engine.apply_all(SqlStore(session), ctx, ops)

@@ -158,7 +158,9 @@ def _may_hold(token: Bearer, entity: str, raws: list[dict], known: int, held_sco
 # ---------------------------------------------------------------- push
 
 
-def push(token: Bearer, last_pulled_at: int, body: dict) -> dict:
+def push(token: Bearer, last_pulled_at: int, body: dict, arrived_at: datetime | None = None) -> dict:
+    """`arrived_at`: when the request's first bytes were there, which the clock skew is
+    measured from (as `sync_push.push`'s)."""
     user, received_at = token.user, utcnow()
     pushed_from = position_of(last_pulled_at)
     count = sum(len(records) for sets in body["changes"].values() for records in sets.values())
@@ -169,7 +171,7 @@ def push(token: Bearer, last_pulled_at: int, body: dict) -> dict:
     sent_at = body.get("sent_at")
     # Unknown without `sent_at` (§5.8's body is `changes` alone): no correction, and no
     # edit time believed for the merge base.
-    skew = clock_skew_s(received_at, sent_at) if sent_at is not None else None
+    skew = clock_skew_s(min(arrived_at or received_at, received_at), sent_at) if sent_at is not None else None
     device = device_of(token)
     ctx = engine.Push(user.id, visibility.covers, device, received_at, skew or 0.0)
     with unit_of_work() as session:

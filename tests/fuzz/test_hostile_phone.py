@@ -195,6 +195,26 @@ def test_an_op_whose_names_are_lists_a_thousand_deep_is_rejected_and_the_other_l
     assert quarantined.status_code == 200 and len(quarantined.get_json()) == 1
 
 
+def test_an_op_with_nan_and_a_wide_integer_is_quarantined_as_sent_and_readable(client, office):
+    """A body with an integer past 64 bits is read by the standard library, which lets NaN
+    through: the op is rejected naming both fields, and the quarantine keeps it as valid JSON
+    (NaN as its text, the integer exact) that its author can read (on PostgreSQL the `json`
+    column refuses NaN: the whole push failed)."""
+    bad = op(data=report_data(office) | {"staff_present": 10**25, "accuracy_m": float("nan")})
+    body = json.dumps(envelope([bad, op(data=report_data(office))]))  # as a broken phone's encoder writes it
+    assert "NaN" in body
+    response = client.as_("inspector-6a").post(PUSH, data=body, content_type="application/json")
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    rejected, applied = response.get_json()["results"]
+    assert applied["status"] == "applied" and rejected["status"] == "rejected"
+    assert {"data.accuracy_m", "data.staff_present"} <= set(rejected["errors"])
+    quarantined = client.as_("inspector-6a").get("/api/v1/sync/quarantine")
+    assert quarantined.status_code == 200, quarantined.get_data(as_text=True)[:300]
+    (kept,) = json.loads(quarantined.get_data(), parse_constant=lambda name: pytest.fail(f"{name} in the answer"))
+    assert kept["payload"]["data"]["accuracy_m"] == "NaN"
+    assert kept["payload"]["data"]["staff_present"] == 10**25
+
+
 def test_json_deeper_than_the_parser_takes_is_a_problem_not_a_500(client):
     body = '{"protocol": 1, "x": ' + "[" * 5000 + "]" * 5000 + "}"
     response = client.as_("inspector-6a").post(PUSH, data=body, content_type="application/json")

@@ -2,9 +2,12 @@
 item 3): on SQLite a write transaction is the one database-wide writer, so the body must be
 read before any write transaction opens. Against a real server: the test client hides it."""
 
+import gzip
 import hashlib
+import json
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -118,3 +121,38 @@ def test_an_upload_in_pieces_resumes_refuses_a_wrong_offset_and_ends_once_agains
     assert again.status == 200 and again.headers["Upload-Offset"] == "10000"
     stored = live.request("GET", f"/api/v1/attachments/{sha}", user="inspector-6a")
     assert stored.status == 200 and stored.body == body
+
+
+@pytest.mark.parametrize("encoding", ["plain", "gzip"])
+def test_a_push_whose_body_trickles_in_measures_the_phones_clock_from_its_first_bytes(live, encoding):
+    """`clock_skew_s` is the server's receive time − `sent_at` (DESIGN §5.2): the phone's
+    clock error, not the seconds its body took over 2G. A right clock whose push took 5 s to
+    arrive is not taken for one 5 s slow (nor, past two minutes, corrected)."""
+    office = live.request("GET", "/api/v1/offices?district=6&page_size=1", user="inspector-6a").json()[0]
+    live.token("inspector-6a")  # logged in before the push starts
+    sent_at = datetime.now(timezone.utc)
+    body = json.dumps(envelope([op(data=report_data(office, observed_at=sent_at - timedelta(minutes=10)))],
+                               sent_at=sent_at)).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {live.token('inspector-6a')}"}
+    if encoding == "gzip":
+        body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+    connection = live.connect(timeout=60)
+    try:
+        connection.putrequest("POST", "/api/v1/sync/push")
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        for start in range(0, len(body), len(body) // 5 + 1):
+            connection.send(body[start:start + len(body) // 5 + 1])
+            time.sleep(1)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 200, answer
+    assert time.time() - sent_at.timestamp() >= 5
+    assert abs(answer["clock_skew_s"]) < 2.5, answer["clock_skew_s"]
+    (result,) = answer["results"]
+    assert result["status"] == "applied" and abs(result["record"]["clock_skew_s"]) < 2.5
+    assert result["record"]["evidence_time_source"] == "device"

@@ -63,6 +63,21 @@ def test_a_gzip_body_is_accepted_and_a_broken_one_refused(client, office):
     assert_problem(client.as_("inspector-6a").post(PUSH, data=bomb, headers=headers), 413)
 
 
+def test_a_gzip_body_of_two_members_is_read_whole_and_bytes_after_a_member_are_refused(client, office):
+    """RFC 1952: a gzip body may be members one after the other; each is read, none dropped.
+    What follows a member and is not one is refused, not ignored."""
+    text = json.dumps(envelope([op(data=report_data(office)), op(data=report_data(office))])).encode()
+    half = len(text) // 2
+    headers = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    two = gzip.compress(text[:half]) + gzip.compress(text[half:])
+    response = client.as_("inspector-6a").post(PUSH, data=two, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [r["status"] for r in response.get_json()["results"]] == ["applied", "applied"]
+    problem = assert_problem(client.as_("inspector-6a").post(PUSH, data=gzip.compress(text) + b"trailing",
+                                                             headers=headers), 400)
+    assert "gzip" in problem["detail"]
+
+
 def test_a_chunked_body_over_5_mb_is_413_once_one_byte_past_the_limit_is_read(client):
     body = HugeBody()
     headers = {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}

@@ -16,8 +16,8 @@ def answers(monkeypatch):
     """The service's answers to the pushes of a test, as the view got them."""
     seen = []
 
-    def recording(user, body):
-        seen.append(sync_push_push(user, body))
+    def recording(user, body, arrived_at=None):
+        seen.append(sync_push_push(user, body, arrived_at))
         return seen[-1]
 
     sync_push_push = sync_push.push
