@@ -527,6 +527,8 @@ class QuarantineSchema(ma.Schema):
     device_id = ma.fields.UUID(allow_none=True)
     entity = ma.fields.String(allow_none=True)
     action = ma.fields.String(allow_none=True)
-    payload = ma.fields.Raw()
+    payload = ma.fields.Raw(metadata={"description": "The op as it was sent. In a list, null when its JSON is over "
+                                                     "65,536 characters: read it alone, `GET /sync/quarantine/{id}`"})
+    payload_length = ma.fields.Integer(metadata={"description": "Characters of the payload's JSON as stored"})
     errors = ma.fields.Dict()
     received_at = Instant()

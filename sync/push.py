@@ -197,12 +197,21 @@ class _Engine:
             # the report has reached since (another phone's edit): they are based on the former.
             out["op_version"] = entry.version
             out["version"] = report.version
-            out["record"] = self._record(report)
+            missing = self._missing(report) if report.deleted_at is None else set()  # as `_landed` has it
+            out["record"] = write_report(report, missing)
+            # The photos still to send and the flags as they are now, as the record says (a
+            # photo sent since the op landed is not asked for again); its conflicts stay those
+            # the op met.
+            if "missing_attachments" in out:
+                out["missing_attachments"] = sorted(missing)
+                out["flags"] = list(report.flags)
         return out
 
+    def _missing(self, report) -> set[str]:
+        return self.store.missing_photos((p["sha256"] for p in report.photos), report.author_id)
+
     def _record(self, report) -> dict:
-        return write_report(report, self.store.missing_photos((p["sha256"] for p in report.photos),
-                                                              report.author_id))
+        return write_report(report, self._missing(report))
 
     # ------------------------------------------------------------ reports
 

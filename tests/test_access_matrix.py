@@ -41,6 +41,7 @@ MATRIX = [
     ("POST", "/api/v1/sync/pull", {None: 401, "inspector-6a": 422, "head-6": 422, ANY: 422, "admin": 422}),
     ("POST", "/api/v1/sync/push", {None: 401, "inspector-6a": 422, "head-6": 422, ANY: 403, "admin": 403}),
     ("GET", "/api/v1/sync/quarantine", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
+    ("GET", "/api/v1/sync/quarantine/0", {None: 401, "inspector-6a": 404, "head-6": 404, ANY: 404, "admin": 404}),
     ("GET", "/api/v1/sync/watermelon", {None: 401, "inspector-6a": 200, "head-6": 200, ANY: 200, "admin": 200}),
     ("POST", "/api/v1/sync/watermelon?last_pulled_at=1",
      {None: 401, "inspector-6a": 422, "head-6": 422, ANY: 403, "admin": 403}),
@@ -143,7 +144,7 @@ def test_every_api_endpoint_declares_its_roles_and_is_in_the_matrix(app):
             path = (rule.rule.replace("<int:number>", "6").replace("<string:sha256>", "0" * 64).replace("<uuid:office_id>", "{office_6}")
                     .replace("<uuid:rule_id>", "{rule}").replace("<uuid:holiday_id>", "{holiday}")
                     .replace("<uuid:correction_id>", "{correction}").replace("<uuid:case_id>", "{case}")
-                    .replace("<uuid:round_id>", "{round}"))
+                    .replace("<uuid:round_id>", "{round}").replace("<int:quarantined_id>", "0"))
             routes.add((method, path))
     assert routes <= covered | {("GET", "/api/v1/districts/7")}, routes - covered
 
@@ -204,8 +205,13 @@ def test_lists_leave_out_another_districts_objects(client, district_7):
         assert district_7["case"] not in {c["id"] for c in cases}
         quarantined = client.as_(user).get("/api/v1/sync/quarantine?page_size=500").get_json()
         assert district_7["quarantined"] not in {q["op_id"] for q in quarantined}
-    assert district_7["quarantined"] in {q["op_id"] for q in
-                                         client.as_("head-7").get("/api/v1/sync/quarantine").get_json()}
+    (listed,) = [q for q in client.as_("head-7").get("/api/v1/sync/quarantine").get_json()
+                 if q["op_id"] == district_7["quarantined"]]
+    for user in ("inspector-6a", "head-6", "inspector-7b"):
+        assert client.as_(user).get(f"/api/v1/sync/quarantine/{listed['id']}").status_code == 404, user
+    for user in ("inspector-7a", "head-7", "committee1"):
+        alone = client.as_(user).get(f"/api/v1/sync/quarantine/{listed['id']}")
+        assert alone.status_code == 200 and alone.get_json() == listed, user
 
 
 def test_a_push_aimed_at_another_inspectors_report_is_refused_and_changes_nothing(client, district_7):

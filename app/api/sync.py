@@ -57,6 +57,16 @@ class Quarantine(MethodView):
         return rows
 
 
+@blp.route("/quarantine/<int:quarantined_id>")
+class QuarantinedOne(MethodView):
+    @requires()
+    @blp.response(200, QuarantineSchema)
+    @blp.alt_response(404, description="No such quarantined op, or not yours (heads: your district's) to see")
+    def get(self, quarantined_id: int):
+        """One op the server refused, its payload whole however large."""
+        return sync_push.quarantined(current_user(), quarantined_id)
+
+
 @blp.route("/watermelon")
 class Watermelon(MethodView):
     """The same engine in WatermelonDB's sync protocol (DESIGN §5.8): point `pullChanges`

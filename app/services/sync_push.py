@@ -36,6 +36,16 @@ def push(user: User, envelope: dict, arrived_at: datetime | None = None) -> dict
 
 
 def quarantine(user: User, page) -> tuple[list, int]:
-    """Quarantined ops the caller may see: an inspector's own; a head's, their district's inspectors'."""
+    """Quarantined ops the caller may see: an inspector's own; a head's, their district's
+    inspectors'. A payload too large to list is null, its `payload_length` given."""
     visibility = Visibility.of(user)
     return ledger_repo.quarantine_page(visibility.districts, visibility.author_id, page.offset, page.limit)
+
+
+def quarantined(user: User, quarantined_id: int) -> dict:
+    """One quarantined op the caller may see, its payload whole; else 404."""
+    visibility = Visibility.of(user)
+    found = ledger_repo.quarantined(quarantined_id, visibility.districts, visibility.author_id)
+    if found is None:
+        raise Problem("not-found", f"There is no quarantined op {quarantined_id} you may see.")
+    return found

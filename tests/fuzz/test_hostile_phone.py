@@ -215,6 +215,25 @@ def test_an_op_with_nan_and_a_wide_integer_is_quarantined_as_sent_and_readable(c
     assert kept["payload"]["data"]["staff_present"] == 10**25
 
 
+def test_a_quarantine_page_lists_a_large_payload_by_its_length_and_gives_it_whole_alone(client, office):
+    """Each rejected op keeps its payload, up to a push's 5 MB: a page of 500 such would be
+    2.5 GB. A page lists a payload over 65,536 characters as null with its length; the op
+    alone (`/sync/quarantine/{id}`) has it whole."""
+    large = op(data=report_data(office, notes="ن" * 300_000))  # over the 4,000 a note may hold
+    small = op(data=report_data(office) | {"office_state": "on_fire"})
+    results = push(client, [large, small])
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    page = client.as_("inspector-6a").get("/api/v1/sync/quarantine?page_size=500")
+    assert page.status_code == 200 and len(page.get_data()) < 20_000
+    listed = {q["op_id"]: q for q in page.get_json()}
+    assert listed[small["op_id"]]["payload"] == small
+    assert listed[small["op_id"]]["payload_length"] == len(json.dumps(small, separators=(",", ":"),
+                                                                      ensure_ascii=False))
+    assert listed[large["op_id"]]["payload"] is None and listed[large["op_id"]]["payload_length"] > 300_000
+    alone = client.as_("inspector-6a").get(f"/api/v1/sync/quarantine/{listed[large['op_id']]['id']}").get_json()
+    assert alone["payload"] == large and alone["errors"] == listed[large["op_id"]]["errors"]
+
+
 def test_json_deeper_than_the_parser_takes_is_a_problem_not_a_500(client):
     body = '{"protocol": 1, "x": ' + "[" * 5000 + "]" * 5000 + "}"
     response = client.as_("inspector-6a").post(PUSH, data=body, content_type="application/json")

@@ -16,8 +16,8 @@ from app.services.report_form import dump_reports
 from tests.support import assert_problem
 from tests.violations.test_scenarios import at
 from tests.violations.test_scenarios import report as scenario_report
-from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, iso, now, op, phone, push,
-                                report_data)
+from tests.sync.helpers import (FlaskTransport, HugeBody, chunked, envelope, first_office, iso, jpeg, now, op, phone,
+                                push, report_data)
 
 PUSH, PULL = "/api/v1/sync/push", "/api/v1/sync/pull"
 
@@ -76,6 +76,22 @@ def test_a_gzip_body_of_two_members_is_read_whole_and_bytes_after_a_member_are_r
     problem = assert_problem(client.as_("inspector-6a").post(PUSH, data=gzip.compress(text) + b"trailing",
                                                              headers=headers), 400)
     assert "gzip" in problem["detail"]
+
+
+def test_a_replay_asks_only_for_the_photos_still_missing(client, office):
+    """A replay answers `duplicate` with the record as it now is (DESIGN §5.2): its
+    `missing_attachments` too, so that a photo sent since the op landed is not asked for again."""
+    body, sha = jpeg("sent-between")
+    create = op(data=report_data(office, photos=[{"sha256": sha, "taken_at": None, "caption": ""}]))
+    (first,) = push(client, [create])
+    assert first["missing_attachments"] == [sha] and first["record"]["photos_pending"] == [sha]
+    stored = client.as_("inspector-6a").request("PUT", f"/api/v1/attachments/{sha}", data=body,
+                                                headers={"Content-Type": "image/jpeg"})
+    assert stored.status_code == 201
+    (replay,) = push(client, [create])
+    assert replay["status"] == "duplicate"
+    assert replay["missing_attachments"] == [] and replay["record"]["photos_pending"] == []
+    assert replay["flags"] == replay["record"]["flags"]
 
 
 def test_a_chunked_body_over_5_mb_is_413_once_one_byte_past_the_limit_is_read(client):
