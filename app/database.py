@@ -6,7 +6,6 @@ database; everything above this module is written once for both through GeoAlche
 
 import json
 import os
-import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -70,19 +69,7 @@ def _uuid_text(value) -> str:
 def _json_loads(value):
     # SQLite gives a column declared JSON numeric affinity: a bare number written as JSON
     # text (a quarantined op that was just `5`) is read back as a number, not text.
-    if isinstance(value, int | float):
-        return value
-    # orjson reads an integer past 64 bits as a float: one a quarantined op was sent with
-    # (written exact by `_json_dumps`) is read back exact by the standard library.
-    wide = (_WIDE_INTEGER_BYTES if isinstance(value, bytes) else _WIDE_INTEGER).search(value)
-    return json.loads(value) if wide else orjson.loads(value)
-
-
-# An integer of 19 digits or more, where a JSON number can start (see
-# app.jsonprovider.may_hold_wide_integer): not inside a hash's hex or a uuid. PostgreSQL's
-# driver hands the text over as bytes, SQLite's as str.
-_WIDE_INTEGER = re.compile(r"(?:^|[\s\[,:-])[0-9]{19}")
-_WIDE_INTEGER_BYTES = re.compile(_WIDE_INTEGER.pattern.encode())
+    return value if isinstance(value, int | float) else orjson.loads(value)
 
 
 # JSON columns (reports' checklists and photos, versions, the ledger) go through orjson:

@@ -123,9 +123,13 @@ class Inflating(io.RawIOBase):
         that do not begin another are refused, never dropped."""
         while True:
             if self.inflater.eof:
-                pending = self.inflater.unused_data or self.sent.read(PIECE)
-                if not pending:
-                    return b""
+                # Zero bytes after a member are padding, skipped as gzip(1) and Python's gzip skip them.
+                pending = self.inflater.unused_data.lstrip(b"\0")
+                while not pending:
+                    pending = self.sent.read(PIECE)
+                    if not pending:
+                        return b""
+                    pending = pending.lstrip(b"\0")
                 self.inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
             else:
                 pending = self.inflater.unconsumed_tail or self.sent.read(PIECE)

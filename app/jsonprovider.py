@@ -88,3 +88,11 @@ _CLASSES = bytes(b"0"[0] if byte in b"0123456789" else b"x"[0] if byte in b"abcd
                  b"q"[0] if byte == b'"'[0] else b" "[0] for byte in range(256))
 _DIGITS_19 = b"0" * 19
 _NUMBER_19 = b" " + _DIGITS_19
+
+
+def loads_exact(text: str | bytes):
+    """JSON text as the standard library reads it where it may hold an integer of 19 digits
+    or more (exact), else as orjson does (the same values, faster): for what was stored as
+    sent, such as a quarantined op (app.repositories.ledger)."""
+    data = text.encode() if isinstance(text, str) else text
+    return json.loads(data) if may_hold_wide_integer(data) else orjson.loads(data)

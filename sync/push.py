@@ -320,12 +320,18 @@ class _Engine:
         return self._landed(op, report, "applied", [])
 
     def _own_report(self, op: dict):
-        """The report an update or delete is about: the author's, not deleted, and at least
-        at the version the op was based on (a version from the future was never issued: a
-        delete based on one must not pass for a delete of the current version)."""
+        """The report an update or delete is about: the author's, in the author's districts,
+        not deleted, and at least at the version the op was based on (a version from the
+        future was never issued: a delete based on one must not pass for a delete of the
+        current version). A report of a district the author has left is theirs no more to
+        change, as its offices are no more theirs to report on; and the push holds the
+        change feed's locks of the author's districts only, which a change there must hold."""
         report = self.store.report(op["id"], lock=True)
         if report is None or report.author_id != self.ctx.author_id:
             raise _reject("id", "There is no report of yours with this id.")
+        if not self.ctx.covers(report.district):
+            raise _reject("id", f"This report is of district {report.district}, no longer one of yours: it stays "
+                                "as it is.")
         if report.deleted_at is not None:
             raise _reject("id", "This report was deleted (from another device?); pull to refresh.")
         if op["base_version"] > report.version:
@@ -356,14 +362,12 @@ class _Engine:
         edit of the notes, sent once the phone's clock was set right (or wrong), says nothing
         of the clock the observation was read from, and must not move it by hours, making or
         hiding a violation. A new `observed_at` was read from the clock of the push that
-        brings it; a new GPS fix alone is checked against the observation as it arrived."""
-        if "observed_at" in changed:
-            skew_s, received_at = self.ctx.skew_s, self.ctx.received_at
-        else:
-            skew_s, received_at = report.clock_skew_s, report.received_at
+        brings it; a new GPS fix alone is set beside the observation as corrected when it
+        arrived (that push's skew), and is recent or not as of this push, which brings it."""
         if "observed_at" in changed or "gps_fix_at" in changed:
+            skew_s = self.ctx.skew_s if "observed_at" in changed else report.clock_skew_s
             report.evidence_time, report.evidence_time_source = evidence_time(
-                report.observed_at, report.gps_fix_at, skew_s, received_at)
+                report.observed_at, report.gps_fix_at, skew_s, self.ctx.received_at)
             report.clock_skew_s = skew_s
         (report.distance_to_office_m,) = _distances([(office, report.location)])
 

@@ -209,6 +209,8 @@ def test_lists_leave_out_another_districts_objects(client, district_7):
                  if q["op_id"] == district_7["quarantined"]]
     for user in ("inspector-6a", "head-6", "inspector-7b"):
         assert client.as_(user).get(f"/api/v1/sync/quarantine/{listed['id']}").status_code == 404, user
+    for number in (2**31, 2**63, 2**64):  # past the column's 32 bits: no such op, not an overflow
+        assert client.as_("committee1").get(f"/api/v1/sync/quarantine/{number}").status_code == 404, number
     for user in ("inspector-7a", "head-7", "committee1"):
         alone = client.as_(user).get(f"/api/v1/sync/quarantine/{listed['id']}")
         assert alone.status_code == 200 and alone.get_json() == listed, user

@@ -6,6 +6,7 @@ from collections.abc import Collection
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.jsonprovider import loads_exact
 from app.models import LedgerEntry, QuarantinedOp, UserDistrict
 from app.repositories import bulk
 
@@ -35,12 +36,15 @@ def add(row):
 # id: a page of 500 such ops would otherwise be 2.5 GB built in memory.
 PAYLOAD_LISTED_UP_TO = 64 * 1024
 
-_PAYLOAD_LENGTH = sa.func.length(sa.cast(QuarantinedOp.payload, sa.Text))
+# The payload is read as its JSON text and parsed here (`loads_exact`): an integer past 64 bits
+# that an op was sent with comes back exact, which orjson, the JSON columns' reader, would make
+# a float.
+_PAYLOAD_TEXT = sa.cast(QuarantinedOp.payload, sa.Text)
+_PAYLOAD_LENGTH = sa.func.length(_PAYLOAD_TEXT)
 _LISTED = (QuarantinedOp.id, QuarantinedOp.op_id, QuarantinedOp.user_id, QuarantinedOp.device_id,
            QuarantinedOp.entity, QuarantinedOp.action, QuarantinedOp.errors, QuarantinedOp.received_at,
            _PAYLOAD_LENGTH.label("payload_length"),
-           sa.type_coerce(sa.case((_PAYLOAD_LENGTH <= PAYLOAD_LISTED_UP_TO, QuarantinedOp.payload)),
-                          QuarantinedOp.payload.type).label("payload"))
+           sa.case((_PAYLOAD_LENGTH <= PAYLOAD_LISTED_UP_TO, _PAYLOAD_TEXT)).label("payload"))
 
 
 def _visible(query, districts: Collection[int] | None, author_id: int | None):
@@ -60,12 +64,19 @@ def quarantine_page(districts: Collection[int] | None, author_id: int | None, of
     total = db.session.scalar(_visible(sa.select(sa.func.count()).select_from(QuarantinedOp), districts, author_id))
     query = _visible(sa.select(*_LISTED), districts, author_id)
     rows = db.session.execute(query.order_by(QuarantinedOp.id.desc()).offset(offset).limit(limit)).mappings()
-    return [dict(row) for row in rows], total
+    return [_parsed(row) for row in rows], total
 
 
 def quarantined(op_id: int, districts: Collection[int] | None, author_id: int | None) -> dict | None:
     """One quarantined op, its payload whole, if one may see it."""
-    columns = (*_LISTED[:-1], QuarantinedOp.payload)
+    if not -(2**31) <= op_id < 2**31:
+        return None  # the column is a 32-bit INTEGER: a larger number names none (and would overflow the query)
+    columns = (*_LISTED[:-1], _PAYLOAD_TEXT.label("payload"))
     row = db.session.execute(_visible(sa.select(*columns), districts, author_id)
                              .where(QuarantinedOp.id == op_id)).mappings().first()
-    return None if row is None else dict(row)
+    return None if row is None else _parsed(row)
+
+
+def _parsed(row) -> dict:
+    payload = row["payload"]
+    return dict(row) | {"payload": None if payload is None else loads_exact(payload)}

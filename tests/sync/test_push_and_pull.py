@@ -73,6 +73,9 @@ def test_a_gzip_body_of_two_members_is_read_whole_and_bytes_after_a_member_are_r
     response = client.as_("inspector-6a").post(PUSH, data=two, headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert [r["status"] for r in response.get_json()["results"]] == ["applied", "applied"]
+    padded = client.as_("inspector-6a").post(PUSH, data=gzip.compress(text) + b"\0" * 1000, headers=headers)
+    assert padded.status_code == 200, padded.get_data(as_text=True)  # zeros after a member: padding, as gzip(1) has it
+    assert [r["status"] for r in padded.get_json()["results"]] == ["duplicate", "duplicate"]
     problem = assert_problem(client.as_("inspector-6a").post(PUSH, data=gzip.compress(text) + b"trailing",
                                                              headers=headers), 400)
     assert "gzip" in problem["detail"]
@@ -243,6 +246,23 @@ def test_an_inspector_reassigned_gets_a_reset_and_keeps_unsynced_reports(client,
     assert {o["district"] for o in device.records("offices")} == {8}
     assert [d["number"] for d in device.records("districts")] == [8]
     assert device.report(unsynced) is not None and device.status()["outbox"] == 1
+
+
+@pytest.mark.parametrize("action", ["update", "delete"])
+def test_a_report_of_a_district_the_inspector_left_is_not_changed(client, office, app_context, action):
+    """Reassigned, an inspector can no longer report on the old district's offices, nor change
+    the reports made there (the push holds the change feed's locks of their districts only):
+    the op is rejected naming `id`, kept in the quarantine, and the report stays as it was."""
+    (created_,) = push(client, [op(data=report_data(office, notes="before"))])
+    user = db.session.scalar(sa.select(User).where(User.username == "inspector-6a"))
+    db.session.execute(sa.update(UserDistrict).where(UserDistrict.user_id == user.id).values(district=8))
+    db.session.commit()
+    change = op(action, id_=created_["id"], base_version=1, data={"notes": "after"} if action == "update" else None)
+    (result,) = push(client, [change])
+    assert result["status"] == "rejected" and "district 6" in result["errors"]["id"][0], result
+    db.session.expire_all()
+    stored = db.session.get(Report, uuid.UUID(created_["id"]))
+    assert stored.notes == "before" and stored.version == 1 and stored.deleted_at is None
 
 
 def test_a_foreign_cursor_is_422(client):

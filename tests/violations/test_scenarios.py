@@ -4,12 +4,14 @@ Times are fixed Jalali instants in the past, pushed now with the phone's clock r
 (sent_at = now), so the evidence time is the observed time unless a scenario says otherwise.
 """
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.models import Report
 from app.hours import calendar
 from tests.sync.helpers import envelope, first_office, op, report_data
 
@@ -125,6 +127,22 @@ def test_an_edit_of_the_observed_time_is_corrected_by_its_own_push(client, offic
     assert edited["violation_id"] == case["id"]
 
 
+def test_a_gps_fix_sent_in_a_later_push_is_recent_as_of_that_push(client, office, app_context):
+    """A fix added by an edit is set beside the observation as corrected when it arrived, and
+    is recent or not as of the push that brings it, not the one that brought the report: a
+    fix 5 minutes after an observation the server had for 10 is the evidence."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    record = report(client, office, now - timedelta(minutes=10), state="open")
+    assert record["evidence_time_source"] == "device"
+    moved_back = db.session.execute(sa.update(Report).where(Report.id == uuid.UUID(record["id"]))
+                                    .values(received_at=now - timedelta(minutes=9)))
+    assert moved_back.rowcount == 1
+    db.session.commit()
+    edited = edit(client, record, gps_fix_at=(now - timedelta(minutes=5)).isoformat())
+    assert edited["evidence_time_source"] == "gps", edited
+    assert datetime.fromisoformat(edited["evidence_time"]) == now - timedelta(minutes=5)
+
+
 def test_two_inspectors_one_office_one_day_make_one_case(client, office):
     first = report(client, office, at("1405-01-06", "09:30"), user="inspector-6a")
     second = report(client, office, at("1405-01-06", "11:00"), user="inspector-6b")
@@ -175,6 +193,7 @@ def test_a_locked_report_refuses_a_change_of_office_as_any_report_does(client, o
     """office_id is fixed at creation (DESIGN §5.4): on a report the committee holds, too, a
     change is rejected, naming the field, not answered `applied` with nothing done."""
     record = report(client, office, at("1405-01-06", "10:00"))
+    assert record["locked"]
     other = client.as_("inspector-6a").get("/api/v1/offices?district=6&page_size=2").get_json()[1]
     body = envelope([op("update", id_=record["id"], base_version=1, data={"office_id": other["id"]})])
     (result,) = client.as_("inspector-6a").post("/api/v1/sync/push", json=body).get_json()["results"]
