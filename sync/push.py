@@ -197,7 +197,7 @@ class _Engine:
             # the report has reached since (another phone's edit): they are based on the former.
             out["op_version"] = entry.version
             out["version"] = report.version
-            missing = self._missing(report) if report.deleted_at is None else set()  # as `_landed` has it
+            missing = self._missing(report)
             out["record"] = write_report(report, missing)
             # The photos still to send and the flags as they are now, as the record says (a
             # photo sent since the op landed is not asked for again); its conflicts stay those
@@ -208,6 +208,10 @@ class _Engine:
         return out
 
     def _missing(self, report) -> set[str]:
+        """The report's photos its author has not sent; none for a deleted report, which waits
+        for no photo (no query for them)."""
+        if report.deleted_at is not None:
+            return set()
         return self.store.missing_photos((p["sha256"] for p in report.photos), report.author_id)
 
     def _record(self, report) -> dict:
@@ -346,9 +350,7 @@ class _Engine:
         if op["action"] != "create" and changed:
             report.version += 1
             report.updated_at = self.ctx.received_at
-        # A deleted report waits for no photo (its result names none): no query for them.
-        missing = [] if report.deleted_at is not None else sorted(
-            self.store.missing_photos((p["sha256"] for p in report.photos), report.author_id))
+        missing = sorted(self._missing(report))
         landing = Landing(op, report, status, conflicts, missing, kept=op["action"] == "create" or changed,
                           reason=reason)
         self.write([landing])
@@ -627,7 +629,7 @@ def _as_uuid(value):
     if not isinstance(value, str):
         return None  # not an id, whatever it holds (and str() of a deep list raises RecursionError)
     try:
-        return uuid.UUID(str(value))
+        return uuid.UUID(value)
     except ValueError:
         return None
 

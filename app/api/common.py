@@ -43,6 +43,7 @@ def expected_version(args: dict, what: str) -> int:
 def arrived_at() -> datetime:
     """When this request's first bytes were there, before its body was read (a push's
     receive time, DESIGN §5.2: its clock skew must not hold the minutes a body took over
-    2G); now, for a request that did not come through the body's middleware."""
-    stamp = request.environ.get(ARRIVED_AT)
-    return utcnow() if stamp is None else datetime.fromtimestamp(stamp, UTC)
+    2G); now, for a request that did not come through the body's middleware, and at most
+    now (a clock stepped back meanwhile)."""
+    stamp, now = request.environ.get(ARRIVED_AT), utcnow()
+    return now if stamp is None else min(datetime.fromtimestamp(stamp, UTC), now)

@@ -28,7 +28,7 @@ def push(user: User, envelope: dict, arrived_at: datetime | None = None) -> dict
     received_at = utcnow()
     visibility = Visibility.of(user)
     ctx = engine.Push(user.id, visibility.covers, envelope["device_id"], received_at,
-                      clock_skew_s(min(arrived_at or received_at, received_at), envelope["sent_at"]))
+                      clock_skew_s(arrived_at or received_at, envelope["sent_at"]))
     with unit_of_work() as session:
         changefeed.lock(visibility.districts)
         results = engine.apply_all(SqlStore(session), ctx, ops)

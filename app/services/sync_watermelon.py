@@ -171,7 +171,7 @@ def push(token: Bearer, last_pulled_at: int, body: dict, arrived_at: datetime | 
     sent_at = body.get("sent_at")
     # Unknown without `sent_at` (§5.8's body is `changes` alone): no correction, and no
     # edit time believed for the merge base.
-    skew = clock_skew_s(min(arrived_at or received_at, received_at), sent_at) if sent_at is not None else None
+    skew = clock_skew_s(arrived_at or received_at, sent_at) if sent_at is not None else None
     device = device_of(token)
     ctx = engine.Push(user.id, visibility.covers, device, received_at, skew or 0.0)
     with unit_of_work() as session:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -123,36 +124,66 @@ def test_an_upload_in_pieces_resumes_refuses_a_wrong_offset_and_ends_once_agains
     assert stored.status == 200 and stored.body == body
 
 
+def _trickled(live, path: str, body: bytes, headers: dict, seconds: int = 5) -> tuple[int, dict]:
+    """POST `body` to `path` as a phone on 2G sends it: the headers, then a fifth of the body a
+    second. The answer's status and JSON."""
+    connection = live.connect(timeout=60)
+    try:
+        connection.putrequest("POST", path)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        step = len(body) // seconds + 1
+        for start in range(0, len(body), step):
+            connection.send(body[start:start + step])
+            time.sleep(1)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
 @pytest.mark.parametrize("encoding", ["plain", "gzip"])
 def test_a_push_whose_body_trickles_in_measures_the_phones_clock_from_its_first_bytes(live, encoding):
     """`clock_skew_s` is the server's receive time − `sent_at` (DESIGN §5.2): the phone's
     clock error, not the seconds its body took over 2G. A right clock whose push took 5 s to
     arrive is not taken for one 5 s slow (nor, past two minutes, corrected)."""
     office = live.request("GET", "/api/v1/offices?district=6&page_size=1", user="inspector-6a").json()[0]
-    live.token("inspector-6a")  # logged in before the push starts
     sent_at = datetime.now(timezone.utc)
     body = json.dumps(envelope([op(data=report_data(office, observed_at=sent_at - timedelta(minutes=10)))],
                                sent_at=sent_at)).encode()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {live.token('inspector-6a')}"}
     if encoding == "gzip":
         body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
-    connection = live.connect(timeout=60)
-    try:
-        connection.putrequest("POST", "/api/v1/sync/push")
-        for name, value in headers.items():
-            connection.putheader(name, value)
-        connection.putheader("Content-Length", str(len(body)))
-        connection.endheaders()
-        for start in range(0, len(body), len(body) // 5 + 1):
-            connection.send(body[start:start + len(body) // 5 + 1])
-            time.sleep(1)
-        response = connection.getresponse()
-        answer = json.loads(response.read())
-    finally:
-        connection.close()
-    assert response.status == 200, answer
+    status, answer = _trickled(live, "/api/v1/sync/push", body, headers)
+    assert status == 200, answer
     assert time.time() - sent_at.timestamp() >= 5
     assert abs(answer["clock_skew_s"]) < 2.5, answer["clock_skew_s"]
     (result,) = answer["results"]
     assert result["status"] == "applied" and abs(result["record"]["clock_skew_s"]) < 2.5
     assert result["record"]["evidence_time_source"] == "device"
+
+
+def test_a_watermelondb_push_whose_body_trickles_in_measures_the_clock_from_its_first_bytes(live):
+    """The same in WatermelonDB's protocol (DESIGN §5.8, its `sent_at`): the report it lands,
+    as the next pull brings it, has the phone's clock error for its skew, not the upload's time."""
+    office = live.request("GET", "/api/v1/offices?district=6&page_size=1", user="inspector-6a").json()[0]
+    url = "/api/v1/sync/watermelon?last_pulled_at="
+    timestamp = live.request("GET", url + "null", user="inspector-6a").json()["timestamp"]
+    sent_ms = int(time.time() * 1000)
+    longitude, latitude = office["location"]["coordinates"]
+    record = {"id": str(uuid.uuid4()), "office_id": office["id"], "round_id": None, "observed_at": sent_ms - 600_000,
+              "gps_fix_at": None, "latitude": latitude, "longitude": longitude, "accuracy_m": 12,
+              "office_state": "open", "staff_present": 2, "checklist": "{}", "notes": "", "photos": "[]",
+              "flags": "[]", "amendments": "[]", "photos_pending": "[]", "version": 0, "created_at": sent_ms,
+              "updated_at": sent_ms, "_status": "created", "_changed": ""}
+    body = json.dumps({"changes": {"reports": {"created": [record], "updated": [], "deleted": []}},
+                       "sent_at": sent_ms}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {live.token('inspector-6a')}"}
+    status, answer = _trickled(live, f"{url}{timestamp}", body, headers)
+    assert status == 200, answer
+    assert time.time() * 1000 - sent_ms >= 5000
+    pulled = live.request("GET", f"{url}{timestamp}", user="inspector-6a").json()["changes"]["reports"]
+    (landed,) = [r for kind in ("created", "updated") for r in pulled[kind] if r["id"] == record["id"]]
+    assert abs(landed["clock_skew_s"]) < 2.5 and landed["evidence_time_source"] == "device", landed
